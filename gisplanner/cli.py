@@ -5,13 +5,16 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import pkgutil
 import sys
 
-from gisplanner import __version__
+from gisplanner import __version__, commands
 from gisplanner.errors import GisPlannerError
 
-# Each name is a module of gisplanner.commands with add_parser(subparsers) and run(args) -> int.
-COMMANDS = ["import_", "info", "demo"]
+
+def command_modules() -> list[str]:
+    """Names of the modules in gisplanner.commands; each has add_parser(subparsers) and run(args) -> int."""
+    return sorted(m.name for m in pkgutil.iter_modules(commands.__path__) if not m.name.startswith("_"))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -19,7 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"gisplanner {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     subparsers = parser.add_subparsers(dest="command", required=True)
-    for name in COMMANDS:
+    for name in command_modules():
         importlib.import_module(f"gisplanner.commands.{name}").add_parser(subparsers)
     return parser
 
