@@ -1,0 +1,332 @@
+"""Land-use decision for a placed facility: the standards §6.2 table as rules fed by config."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from gisplanner.errors import ConfigError, InputError
+
+# From least to most demanding; the combined outcome of several parcels is the most demanding one.
+OUTCOMES = ("no_permit", "compatible", "conversion_local_rule", "statutory_procedure")
+INTERVENTIONS = ("new", "conversion", "elevator", "equipment")
+_CONDITIONS = ("intervention", "adds_far", "new_construction_land", "facility_levels",
+               "current_code_prefix", "target_code_prefix")
+DECOMMISSIONED = "decommissioned"
+
+
+@dataclass(frozen=True)
+class DecisionRow:
+    """One row of the decision table: conditions that must all hold, and what follows.
+
+    ``when`` maps a condition name to its value: ``intervention``, ``facility_levels``,
+    ``current_code_prefix`` and ``target_code_prefix`` take lists (any element matches; code prefixes match
+    the start of the 2023 code), ``adds_far`` and ``new_construction_land`` take booleans. An empty ``when``
+    matches every case.
+    """
+
+    id: str
+    when: Mapping[str, object]
+    outcome: str
+    basis: tuple[str, ...] = ()
+    checks: tuple[str, ...] = ()
+    note: str = ""
+    status: str = ""
+
+    @classmethod
+    def from_mapping(cls, row: Mapping[str, object], *, file: str | None = None) -> DecisionRow:
+        """Build and validate a row from its config mapping (``landuse.yaml`` ``decisions``)."""
+        row_id = str(row.get("id", ""))
+        when = dict(row.get("when") or {})
+        unknown = sorted(set(when) - set(_CONDITIONS))
+        if unknown:
+            raise ConfigError(f"unknown condition(s) {', '.join(unknown)}; known: {', '.join(_CONDITIONS)}",
+                              file=file, key=f"decisions.{row_id}.when")
+        outcome = row.get("outcome")
+        if outcome not in OUTCOMES:
+            raise ConfigError(f"outcome must be one of {', '.join(OUTCOMES)}", file=file,
+                              key=f"decisions.{row_id}.outcome", value=outcome)
+        bad = sorted(set(when.get("intervention", ())) - set(INTERVENTIONS))
+        if bad:
+            raise ConfigError(f"unknown intervention(s) {', '.join(bad)}", file=file,
+                              key=f"decisions.{row_id}.when.intervention")
+        return cls(id=row_id, when=when, outcome=str(outcome), basis=tuple(row.get("basis") or ()),
+                   checks=tuple(row.get("checks") or ()), note=str(row.get("note") or ""),
+                   status=str(row.get("status") or ""))
+
+    def matches(self, case: LandUseCase) -> bool:
+        """Whether every condition of the row holds for ``case``."""
+        for name, wanted in self.when.items():
+            if name in ("adds_far", "new_construction_land"):
+                if bool(getattr(case, name)) != bool(wanted):
+                    return False
+            elif name == "intervention":
+                if case.intervention not in wanted:
+                    return False
+            elif name == "facility_levels":
+                if not set(case.facility_levels) & set(wanted):
+                    return False
+            elif not _code_matches(case.current_code if name == "current_code_prefix" else case.target_code,
+                                   wanted):
+                return False
+        return True
+
+
+@dataclass(frozen=True)
+class LandUseCase:
+    """The facts the decision table looks at, for one parcel under the site."""
+
+    intervention: str
+    target_code: str | None
+    current_code: str | None
+    facility_levels: tuple[str, ...] = ()
+    adds_far: bool = False
+    new_construction_land: bool = False
+
+
+@dataclass(frozen=True)
+class LandUseDecision:
+    """The table's answer for one parcel (or the combined answer for a site).
+
+    ``plan_conforming`` says whether the planned code (详规) agrees with the facility's target code (None
+    where either is unknown); ``needs_local_rule`` is set when the outcome calls for a city's
+    存量建筑功能转换 rule and none is loaded.
+    """
+
+    outcome: str
+    row_id: str
+    basis: tuple[str, ...]
+    checks: tuple[str, ...]
+    note: str
+    parcel_id: str | None = None
+    current_code: str | None = None
+    planned_code: str | None = None
+    target_code: str | None = None
+    plan_conforming: bool | None = None
+    needs_local_rule: bool = False
+    parcels: tuple[LandUseDecision, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class PermitRule:
+    """A province/city rule exempting small works from the construction permit (施工许可).
+
+    Works need no permit when the new floor area is at most ``max_new_floor_area_m2`` **or** the investment
+    is at most ``max_investment_wan_yuan`` (万元).
+    """
+
+    id: str
+    cities: tuple[str, ...]
+    max_new_floor_area_m2: float
+    max_investment_wan_yuan: float
+    source: tuple[str, ...] = ()
+    status: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class PermitResult:
+    """Whether a construction permit is needed: ``required`` is None when the inputs cannot tell."""
+
+    required: bool | None
+    reason: str
+    rule_id: str | None
+    source: tuple[str, ...] = ()
+
+
+def decide(rows: Sequence[DecisionRow], case: LandUseCase) -> DecisionRow:
+    """The first row of the table whose every condition holds for ``case``.
+
+    Parameters
+    ----------
+    rows
+        The decision table, in order (``Standards.landuse`` decisions).
+    case
+        The facts of one parcel.
+
+    Raises
+    ------
+    ConfigError
+        When no row matches: the table must end with a catch-all row (empty ``when``).
+    """
+    if case.intervention not in INTERVENTIONS:
+        raise InputError(f"unknown intervention {case.intervention!r}",
+                         fix=f"use one of {', '.join(INTERVENTIONS)}")
+    for row in rows:
+        if row.matches(case):
+            return row
+    raise ConfigError("no decision row matches; the table needs a last row with an empty 'when'",
+                      key="landuse.decisions")
+
+
+def parcels_under(landuse: gpd.GeoDataFrame, footprint: BaseGeometry, *,
+                  min_overlap_m2: float = 1.0) -> gpd.GeoDataFrame:
+    """The land-use parcels a site stands on.
+
+    Parameters
+    ----------
+    landuse
+        The ``landuse`` layer (``feature_id``, ``lu_code``, ``lu_code_planned``), metric CRS.
+    footprint
+        The site: a polygon, or a point for equipment.
+    min_overlap_m2
+        Parcels sharing less than this with a polygon site are edge slivers and are left out, m².
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The parcels, largest overlap first, with ``overlap_m2``.
+    """
+    missing = [c for c in ("feature_id", "lu_code", "lu_code_planned") if c not in landuse.columns]
+    if missing:
+        raise InputError(f"missing column(s) {', '.join(missing)}", layer="landuse",
+                         fix="map the land-use code fields when importing the layer")
+    hits = landuse.iloc[landuse.sindex.query(footprint, predicate="intersects")].copy()
+    hits["overlap_m2"] = shapely.area(shapely.intersection(hits.geometry.values, footprint))
+    if shapely.area(footprint) > 0:
+        hits = hits[hits["overlap_m2"] >= min_overlap_m2]
+    return hits.sort_values("overlap_m2", ascending=False)
+
+
+def decide_site(rows: Sequence[DecisionRow], parcels: pd.DataFrame, *, intervention: str,
+                target_code: str | None, facility_levels: Iterable[str] = (), adds_far: bool = False,
+                new_construction_land: bool = False, local_conversion_rule: bool = False) -> LandUseDecision:
+    """Decide every parcel under a site and combine them into the most demanding outcome.
+
+    Parameters
+    ----------
+    rows
+        The decision table.
+    parcels
+        Output of :func:`parcels_under`. With no parcel the current code is unknown, and only rows that
+        do not look at it can match.
+    intervention
+        ``new``, ``conversion``, ``elevator`` or ``equipment``.
+    target_code
+        The facility type's 2023 code (catalogue ``lu2023``).
+    facility_levels
+        Level keys of the facility type.
+    adds_far
+        Whether the works add floor area counted in FAR (计容建筑面积).
+    new_construction_land
+        Whether the works take land not yet construction land.
+    local_conversion_rule
+        Whether the city has a 存量建筑功能转换 rule loaded.
+
+    Returns
+    -------
+    LandUseDecision
+        The combined decision; its ``parcels`` holds each parcel's own decision.
+    """
+    facts = {"intervention": intervention, "target_code": target_code,
+             "facility_levels": tuple(facility_levels), "adds_far": adds_far,
+             "new_construction_land": new_construction_land}
+    records = parcels.to_dict("records") if len(parcels) else [{"feature_id": None, "lu_code": None,
+                                                                 "lu_code_planned": None}]
+    decisions = []
+    for parcel in records:
+        current, planned = _code(parcel["lu_code"]), _code(parcel["lu_code_planned"])
+        row = decide(rows, LandUseCase(current_code=current, **facts))
+        decisions.append(LandUseDecision(
+            outcome=row.outcome, row_id=row.id, basis=row.basis, checks=row.checks, note=row.note,
+            parcel_id=None if parcel["feature_id"] is None else str(parcel["feature_id"]),
+            current_code=current, planned_code=planned, target_code=target_code,
+            plan_conforming=_codes_agree(planned, target_code),
+            needs_local_rule=row.outcome == "conversion_local_rule" and not local_conversion_rule))
+    worst = max(decisions, key=lambda d: OUTCOMES.index(d.outcome))
+    conforming = [d.plan_conforming for d in decisions]
+    return LandUseDecision(
+        outcome=worst.outcome, row_id=worst.row_id, basis=_union(d.basis for d in decisions),
+        checks=_union(d.checks for d in decisions), note=worst.note, parcel_id=worst.parcel_id,
+        current_code=worst.current_code, planned_code=worst.planned_code, target_code=target_code,
+        plan_conforming=None if None in conforming else all(conforming),
+        needs_local_rule=any(d.needs_local_rule for d in decisions), parcels=tuple(decisions))
+
+
+def construction_permit(rule: PermitRule | None, *, new_floor_area_m2: float,
+                        investment_wan_yuan: float | None = None) -> PermitResult:
+    """Whether the works need a construction permit under a province/city threshold rule.
+
+    Parameters
+    ----------
+    rule
+        The rule of the project's city, or None where no rule is loaded.
+    new_floor_area_m2
+        New floor area built, m² (0 for conversions and equipment).
+    investment_wan_yuan
+        Investment, 万元; None when unknown.
+
+    Examples
+    --------
+    >>> rule = PermitRule("hlj", ("harbin",), 500, 100)
+    >>> construction_permit(rule, new_floor_area_m2=800, investment_wan_yuan=90).required
+    False
+    """
+    if rule is None:
+        return PermitResult(None, "no permit-threshold rule is loaded for this city", None)
+    if new_floor_area_m2 <= rule.max_new_floor_area_m2:
+        return PermitResult(False, f"new floor area {new_floor_area_m2:.0f} m² ≤ "
+                                   f"{rule.max_new_floor_area_m2:.0f} m²", rule.id, rule.source)
+    if investment_wan_yuan is None:
+        return PermitResult(None, f"new floor area {new_floor_area_m2:.0f} m² > "
+                                  f"{rule.max_new_floor_area_m2:.0f} m² and the investment is unknown "
+                                  f"(no permit at ≤ {rule.max_investment_wan_yuan:.0f} 万元)",
+                            rule.id, rule.source)
+    if investment_wan_yuan <= rule.max_investment_wan_yuan:
+        return PermitResult(False, f"investment {investment_wan_yuan:.0f} 万元 ≤ "
+                                   f"{rule.max_investment_wan_yuan:.0f} 万元", rule.id, rule.source)
+    return PermitResult(True, f"new floor area {new_floor_area_m2:.0f} m² > "
+                              f"{rule.max_new_floor_area_m2:.0f} m² and investment "
+                              f"{investment_wan_yuan:.0f} 万元 > {rule.max_investment_wan_yuan:.0f} 万元",
+                        rule.id, rule.source)
+
+
+def permit_rule_for(rules: Iterable[PermitRule], city: str | None) -> PermitRule | None:
+    """The permit rule that covers ``city``, or None."""
+    return next((r for r in rules if city is not None and city in r.cities), None)
+
+
+def decommission_refusal(status: object) -> str | None:
+    """Why a boiler room cannot be converted yet, or None when it is marked decommissioned.
+
+    Examples
+    --------
+    >>> decommission_refusal("in_service")
+    "the boiler room is still 'in_service': mark it decommissioned once its heat supply is moved"
+    """
+    if pd.isna(status):
+        status = "unknown"
+    if status == DECOMMISSIONED:
+        return None
+    shown = str(status)
+    return f"the boiler room is still {shown!r}: mark it decommissioned once its heat supply is moved"
+
+
+def _code(value: object) -> str | None:
+    if pd.isna(value):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _code_matches(code: str | None, prefixes: Iterable[str]) -> bool:
+    return code is not None and any(code.startswith(str(p)) for p in prefixes)
+
+
+def _codes_agree(planned: str | None, target: str | None) -> bool | None:
+    # A coarse planned class (08) admits the finer target (080404) and the other way round.
+    if planned is None or target is None:
+        return None
+    return planned.startswith(target) or target.startswith(planned)
+
+
+def _union(groups: Iterable[Iterable[str]]) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for group in groups:
+        seen.update(dict.fromkeys(group))
+    return tuple(seen)
