@@ -1,0 +1,266 @@
+"""The layers of a district plan, joined and filtered once for every export format."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from gisplanner.errors import InputError
+
+OSM_ATTRIBUTION = "© OpenStreetMap contributors"
+
+#: Columns of the proposed-facility layer besides the ``check_<name>`` verdict columns.
+PROPOSED_COLUMNS = ("facility_id", "facility_type", "name", "needs_consultation")
+
+
+def _empty(columns: Sequence[str], crs: CRS) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({c: pd.Series(dtype=object) for c in columns}, geometry=gpd.GeoSeries([], crs=crs),
+                            crs=crs)
+
+
+@dataclass(frozen=True)
+class PlanLayers:
+    """Everything an export writes, in the project's metric CRS; absent results are empty frames.
+
+    Attributes
+    ----------
+    crs
+        The project's metric CRS (metres).
+    title
+        Plan title shown on sheets, the web map and the summary.
+    districts
+        District outlines: ``district_id``, ``name``, statistics columns.
+    communities
+        Member communities (all communities when there are no districts) with the canonical columns plus
+        ``district_id`` and ``district_name`` (NA outside every district).
+    gaps
+        One row per community and missing facility type at a level, with the community geometry and
+        ``community_name``, ``district_id``.
+    service_areas, resources, candidate_sites, sunlight
+        Result layers as the engines wrote them (``sunlight``: sill points with their hours).
+    proposed
+        Placed facilities: ``facility_id``, ``facility_type``, ``name``, ``needs_consultation`` and one
+        ``check_<name>`` column per verdict.
+    facilities, green_space
+        Existing facilities and green space, drawn for context.
+    facility_zh, level_zh, renovation_class
+        Chinese names of facility types and levels, and the renovation class (基础类/完善类/提升类) of each
+        facility type, from the project's standards.
+    attribution
+        Data attribution to print, e.g. "© OpenStreetMap contributors"; None when no source needs one.
+    district
+        The selected district id, or None for the whole plan.
+    """
+
+    crs: CRS
+    title: str
+    districts: gpd.GeoDataFrame
+    communities: gpd.GeoDataFrame
+    gaps: gpd.GeoDataFrame
+    service_areas: gpd.GeoDataFrame
+    resources: gpd.GeoDataFrame
+    candidate_sites: gpd.GeoDataFrame
+    proposed: gpd.GeoDataFrame
+    sunlight: gpd.GeoDataFrame
+    facilities: gpd.GeoDataFrame
+    green_space: gpd.GeoDataFrame
+    facility_zh: Mapping[str, str] = field(default_factory=dict)
+    level_zh: Mapping[str, str] = field(default_factory=dict)
+    renovation_class: Mapping[str, str] = field(default_factory=dict)
+    attribution: str | None = None
+    district: str | None = None
+
+    @property
+    def check_columns(self) -> list[str]:
+        """The verdict columns of ``proposed``, in placement order."""
+        return [c for c in self.proposed.columns if c.startswith("check_")]
+
+    @property
+    def district_label(self) -> str:
+        """Name of the selected district, or 全部片区 for the whole plan."""
+        if self.district is None:
+            return "全部片区"
+        names = self.districts["name"].astype(str).tolist()
+        return names[0] if names else str(self.district)
+
+
+def proposed_frame(placed: Sequence[Mapping[str, Any]], crs: CRS) -> gpd.GeoDataFrame:
+    """Turn the project's placed facilities into a layer with one verdict column per check.
+
+    Parameters
+    ----------
+    placed
+        Dicts with ``footprint`` (WKT, metric CRS), ``facility_type``, optional ``facility_id`` and ``name``,
+        ``verdicts`` (check name -> verdict text) and ``needs_consultation`` (bool).
+    crs
+        The project's metric CRS.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns ``facility_id``, ``facility_type``, ``name``, ``needs_consultation``, ``check_<name>``.
+    """
+    rows = []
+    for i, item in enumerate(placed):
+        try:
+            geom = shapely.from_wkt(item["footprint"])
+        except (KeyError, shapely.errors.GEOSException) as exc:
+            raise InputError(f"placed facility {i} has no readable WKT footprint ({exc})",
+                             layer="placed_facilities", feature=item.get("facility_id", i),
+                             fix="place the facility again or remove it from the project") from exc
+        row = {"facility_id": str(item.get("facility_id", f"P{i + 1}")),
+               "facility_type": str(item.get("facility_type", "")),
+               "name": str(item.get("name", "")),
+               "needs_consultation": bool(item.get("needs_consultation", False)),
+               "geometry": geom}
+        row.update({f"check_{k}": str(v) for k, v in dict(item.get("verdicts", {})).items()})
+        rows.append(row)
+    if not rows:
+        return _empty(PROPOSED_COLUMNS, crs)
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=crs)
+
+
+def plan_layers(*, crs: CRS | str, communities: gpd.GeoDataFrame, title: str = "老旧小区改造片区规划",
+                districts: gpd.GeoDataFrame | None = None, members: pd.DataFrame | None = None,
+                gaps: pd.DataFrame | None = None, service_areas: gpd.GeoDataFrame | None = None,
+                resources: gpd.GeoDataFrame | None = None, candidate_sites: gpd.GeoDataFrame | None = None,
+                placed: Sequence[Mapping[str, Any]] = (), sunlight: gpd.GeoDataFrame | None = None,
+                facilities: gpd.GeoDataFrame | None = None, green_space: gpd.GeoDataFrame | None = None,
+                facility_zh: Mapping[str, str] | None = None, level_zh: Mapping[str, str] | None = None,
+                renovation_class: Mapping[str, str] | None = None,
+                attribution: str | None = None) -> PlanLayers:
+    """Join the project's layers and results into a :class:`PlanLayers`.
+
+    Parameters
+    ----------
+    crs
+        The project's metric CRS; every frame must be in it.
+    communities
+        The communities layer (canonical columns, ``feature_id``).
+    districts, members
+        The ``districts`` and ``district_members`` results; without them every community is in the plan.
+    gaps
+        The ``gaps`` result (``community_id``, ``facility_type``, ``level``, ``distance_m``, ``shortfall_m``,
+        ``population``, ``population_estimated``).
+    service_areas, resources, candidate_sites, sunlight
+        The ``service_areas``, ``district_resources``, ``candidate_sites`` and ``sill_points`` results.
+    placed
+        The project's placed facilities, see :func:`proposed_frame`.
+    facilities, green_space
+        Context layers.
+    facility_zh, level_zh, renovation_class
+        Names and classes from the standards.
+    attribution
+        Attribution of the data sources shown, or None.
+
+    Returns
+    -------
+    PlanLayers
+    """
+    crs = CRS.from_user_input(crs)
+
+    def frame(gdf: gpd.GeoDataFrame | None, columns: Sequence[str], name: str) -> gpd.GeoDataFrame:
+        if gdf is None or len(gdf) == 0:
+            return _empty(columns if gdf is None else [c for c in gdf.columns if c != gdf.geometry.name], crs)
+        if gdf.crs is None or not CRS.from_user_input(gdf.crs).equals(crs):
+            raise InputError(f"{name} is in {gdf.crs}, not the project CRS {crs.name}", layer=name,
+                             fix="import the layer through the project so it is reprojected")
+        return gdf
+
+    communities = frame(communities, ["feature_id", "name"], "communities").copy()
+    districts = frame(districts, ["district_id", "name"], "districts")
+    if members is not None and len(members) and len(districts):
+        member_of = members.drop_duplicates("community_id").set_index("community_id")["district_id"].astype(str)
+        names = districts.set_index(districts["district_id"].astype(str))["name"].astype(str)
+        communities["district_id"] = communities["feature_id"].astype(str).map(member_of)
+        communities = communities[communities["district_id"].notna()].copy()
+        communities["district_name"] = communities["district_id"].map(names)
+    else:
+        communities["district_id"] = pd.Series(pd.NA, index=communities.index, dtype=object)
+        communities["district_name"] = pd.Series(pd.NA, index=communities.index, dtype=object)
+
+    gap_columns = ["community_id", "community_name", "district_id", "facility_type", "level", "distance_m",
+                   "shortfall_m", "population", "population_estimated"]
+    if gaps is None or len(gaps) == 0:
+        gap_frame = _empty(gap_columns, crs)
+    else:
+        keyed = communities.set_index(communities["feature_id"].astype(str))
+        gap_rows = pd.DataFrame(gaps.drop(columns=["geometry"], errors="ignore"))
+        gap_rows = gap_rows[gap_rows["community_id"].astype(str).isin(keyed.index)]
+        ids = gap_rows["community_id"].astype(str)
+        gap_rows = gap_rows.assign(community_name=ids.map(keyed["name"]).to_numpy(),
+                                   district_id=ids.map(keyed["district_id"]).to_numpy())
+        gap_frame = gpd.GeoDataFrame(gap_rows, geometry=ids.map(keyed.geometry).to_numpy(), crs=crs)
+
+    return PlanLayers(
+        crs=crs, title=title, districts=districts, communities=communities, gaps=gap_frame,
+        service_areas=frame(service_areas, ["facility_id", "facility_type", "level"], "service_areas"),
+        resources=frame(resources, ["district_id", "name"], "district_resources"),
+        candidate_sites=frame(candidate_sites, ["name"], "candidate_sites"),
+        proposed=proposed_frame(placed, crs),
+        sunlight=frame(sunlight, ["hours"], "sill_points"),
+        facilities=frame(facilities, ["category", "name"], "facilities"),
+        green_space=frame(green_space, ["green_type", "name"], "green_space"),
+        facility_zh=dict(facility_zh or {}), level_zh=dict(level_zh or {}),
+        renovation_class=dict(renovation_class or {}), attribution=attribution)
+
+
+def select_district(layers: PlanLayers, district_id: str, *, margin_m: float = 200.0) -> PlanLayers:
+    """Keep only what belongs to one district.
+
+    Communities, gaps and resources are kept by ``district_id``; service areas, candidate and proposed sites,
+    sunlight points and context layers by distance to the district outline, because a facility just outside
+    the outline still serves it and shades its dwellings.
+
+    Parameters
+    ----------
+    layers
+        The whole plan.
+    district_id
+        The ``district_id`` to keep.
+    margin_m
+        Distance from the outline within which spatial layers are kept, metres.
+
+    Returns
+    -------
+    PlanLayers
+    """
+    district_id = str(district_id)
+    ids = layers.districts["district_id"].astype(str)
+    if not (ids == district_id).any():
+        known = ", ".join(ids.tolist()) or "none"
+        raise InputError(f"no district {district_id!r} in the project (districts: {known})",
+                         layer="districts", feature=district_id,
+                         fix="pick an id listed by `gisplanner info` or run the district analysis first")
+    districts = layers.districts[ids == district_id]
+    zone = shapely.buffer(shapely.union_all(districts.geometry.to_numpy()), margin_m)
+
+    def by_id(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        if "district_id" not in gdf.columns:
+            return near(gdf)
+        return gdf[gdf["district_id"].astype(str) == district_id]
+
+    def near(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        return gdf[shapely.intersects(gdf.geometry.to_numpy(), zone)] if len(gdf) else gdf
+
+    return replace(
+        layers, district=district_id, districts=districts, communities=by_id(layers.communities),
+        gaps=by_id(layers.gaps), resources=by_id(layers.resources), service_areas=near(layers.service_areas),
+        candidate_sites=near(layers.candidate_sites), proposed=near(layers.proposed),
+        sunlight=near(layers.sunlight), facilities=near(layers.facilities), green_space=near(layers.green_space))
+
+
+def plan_bounds(layers: PlanLayers) -> np.ndarray:
+    """Bounds ``(minx, miny, maxx, maxy)`` of the plan's districts, communities and proposed sites, metres."""
+    parts = [g.geometry.to_numpy() for g in (layers.districts, layers.communities, layers.proposed) if len(g)]
+    if not parts:
+        raise InputError("the plan has no communities, districts or proposed facilities to map",
+                         layer="communities", fix="import a communities layer or run the district analysis")
+    return shapely.total_bounds(np.concatenate(parts))
