@@ -280,34 +280,6 @@ def average_floors(buildings: gpd.GeoDataFrame) -> float:
     return float((footprint * homes["floors"].to_numpy(dtype=float)).sum() / footprint.sum())
 
 
-def storey_class(floors: float, upper_bounds: Sequence[tuple[float, str]]) -> str | None:
-    """The storey class of a block from its average floors.
-
-    Parameters
-    ----------
-    floors
-        Average storeys (see :func:`average_floors`).
-    upper_bounds
-        ``(max_floors, class_key)`` pairs; the first class whose bound is at or above ``floors`` applies.
-
-    Returns
-    -------
-    str or None
-        The class key, or None when ``floors`` is NaN or above every bound.
-
-    Examples
-    --------
-    >>> storey_class(5.2, [(3, "low"), (6, "mid_1"), (9, "mid_2")])
-    'mid_1'
-    """
-    if np.isnan(floors):
-        return None
-    for bound, key in sorted(upper_bounds):
-        if floors <= bound:
-            return key
-    return None
-
-
 def _require_columns(frame: pd.DataFrame, columns: Sequence[str], layer: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:

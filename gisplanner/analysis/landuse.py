@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import geopandas as gpd
 import pandas as pd
@@ -11,70 +11,32 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from gisplanner.errors import ConfigError, InputError
+from gisplanner.standards import INTERVENTIONS, OUTCOMES, DecisionRow, PermitRule
 
-# From least to most demanding; the combined outcome of several parcels is the most demanding one.
-OUTCOMES = ("no_permit", "compatible", "conversion_local_rule", "statutory_procedure")
-INTERVENTIONS = ("new", "conversion", "elevator", "equipment")
-_CONDITIONS = ("intervention", "adds_far", "new_construction_land", "facility_levels",
-               "current_code_prefix", "target_code_prefix")
 DECOMMISSIONED = "decommissioned"
 
 
-@dataclass(frozen=True)
-class DecisionRow:
-    """One row of the decision table: conditions that must all hold, and what follows.
+def row_matches(row: DecisionRow, case: LandUseCase) -> bool:
+    """Whether every condition of a decision row holds for ``case``.
 
-    ``when`` maps a condition name to its value: ``intervention``, ``facility_levels``,
-    ``current_code_prefix`` and ``target_code_prefix`` take lists (any element matches; code prefixes match
-    the start of the 2023 code), ``adds_far`` and ``new_construction_land`` take booleans. An empty ``when``
-    matches every case.
+    ``intervention``, ``facility_levels``, ``current_code_prefix`` and ``target_code_prefix`` hold when any
+    listed value matches (a code prefix matches the start of the 2023 code, an unknown code matches nothing);
+    ``adds_far`` and ``new_construction_land`` hold when equal to the fact. An empty ``when`` always holds.
     """
-
-    id: str
-    when: Mapping[str, object]
-    outcome: str
-    basis: tuple[str, ...] = ()
-    checks: tuple[str, ...] = ()
-    note: str = ""
-    status: str = ""
-
-    @classmethod
-    def from_mapping(cls, row: Mapping[str, object], *, file: str | None = None) -> DecisionRow:
-        """Build and validate a row from its config mapping (``landuse.yaml`` ``decisions``)."""
-        row_id = str(row.get("id", ""))
-        when = dict(row.get("when") or {})
-        unknown = sorted(set(when) - set(_CONDITIONS))
-        if unknown:
-            raise ConfigError(f"unknown condition(s) {', '.join(unknown)}; known: {', '.join(_CONDITIONS)}",
-                              file=file, key=f"decisions.{row_id}.when")
-        outcome = row.get("outcome")
-        if outcome not in OUTCOMES:
-            raise ConfigError(f"outcome must be one of {', '.join(OUTCOMES)}", file=file,
-                              key=f"decisions.{row_id}.outcome", value=outcome)
-        bad = sorted(set(when.get("intervention", ())) - set(INTERVENTIONS))
-        if bad:
-            raise ConfigError(f"unknown intervention(s) {', '.join(bad)}", file=file,
-                              key=f"decisions.{row_id}.when.intervention")
-        return cls(id=row_id, when=when, outcome=str(outcome), basis=tuple(row.get("basis") or ()),
-                   checks=tuple(row.get("checks") or ()), note=str(row.get("note") or ""),
-                   status=str(row.get("status") or ""))
-
-    def matches(self, case: LandUseCase) -> bool:
-        """Whether every condition of the row holds for ``case``."""
-        for name, wanted in self.when.items():
-            if name in ("adds_far", "new_construction_land"):
-                if bool(getattr(case, name)) != bool(wanted):
-                    return False
-            elif name == "intervention":
-                if case.intervention not in wanted:
-                    return False
-            elif name == "facility_levels":
-                if not set(case.facility_levels) & set(wanted):
-                    return False
-            elif not _code_matches(case.current_code if name == "current_code_prefix" else case.target_code,
-                                   wanted):
+    for name, wanted in row.when.items():
+        if name in ("adds_far", "new_construction_land"):
+            if bool(getattr(case, name)) != bool(wanted):
                 return False
-        return True
+        elif name == "intervention":
+            if case.intervention not in wanted:
+                return False
+        elif name == "facility_levels":
+            if not set(case.facility_levels) & set(wanted):
+                return False
+        elif not _code_matches(case.current_code if name == "current_code_prefix" else case.target_code,
+                               wanted):
+            return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -93,6 +55,7 @@ class LandUseCase:
 class LandUseDecision:
     """The table's answer for one parcel (or the combined answer for a site).
 
+    The combined outcome of several parcels is the most demanding one, in the order of ``OUTCOMES``.
     ``plan_conforming`` says whether the planned code (详规) agrees with the facility's target code (None
     where either is unknown); ``needs_local_rule`` is set when the outcome calls for a city's
     存量建筑功能转换 rule and none is loaded.
@@ -109,24 +72,7 @@ class LandUseDecision:
     target_code: str | None = None
     plan_conforming: bool | None = None
     needs_local_rule: bool = False
-    parcels: tuple[LandUseDecision, ...] = field(default=())
-
-
-@dataclass(frozen=True)
-class PermitRule:
-    """A province/city rule exempting small works from the construction permit (施工许可).
-
-    Works need no permit when the new floor area is at most ``max_new_floor_area_m2`` **or** the investment
-    is at most ``max_investment_wan_yuan`` (万元).
-    """
-
-    id: str
-    cities: tuple[str, ...]
-    max_new_floor_area_m2: float
-    max_investment_wan_yuan: float
-    source: tuple[str, ...] = ()
-    status: str = ""
-    note: str = ""
+    parcels: tuple[LandUseDecision, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -145,7 +91,7 @@ def decide(rows: Sequence[DecisionRow], case: LandUseCase) -> DecisionRow:
     Parameters
     ----------
     rows
-        The decision table, in order (``Standards.landuse`` decisions).
+        The decision table, in order (``Standards.landuse.decisions``).
     case
         The facts of one parcel.
 
@@ -158,7 +104,7 @@ def decide(rows: Sequence[DecisionRow], case: LandUseCase) -> DecisionRow:
         raise InputError(f"unknown intervention {case.intervention!r}",
                          fix=f"use one of {', '.join(INTERVENTIONS)}")
     for row in rows:
-        if row.matches(case):
+        if row_matches(row, case):
             return row
     raise ConfigError("no decision row matches; the table needs a last row with an empty 'when'",
                       key="landuse.decisions")
@@ -263,7 +209,7 @@ def construction_permit(rule: PermitRule | None, *, new_floor_area_m2: float,
 
     Examples
     --------
-    >>> rule = PermitRule("hlj", ("harbin",), 500, 100)
+    >>> rule = PermitRule("hlj", ("harbin",), 500, 100, "U-local", ("S-hlj",))
     >>> construction_permit(rule, new_floor_area_m2=800, investment_wan_yuan=90).required
     False
     """
@@ -271,19 +217,19 @@ def construction_permit(rule: PermitRule | None, *, new_floor_area_m2: float,
         return PermitResult(None, "no permit-threshold rule is loaded for this city", None)
     if new_floor_area_m2 <= rule.max_new_floor_area_m2:
         return PermitResult(False, f"new floor area {new_floor_area_m2:.0f} m² ≤ "
-                                   f"{rule.max_new_floor_area_m2:.0f} m²", rule.id, rule.source)
+                                   f"{rule.max_new_floor_area_m2:.0f} m²", rule.key, rule.source)
     if investment_wan_yuan is None:
         return PermitResult(None, f"new floor area {new_floor_area_m2:.0f} m² > "
                                   f"{rule.max_new_floor_area_m2:.0f} m² and the investment is unknown "
                                   f"(no permit at ≤ {rule.max_investment_wan_yuan:.0f} 万元)",
-                            rule.id, rule.source)
+                            rule.key, rule.source)
     if investment_wan_yuan <= rule.max_investment_wan_yuan:
         return PermitResult(False, f"investment {investment_wan_yuan:.0f} 万元 ≤ "
-                                   f"{rule.max_investment_wan_yuan:.0f} 万元", rule.id, rule.source)
+                                   f"{rule.max_investment_wan_yuan:.0f} 万元", rule.key, rule.source)
     return PermitResult(True, f"new floor area {new_floor_area_m2:.0f} m² > "
                               f"{rule.max_new_floor_area_m2:.0f} m² and investment "
                               f"{investment_wan_yuan:.0f} 万元 > {rule.max_investment_wan_yuan:.0f} 万元",
-                        rule.id, rule.source)
+                        rule.key, rule.source)
 
 
 def permit_rule_for(rules: Iterable[PermitRule], city: str | None) -> PermitRule | None:

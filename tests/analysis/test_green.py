@@ -141,8 +141,3 @@ def test_average_floors_weights_by_footprint_and_skips_non_residential():
 def test_average_floors_names_the_missing_column():
     with pytest.raises(InputError, match="floors"):
         green.average_floors(gpd.GeoDataFrame({"use": ["residential"]}, geometry=[box(0, 0, 1, 1)], crs=CRS))
-
-
-@pytest.mark.parametrize(("floors", "expected"), [(3.0, "low"), (3.4, "mid_1"), (9.0, "mid_2"), (12.0, None)])
-def test_storey_class_uses_upper_bounds(floors, expected):
-    assert green.storey_class(floors, [(6, "mid_1"), (3, "low"), (9, "mid_2")]) == expected
