@@ -1,0 +1,1 @@
+"""Import of planning layers: readers, field mapping, CRS handling, validation and estimation."""

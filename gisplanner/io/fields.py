@@ -1,0 +1,141 @@
+"""Field mapping: which source field feeds each canonical column of a role.
+
+Common English and Chinese names are recognised (case-insensitive, ignoring spaces, ``_``, ``-`` and ``:``);
+the user's mapping overrides the guess. The canonical columns are those of docs/developing.md.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+import pandas as pd
+
+from gisplanner.errors import InputError
+
+ROLES = ("communities", "buildings", "walk_network", "facilities", "green_space", "landuse", "idle_land",
+         "boiler_rooms", "public_buildings", "admin_boundaries")
+
+_NAME = ("name", "名称", "小区名称", "小区名", "name_zh", "name:zh", "mc")
+_FLOORS = ("floors", "floor", "层数", "楼层", "楼层数", "building:levels", "levels", "storeys", "cs")
+_HEIGHT = ("height_m", "height", "高度", "建筑高度", "gd")
+_BUILT_YEAR = ("built_year", "建成年代", "建成年份", "建成时间", "建设年代", "year_built", "year", "start_date")
+_STATUS = ("status", "状态", "使用状态")
+_AREA = ("area_m2", "面积", "占地面积", "area")
+_LU_CODE = ("lu_code", "用地代码", "地类代码", "用地编码", "dlbm", "ydbm")
+
+#: role -> canonical column -> source names tried in order.
+CANDIDATES: dict[str, dict[str, tuple[str, ...]]] = {
+    "communities": {
+        "name": _NAME,
+        "households": ("households", "户数", "总户数", "住户数", "hs"),
+        "population": ("population", "人口", "人口数", "常住人口", "pop"),
+        "built_year": _BUILT_YEAR,
+        "area_type": ("area_type", "区域类型", "城乡类型"),
+    },
+    "buildings": {
+        "floors": _FLOORS,
+        "height_m": _HEIGHT,
+        "use": ("use", "用途", "建筑用途", "性质", "building"),
+        "built_year": _BUILT_YEAR,
+        "name": _NAME,
+    },
+    "walk_network": {
+        "highway": ("highway", "道路等级", "等级", "road_class", "fclass", "class"),
+        "walkable": ("walkable", "可步行"),
+        "bridge": ("bridge", "桥梁"),
+        "tunnel": ("tunnel", "隧道"),
+        "layer": ("layer", "层"),
+        "name": _NAME + ("道路名称",),
+    },
+    "facilities": {"category": ("category", "类型", "设施类型", "类别", "type", "fclass"), "name": _NAME},
+    "green_space": {"green_type": ("green_type", "绿地类型", "类型", "type"), "name": _NAME,
+                    "is_public": ("is_public", "是否公共", "公共")},
+    "landuse": {"lu_code": _LU_CODE, "lu_code_planned": ("lu_code_planned", "规划用地代码", "规划地类"),
+                "name": _NAME},
+    "idle_land": {"name": _NAME, "area_m2": _AREA, "lu_code": _LU_CODE},
+    "boiler_rooms": {"name": _NAME, "status": _STATUS, "area_m2": _AREA},
+    "public_buildings": {"name": _NAME, "status": _STATUS, "area_m2": _AREA, "floors": _FLOORS},
+    "admin_boundaries": {"name": _NAME + ("街道名称",), "admin_level": ("admin_level", "级别", "行政级别")},
+}
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[\s_\-:]", "", name).casefold()
+
+
+def detect_fields(columns: Iterable[str], role: str, *, overrides: Mapping[str, str] | None = None,
+                  file: str | None = None, layer: str | None = None) -> dict[str, str]:
+    """Map the canonical columns of ``role`` to source fields.
+
+    Parameters
+    ----------
+    columns
+        Field names of the source layer.
+    role
+        One of :data:`ROLES`.
+    overrides
+        User mapping canonical column -> source field; wins over the guess.
+    file, layer
+        Named in errors.
+
+    Returns
+    -------
+    dict
+        canonical column -> source field, for every column found; columns not found are left out.
+
+    Raises
+    ------
+    InputError
+        An override names a field the layer does not have (the error lists those it has), or a canonical
+        column the role does not have.
+
+    Examples
+    --------
+    >>> detect_fields(["FID", "小区名称", "户数"], "communities")
+    {'name': '小区名称', 'households': '户数'}
+    """
+    columns = [c for c in columns if c != "geometry"]
+    by_key: dict[str, str] = {}
+    for column in columns:
+        by_key.setdefault(_key(column), column)
+    wanted = CANDIDATES[role]
+    mapping: dict[str, str] = {}
+    for canonical, names in wanted.items():
+        for name in names:
+            if _key(name) in by_key:
+                mapping[canonical] = by_key[_key(name)]
+                break
+    for canonical, source in (overrides or {}).items():
+        if canonical not in wanted:
+            raise InputError(f"role {role} has no column {canonical!r} to map.", file=file, layer=layer,
+                             fix=f"map one of: {', '.join(wanted)}.")
+        if source not in columns:
+            raise InputError(f"the mapping {role}.{canonical}={source} names a field that does not exist; "
+                             f"available fields: {', '.join(columns) or '(none)'}.", file=file, layer=layer,
+                             fix=f"use --field {role}.{canonical}=FIELD with one of the available fields.")
+        mapping[canonical] = source
+    return mapping
+
+
+def parse_year(values: pd.Series) -> pd.Series:
+    """Year as Int64 from numbers or text like ``1987``, ``1987-05``, ``1980年代`` (NA when none)."""
+    text = values.astype("string")
+    year = text.str.extract(r"(1[89]\d\d|20\d\d)", expand=False)
+    return pd.to_numeric(year, errors="coerce").astype("Int64")
+
+
+def parse_number(values: pd.Series) -> pd.Series:
+    """Float from numbers or text like ``6``, ``6层``, ``18.5 m`` (NaN when none)."""
+    if pd.api.types.is_numeric_dtype(values):
+        return values.astype(float)
+    text = values.astype("string").str.extract(r"(-?\d+(?:\.\d+)?)", expand=False)
+    return pd.to_numeric(text, errors="coerce").astype(float)
+
+
+_TRUE = re.compile(r"^(1|yes|true|y|t|是|viaduct|aqueduct|boardwalk|covered|building_passage)$", re.IGNORECASE)
+
+
+def parse_flag(values: pd.Series) -> pd.Series:
+    """Bool from OSM-style values: ``yes``/``1``/``true``/``是`` (and bridge/tunnel kinds) are True."""
+    return values.astype("string").fillna("").str.strip().str.match(_TRUE).astype(bool)

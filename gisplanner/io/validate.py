@@ -1,0 +1,152 @@
+"""All input checks of an import: geometry type per role, repair, empty geometries, ids, required fields."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from gisplanner.errors import InputError
+from gisplanner.io.fields import CANDIDATES
+from gisplanner.io.findings import Finding
+
+#: Geometry dimension(s) each role accepts: 0 points, 1 lines, 2 polygons.
+ROLE_DIMENSIONS: dict[str, tuple[int, ...]] = {
+    "communities": (2,), "buildings": (2,), "walk_network": (1,), "facilities": (0, 2),
+    "green_space": (2,), "landuse": (2,), "idle_land": (2,), "boiler_rooms": (0, 2),
+    "public_buildings": (2, 0), "admin_boundaries": (2,),
+}
+_DIMENSION_NAMES = {0: "points", 1: "lines", 2: "polygons"}
+
+#: Source fields taken as the feature id, in order of preference (compared ignoring case).
+ID_FIELDS = ("feature_id", "id", "fid", "objectid", "编号", "osm_id", "osm_ref")
+
+#: Canonical columns without which a role is useless; the importer refuses a layer lacking them.
+REQUIRED: dict[str, tuple[str, ...]] = {"facilities": ("category",)}
+
+
+def check_geometry_type(gdf: gpd.GeoDataFrame, role: str, *, layer: str, file: str | None = None) -> None:
+    """Refuse a layer whose geometries do not suit ``role`` (points given as communities, ...).
+
+    Raises
+    ------
+    InputError
+        Naming the layer, the first offending feature and the fix.
+    """
+    allowed = ROLE_DIMENSIONS[role]
+    geoms = gdf.geometry.values
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    dims = shapely.get_dimensions(geoms)
+    bad = present & ~np.isin(dims, allowed)
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        kinds = sorted({_DIMENSION_NAMES.get(int(d), "collections") for d in dims[bad]})
+        wanted = " or ".join(_DIMENSION_NAMES[d] for d in allowed)
+        raise InputError(
+            f"{int(bad.sum())} of {len(gdf)} features are {'/'.join(kinds)}, but the role {role} needs {wanted}.",
+            file=file, layer=layer, feature=gdf.index[first],
+            fix=f"import a {wanted} layer as {role}, or give this layer its own role with --role {layer}=ROLE.")
+
+
+def _polygonal_part(geom: shapely.Geometry) -> shapely.Geometry:
+    """The polygons of a make_valid result (it may add lines or points where rings touched)."""
+    parts = [g for g in shapely.get_parts(geom) if shapely.get_dimensions(g) == 2]
+    parts = [p for sub in parts for p in shapely.get_parts(sub)]
+    if not parts:
+        return shapely.Polygon()
+    return parts[0] if len(parts) == 1 else shapely.MultiPolygon(parts)
+
+
+def repair_geometries(gdf: gpd.GeoDataFrame, role: str, *, layer: str) -> tuple[gpd.GeoDataFrame, list[Finding]]:
+    """Repair invalid geometries with ``shapely.make_valid`` and drop missing or empty ones.
+
+    Polygon roles keep only the polygonal part of a repair (a bow-tie becomes two triangles; the slivers
+    where rings touched are dropped). A geometry that repairs to nothing counts as empty.
+
+    Returns
+    -------
+    (GeoDataFrame, list of Finding)
+        The kept rows (original index) and one finding per repaired or dropped feature.
+    """
+    findings: list[Finding] = []
+    geoms = gdf.geometry.values.copy()
+    invalid = np.flatnonzero(~shapely.is_valid(geoms) & ~shapely.is_missing(geoms))
+    polygonal = ROLE_DIMENSIONS[role] == (2,)
+    for i in invalid:
+        reason = shapely.is_valid_reason(geoms[i])
+        fixed = shapely.make_valid(geoms[i])
+        if polygonal:
+            fixed = _polygonal_part(fixed)
+        geoms[i] = fixed
+        findings.append(Finding("invalid_geometry_repaired", layer, str(gdf.index[i]),
+                                f"invalid geometry ({reason}) repaired with make_valid"
+                                + (", polygonal part kept." if polygonal else ".")))
+    empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    for i in np.flatnonzero(empty):
+        findings.append(Finding("empty_geometry_dropped", layer, str(gdf.index[i]),
+                                "feature without geometry dropped."))
+    out = gdf.copy()
+    out[gdf.geometry.name] = gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs)
+    return out[~empty], findings
+
+
+def _id_field(columns: list[str]) -> str | None:
+    by_key = {c.casefold(): c for c in columns}
+    return next((by_key[f] for f in ID_FIELDS if f in by_key), None)
+
+
+def assign_feature_ids(gdf: gpd.GeoDataFrame, *, layer: str) -> tuple[gpd.GeoDataFrame, list[Finding]]:
+    """Add the string column ``feature_id``, unique within the layer.
+
+    It comes from the first of :data:`ID_FIELDS` present (OSM ids get the usual ``n``/``w``/``r`` prefix of
+    their ``osm_type``), else from the row number (1-based). Repeated ids are reported once per value as
+    ``duplicate_id`` and made unique by appending ``-2``, ``-3``, ... in row order.
+    """
+    columns = [str(c) for c in gdf.columns if c != gdf.geometry.name]
+    field = _id_field(columns)
+    if field is None:
+        ids = pd.Series(np.arange(1, len(gdf) + 1).astype(str), index=gdf.index)
+    else:
+        ids = gdf[field].astype("string").fillna("").str.replace(r"\.0$", "", regex=True)
+        if field.casefold() == "osm_ref" and "osm_type" in gdf.columns:
+            ids = gdf["osm_type"].astype("string").fillna("").str[:1] + ids
+    findings: list[Finding] = []
+    counts = ids.value_counts()
+    for value, count in counts[counts > 1].items():
+        findings.append(Finding("duplicate_id", layer, str(value),
+                                f"id {value!r} of field {field} is shared by {count} features; "
+                                f"made unique as {value}-2 ... {value}-{count} in file order."))
+    rank = ids.groupby(ids).cumcount() + 1
+    ids = ids.where(rank == 1, ids + "-" + rank.astype(str))
+    out = gdf.copy()
+    out["feature_id"] = ids.astype(str).to_numpy()
+    return out, findings
+
+
+def check_required(mapping: dict[str, str], role: str, *, layer: str, columns: list[str],
+                   file: str | None = None) -> list[Finding]:
+    """Refuse a layer lacking a required column; report each other canonical column it lacks.
+
+    Returns
+    -------
+    list of Finding
+        One ``missing_field`` finding per canonical column not found (estimated or defaulted later).
+
+    Raises
+    ------
+    InputError
+        A required column (e.g. the ``category`` of facilities) has no source field.
+    """
+    for canonical in REQUIRED.get(role, ()):
+        if canonical not in mapping:
+            raise InputError(f"no field for the required column {canonical} of {role}; available fields: "
+                             f"{', '.join(columns) or '(none)'}.", file=file, layer=layer,
+                             fix=f"map it with --field {role}.{canonical}=FIELD.")
+    return [Finding("missing_field", layer, None, f"no field for {role}.{canonical}; "
+                    + ("estimated." if canonical in _ESTIMATED else "left empty or defaulted."))
+            for canonical in CANDIDATES[role] if canonical not in mapping and canonical != "name"]
+
+
+#: Canonical columns that estimate.py fills in when the source lacks them.
+_ESTIMATED = {"households", "population", "floors", "height_m"}
