@@ -663,16 +663,17 @@ def district_costs(districts: pd.DataFrame, content: pd.DataFrame, unit_costs: p
     if missing:
         raise InputError(f"unit-cost table lacks columns {sorted(missing)}", file=file,
                          fix="give the CSV the header item,unit,unit_cost_yuan")
-    bad = ~unit_costs["unit"].isin(list(COST_UNITS))
+    # Lines as the user sees them in the CSV: the header is line 1.
+    bad = ~unit_costs["unit"].isin(list(COST_UNITS)).to_numpy()
     if bad.any():
-        row = unit_costs.index[bad][0]
-        raise InputError(f"unknown unit {unit_costs.loc[row, 'unit']!r}", file=file, feature=f"row {row}",
+        row = int(np.flatnonzero(bad)[0])
+        raise InputError(f"unknown unit {unit_costs['unit'].iloc[row]!r}", file=file, feature=f"line {row + 2}",
                          fix=f"use one of {', '.join(COST_UNITS)}")
     price = pd.to_numeric(unit_costs["unit_cost_yuan"], errors="coerce")
-    if price.isna().any() or (price < 0).any():
-        row = unit_costs.index[price.isna() | (price < 0)][0]
-        raise InputError("unit_cost_yuan must be a number >= 0", file=file, feature=f"row {row}",
-                         fix="fill in the cost in yuan per unit")
+    wrong = (price.isna() | (price < 0)).to_numpy()
+    if wrong.any():
+        raise InputError("unit_cost_yuan must be a number >= 0", file=file,
+                         feature=f"line {int(np.flatnonzero(wrong)[0]) + 2}", fix="fill in the cost in yuan per unit")
     if unit_costs["item"].duplicated().any():
         item = unit_costs["item"][unit_costs["item"].duplicated()].iloc[0]
         raise InputError(f"item {item!r} is priced twice", file=file, fix="keep one row per item")

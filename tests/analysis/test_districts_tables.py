@@ -1,0 +1,160 @@
+"""What a district carries: stats, outline, flags, resources, gaps, content and costs."""
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from shapely.geometry import Point, box
+
+from gisplanner.analysis.adjacency import community_adjacency
+from gisplanner.analysis.districts import (
+    DistrictRules,
+    district_content,
+    district_costs,
+    district_gaps,
+    district_resources,
+    district_table,
+    member_table,
+)
+from gisplanner.errors import InputError
+
+CRS = "EPSG:32652"
+
+
+@pytest.fixture
+def comm():
+    """Three 100 m squares in a row, 10 m apart, and one far away."""
+    geoms = [box(0, 0, 100, 100), box(110, 0, 210, 100), box(220, 0, 320, 100), box(2000, 0, 2100, 100)]
+    return gpd.GeoDataFrame({
+        "feature_id": ["a", "b", "c", "d"], "name": ["甲", "乙", "丙", "丁"],
+        "households": [100.0, 300.0, np.nan, 50.0], "population": [250.0, 750.0, 500.0, 125.0],
+        "population_estimated": [False, True, False, False],
+        "built_year": pd.array([1985, 2003, None, 1990], dtype="Int64"),
+        "n_buildings": [4, 6, 2, 1], "floor_area_m2": [8000.0, 24000.0, 5000.0, 4000.0],
+    }, geometry=geoms, crs=CRS)
+
+
+RULES = DistrictRules(min_population=500, max_population=1500, max_extent_m=500)
+
+
+def table(comm, assignment, rules=RULES):
+    return district_table(comm, pd.Series(assignment, index=comm.index, dtype="string"),
+                          community_adjacency(comm), rules=rules).set_index("district_id")
+
+
+def test_stats_are_sums_over_members(comm):
+    d = table(comm, ["D1", "D1", "D2", None]).loc["D1"]
+    assert (d["n_communities"], d["households"], d["population"]) == (2, 400.0, 1000.0)
+    assert (d["n_buildings"], d["floor_area_m2"]) == (10, 32000.0)
+    assert d["population_estimated"]
+
+
+def test_share_built_before_2000_is_by_households_of_members_with_a_year(comm):
+    d = table(comm, ["D1", "D1", "D1", None]).loc["D1"]
+    # a (100 households, 1985) is old, b (300, 2003) is not, c has no year
+    assert d["share_built_before_2000"] == pytest.approx(100 / 400)
+
+
+def test_outline_closes_the_street_between_members(comm):
+    d = table(comm, ["D1", "D1", None, None]).loc["D1"]
+    assert d.geometry.geom_type == "Polygon"
+    assert d.geometry.area == pytest.approx(210 * 100, rel=1e-3)
+
+
+def test_extent_is_the_largest_centroid_distance(comm):
+    d = table(comm, ["D1", "D1", "D1", None]).loc["D1"]
+    assert d["extent_m"] == pytest.approx(220.0)
+
+
+def test_flags_report_each_broken_constraint(comm):
+    t = table(comm, ["D1", "D1", "D1", "D1"])
+    # a far community makes it non-contiguous, 1,975 m wide and 1,625 people
+    assert t.loc["D1", "violations"] == "above_max_population;extent_exceeded;not_contiguous"
+    small = table(comm, ["D1", None, None, None])
+    assert small.loc["D1", "violations"] == "below_min_population"
+
+
+def test_members_table_lists_names(comm):
+    members = member_table(comm, pd.Series(["D2", "D1", None, "D1"], dtype="string"))
+    assert members.values.tolist() == [["D1", "b", "乙"], ["D1", "d", "丁"], ["D2", "a", "甲"]]
+
+
+def test_resources_inside_and_within_reach(comm):
+    districts = district_table(comm, pd.Series(["D1", "D1", None, None], dtype="string"),
+                               community_adjacency(comm), rules=RULES)
+    idle = gpd.GeoDataFrame({"feature_id": ["in", "near", "far"], "name": ["x", "y", "z"],
+                             "area_m2": [np.nan, 400.0, 100.0], "status": [None, None, None]},
+                            geometry=[box(10, 10, 30, 30), box(50, 160, 70, 180), box(50, 300, 60, 310)], crs=CRS)
+    boilers = gpd.GeoDataFrame({"feature_id": ["b1"], "name": ["锅炉房"], "area_m2": [np.nan],
+                                "status": ["decommissioned"]}, geometry=[Point(-80, 50)], crs=CRS)
+    res = district_resources(districts, {"idle_land": idle, "boiler_rooms": boilers}, reach_m=100)
+    got = res.set_index("resource_id")
+    assert sorted(got.index) == ["b1", "in", "near"]
+    assert got.loc["in", "distance_m"] == 0.0 and got.loc["in", "area_m2"] == pytest.approx(400.0)
+    assert got.loc["near", "distance_m"] == pytest.approx(60.0)
+    assert got.loc["b1", "distance_m"] == pytest.approx(80.0)
+    assert np.isnan(got.loc["b1", "area_m2"]) and got.loc["b1", "status"] == "decommissioned"
+
+
+def test_gaps_are_counted_per_type_and_level():
+    members = pd.DataFrame({"district_id": ["D1", "D1", "D2"], "community_id": ["a", "b", "c"]})
+    gaps = pd.DataFrame({"community_id": ["a", "b", "c", "b", "x"],
+                         "facility_type": ["kindergarten", "kindergarten", "kindergarten", "clinic", "clinic"],
+                         "level": ["lc5", "lc5", "lc5", "lc15", "lc15"],
+                         "shortfall_m": [120.0, 40.0, 10.0, 300.0, 5.0],
+                         "population": [250.0, 750.0, 500.0, 750.0, 9.0]})
+    out = district_gaps(members, gaps)
+    assert out.values.tolist() == [["D1", "clinic", "lc15", 1, 750.0, 300.0],
+                                   ["D1", "kindergarten", "lc5", 2, 1000.0, 120.0],
+                                   ["D2", "kindergarten", "lc5", 1, 500.0, 10.0]]
+
+
+def test_no_gap_analysis_gives_an_empty_table():
+    assert district_gaps(pd.DataFrame({"district_id": ["D1"], "community_id": ["a"]}), None).empty
+
+
+CLASSES = {"基础类": ["供水", "屋面维修"], "提升类": ["社区综合服务设施"]}
+
+
+def test_content_lists_config_items_and_gap_types():
+    gaps = pd.DataFrame({"district_id": ["D1", "D1"], "facility_type": ["kindergarten", "kindergarten"],
+                         "level": ["lc5", "lc10"]})
+    content = district_content(pd.DataFrame({"district_id": ["D1", "D2"]}), gaps, classes=CLASSES,
+                               facility_classes={"kindergarten": "提升类"})
+    d1 = content[content["district_id"] == "D1"]
+    assert d1[["renovation_class", "item", "source"]].values.tolist() == [
+        ["基础类", "供水", "standard"], ["基础类", "屋面维修", "standard"],
+        ["提升类", "社区综合服务设施", "standard"], ["提升类", "kindergarten", "gap"]]
+    assert len(content[content["district_id"] == "D2"]) == 3
+
+
+def test_costs_multiply_the_user_unit_cost_by_the_district_quantity(comm):
+    districts = district_table(comm, pd.Series(["D1", "D1", None, None], dtype="string"),
+                               community_adjacency(comm), rules=RULES)
+    content = district_content(districts, district_gaps(member_table(comm, pd.Series(["D1"] * 2 + [None] * 2)),
+                                                        None), classes=CLASSES)
+    unit_costs = pd.DataFrame({"item": ["供水", "屋面维修"], "unit": ["household", "m2"],
+                               "unit_cost_yuan": [2000.0, 150.0]})
+    out = district_costs(districts, content, unit_costs).set_index("item")
+    assert out.loc["供水", "cost_yuan"] == 400 * 2000.0
+    assert out.loc["屋面维修", "cost_yuan"] == 32000 * 150.0
+    # no row in the table: no cost, and no default
+    assert np.isnan(out.loc["社区综合服务设施", "cost_yuan"])
+
+
+def test_unknown_cost_unit_is_refused_with_the_row():
+    costs = pd.DataFrame({"item": ["供水"], "unit": ["per_km"], "unit_cost_yuan": [1.0]})
+    with pytest.raises(InputError, match=r"line 2\] unknown unit 'per_km'"):
+        district_costs(pd.DataFrame({"district_id": []}), pd.DataFrame(columns=["district_id", "item"]), costs,
+                       file="costs.csv")
+
+
+def test_cost_table_without_its_columns_is_refused():
+    with pytest.raises(InputError, match="item,unit,unit_cost_yuan"):
+        district_costs(pd.DataFrame(), pd.DataFrame(), pd.DataFrame({"item": ["供水"]}))
+
+
+def test_outline_is_valid(comm):
+    d = table(comm, ["D1", "D1", "D1", "D2"])
+    assert shapely.is_valid(d.geometry.values).all()
