@@ -1,0 +1,199 @@
+"""A toy town of two blocks, a park and a boiler room; every verdict below is worked out by hand from the
+shipped standards (lc10 park ≥ 1 hm² and ≥ 50 m wide, 1.0 m²/person; 绿地率 30% for 4–6 storeys)."""
+
+import json
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+from shapely import Point, box
+
+from gisplanner.analysis.placement import PlacementInput, PlacementReport, check_placement, site_footprint
+from gisplanner.errors import InputError
+from gisplanner.standards import load_standards
+
+CRS = "EPSG:32652"
+
+
+@pytest.fixture(scope="module")
+def standards():
+    return load_standards()
+
+
+@pytest.fixture(scope="module")
+def layers():
+    communities = gpd.GeoDataFrame(
+        {"feature_id": ["c1", "c2"], "name": ["宣西小区", "三辅小区"], "population": [1000.0, 1000.0],
+         "built_year": pd.array([1990, 1992], dtype="Int64")},
+        geometry=[box(0, 0, 200, 200), box(200, 0, 400, 200)], crs=CRS)
+    green_space = gpd.GeoDataFrame(
+        {"feature_id": ["park", "yard"], "name": ["东园", ""], "is_public": [True, False],
+         "green_type": ["park", "grass"]},
+        # park: 120 x 100 m = 1.2 hm², 100 m wide -> an lc10 park; yard: 40 x 40 m block green of c1.
+        geometry=[box(250, 50, 370, 150), box(20, 20, 60, 60)], crs=CRS)
+    buildings = gpd.GeoDataFrame(
+        {"feature_id": ["b1", "b2"], "floors": [6.0, 5.0], "use": "residential",
+         "community_id": ["c1", "c2"]},
+        geometry=[box(100, 100, 150, 120), box(210, 160, 260, 190)], crs=CRS)
+    land = gpd.GeoDataFrame(
+        {"feature_id": ["r1", "r2", "g1"], "lu_code": ["070102", "070102", "1401"],
+         "lu_code_planned": ["070102", "070102", "1401"], "name": ""},
+        geometry=[box(0, 0, 200, 200), shapely.difference(box(200, 0, 400, 200), box(250, 50, 370, 150)),
+                  box(250, 50, 370, 150)], crs=CRS)
+    boilers = gpd.GeoDataFrame(
+        {"feature_id": ["br1", "br2"], "name": ["一号锅炉房", "二号锅炉房"],
+         "status": ["in_service", "decommissioned"], "area_m2": [400.0, 900.0]},
+        geometry=[Point(120, 40), box(140, 20, 170, 50)], crs=CRS)
+    return {"communities": communities, "green_space": green_space, "buildings": buildings, "landuse": land,
+            "boiler_rooms": boilers}
+
+
+def _check(layers, standards, **kw):
+    return check_placement(PlacementInput(**kw), layers, standards, city="harbin", crs=CRS)
+
+
+@pytest.fixture(scope="module")
+def on_the_park(layers, standards):
+    # A 25 x 100 m day-care centre on the park's west end: 9,500 m² of park stay, under the lc10 1 hm².
+    return _check(layers, standards, facility_type="elderly_daycare", footprint=box(250, 50, 275, 150),
+                  gfa_m2=700, adds_far=True, investment_wan_yuan=80)
+
+
+def test_toy_placement_on_a_park_has_every_verdict_known(on_the_park):
+    assert on_the_park.verdicts == {
+        "site_status": "pass",
+        "size_site": "not_checked",  # the catalogue gives no site range for 托老所
+        "size_gfa": "pass",  # 700 m² within 350–750
+        "land_use": "warn",  # adds FAR-counted area -> statutory procedure
+        "permit": "pass",  # 700 m² > 500 but 80 万元 ≤ 100 (Heilongjiang rule covers Harbin)
+        "green_public_lc15": "pass",  # no lc15 park anywhere: nothing of it taken
+        "green_public_lc10": "consult",  # the only lc10 park drops to lc5 size: 0 m²/person after
+        "green_public_lc5": "pass",  # the cut park becomes an lc5 park: 9,500 / 2,000 m²/person
+        "park": "consult",
+        "block_green": "pass",  # c2 keeps ~9,486 m² at least 8 m wide for 1,000 persons
+        "green_ratio": "consult",  # c2: 12,000 -> 9,500 of 40,000 m², 30% -> 23.75%, 5 floors need 30%
+    }
+    assert on_the_park.overall == "consultation"
+
+
+def test_public_green_numbers_before_and_after(on_the_park):
+    lc10 = on_the_park.check("green_public_lc10").numbers
+    assert lc10["population"] == pytest.approx(2000)
+    assert lc10["before_m2_per_person"] == pytest.approx(12000 / 2000)
+    assert lc10["after_m2_per_person"] == pytest.approx(0.0)
+    assert lc10["floor_m2_per_person"] == pytest.approx(0.7)
+    lc5 = on_the_park.check("green_public_lc5").numbers
+    assert lc5["after_m2_per_person"] == pytest.approx(9500 / 2000)
+
+
+def test_park_numbers_use_the_inscribed_circle(on_the_park):
+    (park,) = on_the_park.check("park").numbers["parks"]
+    assert park["level"] == "lc10"
+    assert park["area_after_m2"] == pytest.approx(9500)
+    assert park["width_after_m"] == pytest.approx(95, abs=0.05)
+    assert park["meets_after"] is False
+
+
+def test_green_ratio_numbers(on_the_park):
+    numbers = on_the_park.check("green_ratio").numbers
+    assert (numbers["ratio_before"], numbers["ratio_after"]) == pytest.approx((0.30, 0.2375))
+    assert numbers["storey_class"] == "multi_rise_1"
+
+
+def test_land_use_names_the_parcel_the_row_and_its_basis(on_the_park):
+    land = on_the_park.check("land_use")
+    assert land.numbers["outcome"] == "statutory_procedure"
+    assert land.numbers["row"] == "adds_far_or_land"
+    assert [p["parcel_id"] for p in land.numbers["parcels"]] == ["g1"]
+    assert land.numbers["parcels"][0]["current_name"] == "公园绿地"
+    assert "S-mnr2024" in land.basis
+    assert land.next_steps
+
+
+def test_consultation_verdicts_say_so(on_the_park):
+    for key in ("green_public_lc10", "park", "green_ratio"):
+        assert any("一事一议" in step for step in on_the_park.check(key).next_steps)
+
+
+def test_boiler_room_in_service_is_refused_with_the_reason(layers, standards):
+    footprint, status, _ = site_footprint(layers["boiler_rooms"], "boiler_rooms", "br1")
+    report = _check(layers, standards, facility_type="kindergarten", footprint=footprint,
+                    intervention="conversion", site_layer="boiler_rooms", site_id="br1", site_status=status)
+    check = report.check("site_status")
+    assert check.verdict == "fail"
+    assert "in_service" in check.message
+    assert report.overall == "refused"
+
+
+def test_decommissioned_boiler_room_passes_the_status_check(layers, standards):
+    footprint, status, _ = site_footprint(layers["boiler_rooms"], "boiler_rooms", "br2")
+    report = _check(layers, standards, facility_type="elderly_daycare", footprint=footprint,
+                    intervention="conversion", site_layer="boiler_rooms", site_id="br2", site_status=status)
+    assert report.check("site_status").verdict == "pass"
+    # Converting a building on housing land to a 0702 service: the local-rule row, none loaded for Harbin.
+    assert report.check("land_use").numbers["row"] == "community_service_conversion"
+    assert report.check("land_use").numbers["needs_local_rule"] is True
+
+
+def test_point_site_becomes_a_square_of_its_area(layers):
+    footprint, _, name = site_footprint(layers["boiler_rooms"], "boiler_rooms", "br1")
+    assert footprint.area == pytest.approx(400)
+    assert footprint.centroid.equals_exact(Point(120, 40), 1e-9)
+    assert name == "一号锅炉房"
+
+
+def test_unknown_site_id_names_the_layer_and_the_fix(layers):
+    with pytest.raises(InputError, match="boiler_rooms.*gisplanner info"):
+        site_footprint(layers["boiler_rooms"], "boiler_rooms", "nope")
+
+
+def test_point_site_without_area_asks_for_a_footprint(layers):
+    boilers = layers["boiler_rooms"].assign(area_m2=[pd.NA, 900.0])
+    with pytest.raises(InputError, match="--footprint"):
+        site_footprint(boilers, "boiler_rooms", "br1")
+
+
+def test_taking_block_concentrated_green_is_a_hard_failure(layers, standards):
+    # Leaves a 40 x 5 m strip of the yard: nothing 8 m wide remains, and 4.0.7 is mandatory.
+    report = _check(layers, standards, facility_type="convenience_store", footprint=box(20, 20, 60, 55),
+                    gfa_m2=80, intervention="new")
+    check = report.check("block_green")
+    assert check.verdict == "fail"
+    assert check.numbers["concentrated_after_m2"] == pytest.approx(0.0)
+    assert report.overall == "refused"
+
+
+def test_placement_away_from_green_takes_none(layers, standards):
+    report = _check(layers, standards, facility_type="convenience_store", footprint=box(100, 150, 110, 160),
+                    gfa_m2=80, intervention="conversion")
+    assert report.check("park").verdict == "pass"
+    assert all(report.check(f"green_public_{k}").numbers["taken_m2"] == pytest.approx(0)
+               for k in ("lc15", "lc10", "lc5"))
+    assert report.check("land_use").numbers["row"] == "block_service_in_housing"
+
+
+def test_missing_layers_leave_checks_not_checked(layers, standards):
+    report = check_placement(PlacementInput("elderly_daycare", box(250, 50, 275, 150)),
+                             {"communities": layers["communities"]}, standards)
+    assert report.check("green_public_lc10").verdict == "not_checked"
+    assert report.check("park").verdict == "not_checked"
+    assert report.check("land_use").verdict == "warn"
+
+
+def test_unknown_intervention_is_an_input_error(layers, standards):
+    with pytest.raises(InputError, match="intervention"):
+        _check(layers, standards, facility_type="elderly_daycare", footprint=box(0, 0, 1, 1),
+               intervention="demolish")
+
+
+def test_report_round_trips_through_json(on_the_park):
+    data = json.loads(on_the_park.to_json())
+    assert PlacementReport.from_dict(data) == on_the_park
+
+
+def test_placed_facility_record_is_json_with_a_wkt_footprint(on_the_park):
+    record = json.loads(json.dumps(on_the_park.placed_facility()))
+    assert shapely.from_wkt(record["footprint_wkt"]).equals(box(250, 50, 275, 150))
+    assert record["verdicts"]["park"] == "consult"
+    assert record["overall"] == "consultation"
