@@ -1,0 +1,1 @@
+"""The engine: pure analysis functions, no Qt."""

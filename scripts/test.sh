@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Runs all tests: ruff, the import-linter contract (the engine never imports Qt) and pytest, offscreen.
+# Installs what it needs first. Extra arguments go to pytest.
+source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
+install_python_packages test
+cd "$ROOT"
+export QT_QPA_PLATFORM=offscreen
+"$VENV/bin/ruff" check gisplanner tests bench run.py
+"$VENV/bin/lint-imports" --no-cache
+exec "$VENV/bin/python" -m pytest "$@"
