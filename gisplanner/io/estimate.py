@@ -1,6 +1,6 @@
 """Estimates of missing floors, heights, households and population, each flagged as estimated.
 
-The rules, with the parameters of :class:`EstimationParameters`:
+The rules, with the parameters of :class:`EstimationSettings` (the project's standards settings):
 
 - building floors: ``round(height_m / floor_height_m)`` (at least 1) where a height is known, else
   ``default_floors``;
@@ -18,7 +18,6 @@ Every value filled in sets the matching ``*_estimated`` column and is reported o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Protocol
 
 import geopandas as gpd
@@ -30,38 +29,16 @@ from gisplanner.io.findings import Finding
 
 
 class EstimationSettings(Protocol):
-    """What the estimates read; ``Standards.settings.estimation`` and :class:`EstimationParameters` both fit."""
+    """What the estimates read: ``gisplanner.standards.EstimationParams`` (``Standards.settings.estimation``).
+
+    Defaults there: 6 floors, 3.0 m per storey, 80 m² per household, 2.6 persons per household, FAR 1.2.
+    """
 
     default_floors: float
     floor_height_m: float
     area_per_household_m2: float
     persons_per_household: float
     default_far: float
-
-
-@dataclass(frozen=True)
-class EstimationParameters:
-    """Tool defaults for the estimates (status tool-default: typical of 1980s–90s walk-up estates).
-
-    Attributes
-    ----------
-    default_floors
-        Floors of a building without levels or height (6: the usual walk-up without lift).
-    floor_height_m
-        Storey height, metres.
-    area_per_household_m2
-        Gross floor area per household, m².
-    persons_per_household
-        Persons per household.
-    default_far
-        Floor-area ratio assumed for a community without mapped buildings.
-    """
-
-    default_floors: float = 6.0
-    floor_height_m: float = 3.0
-    area_per_household_m2: float = 80.0
-    persons_per_household: float = 2.6
-    default_far: float = 1.2
 
 
 def _report(findings: list[Finding], layer: str, field: str, count: int, how: str) -> None:

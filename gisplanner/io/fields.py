@@ -13,9 +13,6 @@ import pandas as pd
 
 from gisplanner.errors import InputError
 
-ROLES = ("communities", "buildings", "walk_network", "facilities", "green_space", "landuse", "idle_land",
-         "boiler_rooms", "public_buildings", "admin_boundaries")
-
 _NAME = ("name", "名称", "小区名称", "小区名", "name_zh", "name:zh", "mc")
 _FLOORS = ("floors", "floor", "层数", "楼层", "楼层数", "building:levels", "levels", "storeys", "cs")
 _HEIGHT = ("height_m", "height", "高度", "建筑高度", "gd")
@@ -57,6 +54,9 @@ CANDIDATES: dict[str, dict[str, tuple[str, ...]]] = {
     "boiler_rooms": {"name": _NAME, "status": _STATUS, "area_m2": _AREA},
     "public_buildings": {"name": _NAME, "status": _STATUS, "area_m2": _AREA, "floors": _FLOORS},
     "admin_boundaries": {"name": _NAME + ("街道名称",), "admin_level": ("admin_level", "级别", "行政级别")},
+    "gates": {"name": _NAME},
+    "railways": {"name": _NAME},
+    "rivers": {"name": _NAME},
 }
 
 
@@ -73,7 +73,7 @@ def detect_fields(columns: Iterable[str], role: str, *, overrides: Mapping[str, 
     columns
         Field names of the source layer.
     role
-        One of :data:`ROLES`.
+        A key of :data:`CANDIDATES` (the roles of gisplanner.project).
     overrides
         User mapping canonical column -> source field; wins over the guess.
     file, layer

@@ -15,7 +15,7 @@ from gisplanner.io.findings import Finding
 ROLE_DIMENSIONS: dict[str, tuple[int, ...]] = {
     "communities": (2,), "buildings": (2,), "walk_network": (1,), "facilities": (0, 2),
     "green_space": (2,), "landuse": (2,), "idle_land": (2,), "boiler_rooms": (0, 2),
-    "public_buildings": (2, 0), "admin_boundaries": (2,),
+    "public_buildings": (2, 0), "admin_boundaries": (2,), "gates": (0,), "railways": (1,), "rivers": (1, 2),
 }
 _DIMENSION_NAMES = {0: "points", 1: "lines", 2: "polygons"}
 

@@ -1,0 +1,394 @@
+"""Import files into a project: read, assign roles, validate, map fields, reproject, estimate, then set.
+
+Nothing touches the project until every layer of the import has passed; a failure anywhere (bad file, wrong
+geometry type, missing CRS, unknown field) leaves the project as it was.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+
+from gisplanner.errors import InputError
+from gisplanner.io import crs as crs_tools
+from gisplanner.io.estimate import assign_buildings, estimate_buildings, estimate_communities
+from gisplanner.io.fields import CANDIDATES, detect_fields, parse_flag, parse_number, parse_year
+from gisplanner.io.findings import Finding, ImportReport
+from gisplanner.io.osm import NOT_WALKABLE
+from gisplanner.io.osm_landuse import OSM_LANDUSE_2023
+from gisplanner.io.readers import SourceLayer, read_layers
+from gisplanner.io.validate import (
+    assign_feature_ids,
+    check_geometry_type,
+    check_required,
+    repair_geometries,
+)
+from gisplanner.progress import Progress, ensure_progress
+
+#: Roles of the layers of the derived Harbin GeoPackages (and of an OSM PBF read by gisplanner.io.osm):
+#: layer name -> [(role, (column, value) filter or None)].
+LAYER_ROLES: dict[str, list[tuple[str, tuple[str, object] | None]]] = {
+    "residential_areas": [("communities", None)],
+    "buildings": [("buildings", None)],
+    "pois": [("facilities", None), ("boiler_rooms", ("category", "boiler_or_heating_candidate"))],
+    "facility_areas": [("public_buildings", None)],
+    "green_space": [("green_space", None)],
+    "landuse": [("landuse", None), ("idle_land", ("idle_candidate", 1))],
+    "walk_network": [("walk_network", None)],
+    "admin_subdistricts": [("admin_boundaries", None)],
+}
+#: Words in other layer names that give their role (checked in this order).
+ROLE_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("boiler_rooms", ("boiler", "锅炉")),
+    ("idle_land", ("idle", "空闲", "闲置")),
+    ("public_buildings", ("public_build", "公房", "公有")),
+    ("buildings", ("building", "建筑", "楼")),
+    ("communities", ("communit", "residential", "小区", "社区")),
+    ("walk_network", ("road", "street", "walk", "道路", "路网")),
+    ("facilities", ("poi", "facilit", "设施")),
+    ("green_space", ("green", "park", "绿地")),
+    ("landuse", ("landuse", "land_use", "用地", "地类")),
+    ("admin_boundaries", ("admin", "boundar", "街道", "行政")),
+)
+SKIP = "skip"
+_RESIDENTIAL_USES = {"yes", "residential", "apartments", "house", "dormitory", "detached", "terrace", "住宅",
+                     "居住"}
+_PUBLIC_GREEN = {"park", "playground", "recreation_ground", "village_green", "nature_reserve", "公园", "广场"}
+_STATUS = {"in_service": ("in_service", "在用", "使用", "运行", "active", "yes"),
+           "decommissioned": ("decommissioned", "停用", "废弃", "闲置", "disused", "abandoned")}
+
+
+@dataclass
+class _Prepared:
+    """A role layer that passed the checks, still in its source coordinates."""
+
+    role: str
+    file: str
+    layer: str
+    frame: gpd.GeoDataFrame
+    mapping: dict[str, str]
+    source_crs: str
+
+
+def roles_of_layer(layer: str, roles: Mapping[str, str] | None = None
+                   ) -> list[tuple[str, tuple[str, object] | None]]:
+    """Roles a source layer feeds: the user's ``roles`` first, then the known layer names, then name words.
+
+    Returns
+    -------
+    list of (role, filter)
+        Empty when the user mapped the layer to ``skip``.
+
+    Raises
+    ------
+    InputError
+        When the role cannot be told, or the user named an unknown role.
+    """
+    if roles and layer in roles:
+        role = roles[layer]
+        if role == SKIP:
+            return []
+        if role not in CANDIDATES:
+            raise InputError(f"unknown role {role!r}.", layer=layer,
+                             fix=f"use one of {', '.join(CANDIDATES)} (or {SKIP}).")
+        return [(role, None)]
+    if layer in LAYER_ROLES:
+        return LAYER_ROLES[layer]
+    if layer in CANDIDATES:
+        return [(layer, None)]
+    low = layer.casefold()
+    for role, words in ROLE_WORDS:
+        if any(w in low for w in words):
+            return [(role, None)]
+    raise InputError("cannot tell which role this layer has.", layer=layer,
+                     fix=f"name it with --role {layer}=ROLE (roles: {', '.join(CANDIDATES)}) "
+                         f"or leave it out with --role {layer}={SKIP}.")
+
+
+def _source_frame(source: SourceLayer, filt: tuple[str, object] | None) -> gpd.GeoDataFrame:
+    frame = source.frame
+    if filt is not None:
+        column, value = filt
+        if column not in frame.columns:
+            raise InputError(f"column {column} is missing, so {column}={value} cannot be selected.",
+                             file=source.file, layer=source.name, fix="import the layer with an explicit --role.")
+        frame = frame[frame[column].astype(str) == str(value)]
+    return frame
+
+
+def _with_crs(frame: gpd.GeoDataFrame, source: SourceLayer, role: str, source_crs: pyproj.CRS | str | None,
+              findings: list[Finding]) -> tuple[gpd.GeoDataFrame, str]:
+    """The frame in a real CRS (GCJ-02/BD-09 converted to WGS84) and a label of its source CRS."""
+    if isinstance(source_crs, str):  # GCJ-02 or BD-09: lon/lat declared (or taken) as WGS84
+        if frame.crs is not None and not pyproj.CRS.from_user_input(frame.crs).is_geographic:
+            raise InputError(f"the layer is in projected {frame.crs.name}, so it cannot be {source_crs} lon/lat.",
+                             file=source.file, layer=source.name, fix="drop --source-crs for this file.")
+        geoms = crs_tools.to_wgs84(frame.geometry.values, source_crs)
+        return gpd.GeoDataFrame(frame.drop(columns=frame.geometry.name), geometry=geoms, crs=4326), source_crs
+    if frame.crs is None:
+        if source_crs is None:
+            raise InputError("the layer has no coordinate reference system (.prj missing or empty).",
+                             file=source.file, layer=source.name,
+                             fix="name it with --source-crs EPSG:4326 (or the CRS the data is in).")
+        findings.append(Finding("missing_crs", source.name, None,
+                                f"no CRS in the file; taken as {source_crs.to_string()} as given."))
+        return frame.set_crs(source_crs), source_crs.to_string()
+    return frame, pyproj.CRS.from_user_input(frame.crs).to_string()
+
+
+def _text(frame: pd.DataFrame, mapping: Mapping[str, str], column: str) -> pd.Series:
+    if column in mapping:
+        return frame[mapping[column]].astype("string").str.strip().replace("", pd.NA)
+    return pd.Series(pd.NA, index=frame.index, dtype="string")
+
+
+def _number(frame: pd.DataFrame, mapping: Mapping[str, str], column: str) -> pd.Series:
+    if column in mapping:
+        return parse_number(frame[mapping[column]])
+    return pd.Series(np.nan, index=frame.index)
+
+
+def _status(values: pd.Series) -> pd.Series:
+    out = pd.Series("unknown", index=values.index, dtype="string")
+    low = values.astype("string").str.casefold().fillna("")
+    for status, words in _STATUS.items():
+        out = out.mask(low.apply(lambda v, w=words: any(x in v for x in w)), status)
+    return out
+
+
+def _lu_codes(frame: pd.DataFrame, mapping: Mapping[str, str], layer: str,
+              findings: list[Finding]) -> tuple[pd.Series, pd.Series]:
+    """lu_code from the mapped field, else from an OSM ``landuse`` column through the OSM table."""
+    codes = _text(frame, mapping, "lu_code")
+    codes = codes.str.replace(r"\.0$", "", regex=True)
+    estimated = pd.Series(False, index=frame.index)
+    if "lu_code" not in mapping and "landuse" in frame.columns:
+        codes = frame["landuse"].astype("string").map(OSM_LANDUSE_2023).astype("string")
+        estimated = codes.notna()
+        findings.append(Finding("value_estimated", layer, None,
+                                f"lu_code derived from the OSM landuse tag for {int(estimated.sum())} features "
+                                "(tool table gisplanner.io.osm_landuse, status U-inference); "
+                                f"{int(codes.isna().sum())} have no code."))
+    return codes, estimated
+
+
+def _canonical(p: _Prepared, findings: list[Finding]) -> gpd.GeoDataFrame:
+    """The canonical columns of docs/developing.md for the role, from the mapped source fields."""
+    f, m, role = p.frame, p.mapping, p.role
+    area = pd.Series(shapely.area(f.geometry.values), index=f.index)
+    cols: dict[str, Any] = {"feature_id": f["feature_id"]}
+    name = _text(f, m, "name")
+    if role == "communities":
+        cols |= {"name": name, "households": _number(f, m, "households"),
+                 "population": _number(f, m, "population"),
+                 "built_year": parse_year(f[m["built_year"]]) if "built_year" in m
+                 else pd.Series(pd.NA, index=f.index, dtype="Int64"),
+                 "area_type": _text(f, m, "area_type").fillna("city")}
+    elif role == "buildings":
+        use = _text(f, m, "use")
+        use = use.mask(use.isna() | use.str.casefold().isin(_RESIDENTIAL_USES).fillna(False), "residential")
+        cols |= {"floors": _number(f, m, "floors"), "height_m": _number(f, m, "height_m"), "use": use,
+                 "built_year": parse_year(f[m["built_year"]]) if "built_year" in m
+                 else pd.Series(pd.NA, index=f.index, dtype="Int64"),
+                 "community_id": pd.Series(pd.NA, index=f.index, dtype="string"), "name": name}
+    elif role == "walk_network":
+        highway = _text(f, m, "highway").fillna("unclassified")
+        walkable = (parse_flag(f[m["walkable"]]) if "walkable" in m else ~highway.isin(NOT_WALKABLE))
+        layer = _number(f, m, "layer").fillna(0).round().astype(int)
+        cols |= {"highway": highway, "walkable": walkable.astype(bool),
+                 "bridge": parse_flag(f[m["bridge"]]) if "bridge" in m else False,
+                 "tunnel": parse_flag(f[m["tunnel"]]) if "tunnel" in m else False,
+                 "layer": layer, "name": name}
+    elif role == "facilities":
+        cols |= {"category": _text(f, m, "category").fillna("unknown"), "name": name}
+    elif role == "green_space":
+        green_type = _text(f, m, "green_type").fillna("green")
+        is_public = (parse_flag(f[m["is_public"]]) if "is_public" in m
+                     else green_type.str.casefold().isin(_PUBLIC_GREEN))
+        cols |= {"green_type": green_type, "name": name, "is_public": is_public.astype(bool)}
+    elif role in ("landuse", "idle_land"):
+        codes, estimated = _lu_codes(f, m, p.layer, findings)
+        cols |= {"lu_code": codes, "name": name, "lu_code_estimated": estimated.to_numpy()}
+        if role == "landuse":
+            cols["lu_code_planned"] = _text(f, m, "lu_code_planned")
+        else:
+            cols["area_m2"] = _number(f, m, "area_m2").fillna(area)
+    elif role in ("boiler_rooms", "public_buildings"):
+        polygon = shapely.get_dimensions(f.geometry.values) == 2
+        cols |= {"name": name, "status": _status(_text(f, m, "status")),
+                 "area_m2": _number(f, m, "area_m2").fillna(area.where(polygon))}
+        if role == "public_buildings":
+            cols["floors"] = _number(f, m, "floors")
+    elif role == "admin_boundaries":
+        cols |= {"name": name, "admin_level": _text(f, m, "admin_level")}
+    else:
+        cols["name"] = name
+    return gpd.GeoDataFrame(cols, geometry=f.geometry.values, crs=f.crs).reset_index(drop=True)
+
+
+def _check_offsets(prepared: list[_Prepared], project: Any, findings: list[Finding]) -> None:
+    """Report layers that look GCJ-02/BD-09-shifted against the layers of other files and of the project."""
+    wgs = {id(p): p.frame.to_crs(4326).geometry.values for p in prepared}
+    existing = [g.to_crs(4326).geometry.values for g in project.layers.values() if len(g) and g.crs is not None]
+    for p in prepared:
+        others = [wgs[id(q)] for q in prepared if q.file != p.file] + existing
+        if not others:
+            continue
+        found = crs_tools.detect_offset(wgs[id(p)], np.concatenate(others))
+        if found is not None:
+            findings.append(Finding(
+                "suspected_gcj02", p.layer, None,
+                f"the {p.role} layer fits the other layers far better after undoing a {found.system} offset of "
+                f"about {found.shift_m:.0f} m ({found.fit:.0%} of its edges match instead of {found.fit_raw:.0%}). "
+                f"If it comes from a Chinese web map, re-import it with --source-crs {found.system}."))
+
+
+def import_layers(project: Any, sources: Sequence[str | Path], *, roles: Mapping[str, str] | None = None,
+                  field_maps: Mapping[str, Mapping[str, str]] | None = None,
+                  source_crs: str | None = None, city: str | None = None,
+                  progress: Progress | None = None) -> ImportReport:
+    """Import files into ``project`` as role layers in its metric CRS, and report what was found.
+
+    Parameters
+    ----------
+    project
+        A :class:`gisplanner.project.Project`; changed only if the whole import succeeds.
+    sources
+        GeoPackage, Shapefile, GeoJSON or OSM PBF files; every layer of each is imported.
+    roles
+        layer name -> role (or ``skip``), overriding :data:`LAYER_ROLES` and the guess from the name.
+    field_maps
+        role -> {canonical column -> source field}, overriding the detected field names.
+    source_crs
+        CRS of layers whose file declares none (e.g. ``EPSG:4326``); ``GCJ-02`` or ``BD-09`` declares every
+        lon/lat layer of the import as offset and converts it to WGS84.
+    city
+        Sets the project's city when given.
+    progress
+        Progress sink; one step per file read, per layer prepared and per layer finished.
+
+    Returns
+    -------
+    ImportReport
+        Every finding, with its code, layer, feature and message.
+
+    Raises
+    ------
+    InputError
+        Unreadable file, unknown role, wrong geometry type for a role, missing CRS, a mapping to a missing
+        field, or two layers giving the same role.
+    """
+    progress = ensure_progress(progress)
+    report = ImportReport()
+    parsed_crs = crs_tools.parse_source_crs(source_crs) if source_crs else None
+    sources = [Path(s) for s in sources]
+    layers: list[SourceLayer] = []
+    for i, path in enumerate(sources):
+        progress.update(i, len(sources), f"reading {path.name}")
+        for layer in read_layers(path):
+            report.extend(layer.findings)
+            layers.append(layer)
+
+    prepared: list[_Prepared] = []
+    seen: dict[str, str] = {}
+    for i, source in enumerate(layers):
+        progress.update(i, len(layers), f"checking {source.name}")
+        for role, filt in roles_of_layer(source.name, roles):
+            if role in seen:
+                raise InputError(f"two layers give the role {role}: {seen[role]} and {source.name}.",
+                                 file=source.file, layer=source.name,
+                                 fix=f"keep one with --role {source.name}={SKIP} (or import them separately).")
+            seen[role] = source.name
+            findings: list[Finding] = []
+            frame, crs_label = _with_crs(_source_frame(source, filt), source, role, parsed_crs, findings)
+            check_geometry_type(frame, role, layer=source.name, file=source.file)
+            frame, repaired = repair_geometries(frame, role, layer=source.name)
+            findings += repaired
+            columns = [str(c) for c in frame.columns if c != frame.geometry.name]
+            mapping = detect_fields(columns, role, overrides=(field_maps or {}).get(role),
+                                    file=source.file, layer=source.name)
+            findings += check_required(mapping, role, layer=source.name, columns=columns, file=source.file)
+            frame, duplicates = assign_feature_ids(frame, layer=source.name)
+            findings += duplicates
+            report.extend(findings)
+            prepared.append(_Prepared(role, source.file, source.name, frame, mapping, crs_label))
+
+    _check_offsets(prepared, project, report.findings)
+
+    target = project.crs
+    if target is None:
+        bounds = np.array([p.frame.to_crs(4326).total_bounds for p in prepared if len(p.frame)])
+        if len(bounds) == 0:
+            raise InputError("nothing to import: every layer is empty.", file=", ".join(map(str, sources)),
+                             fix="check the files and the --role options.")
+        target = crs_tools.metric_crs((bounds[:, 0].min() + bounds[:, 2].max()) / 2,
+                                      (bounds[:, 1].min() + bounds[:, 3].max()) / 2)
+    params = project.standards().settings.estimation
+    out: dict[str, gpd.GeoDataFrame] = {}
+    for p in prepared:
+        p.frame = p.frame.to_crs(target)
+        out[p.role] = _canonical(p, report.findings)
+    if "buildings" in out:
+        layer = next(p.layer for p in prepared if p.role == "buildings")
+        out["buildings"], findings = estimate_buildings(out["buildings"], params, layer=layer)
+        report.extend(findings)
+        communities = out.get("communities", project.layers.get("communities"))
+        if communities is not None and len(communities):
+            out["buildings"]["community_id"] = assign_buildings(out["buildings"], communities).to_numpy()
+    if "communities" in out:
+        layer = next(p.layer for p in prepared if p.role == "communities")
+        buildings = out.get("buildings", project.layers.get("buildings"))
+        if buildings is not None and "buildings" not in out:
+            buildings = buildings.assign(community_id=assign_buildings(buildings, out["communities"]).to_numpy())
+        out["communities"], findings = estimate_communities(out["communities"], buildings, params, layer=layer)
+        report.extend(findings)
+
+    # Only now touch the project; restore it if setting a layer still fails.
+    before = (project.crs, project.city, dict(project.layers), {k: dict(v) for k, v in
+                                                                project.layer_sources.items()})
+    try:
+        if project.crs is None:
+            project.crs = target
+        if city:
+            project.city = city
+        for p in prepared:
+            project.set_layer(p.role, out[p.role], source={
+                "file": str(Path(p.file).resolve()), "layer": p.layer, "source_crs": p.source_crs,
+                "field_map": p.mapping, "features": len(out[p.role])})
+    except Exception:
+        project.crs, project.city, project.layers, project.layer_sources = before
+        raise
+    return report
+
+
+def parse_assignments(items: Sequence[str], *, what: str) -> dict[str, str]:
+    """``["a=b", ...]`` -> ``{"a": "b"}`` for the CLI's --role and --field options."""
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise InputError(f"cannot read {what} {item!r}.", fix=f"write it as {what}, e.g. "
+                             + ("pois=facilities" if what == "--role" else "communities.households=HU_COUNT"))
+        out[key.strip()] = value.strip()
+    return out
+
+
+def parse_field_maps(items: Sequence[str]) -> dict[str, dict[str, str]]:
+    """``["communities.households=户数"]`` -> ``{"communities": {"households": "户数"}}``."""
+    maps: dict[str, dict[str, str]] = {}
+    for key, value in parse_assignments(items, what="--field").items():
+        match = re.fullmatch(r"(\w+)\.(\w+)", key)
+        if match is None or match[1] not in CANDIDATES:
+            raise InputError(f"cannot read --field {key}={value}.",
+                             fix=f"write ROLE.COLUMN=SOURCE with a role of {', '.join(CANDIDATES)}.")
+        maps.setdefault(match[1], {})[match[2]] = value
+    return maps
