@@ -37,8 +37,12 @@ install_python_packages() {
   digest="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)"
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$digest" ] || ! "$VENV/bin/python" -c "import gisplanner" 2>/dev/null; then
     echo "gisplanner: installing Python packages into $VENV" >&2
-    "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
-    "$VENV/bin/python" -m pip install -q -e "$ROOT[$extras]"
+    local log
+    if ! log=$("$VENV/bin/python" -m pip install -q -e "$ROOT[$extras]" 2>&1); then
+      echo "$log" >&2
+      echo "gisplanner: pip install failed (above)" >&2
+      exit 1
+    fi
     echo "$digest" > "$stamp"
   fi
 }

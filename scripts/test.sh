@@ -5,6 +5,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
 install_python_packages test
 cd "$ROOT"
 export QT_QPA_PLATFORM=offscreen
-"$VENV/bin/ruff" check gisplanner tests bench run.py
+"$VENV/bin/ruff" check .
 "$VENV/bin/lint-imports" --no-cache
 exec "$VENV/bin/python" -m pytest "$@"
