@@ -9,9 +9,11 @@ district or to act on ids that do not exist.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+import geopandas as gpd
 import pandas as pd
 
 from gisplanner.analysis.districts import DistrictInputs, DistrictPlan, describe_plan
@@ -202,9 +204,8 @@ def _assignment(plan: DistrictPlan) -> dict[str, str | None]:
     return dict(zip(plan.members["community_id"].astype(str), plan.members["district_id"].astype(str)))
 
 
-def _replace(plan: DistrictPlan, districts: pd.DataFrame) -> DistrictPlan:
-    return DistrictPlan(districts=districts, members=plan.members, resources=plan.resources,
-                        exclusions=plan.exclusions, gaps=plan.gaps)
+def _replace(plan: DistrictPlan, districts: gpd.GeoDataFrame) -> DistrictPlan:
+    return dataclasses.replace(plan, districts=districts)
 
 
 def _ids(values: Iterable[str]) -> list[str]:

@@ -109,6 +109,13 @@ class DistrictInputs:
     groups
         Admin unit of each community (aligned to ``communities``) when bundling must stay
         inside 街道/社区 boundaries; see :func:`admin_groups`.
+    classes, facility_classes
+        Renovation content: class -> items, and facility type -> class (see
+        :func:`district_content`).
+    unit_costs
+        The user's unit-cost table (see :func:`district_costs`), or None: no costs.
+    unit_costs_file
+        Where ``unit_costs`` was read from, for error messages.
     """
 
     communities: gpd.GeoDataFrame
@@ -118,6 +125,10 @@ class DistrictInputs:
     resources: Mapping[str, gpd.GeoDataFrame] = field(default_factory=dict)
     gaps: pd.DataFrame | None = None
     groups: pd.Series | None = None
+    classes: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    facility_classes: Mapping[str, str] = field(default_factory=dict)
+    unit_costs: pd.DataFrame | None = None
+    unit_costs_file: str | None = None
 
 
 @dataclass(frozen=True)
@@ -126,15 +137,16 @@ class DistrictPlan:
 
     districts: gpd.GeoDataFrame
     members: pd.DataFrame
-    resources: pd.DataFrame
+    resources: gpd.GeoDataFrame
     exclusions: pd.DataFrame
     gaps: pd.DataFrame
+    content: pd.DataFrame
 
     def results(self) -> dict[str, pd.DataFrame]:
         """The result tables by the name they carry on the project."""
         return {"districts": self.districts, "district_members": self.members,
                 "district_resources": self.resources, "district_exclusions": self.exclusions,
-                "district_gaps": self.gaps}
+                "district_gaps": self.gaps, "district_content": self.content}
 
 
 # --------------------------------------------------------------------------- eligibility
@@ -526,7 +538,7 @@ def member_table(communities: pd.DataFrame, assignment: pd.Series) -> pd.DataFra
 
 
 def district_resources(districts: gpd.GeoDataFrame, resources: Mapping[str, gpd.GeoDataFrame], *,
-                       reach_m: float = 100.0) -> pd.DataFrame:
+                       reach_m: float = 100.0) -> gpd.GeoDataFrame:
     """Resources inside a district outline or within ``reach_m`` of it.
 
     A resource near two districts is listed for both: it can serve either, and the plan
@@ -544,8 +556,9 @@ def district_resources(districts: gpd.GeoDataFrame, resources: Mapping[str, gpd.
 
     Returns
     -------
-    pandas.DataFrame
-        ``RESOURCE_COLUMNS``; ``distance_m`` is 0 for a resource touching or inside the outline.
+    geopandas.GeoDataFrame
+        ``RESOURCE_COLUMNS`` and the resource's geometry; ``distance_m`` is 0 for a resource
+        touching or inside the outline.
     """
     frames = []
     outlines = np.asarray(districts.geometry.values)
@@ -565,11 +578,13 @@ def district_resources(districts: gpd.GeoDataFrame, resources: Mapping[str, gpd.
             "area_m2": area[res],
             "status": _column(gdf, "status", pd.NA).astype("string").to_numpy()[res],
             "distance_m": shapely.distance(geoms[res], outlines[dist_i]),
+            "geometry": geoms[res],
         }))
     if not frames:
-        return pd.DataFrame(columns=RESOURCE_COLUMNS)
+        return gpd.GeoDataFrame(columns=[*RESOURCE_COLUMNS, "geometry"], geometry="geometry", crs=districts.crs)
     out = pd.concat(frames, ignore_index=True)
-    return out.sort_values(["district_id", "layer", "resource_id"], kind="stable").reset_index(drop=True)
+    out = out.sort_values(["district_id", "layer", "resource_id"], kind="stable").reset_index(drop=True)
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=districts.crs)
 
 
 def district_gaps(members: pd.DataFrame, gaps: pd.DataFrame | None) -> pd.DataFrame:
@@ -637,7 +652,7 @@ def district_content(districts: pd.DataFrame, gaps: pd.DataFrame, *,
     return out.sort_values(["district_id"], kind="stable").reset_index(drop=True)
 
 
-def district_costs(districts: pd.DataFrame, content: pd.DataFrame, unit_costs: pd.DataFrame, *,
+def district_costs(districts: pd.DataFrame, content: pd.DataFrame, unit_costs: pd.DataFrame | None, *,
                    file: str | None = None) -> pd.DataFrame:
     """Cost of each content item from a user-supplied unit-cost table; no default costs.
 
@@ -649,7 +664,8 @@ def district_costs(districts: pd.DataFrame, content: pd.DataFrame, unit_costs: p
         Output of :func:`district_content`.
     unit_costs
         Columns ``item``, ``unit`` (one of ``COST_UNITS``: m2 of floor area, household,
-        building, community, district) and ``unit_cost_yuan`` (yuan per unit).
+        building, community, district) and ``unit_cost_yuan`` (yuan per unit); None leaves
+        every cost NA.
     file
         Name of the cost file, for error messages.
 
@@ -659,6 +675,9 @@ def district_costs(districts: pd.DataFrame, content: pd.DataFrame, unit_costs: p
         ``CONTENT_COLUMNS``; an item with no row in ``unit_costs`` keeps NA unit, quantity and
         cost.
     """
+    if unit_costs is None:
+        unit_costs = pd.DataFrame({"item": pd.Series(dtype=str), "unit": pd.Series(dtype=str),
+                                   "unit_cost_yuan": pd.Series(dtype=float)})
     missing = {"item", "unit", "unit_cost_yuan"} - set(unit_costs.columns)
     if missing:
         raise InputError(f"unit-cost table lacks columns {sorted(missing)}", file=file,
@@ -713,8 +732,16 @@ def describe_plan(inputs: DistrictInputs, assignment: pd.Series, *, names: Mappi
     n_gap = gaps.groupby("district_id").size()
     districts["n_resources"] = districts["district_id"].map(n_res).fillna(0).astype(np.int64)
     districts["n_gaps"] = districts["district_id"].map(n_gap).fillna(0).astype(np.int64)
+    content = district_content(districts, gaps, classes=inputs.classes, facility_classes=inputs.facility_classes)
+    content = district_costs(districts, content, inputs.unit_costs, file=inputs.unit_costs_file)
+    # Without a cost table the total stays NA: the tool has no default costs.
+    priced = content.groupby("district_id")["cost_yuan"].sum(min_count=1)
+    districts["cost_yuan"] = districts["district_id"].map(priced).astype(float)
+    unpriced = content["cost_yuan"].isna().groupby(content["district_id"]).sum()
+    districts["n_items_unpriced"] = districts["district_id"].map(unpriced).fillna(0).astype(np.int64)
     return DistrictPlan(districts=districts, members=members, resources=resources,
-                        exclusions=exclusion_table(inputs.communities, inputs.eligibility), gaps=gaps)
+                        exclusions=exclusion_table(inputs.communities, inputs.eligibility), gaps=gaps,
+                        content=content)
 
 
 def plan_districts(inputs: DistrictInputs, *, seed: int = 0, tries: int = 4, keep: DistrictPlan | None = None,

@@ -1,5 +1,7 @@
 """What a district carries: stats, outline, flags, resources, gaps, content and costs."""
 
+import dataclasses
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -9,7 +11,10 @@ from shapely.geometry import Point, box
 
 from gisplanner.analysis.adjacency import community_adjacency
 from gisplanner.analysis.districts import (
+    DistrictInputs,
     DistrictRules,
+    community_eligibility,
+    describe_plan,
     district_content,
     district_costs,
     district_gaps,
@@ -158,3 +163,16 @@ def test_cost_table_without_its_columns_is_refused():
 def test_outline_is_valid(comm):
     d = table(comm, ["D1", "D1", "D1", "D2"])
     assert shapely.is_valid(d.geometry.values).all()
+
+
+def test_plan_cost_total_is_na_without_a_cost_table(comm):
+    base = DistrictInputs(comm, community_adjacency(comm), community_eligibility(comm), rules=RULES,
+                          classes=CLASSES)
+    assignment = pd.Series(["D1", "D1", None, None], dtype="string")
+    unpriced = describe_plan(base, assignment).districts.iloc[0]
+    assert np.isnan(unpriced["cost_yuan"]) and unpriced["n_items_unpriced"] == 3
+    costs = pd.DataFrame({"item": ["供水", "社区综合服务设施"], "unit": ["household", "district"],
+                          "unit_cost_yuan": [2000.0, 1.5e6]})
+    priced = describe_plan(dataclasses.replace(base, unit_costs=costs), assignment).districts.iloc[0]
+    assert priced["cost_yuan"] == 400 * 2000.0 + 1.5e6
+    assert priced["n_items_unpriced"] == 1
