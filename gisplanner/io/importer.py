@@ -307,9 +307,12 @@ def import_layers(project: Any, sources: Sequence[str | Path], *, roles: Mapping
                 raise InputError(f"two layers give the role {role}: {seen[role]} and {source.name}.",
                                  file=source.file, layer=source.name,
                                  fix=f"keep one with --role {source.name}={SKIP} (or import them separately).")
+            selected = _source_frame(source, filt)
+            if filt is not None and selected.empty:
+                continue  # e.g. no idle_candidate=1 parcels: the role stays as it is
             seen[role] = source.name
             findings: list[Finding] = []
-            frame, crs_label = _with_crs(_source_frame(source, filt), source, role, parsed_crs, findings)
+            frame, crs_label = _with_crs(selected, source, role, parsed_crs, findings)
             check_geometry_type(frame, role, layer=source.name, file=source.file)
             frame, repaired = repair_geometries(frame, role, layer=source.name)
             findings += repaired

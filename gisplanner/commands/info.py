@@ -1,0 +1,56 @@
+"""``gisplanner info``: what a project file holds (roles, counts, CRS, city, fields, ids, results)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from gisplanner.project import Project
+
+FIRST_IDS = 5
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("info", help="describe a project file", description=__doc__)
+    parser.add_argument("project", type=Path, metavar="P.gpkg")
+    parser.add_argument("--json", action="store_true", help="print the description as JSON")
+    parser.set_defaults(run=run)
+
+
+def describe(project: Project) -> dict[str, Any]:
+    """JSON-ready description of ``project``."""
+    layers = {}
+    for role in sorted(project.layers):
+        frame = project.layers[role]
+        layers[role] = {
+            "features": len(frame),
+            "fields": [str(c) for c in frame.columns if c != frame.geometry.name],
+            "first_ids": [str(i) for i in frame["feature_id"].head(FIRST_IDS)] if "feature_id" in frame else [],
+            "source": project.layer_sources.get(role, {}),
+        }
+    return {
+        "path": str(project.path) if project.path else None,
+        "city": project.city,
+        "crs": project.crs.to_string() if project.crs is not None else None,
+        "crs_name": project.crs.name if project.crs is not None else None,
+        "layers": layers,
+        "results": {name: len(frame) for name, frame in sorted(project.results.items())},
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    info = describe(Project.load(args.project))
+    if args.json:
+        print(json.dumps(info, ensure_ascii=False, indent=2, default=str))
+        return 0
+    print(f"{info['path']}\n  city {info['city']}, CRS {info['crs']} ({info['crs_name']})")
+    for role, layer in info["layers"].items():
+        source = layer["source"]
+        origin = f" from {Path(source['file']).name}:{source['layer']} ({source['source_crs']})" if source else ""
+        print(f"  {role}: {layer['features']} features{origin}")
+        print(f"    fields: {', '.join(layer['fields'])}")
+        print(f"    first ids: {', '.join(layer['first_ids'])}")
+    print("  results: " + (", ".join(f"{n} ({k} rows)" for n, k in info["results"].items()) or "none"))
+    return 0
