@@ -147,10 +147,12 @@ class PlacementReport:
                        for c in data["checks"])
         return cls(**{**data, "checks": checks})
 
-    def placed_facility(self) -> dict[str, Any]:
-        """The record stored in ``Project.placed_facilities``: WKT footprint and the verdicts."""
-        return {"facility_type": self.facility_type, "name": self.name, "intervention": self.intervention,
-                "site": self.site, "footprint_wkt": self.footprint_wkt, "overall": self.overall,
+    def placed_facility(self, facility_id: str) -> dict[str, Any]:
+        """The record stored in ``Project.placed_facilities``: WKT footprint (``footprint``), the verdicts,
+        and ``needs_consultation`` when residents' consultation (一事一议) decides."""
+        return {"facility_id": facility_id, "facility_type": self.facility_type, "name": self.name,
+                "intervention": self.intervention, "site": self.site, "footprint": self.footprint_wkt,
+                "overall": self.overall, "needs_consultation": self.overall == "consultation",
                 "verdicts": self.verdicts, "created": self.created}
 
 

@@ -193,7 +193,7 @@ def test_report_round_trips_through_json(on_the_park):
 
 
 def test_placed_facility_record_is_json_with_a_wkt_footprint(on_the_park):
-    record = json.loads(json.dumps(on_the_park.placed_facility()))
-    assert shapely.from_wkt(record["footprint_wkt"]).equals(box(250, 50, 275, 150))
+    record = json.loads(json.dumps(on_the_park.placed_facility("P1")))
+    assert shapely.from_wkt(record["footprint"]).equals(box(250, 50, 275, 150))
     assert record["verdicts"]["park"] == "consult"
-    assert record["overall"] == "consultation"
+    assert (record["facility_id"], record["overall"], record["needs_consultation"]) == ("P1", "consultation", True)

@@ -1,0 +1,200 @@
+"""The placement report as one self-contained HTML page with a small inline SVG map."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from gisplanner.analysis.placement import CheckResult, PlacementReport
+
+VERDICT_LABELS = {"pass": "通过 pass", "warn": "需办理/注意 action", "consult": "一事一议 consultation",
+                  "fail": "不通过 fail", "not_checked": "未检查 not checked"}
+OVERALL_LABELS = {"pass": "通过 pass", "conditions": "有条件通过 pass with conditions",
+                  "consultation": "需居民协商（一事一议）consultation", "refused": "否决 refused"}
+# Drawing order and style of the context layers on the map, bottom first.
+MAP_STYLE = (
+    ("landuse", "#f4f1e8", "#d8d2bf"),
+    ("communities", "none", "#8a8a8a"),
+    ("green_space", "#b9dfa8", "#6aa85a"),
+    ("buildings", "#c9c9c9", "#7a7a7a"),
+    ("boiler_rooms", "#f0c27b", "#a0702a"),
+    ("public_buildings", "#c7d7ef", "#5878a8"),
+)
+_CSS = """
+body{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:2em;color:#222;max-width:60em}
+table{border-collapse:collapse;width:100%}td,th{border:1px solid #ccc;padding:.35em .5em;vertical-align:top}
+th{background:#f2f2f2;text-align:left}.v-pass{color:#2e7d32}.v-warn{color:#b26a00}.v-consult{color:#c25400}
+.v-fail{color:#c62828;font-weight:bold}.v-not_checked{color:#777}.overall{font-size:1.3em;margin:.5em 0}
+dl{margin:0}dt{font-weight:bold;display:inline}dd{display:inline;margin:0 .8em 0 .3em}
+figure{margin:1em 0}figcaption{font-size:.85em;color:#555}small{color:#555}
+"""
+
+
+def _e(value: Any) -> str:
+    """Every text that comes from data or config goes through here."""
+    return html.escape(str(value), quote=True)
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return _e("—" if value is None else ("yes" if value else "no"))
+    if isinstance(value, int | float | np.number):
+        if not np.isfinite(value):
+            return "—"
+        return _e(f"{value:,.3f}".rstrip("0").rstrip(".") if abs(value) < 1000 else f"{value:,.0f}")
+    return _e(value)
+
+
+def _numbers_html(numbers: Mapping[str, Any]) -> str:
+    """Scalars as a definition list; lists of records (parcels, parks) as small tables."""
+    scalars, tables = [], []
+    for key, value in numbers.items():
+        if isinstance(value, Sequence) and not isinstance(value, str) and value and all(
+                isinstance(v, Mapping) for v in value):
+            columns = list(dict.fromkeys(k for row in value for k in row))
+            head = "".join(f"<th>{_e(c)}</th>" for c in columns)
+            body = "".join("<tr>" + "".join(f"<td>{_number(row.get(c))}</td>" for c in columns) + "</tr>"
+                           for row in value)
+            tables.append(f"<table><tr>{head}</tr>{body}</table>")
+        elif isinstance(value, Sequence) and not isinstance(value, str):
+            scalars.append(f"<dt>{_e(key)}</dt><dd>{_e(', '.join(map(str, value))) or '—'}</dd>")
+        else:
+            scalars.append(f"<dt>{_e(key)}</dt><dd>{_number(value)}</dd>")
+    return (f"<dl>{''.join(scalars)}</dl>" if scalars else "") + "".join(tables)
+
+
+def _check_row(check: CheckResult) -> str:
+    steps = "".join(f"<li>{_e(s)}</li>" for s in check.next_steps)
+    return (f"<tr><td>{_e(check.title)}<br><small>{_e(check.key)}</small></td>"
+            f"<td class=\"v-{_e(check.verdict)}\">{_e(VERDICT_LABELS.get(check.verdict, check.verdict))}</td>"
+            f"<td>{_e(check.message)}{_numbers_html(check.numbers)}</td>"
+            f"<td>{_e(', '.join(check.basis)) or '—'}</td><td>{f'<ul>{steps}</ul>' if steps else '—'}</td></tr>")
+
+
+def _svg_path(geom: BaseGeometry, to_px: Any) -> str:
+    """SVG path data of a (multi)polygon's rings, closed, or a (multi)line's vertices."""
+    parts = shapely.get_parts(geom)
+    polygons = shapely.get_type_id(parts) == 3
+    pieces = [(ring, " Z") for ring in shapely.get_rings(parts[polygons])]
+    pieces += [(line, "") for line in parts[~polygons]]
+    return " ".join("M" + " L".join(f"{x:.1f} {y:.1f}" for x, y in to_px(shapely.get_coordinates(g))) + end
+                    for g, end in pieces)
+
+
+def report_svg(footprint: BaseGeometry, context: Mapping[str, gpd.GeoDataFrame] | None = None, *,
+               margin_m: float = 150.0, width_px: int = 480) -> str:
+    """A small map of the footprint and the layers around it, as inline SVG.
+
+    Parameters
+    ----------
+    footprint
+        The placed footprint, metric CRS.
+    context
+        Layers by role (see ``MAP_STYLE``), same CRS; only the part inside the map window is drawn.
+    margin_m
+        Distance shown around the footprint, metres.
+    width_px
+        Width of the image, pixels; the height follows the window's shape.
+    """
+    minx, miny, maxx, maxy = footprint.buffer(margin_m).bounds
+    scale = width_px / (maxx - minx)
+    height_px = (maxy - miny) * scale
+
+    def to_px(xy: np.ndarray) -> np.ndarray:
+        return np.column_stack(((xy[:, 0] - minx) * scale, (maxy - xy[:, 1]) * scale))
+
+    window = shapely.box(minx, miny, maxx, maxy)
+    shapes = []
+    for role, fill, stroke in MAP_STYLE:
+        layer = (context or {}).get(role)
+        if layer is None or layer.empty:
+            continue
+        near = layer.iloc[layer.sindex.query(window, predicate="intersects")]
+        for geom, name in zip(shapely.clip_by_rect(near.geometry.values, minx, miny, maxx, maxy),
+                              near["name"] if "name" in near.columns else [""] * len(near)):
+            if geom.is_empty:
+                continue
+            if geom.geom_type == "Point":
+                (x, y), = to_px(shapely.get_coordinates(geom))
+                shapes.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{fill}" stroke="{stroke}">'
+                              f"<title>{_e(role)}: {_e(name if isinstance(name, str) else '')}</title></circle>")
+                continue
+            shapes.append(f'<path d="{_svg_path(geom, to_px)}" fill="{fill}" stroke="{stroke}" '
+                          f'stroke-width="1" fill-rule="evenodd"><title>{_e(role)}: '
+                          f"{_e(name if isinstance(name, str) else '')}</title></path>")
+    if footprint.area > 0:
+        shapes.append(f'<path d="{_svg_path(footprint, to_px)}" fill="#e53935" fill-opacity="0.55" '
+                      'stroke="#b71c1c" stroke-width="2"><title>footprint</title></path>')
+    else:
+        (x, y), = to_px(shapely.get_coordinates(footprint.centroid))
+        shapes.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="6" fill="#e53935"><title>site</title></circle>')
+    bar_m = _scale_bar_m(maxx - minx)
+    bar_px = bar_m * scale
+    shapes.append(f'<g font-size="11"><line x1="10" y1="{height_px - 12:.1f}" x2="{10 + bar_px:.1f}" '
+                  f'y2="{height_px - 12:.1f}" stroke="#222" stroke-width="2"/><text x="10" '
+                  f'y="{height_px - 16:.1f}">{bar_m:.0f} m</text></g>')
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width_px}" height="{height_px:.0f}" '
+            f'viewBox="0 0 {width_px} {height_px:.1f}" role="img">{"".join(shapes)}</svg>')
+
+
+def _scale_bar_m(span_m: float) -> float:
+    """A round length near a quarter of the map width (10, 20, 50, 100, ... m)."""
+    target = span_m / 4
+    magnitude = 10 ** np.floor(np.log10(target))
+    return float(max(m * magnitude for m in (1, 2, 5) if m * magnitude <= target))
+
+
+def report_html(report: PlacementReport, *, context: Mapping[str, gpd.GeoDataFrame] | None = None,
+                attribution: str | None = None, margin_m: float = 150.0) -> str:
+    """The readable page of one placement report.
+
+    Parameters
+    ----------
+    report
+        The report of :func:`gisplanner.analysis.placement.check_placement`.
+    context
+        Layers to draw on the small map (by role), in the report's CRS.
+    attribution
+        Data attribution to print under the map (e.g. "© OpenStreetMap contributors").
+    margin_m
+        Distance shown around the footprint, metres.
+
+    Returns
+    -------
+    str
+        A complete HTML document; every text from the data is escaped.
+    """
+    footprint = shapely.from_wkt(report.footprint_wkt)
+    title = f"{report.facility_zh} {report.name}".strip()
+    facts = {"facility type": f"{report.facility_zh} ({report.facility_type})", "name": report.name or "—",
+             "intervention": report.intervention, "site": report.site or "drawn footprint",
+             "footprint area m²": f"{footprint.area:,.0f}", "CRS": report.crs or "—", "checked": report.created}
+    rows = "".join(_check_row(c) for c in report.checks)
+    caption = "Map: the footprint (red) and its surroundings."
+    if attribution:
+        caption += f" {attribution}"
+    return (
+        "<!DOCTYPE html><html lang=\"zh\"><head><meta charset=\"utf-8\">"
+        f"<title>{_e('设施选址检查 ' + title)}</title><style>{_CSS}</style></head><body>"
+        f"<h1>设施选址检查 Placement check: {_e(title)}</h1>"
+        f"<p class=\"overall v-{_e(report.overall)}\">{_e(OVERALL_LABELS.get(report.overall, report.overall))}</p>"
+        "<dl>" + "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in facts.items()) + "</dl>"
+        f"<figure>{report_svg(footprint, context, margin_m=margin_m)}<figcaption>{_e(caption)}</figcaption>"
+        "</figure><table><tr><th>check</th><th>verdict</th><th>numbers</th><th>basis</th><th>next steps</th>"
+        f"</tr>{rows}</table><p><small>Standard values come from the project's standards configuration; "
+        "values marked U-… are unverified defaults to check against the official text before formal use."
+        "</small></p></body></html>")
+
+
+def write_report_html(report: PlacementReport, path: str | Path, **options: Any) -> Path:
+    """Write :func:`report_html` to ``path`` (UTF-8) and return the path."""
+    path = Path(path)
+    path.write_text(report_html(report, **options), encoding="utf-8")
+    return path
