@@ -109,9 +109,9 @@ class DistrictInputs:
     groups
         Admin unit of each community (aligned to ``communities``) when bundling must stay
         inside 街道/社区 boundaries; see :func:`admin_groups`.
-    classes, facility_classes
-        Renovation content: class -> items, and facility type -> class (see
-        :func:`district_content`).
+    classes, facility_classes, facility_names
+        Renovation content: class -> items, facility type -> class and facility type -> item
+        name (see :func:`district_content`).
     unit_costs
         The user's unit-cost table (see :func:`district_costs`), or None: no costs.
     unit_costs_file
@@ -127,6 +127,7 @@ class DistrictInputs:
     groups: pd.Series | None = None
     classes: Mapping[str, Sequence[str]] = field(default_factory=dict)
     facility_classes: Mapping[str, str] = field(default_factory=dict)
+    facility_names: Mapping[str, str] = field(default_factory=dict)
     unit_costs: pd.DataFrame | None = None
     unit_costs_file: str | None = None
 
@@ -616,7 +617,8 @@ def district_gaps(members: pd.DataFrame, gaps: pd.DataFrame | None) -> pd.DataFr
 
 def district_content(districts: pd.DataFrame, gaps: pd.DataFrame, *,
                      classes: Mapping[str, Sequence[str]],
-                     facility_classes: Mapping[str, str] | None = None) -> pd.DataFrame:
+                     facility_classes: Mapping[str, str] | None = None,
+                     facility_names: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Renovation content of each district by class (基础类/完善类/提升类).
 
     Every district gets the items the config lists for each class (source ``standard``);
@@ -633,6 +635,8 @@ def district_content(districts: pd.DataFrame, gaps: pd.DataFrame, *,
         Class -> items, from the renovation config.
     facility_classes
         Facility type -> renovation class, from the facility catalogue.
+    facility_names
+        Facility type -> the item name to list (e.g. its Chinese name); default the type key.
 
     Returns
     -------
@@ -647,7 +651,7 @@ def district_content(districts: pd.DataFrame, gaps: pd.DataFrame, *,
         cls = facility_classes.get(ftype)
         if cls is not None and (d, ftype) not in seen:
             seen.add((d, ftype))
-            rows.append((d, cls, ftype, "gap"))
+            rows.append((d, cls, (facility_names or {}).get(ftype, ftype), "gap"))
     out = pd.DataFrame(rows, columns=["district_id", "renovation_class", "item", "source"])
     return out.sort_values(["district_id"], kind="stable").reset_index(drop=True)
 
@@ -732,7 +736,8 @@ def describe_plan(inputs: DistrictInputs, assignment: pd.Series, *, names: Mappi
     n_gap = gaps.groupby("district_id").size()
     districts["n_resources"] = districts["district_id"].map(n_res).fillna(0).astype(np.int64)
     districts["n_gaps"] = districts["district_id"].map(n_gap).fillna(0).astype(np.int64)
-    content = district_content(districts, gaps, classes=inputs.classes, facility_classes=inputs.facility_classes)
+    content = district_content(districts, gaps, classes=inputs.classes, facility_classes=inputs.facility_classes,
+                               facility_names=inputs.facility_names)
     content = district_costs(districts, content, inputs.unit_costs, file=inputs.unit_costs_file)
     # Without a cost table the total stays NA: the tool has no default costs.
     priced = content.groupby("district_id")["cost_yuan"].sum(min_count=1)

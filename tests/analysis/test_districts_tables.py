@@ -126,11 +126,11 @@ def test_content_lists_config_items_and_gap_types():
     gaps = pd.DataFrame({"district_id": ["D1", "D1"], "facility_type": ["kindergarten", "kindergarten"],
                          "level": ["lc5", "lc10"]})
     content = district_content(pd.DataFrame({"district_id": ["D1", "D2"]}), gaps, classes=CLASSES,
-                               facility_classes={"kindergarten": "提升类"})
+                               facility_classes={"kindergarten": "提升类"}, facility_names={"kindergarten": "幼儿园"})
     d1 = content[content["district_id"] == "D1"]
     assert d1[["renovation_class", "item", "source"]].values.tolist() == [
         ["基础类", "供水", "standard"], ["基础类", "屋面维修", "standard"],
-        ["提升类", "社区综合服务设施", "standard"], ["提升类", "kindergarten", "gap"]]
+        ["提升类", "社区综合服务设施", "standard"], ["提升类", "幼儿园", "gap"]]
     assert len(content[content["district_id"] == "D2"]) == 3
 
 
