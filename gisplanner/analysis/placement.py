@@ -272,7 +272,8 @@ def _target_code(ftype: FacilityType, parcels: gpd.GeoDataFrame) -> str | None:
 def _land_use_check(decision: landuse.LandUseDecision, standards: Standards) -> CheckResult:
     names = standards.landuse
     numbers = {
-        "outcome": decision.outcome, "row": decision.row_id, "target_code": decision.target_code,
+        "outcome": decision.outcome, "row": decision.row_id,
+        "rows": list(dict.fromkeys(d.row_id for d in decision.parcels)), "target_code": decision.target_code,
         "target_name": _code_name(names, decision.target_code),
         "parcels": [{"parcel_id": d.parcel_id, "current_code": d.current_code,
                      "current_name": _code_name(names, d.current_code), "planned_code": d.planned_code,
@@ -300,9 +301,9 @@ def _land_use_check(decision: landuse.LandUseDecision, standards: Standards) -> 
     if not decision.parcels or decision.parcels[0].parcel_id is None:
         steps.append("no land-use parcel lies under the site: import the landuse layer to confirm the codes")
         verdict = "warn"
-    return CheckResult("land_use", "用地性质 Land use", verdict,
-                       f"{decision.outcome} (row {decision.row_id}): {decision.note}".strip(": "),
-                       numbers, decision.basis, tuple(steps))
+    notes = {d.row_id: d.note for d in decision.parcels if d.outcome == decision.outcome}
+    message = f"{decision.outcome}: " + "; ".join(f"{note or row} (row {row})" for row, note in notes.items())
+    return CheckResult("land_use", "用地性质 Land use", verdict, message, numbers, decision.basis, tuple(steps))
 
 
 def _site_status(placement: PlacementInput, decision: landuse.LandUseDecision,
