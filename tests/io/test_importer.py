@@ -1,0 +1,168 @@
+import geopandas as gpd
+import numpy as np
+import pyogrio
+import pytest
+import shapely
+from geopandas.testing import assert_geodataframe_equal
+
+from gisplanner.errors import InputError
+from gisplanner.io import crs as crs_tools
+from gisplanner.io.importer import import_layers, parse_field_maps, roles_of_layer
+from gisplanner.project import Project
+
+
+@pytest.fixture
+def town_gpkg(tmp_path, town):
+    path = tmp_path / "town.gpkg"
+    for role, frame in town.items():
+        pyogrio.write_dataframe(frame, path, layer=role)
+    return path
+
+
+def _write(frame, path, layer=None):
+    pyogrio.write_dataframe(frame, path, layer=layer)
+    return path
+
+
+def test_import_assigns_roles_maps_fields_and_chooses_the_metric_crs(town_gpkg, town):
+    project = Project()
+    report = import_layers(project, [town_gpkg], city="harbin")
+    assert project.crs.to_epsg() == 4551  # CGCS2000 3-degree GK, CM 126E
+    communities = project.layer("communities")
+    assert len(communities) == len(town["communities"])
+    assert communities["name"].tolist() == town["communities"]["小区名称"].tolist()
+    assert communities["households"].tolist() == town["communities"]["户数"].tolist()
+    assert not communities["households_estimated"].any() and communities["population_estimated"].all()
+    assert communities["feature_id"].is_unique
+    assert project.layer("walk_network")["walkable"].all()
+    assert project.layer_sources["communities"]["source_crs"] == "EPSG:4326"
+    assert project.layer_sources["communities"]["field_map"]["households"] == "户数"
+    # areas survive the reprojection: a block is (x1 - x0 - 16) × (y1 - y0 - 16) m in the local frame
+    lonlat_area = town["communities"].to_crs(project.crs).area.to_numpy()
+    np.testing.assert_allclose(communities.area.to_numpy(), lonlat_area)
+    assert report.of("suspected_gcj02") == []
+
+
+def test_layer_without_crs_is_refused_then_accepted_with_source_crs(tmp_path, town):
+    # a .dbf field name has 10 bytes: 小区名称 would be cut in the middle of a UTF-8 character
+    path = _write(town["communities"].rename(columns={"小区名称": "名称"}), tmp_path / "xq.shp")
+    path.with_suffix(".prj").unlink()
+    project = Project()
+    with pytest.raises(InputError, match="no coordinate reference system") as err:
+        import_layers(project, [path], roles={"xq": "communities"})
+    assert "--source-crs EPSG:4326" in err.value.fix
+    assert project.layers == {} and project.crs is None
+    report = import_layers(project, [path], roles={"xq": "communities"}, source_crs="EPSG:4326")
+    assert [f.code for f in report.of("missing_crs")] == ["missing_crs"]
+    assert project.crs.to_epsg() == 4551
+
+
+def test_points_given_as_communities_are_refused_and_the_project_is_unchanged(tmp_path, town_gpkg):
+    project = Project()
+    import_layers(project, [town_gpkg])
+    before = {role: frame.copy() for role, frame in project.layers.items()}
+    points = gpd.GeoDataFrame({"name": ["a"]}, geometry=[shapely.Point(126.64, 45.74)], crs=4326)
+    path = _write(points, tmp_path / "pts.gpkg", layer="pts")
+    with pytest.raises(InputError, match="points") as err:
+        import_layers(project, [path], roles={"pts": "communities"})
+    assert err.value.layer == "pts"
+    assert set(project.layers) == set(before)
+    for role, frame in before.items():
+        assert_geodataframe_equal(project.layers[role], frame)
+
+
+def test_failed_import_leaves_the_project_exactly_as_it_was(tmp_path, town, town_gpkg):
+    project = Project()
+    import_layers(project, [town_gpkg], city="harbin")
+    before = ({r: f.copy() for r, f in project.layers.items()}, dict(project.layer_sources), project.crs,
+              project.city)
+    good = _write(town["communities"].assign(名称="x"), tmp_path / "more_communities.gpkg", layer="communities")
+    broken = tmp_path / "broken.gpkg"
+    broken.write_bytes(good.read_bytes()[:4096])
+    with pytest.raises(InputError, match="broken.gpkg"):
+        import_layers(project, [good, broken], city="beijing")
+    layers, sources, crs, city = before
+    assert (project.crs, project.city) == (crs, city)
+    assert project.layer_sources == sources
+    for role, frame in layers.items():
+        assert_geodataframe_equal(project.layers[role], frame)
+
+
+def test_mapping_to_a_missing_field_is_refused_naming_it(town_gpkg):
+    project = Project()
+    with pytest.raises(InputError, match="HU_2020"):
+        import_layers(project, [town_gpkg], field_maps={"communities": {"households": "HU_2020"}})
+    assert project.layers == {}
+
+
+def test_self_intersecting_and_empty_geometries_are_repaired_or_dropped(tmp_path):
+    bowtie = shapely.Polygon([(126.640, 45.740), (126.642, 45.742), (126.642, 45.740), (126.640, 45.742)])
+    frame = gpd.GeoDataFrame({"name": ["bow", "none", "ok"]},
+                             geometry=[bowtie, None, shapely.box(126.65, 45.74, 126.651, 45.741)], crs=4326)
+    path = _write(frame, tmp_path / "communities.gpkg", layer="communities")
+    project = Project()
+    report = import_layers(project, [path])
+    assert project.layer("communities")["name"].tolist() == ["bow", "ok"]
+    assert project.layer("communities").is_valid.all()
+    assert [(f.code, f.feature) for f in report.findings if f.code != "missing_field"
+            and f.code != "value_estimated"] == [("invalid_geometry_repaired", "0"), ("empty_geometry_dropped", "1")]
+
+
+def test_gcj02_shifted_layer_is_reported_and_converted_back_on_request(tmp_path, town):
+    roads = _write(town["walk_network"], tmp_path / "roads.gpkg", layer="walk_network")
+    shifted = town["communities"].set_geometry(crs_tools.from_wgs84(town["communities"].geometry.values,
+                                                                    "GCJ-02"), crs=4326)
+    amap = _write(shifted, tmp_path / "amap.gpkg", layer="communities")
+    project = Project()
+    report = import_layers(project, [roads, amap])
+    (finding,) = report.of("suspected_gcj02")
+    assert finding.layer == "communities" and "--source-crs GCJ-02" in finding.message
+
+    fixed = Project()
+    import_layers(fixed, [roads])
+    report = import_layers(fixed, [amap], source_crs="GCJ-02")
+    assert report.of("suspected_gcj02") == []
+    truth = town["communities"].to_crs(fixed.crs).geometry.values
+    got = fixed.layer("communities").geometry.values
+    assert float(np.max(shapely.hausdorff_distance(truth, got))) < 3.0
+    assert fixed.layer_sources["communities"]["source_crs"] == "GCJ-02"
+
+
+def test_buildings_get_their_community_and_feed_its_households(tmp_path, town):
+    block = town["communities"].geometry.iloc[0]
+    c = block.centroid
+    buildings = gpd.GeoDataFrame({"Floor": [5]}, geometry=[shapely.box(c.x - 1e-4, c.y - 1e-4, c.x + 1e-4,
+                                                                       c.y + 1e-4)], crs=4326)
+    path = tmp_path / "b.gpkg"
+    pyogrio.write_dataframe(town["communities"].drop(columns="户数"), path, layer="communities")
+    pyogrio.write_dataframe(buildings, path, layer="buildings")
+    project = Project()
+    import_layers(project, [path])
+    b, xq = project.layer("buildings"), project.layer("communities")
+    assert b["community_id"].tolist() == [xq["feature_id"].iloc[0]]
+    assert b["floors"].tolist() == [5.0] and not b["floors_estimated"].any()
+    assert xq["households"].iloc[0] == pytest.approx(b.area.iloc[0] * 5 / 80)
+    assert xq["n_buildings"].tolist()[:2] == [1, 0]
+
+
+def test_two_layers_for_one_role_are_refused(tmp_path, town):
+    a = _write(town["communities"], tmp_path / "a.gpkg", layer="communities")
+    b = _write(town["communities"], tmp_path / "b.gpkg", layer="communities")
+    with pytest.raises(InputError, match="two layers"):
+        import_layers(Project(), [a, b])
+
+
+def test_roles_of_layer_names():
+    assert roles_of_layer("pois") == [("facilities", None),
+                                      ("boiler_rooms", ("category", "boiler_or_heating_candidate"))]
+    assert roles_of_layer("suzhou_gusu_buildings") == [("buildings", None)]
+    assert roles_of_layer("x", {"x": "skip"}) == []
+    with pytest.raises(InputError, match="--role layer7=ROLE"):
+        roles_of_layer("layer7")
+
+
+def test_parse_field_maps():
+    assert parse_field_maps(["communities.households=户数", "buildings.floors=CS"]) == {
+        "communities": {"households": "户数"}, "buildings": {"floors": "CS"}}
+    with pytest.raises(InputError):
+        parse_field_maps(["households=户数"])
