@@ -1,0 +1,94 @@
+"""Districts on real OpenStreetMap data of central Harbin (../shared/refdata, ODbL).
+
+OSM has no construction year, so each test project gets a synthetic ``built_year``: years drawn
+uniformly from 1975–2014 with ``numpy.random.default_rng(2024)`` in layer order (about 65% built by the
+end of 2000). Population and households are the importer's estimates.
+"""
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+
+from gisplanner.analysis.districts import plan_districts
+from gisplanner.commands.districts import district_inputs
+from gisplanner.io.importer import import_layers
+from gisplanner.project import Project
+
+pytestmark = pytest.mark.acceptance
+
+
+def with_synthetic_years(path):
+    project = Project(city="harbin")
+    import_layers(project, [path])
+    comm = project.layer("communities").copy()
+    years = np.random.default_rng(2024).integers(1975, 2015, len(comm))
+    comm["built_year"] = pd.array(years, dtype="Int64")
+    project.set_layer("communities", comm)
+    return project
+
+
+@pytest.fixture(scope="module")
+def central(harbin_central):
+    project = with_synthetic_years(harbin_central)
+    inputs = district_inputs(project)
+    return project, inputs, plan_districts(inputs, seed=1)
+
+
+def test_every_eligible_community_is_in_one_district_or_has_a_reason(central):
+    project, inputs, plan = central
+    ids = set(project.layer("communities")["feature_id"])
+    assert len(ids) == 1635
+    members = plan.members["community_id"]
+    assert members.is_unique
+    excluded = plan.exclusions.set_index("community_id")
+    assert set(members) | set(excluded.index) == ids
+    assert not set(members) & set(excluded.index)
+    assert excluded["reason"].str.len().gt(0).all()
+    eligible = set(inputs.eligibility.loc[inputs.eligibility["eligible"], "community_id"])
+    assert set(members) == eligible
+
+
+def test_every_harbin_district_is_contiguous_without_crossing_a_barrier(central):
+    _, inputs, plan = central
+    adj = inputs.adjacency
+    g = nx.Graph()
+    g.add_edges_from(adj.loc[adj["adjacent"], ["community_a", "community_b"]].itertuples(index=False))
+    blocked = {frozenset(p) for p in adj.loc[~adj["adjacent"], ["community_a", "community_b"]].itertuples(index=False)}
+    assert blocked, "the arterial roads of central Harbin block some pairs"
+    for _, grp in plan.members.groupby("district_id"):
+        ids = list(grp["community_id"])
+        if len(ids) > 1:
+            assert nx.is_connected(g.subgraph(ids))
+    assert plan.districts["contiguous"].all()
+
+
+def test_harbin_constraints_hold_or_are_reported(central):
+    _, inputs, plan = central
+    d = plan.districts
+    rules = inputs.rules
+    assert (d["extent_m"] <= rules.max_extent_m).all()
+    over = d["population"] > rules.max_population
+    # only a single community larger than the maximum may exceed it, and it is flagged
+    assert (d.loc[over, "n_communities"] == 1).all()
+    assert d.loc[over, "violations"].str.contains("above_max_population").all()
+    under = d["population"] < rules.min_population
+    assert d.loc[under, "violations"].str.contains("below_min_population").all()
+    assert (d.loc[~over & ~under, "violations"] == "").all()
+
+
+def test_harbin_resources_lie_within_reach(central):
+    _, inputs, plan = central
+    res = plan.resources
+    assert len(res) > 0
+    assert (res["distance_m"] <= inputs.rules.resource_reach_m + 1e-6).all()
+    assert set(res["layer"]) <= {"idle_land", "boiler_rooms", "public_buildings"}
+
+
+def test_focus_area_within_subdistricts(harbin_focus):
+    project = with_synthetic_years(harbin_focus)
+    inputs = district_inputs(project, within_admin=True)
+    plan = plan_districts(inputs, seed=0)
+    unit = dict(zip(project.layer("communities")["feature_id"], inputs.groups))
+    spans = plan.members["community_id"].map(unit).groupby(plan.members["district_id"]).nunique(dropna=False)
+    assert (spans == 1).all()
