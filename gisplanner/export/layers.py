@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -12,12 +12,20 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
+from gisplanner.analysis.placement import VERDICTS
 from gisplanner.errors import InputError
 
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
 
+#: Chinese words and map colours of the placement verdicts (gisplanner.analysis.placement.VERDICTS).
+VERDICT_ZH = {"pass": "通过", "not_checked": "未核查", "warn": "有条件", "consult": "需征询居民意见", "fail": "不通过"}
+VERDICT_COLOURS = {"pass": "#1a9850", "not_checked": "#9e9e9e", "warn": "#f39c12", "consult": "#e67e22",
+                   "fail": "#d73027"}
+OVERALL_ZH = {"pass": "通过", "conditions": "有条件通过", "consultation": "需征询居民意见", "refused": "不通过"}
+
 #: Columns of the proposed-facility layer besides the ``check_<name>`` verdict columns.
-PROPOSED_COLUMNS = ("facility_id", "facility_type", "name", "needs_consultation")
+PROPOSED_COLUMNS = ("facility_id", "facility_type", "name", "intervention", "site", "overall",
+                    "needs_consultation")
 
 
 def _empty(columns: Sequence[str], crs: CRS) -> gpd.GeoDataFrame:
@@ -53,6 +61,8 @@ class PlanLayers:
     facility_zh, level_zh, renovation_class
         Chinese names of facility types and levels, and the renovation class (基础类/完善类/提升类) of each
         facility type, from the project's standards.
+    renovation_items
+        Renovation class -> the items every district carries (国办发〔2020〕23号 lists, from the config).
     attribution
         Data attribution to print, e.g. "© OpenStreetMap contributors"; None when no source needs one.
     district
@@ -74,6 +84,7 @@ class PlanLayers:
     facility_zh: Mapping[str, str] = field(default_factory=dict)
     level_zh: Mapping[str, str] = field(default_factory=dict)
     renovation_class: Mapping[str, str] = field(default_factory=dict)
+    renovation_items: Mapping[str, Sequence[str]] = field(default_factory=dict)
     attribution: str | None = None
     district: str | None = None
 
@@ -91,36 +102,47 @@ class PlanLayers:
         return names[0] if names else str(self.district)
 
 
+def worst_verdict(verdicts: Iterable[object]) -> str:
+    """The worst of some placement verdicts, in the order of ``placement.VERDICTS``; ``pass`` when none.
+
+    >>> worst_verdict(["pass", "consult", "warn"])
+    'consult'
+    """
+    known = [str(v) for v in verdicts if str(v) in VERDICTS]
+    return max(known, key=VERDICTS.index) if known else "pass"
+
+
 def proposed_frame(placed: Sequence[Mapping[str, Any]], crs: CRS) -> gpd.GeoDataFrame:
     """Turn the project's placed facilities into a layer with one verdict column per check.
 
     Parameters
     ----------
     placed
-        Dicts with ``footprint`` (WKT, metric CRS), ``facility_type``, optional ``facility_id`` and ``name``,
-        ``verdicts`` (check name -> verdict text) and ``needs_consultation`` (bool).
+        Records of ``PlacementReport.placed_facility()``: ``facility_id``, ``facility_type``, ``name``,
+        ``intervention``, ``site``, ``footprint`` (WKT, metric CRS), ``overall``, ``needs_consultation`` and
+        ``verdicts`` (check key -> verdict).
     crs
         The project's metric CRS.
 
     Returns
     -------
     geopandas.GeoDataFrame
-        Columns ``facility_id``, ``facility_type``, ``name``, ``needs_consultation``, ``check_<name>``.
+        :data:`PROPOSED_COLUMNS` and ``check_<key>``.
     """
     rows = []
-    for i, item in enumerate(placed):
+    for i, item in enumerate(placed, start=1):
+        facility_id = str(item.get("facility_id") or f"P{i}")
         try:
             geom = shapely.from_wkt(item["footprint"])
-        except (KeyError, shapely.errors.GEOSException) as exc:
-            raise InputError(f"placed facility {i} has no readable WKT footprint ({exc})",
-                             layer="placed_facilities", feature=item.get("facility_id", i),
-                             fix="place the facility again or remove it from the project") from exc
-        row = {"facility_id": str(item.get("facility_id", f"P{i + 1}")),
-               "facility_type": str(item.get("facility_type", "")),
-               "name": str(item.get("name", "")),
-               "needs_consultation": bool(item.get("needs_consultation", False)),
-               "geometry": geom}
-        row.update({f"check_{k}": str(v) for k, v in dict(item.get("verdicts", {})).items()})
+        except (KeyError, TypeError, shapely.errors.GEOSException) as exc:
+            raise InputError(f"placed facility has no readable WKT footprint ({exc})", layer="placed_facilities",
+                             feature=facility_id, fix="place the facility again or remove it from the project"
+                             ) from exc
+        row = {"facility_id": facility_id, "facility_type": str(item.get("facility_type", "")),
+               "name": str(item.get("name") or ""), "intervention": str(item.get("intervention") or ""),
+               "site": str(item.get("site") or ""), "overall": str(item.get("overall") or ""),
+               "needs_consultation": bool(item.get("needs_consultation", False)), "geometry": geom}
+        row.update({f"check_{k}": str(v) for k, v in dict(item.get("verdicts") or {}).items()})
         rows.append(row)
     if not rows:
         return _empty(PROPOSED_COLUMNS, crs)
@@ -130,11 +152,13 @@ def proposed_frame(placed: Sequence[Mapping[str, Any]], crs: CRS) -> gpd.GeoData
 def plan_layers(*, crs: CRS | str, communities: gpd.GeoDataFrame, title: str = "老旧小区改造片区规划",
                 districts: gpd.GeoDataFrame | None = None, members: pd.DataFrame | None = None,
                 gaps: pd.DataFrame | None = None, service_areas: gpd.GeoDataFrame | None = None,
-                resources: gpd.GeoDataFrame | None = None, candidate_sites: gpd.GeoDataFrame | None = None,
+                resources: pd.DataFrame | None = None,
+                resource_layers: Mapping[str, gpd.GeoDataFrame] | None = None, candidate_sites: gpd.GeoDataFrame | None = None,
                 placed: Sequence[Mapping[str, Any]] = (), sunlight: gpd.GeoDataFrame | None = None,
                 facilities: gpd.GeoDataFrame | None = None, green_space: gpd.GeoDataFrame | None = None,
                 facility_zh: Mapping[str, str] | None = None, level_zh: Mapping[str, str] | None = None,
                 renovation_class: Mapping[str, str] | None = None,
+                renovation_items: Mapping[str, Sequence[str]] | None = None,
                 attribution: str | None = None) -> PlanLayers:
     """Join the project's layers and results into a :class:`PlanLayers`.
 
@@ -149,14 +173,17 @@ def plan_layers(*, crs: CRS | str, communities: gpd.GeoDataFrame, title: str = "
     gaps
         The ``gaps`` result (``community_id``, ``facility_type``, ``level``, ``distance_m``, ``shortfall_m``,
         ``population``, ``population_estimated``).
-    service_areas, resources, candidate_sites, sunlight
-        The ``service_areas``, ``district_resources``, ``candidate_sites`` and ``sill_points`` results.
+    service_areas, candidate_sites, sunlight
+        The ``service_areas``, ``candidate_sites`` and ``sill_points`` results.
+    resources, resource_layers
+        The ``district_resources`` table (``district_id``, ``layer``, ``resource_id``, ...) and the layers it
+        refers to by role, which give each resource its geometry.
     placed
         The project's placed facilities, see :func:`proposed_frame`.
     facilities, green_space
         Context layers.
-    facility_zh, level_zh, renovation_class
-        Names and classes from the standards.
+    facility_zh, level_zh, renovation_class, renovation_items
+        Names, classes and class items from the standards.
     attribution
         Attribution of the data sources shown, or None.
 
@@ -202,14 +229,30 @@ def plan_layers(*, crs: CRS | str, communities: gpd.GeoDataFrame, title: str = "
     return PlanLayers(
         crs=crs, title=title, districts=districts, communities=communities, gaps=gap_frame,
         service_areas=frame(service_areas, ["facility_id", "facility_type", "level"], "service_areas"),
-        resources=frame(resources, ["district_id", "name"], "district_resources"),
+        resources=_resource_frame(resources, resource_layers or {}, crs),
         candidate_sites=frame(candidate_sites, ["name"], "candidate_sites"),
         proposed=proposed_frame(placed, crs),
         sunlight=frame(sunlight, ["hours"], "sill_points"),
         facilities=frame(facilities, ["category", "name"], "facilities"),
         green_space=frame(green_space, ["green_type", "name"], "green_space"),
         facility_zh=dict(facility_zh or {}), level_zh=dict(level_zh or {}),
-        renovation_class=dict(renovation_class or {}), attribution=attribution)
+        renovation_class=dict(renovation_class or {}),
+        renovation_items={k: tuple(v) for k, v in (renovation_items or {}).items()}, attribution=attribution)
+
+
+def _resource_frame(resources: pd.DataFrame | None, layers: Mapping[str, gpd.GeoDataFrame],
+                    crs: CRS) -> gpd.GeoDataFrame:
+    """The district resources table with each resource's geometry from its layer."""
+    if resources is None or len(resources) == 0:
+        return _empty(["district_id", "layer", "resource_id", "name", "area_m2", "status", "distance_m"], crs)
+    parts = []
+    for role, rows in resources.groupby("layer", sort=True):
+        if role not in layers:
+            raise InputError(f"district resources refer to the layer {role!r}, which the project lacks",
+                             layer=str(role), fix="import the layer again or rerun the district analysis")
+        geometry = layers[role].set_index(layers[role]["feature_id"].astype(str)).geometry
+        parts.append(rows.assign(geometry=rows["resource_id"].astype(str).map(geometry).to_numpy()))
+    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=crs)
 
 
 def select_district(layers: PlanLayers, district_id: str, *, margin_m: float = 200.0) -> PlanLayers:

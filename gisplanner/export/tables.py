@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from gisplanner.analysis import districts
 from gisplanner.errors import InputError
 from gisplanner.export.layers import PlanLayers
 
@@ -17,10 +18,8 @@ TOTAL = "合计"
 PERIODS = ("2000年底前", "2000年底后", TOTAL)
 METRICS = ("小区数", "居民户数", "楼栋数", "住宅建筑面积（万平方米）", "预计投资额（万元）")
 INVESTMENT = METRICS[-1]
-#: What a unit cost is counted per: the community column it multiplies (None: once per community).
-COST_BASES = {"floor_area_m2": "平方米住宅建筑面积", "households": "户", "n_buildings": "栋", "community": "个小区"}
-UNIT_COST_COLUMNS = ("item", "renovation_class", "basis", "yuan_per_unit")
 NO_COSTS_NOTE = "预计投资额：未提供单价表（造价指标），留空；本工具不内置任何造价。"
+SOURCE_ZH = {"standard": "改造清单", "gap": "生活圈缺口", "proposed": "拟建设施"}
 
 
 @dataclass(frozen=True)
@@ -40,68 +39,81 @@ class PlanTable:
     notes: tuple[str, ...]
 
 
-def validate_unit_costs(unit_costs: pd.DataFrame, *, file: str | None = None) -> pd.DataFrame:
-    """Check a user-supplied unit-cost table and return it with clean dtypes.
+def _quantities(communities: pd.DataFrame, key: pd.Series) -> pd.DataFrame:
+    """Cost quantities (the columns of ``districts.COST_UNITS``) summed by ``key``, as ``district_id`` rows."""
+    frame = pd.DataFrame({
+        "district_id": key.astype(str).to_numpy(),
+        "floor_area_m2": pd.to_numeric(communities["floor_area_m2"], errors="coerce").fillna(0.0).to_numpy(),
+        "households": pd.to_numeric(communities["households"], errors="coerce").fillna(0.0).to_numpy(),
+        "n_buildings": pd.to_numeric(communities["n_buildings"], errors="coerce").fillna(0.0).to_numpy(),
+        "n_communities": 1.0})
+    return frame.groupby("district_id", as_index=False).sum()
 
-    Parameters
-    ----------
-    unit_costs
-        Columns ``item`` (str), ``renovation_class`` (基础类/完善类/提升类), ``basis`` (one of
-        :data:`COST_BASES`) and ``yuan_per_unit`` (yuan per m² of floor area, per household, per building or
-        per community).
-    file
-        Where the table came from, for error messages.
+
+def renovation_content(layers: PlanLayers) -> pd.DataFrame:
+    """Renovation items of each district by class: the configured class items, one per gap facility type,
+    one per proposed facility inside the district.
 
     Returns
     -------
     pandas.DataFrame
+        ``district_id``, ``renovation_class``, ``item``, ``source`` (standard, gap, proposed).
     """
-    missing = [c for c in UNIT_COST_COLUMNS if c not in unit_costs.columns]
-    if missing:
-        raise InputError(f"unit-cost table lacks columns {missing}", file=file,
-                         fix=f"give the columns {', '.join(UNIT_COST_COLUMNS)}")
-    costs = unit_costs.loc[:, list(UNIT_COST_COLUMNS)].copy()
-    bad_basis = ~costs["basis"].isin(list(COST_BASES))
-    if bad_basis.any():
-        raise InputError(f"unknown basis {costs.loc[bad_basis, 'basis'].iloc[0]!r}", file=file,
-                         feature=costs.loc[bad_basis, "item"].iloc[0], fix=f"use one of {', '.join(COST_BASES)}")
-    costs["yuan_per_unit"] = pd.to_numeric(costs["yuan_per_unit"], errors="coerce")
-    bad_cost = costs["yuan_per_unit"].isna() | (costs["yuan_per_unit"] < 0)
-    if bad_cost.any():
-        raise InputError("unit cost is not a number ≥ 0", file=file, feature=costs.loc[bad_cost, "item"].iloc[0],
-                         fix="write the cost in yuan per unit, e.g. 350")
-    return costs
+    members = layers.communities.loc[layers.communities["district_id"].notna(), ["district_id", "feature_id"]]
+    members = members.rename(columns={"feature_id": "community_id"}).astype(str)
+    gaps = districts.district_gaps(members, pd.DataFrame(layers.gaps.drop(columns=["geometry", "district_id"])))
+    content = districts.district_content(layers.districts, gaps, classes=layers.renovation_items,
+                                         facility_classes=layers.renovation_class)
+    proposed = []
+    for district_id, outline in zip(layers.districts["district_id"], layers.districts.geometry):
+        for _, facility in layers.proposed[layers.proposed.intersects(outline)].iterrows():
+            ftype = str(facility["facility_type"])
+            proposed.append((district_id, layers.renovation_class.get(ftype, "未分类"),
+                             f"{ftype}:{facility['facility_id']}", "proposed"))
+    extra = pd.DataFrame(proposed, columns=content.columns)
+    return pd.concat([content, extra], ignore_index=True) if proposed else content
 
 
-def _basis_quantity(communities: pd.DataFrame, basis: str) -> np.ndarray:
-    if basis == "community":
-        return np.ones(len(communities))
-    return pd.to_numeric(communities[basis], errors="coerce").fillna(0.0).to_numpy(dtype=float)
+def community_investment(layers: PlanLayers, unit_costs: pd.DataFrame, *, file: str | None = None) -> pd.Series:
+    """Estimated investment of each member community, yuan, from a user-supplied unit-cost table.
 
-
-def community_investment(communities: pd.DataFrame, unit_costs: pd.DataFrame) -> pd.Series:
-    """Estimated investment of each community, 万元: Σ over cost items of unit cost × the community's basis.
+    Each community carries its district's content priced with its own quantities; an item priced per
+    district is shared equally among the district's communities.
 
     Parameters
     ----------
-    communities
-        Canonical community columns (``floor_area_m2``, ``households``, ``n_buildings``).
+    layers
+        The plan.
     unit_costs
-        A table accepted by :func:`validate_unit_costs`.
+        ``item``, ``unit``, ``unit_cost_yuan`` as for :func:`gisplanner.analysis.districts.district_costs`.
+    file
+        Name of the cost file, for error messages.
 
     Returns
     -------
     pandas.Series
-        Aligned to ``communities.index``.
+        Yuan, indexed by community ``feature_id``.
     """
-    costs = validate_unit_costs(unit_costs)
-    total = np.zeros(len(communities))
-    for basis, yuan in costs.groupby("basis")["yuan_per_unit"].sum().items():
-        total += _basis_quantity(communities, str(basis)) * yuan
-    return pd.Series(total / 1e4, index=communities.index)
+    members = layers.communities[layers.communities["district_id"].notna()]
+    ids = members["feature_id"].astype(str)
+    content = renovation_content(layers)
+    by_member = pd.DataFrame({"community_id": ids.to_numpy(),
+                              "district_id": members["district_id"].astype(str).to_numpy()})
+    per_member = by_member.merge(content.assign(district_id=content["district_id"].astype(str)),
+                                 on="district_id").drop(columns="district_id")
+    priced = districts.district_costs(_quantities(members, ids),
+                                      per_member.rename(columns={"community_id": "district_id"}), unit_costs,
+                                      file=file)
+    share = 1.0 / by_member.groupby("district_id")["community_id"].transform("size")
+    share = pd.Series(share.to_numpy(), index=by_member["community_id"])
+    cost = priced["cost_yuan"].to_numpy(dtype=float, copy=True)
+    per_district = (priced["unit"] == "district").to_numpy()
+    cost[per_district] *= share.reindex(priced.loc[per_district, "district_id"]).to_numpy()
+    total = pd.Series(cost, index=priced["district_id"]).groupby(level=0).sum(min_count=1)
+    return total.reindex(ids.to_numpy())
 
 
-def plan_table(communities: pd.DataFrame, *, unit_costs: pd.DataFrame | None = None,
+def plan_table(communities: pd.DataFrame, *, investment: pd.Series | None = None,
                cutoff_year: int = 2000) -> PlanTable:
     """The plan table in the shape of the 2022 national renovation plan table.
 
@@ -110,8 +122,9 @@ def plan_table(communities: pd.DataFrame, *, unit_costs: pd.DataFrame | None = N
     communities
         The communities in the plan: ``area_type`` (city/county), ``built_year`` (NA allowed), ``households``,
         ``n_buildings``, ``floor_area_m2`` (m²).
-    unit_costs
-        Optional unit-cost table (:func:`validate_unit_costs`); without it investment stays blank.
+    investment
+        Estimated investment of each community, yuan, aligned to ``communities.index``
+        (:func:`community_investment`); None leaves the column blank.
     cutoff_year
         Communities built in or before this year count as 2000年底前.
 
@@ -134,7 +147,7 @@ def plan_table(communities: pd.DataFrame, *, unit_costs: pd.DataFrame | None = N
         METRICS[1]: pd.to_numeric(communities["households"], errors="coerce").fillna(0.0),
         METRICS[2]: pd.to_numeric(communities["n_buildings"], errors="coerce").fillna(0.0),
         METRICS[3]: pd.to_numeric(communities["floor_area_m2"], errors="coerce").fillna(0.0) / 1e4,
-        INVESTMENT: (community_investment(communities, unit_costs) if unit_costs is not None
+        INVESTMENT: (pd.to_numeric(investment, errors="coerce").fillna(0.0) / 1e4 if investment is not None
                      else pd.Series(np.nan, index=communities.index)),
     }, index=communities.index)
 
@@ -148,57 +161,66 @@ def plan_table(communities: pd.DataFrame, *, unit_costs: pd.DataFrame | None = N
     table.loc[TOTAL] = table.loc[list(AREA_ROWS.values())].sum()
 
     notes = [f"2000年底前：建成年代不晚于{cutoff_year}年。"]
-    if unit_costs is None:
+    if investment is None:
         table.loc[:, INVESTMENT] = np.nan
         notes.append(NO_COSTS_NOTE)
     else:
-        notes.append("预计投资额 = Σ 单价 × 小区工程量（建筑面积、户数、楼栋数或小区数），据用户提供的单价表。")
+        notes.append("预计投资额 = Σ 单价 × 工程量（建筑面积、户数、楼栋数、小区数或片区数），据用户提供的单价表；"
+                     "按片区计价的项目由片区内各小区平均分摊。未列单价的项目不计。")
     n_unknown = int(year.isna().sum())
     if n_unknown:
         notes.append(f"{n_unknown} 个小区建成年代不详，只计入“合计”列。")
     return PlanTable(table=table, notes=tuple(notes))
 
 
-def district_items(layers: PlanLayers, *, unit_costs: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Renovation items of each district by class: filled gaps, proposed facilities and costed works.
+def district_items(layers: PlanLayers, *, unit_costs: pd.DataFrame | None = None,
+                   file: str | None = None) -> pd.DataFrame:
+    """Renovation items of each district by class (:func:`renovation_content`), priced when costs are given.
 
     Parameters
     ----------
     layers
         The plan.
     unit_costs
-        Optional unit-cost table; each of its items applies to every member community.
+        Optional ``item``, ``unit``, ``unit_cost_yuan`` table; items without a price keep blank cost.
+    file
+        Name of the cost file, for error messages.
 
     Returns
     -------
     pandas.DataFrame
-        Columns 片区编号, 片区名称, 改造类别, 改造内容, 来源, 涉及小区, 工程量, 单位, 预计投资额（万元）.
+        Columns 片区编号, 片区名称, 改造类别, 改造内容, 来源, 单位, 工程量, 单价（元）, 预计投资额（万元）.
     """
-    columns = ["片区编号", "片区名称", "改造类别", "改造内容", "来源", "涉及小区", "工程量", "单位", INVESTMENT]
-    rows: list[list[object]] = []
+    content = renovation_content(layers)
+    if unit_costs is not None:
+        members = layers.communities[layers.communities["district_id"].notna()]
+        content = districts.district_costs(_quantities(members, members["district_id"]),
+                                           content.assign(district_id=content["district_id"].astype(str)),
+                                           unit_costs, file=file)
+    else:
+        content = content.assign(unit=pd.NA, quantity=np.nan, unit_cost_yuan=np.nan, cost_yuan=np.nan)
     names = dict(zip(layers.districts["district_id"].astype(str), layers.districts["name"].astype(str)))
-    communities = layers.communities
-    for district_id in layers.districts["district_id"].astype(str):
-        members = communities[communities["district_id"].astype(str) == district_id]
-        gaps = layers.gaps[layers.gaps["district_id"].astype(str) == district_id]
-        for ftype, group in gaps.groupby("facility_type", sort=True):
-            rows.append([district_id, names[district_id], layers.renovation_class.get(str(ftype), "未分类"),
-                         f"补齐{layers.facility_zh.get(str(ftype), ftype)}服务缺口", "生活圈缺口",
-                         "、".join(sorted(group["community_name"].astype(str).unique())),
-                         float(group["community_id"].nunique()), "个小区", np.nan])
-        outline = layers.districts[layers.districts["district_id"].astype(str) == district_id].union_all()
-        for _, facility in layers.proposed[layers.proposed.intersects(outline)].iterrows():
-            ftype = str(facility["facility_type"])
-            rows.append([district_id, names[district_id], layers.renovation_class.get(ftype, "未分类"),
-                         f"新建{layers.facility_zh.get(ftype, ftype)}（{facility['facility_id']}）", "拟建设施",
-                         "", 1.0, "处", np.nan])
-        if unit_costs is not None and len(members):
-            for cost in validate_unit_costs(unit_costs).itertuples():
-                quantity = _basis_quantity(members, str(cost.basis)).sum()
-                rows.append([district_id, names[district_id], cost.renovation_class, cost.item, "单价表",
-                             "、".join(members["name"].astype(str)), quantity, COST_BASES[str(cost.basis)],
-                             quantity * cost.yuan_per_unit / 1e4])
-    return pd.DataFrame(rows, columns=columns)
+    proposed_names = dict(zip(layers.proposed["facility_id"].astype(str), layers.proposed["name"].astype(str)))
+
+    def label(item: str, source: str) -> str:
+        if source == "gap":
+            return f"补齐{layers.facility_zh.get(item, item)}（生活圈缺口）"
+        if source == "proposed":
+            ftype, _, fid = item.partition(":")
+            return f"新建{layers.facility_zh.get(ftype, ftype)} {fid} {proposed_names.get(fid, '')}".rstrip()
+        return item
+
+    return pd.DataFrame({
+        "片区编号": content["district_id"].astype(str).to_numpy(),
+        "片区名称": content["district_id"].astype(str).map(names).to_numpy(),
+        "改造类别": content["renovation_class"].to_numpy(),
+        "改造内容": [label(str(i), str(s)) for i, s in zip(content["item"], content["source"])],
+        "来源": content["source"].map(SOURCE_ZH).to_numpy(),
+        "单位": content["unit"].to_numpy(),
+        "工程量": content["quantity"].to_numpy(dtype=float),
+        "单价（元）": content["unit_cost_yuan"].to_numpy(dtype=float),
+        INVESTMENT: content["cost_yuan"].to_numpy(dtype=float) / 1e4,
+    })
 
 
 def gap_list(layers: PlanLayers) -> pd.DataFrame:
@@ -254,10 +276,16 @@ class PlanTables:
     checks: pd.DataFrame
 
 
-def plan_tables(layers: PlanLayers, *, unit_costs: pd.DataFrame | None = None) -> PlanTables:
-    """Compute every table of the plan package from its layers."""
-    return PlanTables(plan=plan_table(layers.communities, unit_costs=unit_costs),
-                      items=district_items(layers, unit_costs=unit_costs),
+def plan_tables(layers: PlanLayers, *, unit_costs: pd.DataFrame | None = None, cutoff_year: int = 2000,
+                file: str | None = None) -> PlanTables:
+    """Compute every table of the plan package from its layers (see each table's function)."""
+    investment = None
+    if unit_costs is not None:
+        by_id = community_investment(layers, unit_costs, file=file)
+        investment = pd.Series(layers.communities["feature_id"].astype(str).map(by_id).to_numpy(),
+                               index=layers.communities.index)
+    return PlanTables(plan=plan_table(layers.communities, investment=investment, cutoff_year=cutoff_year),
+                      items=district_items(layers, unit_costs=unit_costs, file=file),
                       gaps=gap_list(layers), checks=facility_checks(layers))
 
 

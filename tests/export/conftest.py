@@ -8,7 +8,7 @@ from shapely.geometry import Point, box
 from gisplanner.export.layers import OSM_ATTRIBUTION, PlanLayers, plan_layers
 
 CRS = "EPSG:32652"  # UTM 52N, central Harbin
-X0, Y0 = 685_000.0, 5_070_000.0
+X0, Y0 = 315_000.0, 5_070_000.0
 XSS_NAME = "<script>alert(1)</script>"
 
 
@@ -53,13 +53,21 @@ def gaps() -> pd.DataFrame:
         "population_estimated": [True, True, False, True]})
 
 
-def resources() -> gpd.GeoDataFrame:
-    """Resources only in district D2."""
-    return gpd.GeoDataFrame(
-        {"district_id": ["D2", "D2"], "role": ["boiler_rooms", "idle_land"], "feature_id": ["b1", "i1"],
-         "name": ["废弃锅炉房", XSS_NAME], "area_m2": [600.0, 1200.0]},
-        geometry=[box(X0 + 300, Y0 + 110, X0 + 330, Y0 + 130), box(X0 + 340, Y0 + 110, X0 + 380, Y0 + 140)],
-        crs=CRS)
+def resource_layers() -> dict[str, gpd.GeoDataFrame]:
+    return {
+        "boiler_rooms": gpd.GeoDataFrame({"feature_id": ["b1"], "name": ["废弃锅炉房"], "status": ["decommissioned"],
+                                          "area_m2": [600.0]},
+                                         geometry=[box(X0 + 300, Y0 + 110, X0 + 330, Y0 + 130)], crs=CRS),
+        "idle_land": gpd.GeoDataFrame({"feature_id": ["i1"], "name": [XSS_NAME], "area_m2": [1200.0],
+                                       "lu_code": ["2301"]},
+                                      geometry=[box(X0 + 340, Y0 + 110, X0 + 380, Y0 + 140)], crs=CRS)}
+
+
+def resources() -> pd.DataFrame:
+    """Resources only in district D2, as gisplanner.analysis.districts.district_resources lists them."""
+    return pd.DataFrame({"district_id": ["D2", "D2"], "layer": ["boiler_rooms", "idle_land"],
+                         "resource_id": ["b1", "i1"], "name": ["废弃锅炉房", XSS_NAME], "area_m2": [600.0, 1200.0],
+                         "status": ["decommissioned", pd.NA], "distance_m": [10.0, 10.0]})
 
 
 def service_areas() -> gpd.GeoDataFrame:
@@ -68,11 +76,13 @@ def service_areas() -> gpd.GeoDataFrame:
 
 
 def placed() -> list[dict]:
-    return [{"facility_id": "P1", "facility_type": "kindergarten", "name": XSS_NAME,
-             "footprint": box(X0 + 120, Y0 + 20, X0 + 150, Y0 + 50).wkt,
-             "verdicts": {"sunlight_own": "pass", "sunlight_neighbours": "fail", "green": "pass",
-                          "landuse": "statutory procedure"},
-             "needs_consultation": True}]
+    """One facility in D1, as PlacementReport.placed_facility() records it."""
+    return [{"facility_id": "P1", "facility_type": "kindergarten", "name": XSS_NAME, "intervention": "new_build",
+             "site": None, "footprint": box(X0 + 120, Y0 + 20, X0 + 150, Y0 + 50).wkt, "overall": "consultation",
+             "needs_consultation": True,
+             "verdicts": {"site_area": "pass", "sunlight_own": "pass", "sunlight_neighbours": "consult",
+                          "public_green_lc5": "warn", "land_use": "pass"},
+             "created": "2026-11-23T12:00:00+00:00"}]
 
 
 def sunlight() -> gpd.GeoDataFrame:
@@ -84,19 +94,22 @@ def sunlight() -> gpd.GeoDataFrame:
 FACILITY_ZH = {"kindergarten": "幼儿园", "elderly_daycare": "老年人日间照料中心"}
 LEVEL_ZH = {"lc5": "五分钟生活圈", "lc10": "十分钟生活圈"}
 RENOVATION_CLASS = {"kindergarten": "提升类", "elderly_daycare": "提升类"}
+RENOVATION_ITEMS = {"基础类": ("供水", "屋面、外墙、楼梯维修"), "完善类": ("加装电梯",)}
 
 
 @pytest.fixture
 def plan() -> PlanLayers:
     return plan_layers(crs=CRS, communities=communities(), districts=districts(), members=members(), gaps=gaps(),
-                       service_areas=service_areas(), resources=resources(), placed=placed(),
+                       service_areas=service_areas(), resources=resources(),
+                       resource_layers=resource_layers(), placed=placed(),
                        sunlight=sunlight(), facility_zh=FACILITY_ZH, level_zh=LEVEL_ZH,
-                       renovation_class=RENOVATION_CLASS, attribution=OSM_ATTRIBUTION)
+                       renovation_class=RENOVATION_CLASS, renovation_items=RENOVATION_ITEMS,
+                       attribution=OSM_ATTRIBUTION)
 
 
 @pytest.fixture
 def unit_costs() -> pd.DataFrame:
-    return pd.DataFrame({"item": ["屋面维修", "加装电梯", "管网改造"],
-                         "renovation_class": ["基础类", "完善类", "基础类"],
-                         "basis": ["floor_area_m2", "n_buildings", "households"],
-                         "yuan_per_unit": [120.0, 500_000.0, 3_000.0]})
+    """Unit costs in the format of gisplanner.analysis.districts.district_costs; 供水 is left unpriced."""
+    return pd.DataFrame({"item": ["屋面、外墙、楼梯维修", "加装电梯", "kindergarten"],
+                         "unit": ["m2", "building", "district"],
+                         "unit_cost_yuan": [120.0, 500_000.0, 3_000_000.0]})

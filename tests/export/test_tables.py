@@ -57,17 +57,22 @@ def test_investment_is_blank_and_said_so_without_unit_costs(plan):
 
 
 def test_investment_follows_the_unit_cost_table(plan, unit_costs):
-    table = tables.plan_table(plan.communities, unit_costs=unit_costs).table
-    # c1 alone is city/before: 31,000 m² × 120 + 6 buildings × 500,000 + 420 households × 3,000 yuan
-    assert table.loc[CITY, (INVESTMENT, BEFORE)] == pytest.approx((3_720_000 + 3_000_000 + 1_260_000) / 1e4)
+    table = tables.plan_tables(plan, unit_costs=unit_costs).plan.table
+    # c1 alone is city/before: 31,000 m² × 120 + 6 buildings × 500,000 + half of D1's 3,000,000 kindergarten
+    assert table.loc[CITY, (INVESTMENT, BEFORE)] == pytest.approx((3_720_000 + 3_000_000 + 1_500_000) / 1e4)
     assert table.loc[TOTAL, (INVESTMENT, ALL)] == pytest.approx(
-        (102_600 * 120 + 19 * 500_000 + 1350.5 * 3_000) / 1e4)
+        (102_600 * 120 + 19 * 500_000 + 3_000_000) / 1e4)
 
 
-def test_unit_cost_table_with_unknown_basis_is_rejected(unit_costs):
-    unit_costs.loc[1, "basis"] = "elevators"
-    with pytest.raises(InputError, match="unknown basis 'elevators'"):
-        tables.validate_unit_costs(unit_costs, file="costs.csv")
+def test_plan_table_investment_equals_the_priced_items(plan, unit_costs):
+    result = tables.plan_tables(plan, unit_costs=unit_costs)
+    assert result.plan.table.loc[TOTAL, (INVESTMENT, ALL)] == pytest.approx(result.items[INVESTMENT].sum())
+
+
+def test_unit_cost_table_with_unknown_unit_is_rejected(plan, unit_costs):
+    unit_costs.loc[1, "unit"] = "elevator"
+    with pytest.raises(InputError, match="unknown unit 'elevator'"):
+        tables.plan_tables(plan, unit_costs=unit_costs, file="costs.csv")
 
 
 def test_area_type_outside_city_and_county_is_rejected(plan):
@@ -77,21 +82,24 @@ def test_area_type_outside_city_and_county_is_rejected(plan):
         tables.plan_table(communities)
 
 
-def test_district_items_list_gaps_and_proposed_facilities_by_class(plan):
+def test_district_items_list_class_items_gaps_and_proposed_facilities(plan):
     items = tables.district_items(plan)
     d1 = items[items["片区编号"] == "D1"]
-    kindergarten = d1[d1["改造内容"] == "补齐幼儿园服务缺口"].iloc[0]
-    assert kindergarten["改造类别"] == "提升类"
-    assert kindergarten["工程量"] == 2  # c1 and c2 lack one
-    assert "新建幼儿园（P1）" in set(d1["改造内容"])
-    assert (items["片区编号"] == "D2").sum() == 0  # D2 has no gaps and no proposed facility
+    gap_row = d1[d1["改造内容"] == "补齐幼儿园（生活圈缺口）"].iloc[0]
+    assert gap_row["改造类别"] == "提升类"
+    assert "新建幼儿园 P1 <script>alert(1)</script>" in set(d1["改造内容"])
+    d2 = items[items["片区编号"] == "D2"]
+    assert set(d2["来源"]) == {"改造清单"}  # D2 has no gaps and no proposed facility
+    assert sorted(d2["改造内容"]) == sorted(["供水", "屋面、外墙、楼梯维修", "加装电梯"])
+    assert items[INVESTMENT].isna().all()
 
 
-def test_district_items_cost_works_per_member_community(plan, unit_costs):
+def test_district_items_are_priced_with_district_quantities(plan, unit_costs):
     items = tables.district_items(plan, unit_costs=unit_costs)
-    roof = items[(items["片区编号"] == "D2") & (items["改造内容"] == "屋面维修")].iloc[0]
+    roof = items[(items["片区编号"] == "D2") & (items["改造内容"] == "屋面、外墙、楼梯维修")].iloc[0]
     assert roof["工程量"] == 40_100 + 9_000
     assert roof[INVESTMENT] == pytest.approx(49_100 * 120 / 1e4)
+    assert np.isnan(items.loc[items["改造内容"] == "供水", INVESTMENT]).all()  # no price given
 
 
 def test_gap_list_is_worst_first_with_unreachable_blank(plan):
@@ -105,7 +113,8 @@ def test_gap_list_is_worst_first_with_unreachable_blank(plan):
 def test_facility_checks_have_one_row_per_verdict(plan):
     checks = tables.facility_checks(plan)
     assert dict(zip(checks["核查项"], checks["结论"])) == {
-        "sunlight_own": "pass", "sunlight_neighbours": "fail", "green": "pass", "landuse": "statutory procedure"}
+        "site_area": "pass", "sunlight_own": "pass", "sunlight_neighbours": "consult", "public_green_lc5": "warn",
+        "land_use": "pass"}
     assert set(checks["需征询居民意见"]) == {"是"}
 
 

@@ -1,0 +1,118 @@
+import json
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from gisplanner.export import webmap
+from gisplanner.export.layers import select_district
+
+XSS_NAME = "<script>alert(1)</script>"  # the name of c1 and of the idle land in conftest.py
+
+
+class Page(HTMLParser):
+    """Collects what a browser would fetch or run: tags with src/href, script bodies, visible text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.external: list[str] = []
+        self.scripts: list[str] = []
+        self.text: list[str] = []
+        self.start_tags: list[str] = []
+        self._in_script = False
+
+    def handle_starttag(self, tag, attrs):
+        self.start_tags.append(tag)
+        for name, value in attrs:
+            if name in ("src", "href") and value and not value.startswith(("#", "data:")):
+                self.external.append(value)
+        if tag == "script":
+            self._in_script = True
+            self.scripts.append("")
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self._in_script = False
+
+    def handle_data(self, data):
+        if self._in_script:
+            self.scripts[-1] += data
+        else:
+            self.text.append(data)
+
+
+def parse(markup: str) -> Page:
+    page = Page()
+    page.feed(markup)
+    page.close()
+    return page
+
+
+def features(markup: str) -> list[dict]:
+    """Every GeoJSON feature folium put in the page's script."""
+    found = re.findall(r"geo_json_\w+_add\((\{.*\})\);$", markup, flags=re.M)
+    return [f for data in found for f in json.loads(data)["features"]]
+
+
+@pytest.fixture
+def page_html(plan, tmp_path) -> str:
+    return webmap.write_web_map(plan, tmp_path / "map.html").read_text(encoding="utf-8")
+
+
+def test_page_fetches_nothing_from_the_network(page_html):
+    assert parse(page_html).external == []
+
+
+def test_page_carries_leaflet_inline(page_html):
+    scripts = parse(page_html).scripts
+    assert any("Leaflet 1.9.3" in s for s in scripts)
+    assert any("L.map(" in s for s in scripts)
+
+
+def test_page_says_it_works_offline_without_tiles(page_html):
+    text = "".join(parse(page_html).text)
+    assert webmap.OFFLINE_NOTE in text
+    assert "© OpenStreetMap contributors" in text
+    assert "tileLayer(" not in "".join(parse(page_html).scripts[1:])
+
+
+def test_layers_can_be_toggled(page_html):
+    control = re.search(r"overlays :\s*\{(.*?)\}", page_html, flags=re.S).group(1)
+    names = [json.loads(f'"{n}"') for n in re.findall(r'"((?:[^"\\]|\\.)*)" :', control)]
+    assert names == ["片区", "小区", "生活圈缺口", "服务范围", "片区资源", "候选用地", "拟建设施", "日照采样点"]
+
+
+def test_script_in_a_name_stays_text(page_html):
+    assert XSS_NAME not in page_html
+    # The browser inserts each popup and tooltip with innerHTML: parse them the same way.
+    named = [f for f in features(page_html) if "alert(1)" in f["properties"]["_popup"]]
+    assert len(named) >= 3  # the community, its gaps, the idle land, the proposed facility
+    for feature in named:
+        for key in ("_popup", "_label"):
+            fragment = parse(feature["properties"][key])
+            assert "script" not in fragment.start_tags
+        assert XSS_NAME in "".join(parse(feature["properties"]["_popup"]).text)
+
+
+def test_popups_show_statistics(page_html):
+    popups = {f["properties"]["_label"]: parse(f["properties"]["_popup"]) for f in features(page_html)}
+    text = "".join(popups["三辅小区"].text)
+    assert "户数510.50" in text and "楼栋数7" in text and "建成年代1995" in text
+
+
+def test_braces_in_data_cannot_open_a_template_tag():
+    assert webmap.popup_table("{% raw %}", []) == "<b>&#123;% raw %&#125;</b><table></table>"
+
+
+def test_district_without_gaps_has_empty_gap_layer(plan, tmp_path):
+    markup = webmap.write_web_map(select_district(plan, "D2"), tmp_path / "d2.html").read_text(encoding="utf-8")
+    labels = [f["properties"]["_label"] for f in features(markup)]
+    assert not any("项缺口" in label for label in labels)
+    assert "革新片区" in "".join(parse(markup).text)
+
+
+def test_district_without_resources_maps_cleanly(plan, tmp_path):
+    markup = webmap.write_web_map(select_district(plan, "D1"), tmp_path / "d1.html").read_text(encoding="utf-8")
+    labels = [f["properties"]["_label"] for f in features(markup)]
+    assert "废弃锅炉房" not in labels
+    assert any("2 项缺口" in label for label in labels)
