@@ -1,0 +1,103 @@
+"""Import of the real Harbin OSM data (../shared/refdata/harbin_central_osm); counts from its PROVENANCE.md."""
+
+import time
+
+import pyogrio
+import pytest
+
+from gisplanner.io import crs as crs_tools
+from gisplanner.io.importer import import_layers
+from gisplanner.project import Project
+
+pytestmark = pytest.mark.acceptance
+
+FOCUS_COUNTS = {"communities": 199, "buildings": 1732, "facilities": 184, "boiler_rooms": 1,
+                "public_buildings": 155, "green_space": 94, "landuse": 339, "walk_network": 602,
+                "admin_boundaries": 12}
+CENTRAL_COUNTS = {"communities": 1635, "buildings": 16067, "facilities": 2922, "boiler_rooms": 63,
+                  "public_buildings": 1681, "green_space": 1571, "landuse": 3122, "idle_land": 92,
+                  "walk_network": 10009, "admin_boundaries": 77}
+
+
+@pytest.fixture(scope="module")
+def focus(harbin_focus):
+    project = Project()
+    report = import_layers(project, [harbin_focus], city="harbin")
+    return project, report
+
+
+def test_focus_roles_and_counts_match_provenance(focus):
+    project, _ = focus
+    assert {role: len(frame) for role, frame in project.layers.items()} == FOCUS_COUNTS  # no idle land here
+
+
+def test_focus_crs_is_the_cgcs2000_zone_of_harbin_and_sources_keep_wgs84(focus):
+    project, _ = focus
+    assert project.crs.to_epsg() == 4551
+    assert {s["source_crs"] for s in project.layer_sources.values()} == {"EPSG:4326"}
+
+
+def test_focus_feature_ids_are_unique_osm_ids(focus):
+    project, _ = focus
+    for role, frame in project.layers.items():
+        assert frame["feature_id"].is_unique, role
+    assert "r14874635" in set(project.layer("communities")["feature_id"])  # 宣西小区
+
+
+def test_focus_households_and_floors_are_estimated_and_flagged(focus, harbin_focus):
+    project, report = focus
+    communities = project.layer("communities")
+    assert communities["households_estimated"].all() and (communities["households"] > 0).all()
+    xuanxi = communities.set_index("feature_id").loc["r14874635"]
+    assert xuanxi["name"] == "宣西小区" and xuanxi["n_buildings"] > 0
+    levels = pyogrio.read_dataframe(harbin_focus, layer="buildings", read_geometry=False)["levels"]
+    assert project.layer("buildings")["floors_estimated"].tolist() == levels.isna().tolist()
+    assert {f.layer for f in report.of("value_estimated")} >= {"residential_areas", "buildings"}
+
+
+def test_focus_boiler_room_and_land_use_codes(focus):
+    project, _ = focus
+    assert project.layer("boiler_rooms")["status"].tolist() == ["unknown"]
+    landuse = project.layer("landuse")
+    assert (landuse.loc[landuse["name"] == "宣西小区", "lu_code"] == "0701").all()
+    assert landuse["lu_code_estimated"].all()
+
+
+def test_a_gcj02_shifted_copy_of_the_communities_is_reported(harbin_focus, tmp_path):
+    roads = tmp_path / "roads.gpkg"
+    pyogrio.write_dataframe(pyogrio.read_dataframe(harbin_focus, layer="walk_network"), roads,
+                            layer="walk_network")
+    communities = pyogrio.read_dataframe(harbin_focus, layer="residential_areas")
+    shifted = tmp_path / "amap.gpkg"
+    pyogrio.write_dataframe(communities.set_geometry(crs_tools.from_wgs84(communities.geometry.values, "GCJ-02"),
+                                                     crs=4326), shifted, layer="residential_areas")
+    report = import_layers(Project(), [roads, shifted])
+    assert [f.layer for f in report.of("suspected_gcj02")] == ["residential_areas"]
+    assert import_layers(Project(), [roads, harbin_focus], roles={"walk_network": "skip"}
+                         ).of("suspected_gcj02") == []
+
+
+@pytest.mark.slow
+def test_central_imports_fully_within_20_seconds(harbin_central):
+    project = Project()
+    start = time.perf_counter()
+    import_layers(project, [harbin_central])
+    assert time.perf_counter() - start < 20
+    assert {role: len(frame) for role, frame in project.layers.items()} == CENTRAL_COUNTS
+    assert project.crs.to_epsg() == 4551
+    assert all(frame["feature_id"].is_unique for frame in project.layers.values())
+
+
+@pytest.mark.slow
+def test_pbf_gives_the_same_roles_with_counts_close_to_the_geopackage(refdata):
+    """The GeoPackage was derived from this PBF with the same filters: the walk network (plain ways) must
+    match exactly; communities may differ by 1% because GDAL rebuilds relations cut at the extract's edge
+    and the importer drops those it cannot repair."""
+    pbf = refdata / "harbin_central_osm" / "harbin_central_2024-04.osm.pbf"
+    project = Project()
+    report = import_layers(project, [pbf])
+    assert set(project.layers) == set(CENTRAL_COUNTS)
+    assert len(project.layer("walk_network")) == CENTRAL_COUNTS["walk_network"]
+    assert project.layer("walk_network")["walkable"].sum() == 9924  # PROVENANCE: walkable=1 on 9,924
+    assert len(project.layer("communities")) == pytest.approx(CENTRAL_COUNTS["communities"], rel=0.01)
+    assert report.of("empty_geometry_dropped")  # edge-cut rings are reported, not silently lost
