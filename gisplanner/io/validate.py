@@ -143,10 +143,17 @@ def check_required(mapping: dict[str, str], role: str, *, layer: str, columns: l
             raise InputError(f"no field for the required column {canonical} of {role}; available fields: "
                              f"{', '.join(columns) or '(none)'}.", file=file, layer=layer,
                              fix=f"map it with --field {role}.{canonical}=FIELD.")
-    return [Finding("missing_field", layer, None, f"no field for {role}.{canonical}; "
-                    + ("estimated." if canonical in _ESTIMATED else "left empty or defaulted."))
+    return [Finding("missing_field", layer, None,
+                    f"no field for {role}.{canonical}; {MISSING_HANDLING.get(canonical, 'left empty')}.")
             for canonical in CANDIDATES[role] if canonical not in mapping and canonical != "name"]
 
 
-#: Canonical columns that estimate.py fills in when the source lacks them.
-_ESTIMATED = {"households", "population", "floors", "height_m"}
+#: What the importer does with a canonical column that has no source field (said in the finding).
+MISSING_HANDLING = {
+    "households": "estimated", "population": "estimated", "floors": "estimated", "height_m": "estimated",
+    "area_m2": "computed from the geometry (polygons)", "use": "taken as residential",
+    "area_type": "taken as city (城市建成区)", "walkable": "derived from highway", "bridge": "taken as no",
+    "tunnel": "taken as no", "layer": "taken as 0", "status": "taken as unknown",
+    "green_type": "taken as green", "is_public": "derived from green_type",
+    "lu_code": "derived from an OSM landuse column where there is one, else left empty",
+}

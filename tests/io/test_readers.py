@@ -107,3 +107,10 @@ def test_osm_file_gives_the_planning_layers_with_tag_filters(tmp_path):
     assert walk.to_dict() == {"footway": 1, "motorway": 0, "service": 0}
     assert sorted(layers["pois"]["category"]) == ["boiler_or_heating_candidate", "kindergarten"]
     assert list(layers["landuse"]["idle_candidate"]) == [0]
+
+
+def test_truncated_osm_file_is_refused_naming_the_file(tmp_path):
+    path = tmp_path / "cut.osm"
+    path.write_text(OSM_XML[: len(OSM_XML) // 2], encoding="utf-8")
+    with pytest.raises(InputError, match="cut.osm"):
+        read_layers(path)
