@@ -227,14 +227,15 @@ def check_placement(placement: PlacementInput, layers: Mapping[str, gpd.GeoDataF
         raise InputError("the footprint is empty", fix="draw the footprint or pick a site feature")
     ftype = standards.facility_type(placement.facility_type, profile)
     decision = _land_use_decision(placement, ftype, layers, standards, city)
+    greens = _GreenStates.build(placement, layers, standards)
     steps = [
         lambda: [_site_status(placement, decision, standards)],
         lambda: _size_checks(placement, ftype),
         lambda: [_land_use_check(decision, standards)],
         lambda: [_permit_check(placement, standards, city)],
-        lambda: _public_green_checks(placement, layers, standards),
-        lambda: [_park_check(placement, layers, standards)],
-        lambda: _block_checks(placement, layers, standards),
+        lambda: _public_green_checks(placement, layers, greens, standards),
+        lambda: [_park_check(placement, greens, standards)],
+        lambda: _block_checks(placement, layers, greens, standards),
     ]
     checks: list[CheckResult] = []
     for done, step in enumerate(steps):
@@ -372,20 +373,37 @@ def _range_check(key: str, title: str, value: float | None, bounds: tuple[float,
 
 
 # --------------------------------------------------------------------------------------------- green
+@dataclass(frozen=True)
+class _GreenStates:
+    """The green layer and its levelled parks before and after the footprint takes its part."""
+
+    before: gpd.GeoDataFrame
+    after: gpd.GeoDataFrame
+    parks_before: gpd.GeoDataFrame
+    parks_after: gpd.GeoDataFrame
+
+    @classmethod
+    def build(cls, placement: PlacementInput, layers: Mapping[str, gpd.GeoDataFrame],
+              standards: Standards) -> _GreenStates | None:
+        if "green_space" not in layers:
+            return None
+        before = layers["green_space"]
+        after = green.remove_footprint(before, placement.footprint)
+        return cls(before, after, _leveled_parks(before, standards), _leveled_parks(after, standards))
+
+
 def _public_green_checks(placement: PlacementInput, layers: Mapping[str, gpd.GeoDataFrame],
-                         standards: Standards) -> list[CheckResult]:
+                         greens: _GreenStates | None, standards: Standards) -> list[CheckResult]:
     rules = standards.green
     keys = list(rules.public)
     titles = {k: f"{standards.levels[k].zh}公共绿地 Public green per person ({k})" for k in keys}
     missing = _missing_layers(layers, ("green_space", "communities"))
-    if missing:
+    if greens is None or missing:
         return [CheckResult(f"green_public_{k}", titles[k], "not_checked", missing) for k in keys]
-    before_parks, after_parks = (_leveled_parks(g, standards)
-                                 for g in (layers["green_space"],
-                                           green.remove_footprint(layers["green_space"], placement.footprint)))
+    # The level's walking distance around the site, as a straight-line screen of whom its parks serve.
     catchments = {k: placement.footprint.buffer(standards.levels[k].walk_distance_m) for k in keys}
-    before = green.per_capita_public_green(before_parks, layers["communities"], catchments)
-    after = green.per_capita_public_green(after_parks, layers["communities"], catchments)
+    before = green.per_capita_public_green(greens.parks_before, layers["communities"], catchments)
+    after = green.per_capita_public_green(greens.parks_after, layers["communities"], catchments)
     floor_ratio = rules.old_area_floor_ratio.value
     results = []
     for key in keys:
@@ -432,12 +450,11 @@ def _leveled_parks(layer: gpd.GeoDataFrame, standards: Standards) -> gpd.GeoData
     return parks
 
 
-def _park_check(placement: PlacementInput, layers: Mapping[str, gpd.GeoDataFrame],
-                standards: Standards) -> CheckResult:
+def _park_check(placement: PlacementInput, greens: _GreenStates | None, standards: Standards) -> CheckResult:
     title = "公园规模与宽度 Park size and width"
-    if "green_space" not in layers:
+    if greens is None:
         return CheckResult("park", title, "not_checked", "the green_space layer is absent")
-    parks = _leveled_parks(layers["green_space"], standards)
+    parks = greens.parks_before
     hit = parks[shapely.area(shapely.intersection(parks.geometry.values, placement.footprint)) > _NOISE_M2]
     if hit.empty:
         return CheckResult("park", title, "pass", "the footprint takes no public park", {"parks": []})
@@ -466,10 +483,10 @@ def _park_check(placement: PlacementInput, layers: Mapping[str, gpd.GeoDataFrame
 
 
 def _block_checks(placement: PlacementInput, layers: Mapping[str, gpd.GeoDataFrame],
-                  standards: Standards) -> list[CheckResult]:
+                  greens: _GreenStates | None, standards: Standards) -> list[CheckResult]:
     titles = {"block_green": "街坊集中绿地 Block concentrated green", "green_ratio": "绿地率 Green ratio"}
     missing = _missing_layers(layers, ("green_space", "communities"))
-    if missing:
+    if greens is None or missing:
         return [CheckResult(k, t, "not_checked", missing) for k, t in titles.items()]
     communities = layers["communities"]
     overlap = shapely.area(shapely.intersection(communities.geometry.values, placement.footprint))
@@ -477,19 +494,17 @@ def _block_checks(placement: PlacementInput, layers: Mapping[str, gpd.GeoDataFra
     if not inside.any():
         return [CheckResult(k, t, "pass", "the site lies in no residential block") for k, t in titles.items()]
     block = communities.iloc[int(np.argmax(np.where(inside, overlap + 1e-9, -1.0)))]
-    after_green = green.remove_footprint(layers["green_space"], placement.footprint)
-    return [_block_green_check(placement, block, layers["green_space"], after_green, standards, titles),
-            _green_ratio_check(block, layers, after_green, standards, titles)]
+    return [_block_green_check(placement, block, greens, standards, titles),
+            _green_ratio_check(block, layers, greens, standards, titles)]
 
 
-def _block_green_check(placement: PlacementInput, block: Any, before_green: gpd.GeoDataFrame,
-                       after_green: gpd.GeoDataFrame, standards: Standards, titles: Mapping[str, str]
-                       ) -> CheckResult:
+def _block_green_check(placement: PlacementInput, block: Any, greens: _GreenStates, standards: Standards,
+                       titles: Mapping[str, str]) -> CheckResult:
     rules = standards.green
     width = rules.block_min_width_m.value
     required = rules.block_old_m2_per_person if placement.old_area else rules.block_new_m2_per_person
-    before = green.block_concentrated_green(before_green, block.geometry, min_width_m=width).area
-    after = green.block_concentrated_green(after_green, block.geometry, min_width_m=width).area
+    before = green.block_concentrated_green(greens.before, block.geometry, min_width_m=width).area
+    after = green.block_concentrated_green(greens.after, block.geometry, min_width_m=width).area
     population = float(block["population"])
     numbers = {"block_id": block["feature_id"], "block_name": block.get("name", ""), "population": population,
                "min_width_m": width, "concentrated_before_m2": before, "concentrated_after_m2": after,
@@ -516,12 +531,12 @@ def _block_green_check(placement: PlacementInput, block: Any, before_green: gpd.
     return CheckResult(key, title, "consult", text, numbers, basis, (CONSULT_STEP,))
 
 
-def _green_ratio_check(block: Any, layers: Mapping[str, gpd.GeoDataFrame], after_green: gpd.GeoDataFrame,
+def _green_ratio_check(block: Any, layers: Mapping[str, gpd.GeoDataFrame], greens: _GreenStates,
                        standards: Standards, titles: Mapping[str, str]) -> CheckResult:
     key, title = "green_ratio", titles["green_ratio"]
     rules = standards.green
-    before = green.green_ratio(layers["green_space"], block.geometry)
-    after = green.green_ratio(after_green, block.geometry)
+    before = green.green_ratio(greens.before, block.geometry)
+    after = green.green_ratio(greens.after, block.geometry)
     numbers: dict[str, Any] = {"block_id": block["feature_id"], "ratio_before": before, "ratio_after": after}
     if "buildings" not in layers:
         return CheckResult(key, title, "not_checked", "the buildings layer is absent, so the storey class "
