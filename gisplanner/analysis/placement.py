@@ -466,7 +466,7 @@ def _park_check(placement: PlacementInput, greens: _GreenStates | None, standard
                "area_before_m2": park.area_m2, "width_before_m": park.width_m,
                "area_after_m2": largest.area, "width_after_m": float(green.inscribed_width([largest])[0]),
                "pieces_after": len(remaining)}
-        if park.level is not None:
+        if not _missing(park.level):
             rule = standards.green.public[park.level]
             row.update(min_area_m2=rule.park_min_hm2 * 1e4, min_width_m=rule.park_min_width_m)
             row["meets_after"] = bool(row["area_after_m2"] >= row["min_area_m2"]

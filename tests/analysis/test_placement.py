@@ -164,6 +164,18 @@ def test_taking_block_concentrated_green_is_a_hard_failure(layers, standards):
     assert report.overall == "refused"
 
 
+def test_pocket_green_below_every_park_level_has_no_size_rule(layers, standards):
+    pocket = gpd.GeoDataFrame({"feature_id": ["pocket"], "name": ["街角绿地"], "is_public": [True],
+                               "green_type": ["garden"]}, geometry=[box(300, 160, 320, 180)], crs=CRS)
+    with_pocket = {**layers, "green_space": pd.concat([layers["green_space"], pocket], ignore_index=True)}
+    report = _check(with_pocket, standards, facility_type="convenience_store", footprint=box(300, 160, 310, 170),
+                    gfa_m2=80, intervention="new")
+    (park,) = report.check("park").numbers["parks"]
+    assert report.check("park").verdict == "pass"
+    assert (park["name"], park["area_after_m2"]) == ("街角绿地", pytest.approx(300))
+    assert "meets_after" not in park
+
+
 def test_placement_away_from_green_takes_none(layers, standards):
     report = _check(layers, standards, facility_type="convenience_store", footprint=box(100, 150, 110, 160),
                     gfa_m2=80, intervention="conversion")
