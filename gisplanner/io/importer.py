@@ -237,6 +237,8 @@ def _canonical(p: _Prepared, findings: list[Finding]) -> gpd.GeoDataFrame:
 
 def _check_offsets(prepared: list[_Prepared], project: Any, findings: list[Finding]) -> None:
     """Report layers that look GCJ-02/BD-09-shifted against the layers of other files and of the project."""
+    if len({p.file for p in prepared}) < 2 and not project.layers:
+        return  # the layers of one file share its coordinates: nothing to compare with
     wgs = {id(p): p.frame.to_crs(4326).geometry.values for p in prepared}
     existing = [g.to_crs(4326).geometry.values for g in project.layers.values() if len(g) and g.crs is not None]
     for p in prepared:
