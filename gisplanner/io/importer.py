@@ -161,7 +161,7 @@ def _status(values: pd.Series) -> pd.Series:
     out = pd.Series("unknown", index=values.index, dtype="string")
     low = values.astype("string").str.casefold().fillna("")
     for status, words in _STATUS.items():
-        out = out.mask(low.apply(lambda v, w=words: any(x in v for x in w)), status)
+        out = out.mask(low.str.contains("|".join(map(re.escape, words))), status)
     return out
 
 
@@ -372,6 +372,7 @@ def import_layers(project: Any, sources: Sequence[str | Path], *, roles: Mapping
     except Exception:
         project.crs, project.city, project.layers, project.layer_sources = before
         raise
+    progress.update(len(layers), len(layers), "imported")
     return report
 
 

@@ -166,3 +166,26 @@ def test_parse_field_maps():
         "communities": {"households": "户数"}, "buildings": {"floors": "CS"}}
     with pytest.raises(InputError):
         parse_field_maps(["households=户数"])
+
+
+def test_cancelling_stops_the_import_before_the_project_changes(town_gpkg):
+    from gisplanner.errors import CancelledError
+    from gisplanner.progress import Progress
+
+    seen = []
+    progress = Progress(lambda done, total, message: (seen.append(message), progress.cancel()))
+    project = Project()
+    with pytest.raises(CancelledError):
+        import_layers(project, [town_gpkg], progress=progress)
+    assert seen == ["reading town.gpkg"] and project.layers == {} and project.crs is None
+
+
+def test_boiler_room_status_words_are_normalised(tmp_path):
+    frame = gpd.GeoDataFrame({"名称": ["一号锅炉房", "二号锅炉房", "三号锅炉房"], "状态": ["在用", "已停用", "?"]},
+                             geometry=[shapely.Point(126.64 + i * 1e-3, 45.74) for i in range(3)], crs=4326)
+    path = _write(frame, tmp_path / "锅炉房.gpkg", layer="锅炉房")
+    project = Project()
+    import_layers(project, [path])
+    rooms = project.layer("boiler_rooms")
+    assert rooms["status"].tolist() == ["in_service", "decommissioned", "unknown"]
+    assert rooms["area_m2"].isna().all()  # points have no area
