@@ -147,7 +147,8 @@ def _reassign(plan: DistrictPlan, inputs: DistrictInputs, operation: str, target
               names: Mapping[str, str] | None = None) -> tuple[DistrictPlan, Change]:
     """Move communities to target districts, rebuild the plan and say what changed and broke."""
     ids = inputs.communities["feature_id"].astype(str)
-    unknown = [c for c in target if c not in set(ids)]
+    known = set(ids)
+    unknown = [c for c in target if c not in known]
     if unknown:
         raise InputError(f"community {unknown[0]} does not exist", layer="communities", feature=unknown[0],
                          fix="select communities of the project")

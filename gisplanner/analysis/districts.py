@@ -276,6 +276,7 @@ def bundle_communities(communities: gpd.GeoDataFrame, adjacency: pd.DataFrame, *
         Population range and maximum extent.
     groups
         Admin unit per community (aligned); links between different units are dropped.
+        Communities outside every unit (NA) form one group of their own.
     seed
         Seed of the tie-breaking permutation; the same seed gives the same districts.
     tries
@@ -455,9 +456,11 @@ def district_table(communities: gpd.GeoDataFrame, assignment: pd.Series, adjacen
         One row per district, sorted by ``district_id``: ``name``, ``locked``,
         ``n_communities``, ``households``, ``population``, ``population_estimated`` (any
         member's population is estimated), ``n_buildings``, ``floor_area_m2``,
-        ``share_built_before_2000`` (household share of members built in or before
-        ``rules.built_before``; NA when no member has a known year), ``extent_m`` (largest
-        centroid distance), ``contiguous``, ``violations`` and the outline (members dissolved,
+        ``share_built_before_2000`` (share of the households of members with a known year
+        that live in communities built in or before ``rules.built_before``; a community
+        without households counts as one; NA when no member has a known year), ``extent_m``
+        (largest centroid distance, m), ``contiguous``, ``violations`` (names from
+        ``VIOLATIONS`` joined by ``;``, empty when none) and the outline (members dissolved,
         gaps narrower than the adjacency gap closed).
     """
     rules = rules or DistrictRules()
@@ -505,19 +508,14 @@ def district_table(communities: gpd.GeoDataFrame, assignment: pd.Series, adjacen
         contiguous.append(_connected(ids[rows], edges))
     stats["extent_m"] = extents
     stats["contiguous"] = contiguous
-    flags = []
-    for row in stats.itertuples():
-        f = []
-        if row.population < rules.min_population:
-            f.append("below_min_population")
-        if row.population > rules.max_population:
-            f.append("above_max_population")
-        if row.extent_m > rules.max_extent_m:
-            f.append("extent_exceeded")
-        if not row.contiguous:
-            f.append("not_contiguous")
-        flags.append(";".join(f))
-    stats["violations"] = flags
+    broken = pd.DataFrame({
+        "below_min_population": stats["population"] < rules.min_population,
+        "above_max_population": stats["population"] > rules.max_population,
+        "extent_exceeded": stats["extent_m"] > rules.max_extent_m,
+        "not_contiguous": ~stats["contiguous"],
+    })[list(VIOLATIONS)].to_numpy()
+    names_of = np.array(VIOLATIONS)
+    stats["violations"] = [";".join(names_of[row]) for row in broken]
     stats.index.name = "district_id"
     stats = stats.reset_index()
     names = names or {}
@@ -779,15 +777,15 @@ def plan_districts(inputs: DistrictInputs, *, seed: int = 0, tries: int = 4, kee
     label = bundle_communities(comm, inputs.adjacency, eligible=free, rules=inputs.rules,
                                groups=inputs.groups, seed=seed, tries=tries, progress=progress)
     new = label.to_numpy()
-    width = max(3, len(str(int(new.max(initial=0)) + 1 + len(locked))))
-    fresh = _fresh_ids(int(new.max(initial=-1)) + 1, set(locked), width)
+    count = int(new.max(initial=-1)) + 1
+    fresh = _fresh_ids(count, set(locked), width=max(3, len(str(count + len(locked)))))
     assignment[new >= 0] = [fresh[k] for k in new[new >= 0]]
     return describe_plan(inputs, assignment, names=names, locked=locked)
 
 
 # --------------------------------------------------------------------------- helpers
 
-def _fresh_ids(count: int, taken: set[str], width: int) -> list[str]:
+def _fresh_ids(count: int, taken: set[str], *, width: int) -> list[str]:
     out, k = [], 1
     while len(out) < count:
         cand = f"D{k:0{width}d}"
