@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pyogrio
 import pyogrio.errors
 import shapely.errors
@@ -70,48 +71,55 @@ def list_layers(path: str | Path) -> list[str]:
     return [str(name) for name, geometry_type in layers if geometry_type is not None]
 
 
-def dbf_text_bytes(dbf: Path) -> bytes:
-    """The raw bytes of every character field of a .dbf file, concatenated (for encoding detection)."""
+def dbf_text_values(dbf: Path) -> list[bytes]:
+    """The raw bytes of the field names and of the distinct non-ASCII character values of a .dbf file."""
     data = dbf.read_bytes()
     if len(data) < 32:
         raise InputError("the .dbf file is truncated.", file=str(dbf), fix=_FIX_UNREADABLE)
     n_records, header_len, record_len = struct.unpack("<IHH", data[4:12])
-    fields = []  # (offset in record, length) of character fields
+    names, fields = [], []  # field names; (offset in record, length) of character fields
     offset = 1  # each record starts with a deletion flag
     pos = 32
-    while pos + 32 <= header_len and data[pos] != 0x0D:
+    while pos + 32 <= min(header_len, len(data)) and data[pos] != 0x0D:
+        names.append(data[pos:pos + 11].split(b"\x00")[0])
         kind, length = chr(data[pos + 11]), data[pos + 16]
         if kind == "C":
             fields.append((offset, length))
         offset += length
         pos += 32
-    chunks = []
-    for i in range(n_records):
-        start = header_len + i * record_len
-        record = data[start:start + record_len]
-        chunks.extend(record[o:o + n].rstrip(b" \x00") for o, n in fields)
-    return b"\n".join(chunks)
+    if header_len + n_records * record_len > len(data):
+        raise InputError("the .dbf file is truncated.", file=str(dbf), fix=_FIX_UNREADABLE)
+    records = np.frombuffer(data, dtype=np.uint8, count=n_records * record_len,
+                            offset=header_len).reshape(n_records, record_len)
+    values: set[bytes] = set()
+    for start, length in fields:
+        column = records[:, start:start + length]
+        values.update(bytes(row).rstrip(b" \x00") for row in column[(column >= 0x80).any(axis=1)])
+    return names + sorted(values)
 
 
-def guess_encoding(raw: bytes) -> str | None:
-    """Encoding of Chinese text bytes: None if plain ASCII, ``UTF-8`` if they decode as such, else ``GB18030``.
+def guess_encoding(values: list[bytes]) -> str | None:
+    """Encoding of Chinese text: None if all ASCII, ``UTF-8`` if every value decodes as such, else ``GB18030``.
 
     UTF-8 is tried first because GBK/GB18030 byte pairs almost never form valid UTF-8, while UTF-8 bytes often
-    decode (wrongly) as GB18030. GB18030 is a superset of GBK and GB2312, so it reads all three.
+    decode (wrongly) as GB18030. A value cut inside its last character (a full .dbf field) still counts as
+    UTF-8. GB18030 is a superset of GBK and GB2312, so it reads all three.
 
     Examples
     --------
-    >>> guess_encoding("宣西小区".encode("gbk"))
+    >>> guess_encoding(["宣西小区".encode("gbk")])
     'GB18030'
-    >>> guess_encoding("宣西小区".encode("utf-8"))
+    >>> guess_encoding(["宣西小区".encode()])
     'UTF-8'
     """
-    if raw.isascii():
+    if all(v.isascii() for v in values):
         return None
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return "GB18030"
+    for value in values:
+        try:
+            value.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            if exc.reason != "unexpected end of data":
+                return "GB18030"
     return "UTF-8"
 
 
@@ -120,7 +128,7 @@ def _read_shapefile(path: Path) -> tuple[gpd.GeoDataFrame, list[Finding]]:
     kwargs = {}
     if not path.with_suffix(".cpg").exists() and not path.with_suffix(".CPG").exists():
         dbf = next((p for p in (path.with_suffix(".dbf"), path.with_suffix(".DBF")) if p.exists()), None)
-        encoding = guess_encoding(dbf_text_bytes(dbf)) if dbf is not None else None
+        encoding = guess_encoding(dbf_text_values(dbf)) if dbf is not None else None
         if encoding is not None:
             kwargs["encoding"] = encoding
             findings.append(Finding("encoding_guessed", path.stem, None,

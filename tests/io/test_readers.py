@@ -42,10 +42,30 @@ def test_utf8_shapefile_without_cpg_is_read_as_utf8(tmp_path):
     assert "UTF-8" in layer.findings[0].message
 
 
-@pytest.mark.parametrize(("raw", "expected"), [("宣西小区".encode("gbk"), "GB18030"),
-                                               ("宣西小区".encode(), "UTF-8"), (b"Xuanxi", None)])
-def test_guess_encoding(raw, expected):
-    assert guess_encoding(raw) == expected
+@pytest.mark.parametrize(("values", "expected"), [
+    (["宣西小区".encode("gbk")], "GB18030"), (["宣西小区".encode()], "UTF-8"),
+    ([b"Xuanxi"], None), (["宣西小区".encode()[:-1]], "UTF-8"),  # cut inside the last character
+    (["名称".encode("gbk"), b"ok"], "GB18030")])
+def test_guess_encoding(values, expected):
+    assert guess_encoding(values) == expected
+
+
+def test_gbk_field_names_alone_are_enough_to_detect_the_encoding(tmp_path):
+    frame = gpd.GeoDataFrame({"名称": ["a", "b"]}, geometry=[shapely.Point(0, 0)] * 2, crs=4326)
+    path = tmp_path / "ascii_values.shp"
+    pyogrio.write_dataframe(frame, path, encoding="GBK")
+    path.with_suffix(".cpg").unlink()
+    (layer,) = read_layers(path)
+    assert list(layer.frame.columns[:1]) == ["名称"]
+    assert [f.code for f in layer.findings] == ["encoding_guessed"]
+
+
+def test_truncated_dbf_is_refused_naming_it(gbk_shapefile):
+    gbk_shapefile.with_suffix(".cpg").unlink()
+    dbf = gbk_shapefile.with_suffix(".dbf")
+    dbf.write_bytes(dbf.read_bytes()[:-20])
+    with pytest.raises(InputError, match="dbf"):
+        read_layers(gbk_shapefile)
 
 
 def test_geopackage_layers_are_listed_and_read(tmp_path):
