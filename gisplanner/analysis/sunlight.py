@@ -1,0 +1,643 @@
+"""Sunlight hours (日照时数) at window sills, the before/after impact of a new building, and area sunlight.
+
+Buildings are extruded footprints standing on flat ground. A sill sample is lit at a time step when the sun
+is above the horizon, in front of its facade, and the ray towards the sun crosses no footprint edge below
+that edge's roof. Because rays rise, a ray can only enter a prism through a wall facing it, so only the
+obstacle edges that face the sample are tested. Each (sample, edge) pair is settled for whole runs of time
+steps at once from the edge's angular span and its nearest and farthest distance; only the steps between
+those bounds get an exact ray–segment test.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from gisplanner.analysis.sun import SunPath, standard_day, sun_path
+from gisplanner.errors import ConfigError, InputError
+from gisplanner.progress import Progress, ensure_progress
+from gisplanner.standards import SunlightRequirement
+
+#: Samples sit this far outside their wall (m), so they are not on their own edge.
+_OUTSET_M = 0.01
+#: Window-end samples sit this far in from the window's ends along the wall (m).
+_INSET_M = 0.01
+#: Samples per chunk: bounds the (samples × steps) arrays to some tens of MB.
+_CHUNK = 4000
+
+STATUSES = ("unaffected", "reduced", "newly_failing", "exempt")
+
+
+@dataclass(frozen=True)
+class _Edges:
+    """Footprint edges with the building mass on their left; (nx, ny) is the outward unit normal."""
+
+    ax: np.ndarray
+    ay: np.ndarray
+    bx: np.ndarray
+    by: np.ndarray
+    nx: np.ndarray
+    ny: np.ndarray
+    height: np.ndarray
+    building: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.ax)
+
+    def subset(self, keep: np.ndarray) -> _Edges:
+        return _Edges(*(getattr(self, f)[keep] for f in self.__dataclass_fields__))
+
+
+@dataclass(frozen=True)
+class _Samples:
+    """Sample points grouped in sill units (one point, or the samples across one window's width)."""
+
+    x: np.ndarray
+    y: np.ndarray
+    z: np.ndarray
+    edge: np.ndarray  # index of the own edge, -1 for ground points
+    f0: np.ndarray  # first and past-last step with the sun in front of the facade
+    f1: np.ndarray
+    unit: np.ndarray  # unit of each sample, non-decreasing
+
+
+@dataclass(frozen=True)
+class _Sun:
+    """The sun path in the engine's terms."""
+
+    rel_az: np.ndarray  # azimuth minus 180°, increasing, degrees
+    sx: np.ndarray  # horizontal unit vector towards the sun (east, north)
+    sy: np.ndarray
+    tan_alt: np.ndarray
+    up: np.ndarray  # altitude > 0
+    peak: int  # index of the highest sun
+    step_min: float
+
+    @classmethod
+    def of(cls, sun: SunPath) -> _Sun:
+        rel = np.asarray(sun.azimuth_deg, dtype=float) - 180.0
+        if len(rel) > 1 and not (np.all(np.diff(rel) > 0) and rel[-1] - rel[0] < 180.0):
+            raise ConfigError("the sun's azimuth must increase through the window (a winter day north of the "
+                              "tropics); choose a standard day or a date in the cold season",
+                              key="date", value=str(sun.date))
+        az = np.radians(sun.azimuth_deg)
+        alt = np.radians(sun.altitude_deg)
+        return cls(rel_az=rel, sx=np.sin(az), sy=np.cos(az), tan_alt=np.tan(alt), up=alt > 0,
+                   peak=int(np.argmax(alt)), step_min=sun.step_min)
+
+    def __len__(self) -> int:
+        return len(self.rel_az)
+
+    def below(self, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Steps with tan(altitude) < c: ``[0, lo) ∪ [hi, n)`` for each c (the sun rises, then sets)."""
+        n, k = len(self), self.peak
+        lo = np.searchsorted(self.tan_alt[: k + 1], c, side="left")
+        hi = n - np.searchsorted(self.tan_alt[k:][::-1], c, side="left")
+        everywhere = lo > k
+        return np.where(everywhere, n, lo), np.where(everywhere, n, hi)
+
+    def shadow_box(self) -> tuple[float, float, float, float]:
+        """Bounds of the shadow offsets −s/tan(alt) per metre of height over the lit steps (and 0)."""
+        up = self.up
+        ox = np.append(-self.sx[up] / self.tan_alt[up], 0.0)
+        oy = np.append(-self.sy[up] / self.tan_alt[up], 0.0)
+        return ox.min(), oy.min(), ox.max(), oy.max()
+
+
+def sun_for(requirement: SunlightRequirement, latitude: float, longitude: float, *, year: int | None = None,
+            date: dt.date | None = None, step_min: float = 1.0) -> SunPath:
+    """Sun path of the requirement's standard day and window at a place.
+
+    Parameters
+    ----------
+    requirement
+        From ``Standards.sunlight.requirement(city, special=...)``.
+    latitude, longitude
+        Degrees, WGS84.
+    year
+        Year of the standard day (default: this year); ignored when ``date`` is given.
+    date
+        Explicit date instead of the standard day.
+    step_min
+        Time step, minutes.
+    """
+    if date is None:
+        date = standard_day(year or dt.date.today().year, requirement.day)
+    return sun_path(latitude, longitude, date, window=requirement.window, step_min=step_min)
+
+
+# ---------------------------------------------------------------------------------------------- counting
+def count_hours(lit: np.ndarray, step_min: float, *, min_segment_min: float = 0.0,
+                max_segments: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Sunlight hours of each row of a (points × steps) lit array under a counting rule.
+
+    Parameters
+    ----------
+    lit
+        Boolean array, one row per point, one column per time step.
+    step_min
+        Length of a step, minutes.
+    min_segment_min
+        Lit segments shorter than this (minutes) are not counted (Beijing: 5 on 大寒, 30 on 冬至).
+    max_segments
+        Count only this many of the longest segments (1 = continuous sunlight; Hangzhou legacy: 2).
+
+    Returns
+    -------
+    hours, segments
+        Counted hours (float) and the number of counted segments (int) per row.
+
+    Examples
+    --------
+    >>> count_hours(np.array([[1, 1, 0, 1, 1, 1]], dtype=bool), 30.0, max_segments=1)
+    (array([1.5]), array([1]))
+    """
+    n = lit.shape[0]
+    padded = np.zeros((n, lit.shape[1] + 2), dtype=np.int8)
+    padded[:, 1:-1] = lit
+    change = np.diff(padded, axis=1)
+    rows, start = np.nonzero(change == 1)
+    _, end = np.nonzero(change == -1)
+    minutes = (end - start) * step_min
+    keep = minutes >= min_segment_min
+    rows, minutes = rows[keep], minutes[keep]
+    if max_segments is not None:
+        order = np.lexsort((-minutes, rows))
+        rows, minutes = rows[order], minutes[order]
+        first = np.searchsorted(rows, rows, side="left")
+        keep = np.arange(len(rows)) - first < max_segments
+        rows, minutes = rows[keep], minutes[keep]
+    hours = np.bincount(rows, weights=minutes, minlength=n) / 60.0
+    return hours, np.bincount(rows, minlength=n)
+
+
+def _counting(requirement: SunlightRequirement) -> dict[str, float | int | None]:
+    rule = requirement.counting
+    max_segments = rule.max_segments if rule.cumulative else 1
+    return {"min_segment_min": float(rule.min_segment_min.get(requirement.day, 0.0)),
+            "max_segments": max_segments}
+
+
+# ---------------------------------------------------------------------------------------------- geometry
+def _heights(buildings: gpd.GeoDataFrame) -> np.ndarray:
+    if "height_m" not in buildings:
+        raise InputError("buildings have no height_m column", layer="buildings",
+                         fix="import the buildings with a height or floors field")
+    height = pd.to_numeric(buildings["height_m"], errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(height) | (height < 0)
+    if bad.any():
+        feature = buildings["feature_id"].iloc[int(np.argmax(bad))] if "feature_id" in buildings else None
+        raise InputError(f"{int(bad.sum())} building(s) without a valid height", layer="buildings",
+                         feature=feature, fix="give height_m or floors (floors × floor height is used)")
+    return height
+
+
+def _edges(geoms: np.ndarray, height: np.ndarray) -> _Edges:
+    """Every footprint edge of ``geoms`` (Polygons/MultiPolygons), courtyard rings included."""
+    parts, part_of = shapely.get_parts(geoms, return_index=True)
+    parts = shapely.orient_polygons(parts, exterior_cw=False)
+    rings, ring_of = shapely.get_rings(parts, return_index=True)
+    xy, vertex_ring = shapely.get_coordinates(rings, return_index=True)
+    same = vertex_ring[:-1] == vertex_ring[1:]
+    a, b = xy[:-1][same], xy[1:][same]
+    building = part_of[ring_of[vertex_ring[:-1][same]]]
+    d = b - a
+    length = np.hypot(d[:, 0], d[:, 1])
+    ok = length > 1e-9
+    a, b, d, length, building = a[ok], b[ok], d[ok], length[ok], building[ok]
+    return _Edges(ax=a[:, 0], ay=a[:, 1], bx=b[:, 0], by=b[:, 1], nx=d[:, 1] / length, ny=-d[:, 0] / length,
+                  height=height[building], building=building)
+
+
+def _facing_steps(nx: np.ndarray, ny: np.ndarray, sun: _Sun, sweep_deg: float) -> tuple[np.ndarray, np.ndarray]:
+    """Steps [f0, f1) with the sun in front of a wall of outward normal (nx, ny) by more than the sweep angle."""
+    facing = np.degrees(np.arctan2(nx, ny)) - 180.0
+    facing = (facing + 180.0) % 360.0 - 180.0
+    half = 90.0 - sweep_deg
+    lo, hi = facing - half, facing + half
+    f0 = np.searchsorted(sun.rel_az, lo, side="right")
+    f1 = np.searchsorted(sun.rel_az, hi, side="left")
+    # The part of the arc past north; the sun spans under 180°, so it never meets both parts.
+    w1 = np.searchsorted(sun.rel_az, hi - 360.0, side="left")
+    w0 = np.searchsorted(sun.rel_az, lo + 360.0, side="right")
+    f0 = np.where(w1 > 0, 0, np.where(w0 < len(sun), w0, f0))
+    f1 = np.where(w1 > 0, w1, np.where(w0 < len(sun), len(sun), f1))
+    return f0, f1
+
+
+def _sill_samples(buildings: gpd.GeoDataFrame, edges: _Edges, sun: _Sun, *, residential: np.ndarray,
+                  spacing_m: float, sill_height_m: float, floor_height_m: float, all_floors: bool,
+                  window_width_m: float | None, sweep_deg: float) -> tuple[_Samples, pd.DataFrame]:
+    """Sill samples on residential walls that face the sun at some step, and one row per sill unit."""
+    f0, f1 = _facing_steps(edges.nx, edges.ny, sun, sweep_deg)
+    wall = np.nonzero(residential[edges.building] & (f1 > f0))[0]
+    length = np.hypot(edges.bx[wall] - edges.ax[wall], edges.by[wall] - edges.ay[wall])
+    if window_width_m is None:
+        units_per_wall = np.maximum(1, np.round(length / spacing_m)).astype(int)
+        per_unit = 1
+    else:
+        units_per_wall = np.maximum(1, np.floor(length / window_width_m)).astype(int)
+        widths = length / units_per_wall
+        per_unit = int(np.ceil(min(window_width_m, widths.max()) / spacing_m)) + 1
+    unit_wall = np.repeat(wall, units_per_wall)
+    k = np.arange(len(unit_wall)) - np.repeat(np.cumsum(units_per_wall) - units_per_wall, units_per_wall)
+    n_on_wall = np.repeat(units_per_wall, units_per_wall)
+    # Position along the wall (0..1) of each unit's centre and of its samples.
+    centre = (k + 0.5) / n_on_wall
+    if per_unit == 1:
+        t = centre[:, None]
+    else:
+        wall_len = np.repeat(length, units_per_wall)
+        half = 0.5 / n_on_wall - np.minimum(_INSET_M / wall_len, 0.25 / n_on_wall)
+        t = centre[:, None] + np.linspace(-1.0, 1.0, per_unit)[None, :] * half[:, None]
+
+    def place(tt: np.ndarray, e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return (edges.ax[e] + tt * (edges.bx[e] - edges.ax[e]) + _OUTSET_M * edges.nx[e],
+                edges.ay[e] + tt * (edges.by[e] - edges.ay[e]) + _OUTSET_M * edges.ny[e])
+
+    sx, sy = place(t, unit_wall[:, None])
+    # Samples inside a footprint lie on shared or overlapping walls: not windows.
+    tree = shapely.STRtree(np.asarray(buildings.geometry.values))
+    hit, _ = tree.query(shapely.points(sx.ravel(), sy.ravel()), predicate="intersects")
+    covered = np.zeros(sx.size, dtype=bool)
+    covered[hit] = True
+    unit_ok = ~covered.reshape(sx.shape).any(axis=1)
+    unit_wall, centre, sx, sy = unit_wall[unit_ok], centre[unit_ok], sx[unit_ok], sy[unit_ok]
+
+    b = edges.building[unit_wall]
+    height = edges.height[unit_wall]
+    if all_floors:
+        floors = _floor_counts(buildings, floor_height_m)[b]
+        floors = np.maximum(1, np.minimum(floors, np.ceil((height - sill_height_m) / floor_height_m)))
+    else:
+        floors = np.ones(len(b), dtype=int)
+    floors = floors.astype(int)
+    rep = np.repeat(np.arange(len(b)), floors)
+    floor = np.arange(len(rep)) - np.repeat(np.cumsum(floors) - floors, floors)
+    z_unit = sill_height_m + floor * floor_height_m
+    cx, cy = place(centre[rep], unit_wall[rep])
+    ids = buildings["feature_id"].astype(str).to_numpy() if "feature_id" in buildings else \
+        buildings.index.astype(str).to_numpy()
+    nx, ny = edges.nx[unit_wall[rep]], edges.ny[unit_wall[rep]]
+    table = pd.DataFrame({
+        "sill_id": np.arange(len(rep)),
+        "building_id": ids[b[rep]],
+        "floor": floor + 1,
+        "facade_azimuth": np.round(np.degrees(np.arctan2(nx, ny)) % 360.0, 1),
+        "z_m": z_unit,
+        "x": cx, "y": cy,
+    })
+    m = sx.shape[1]
+    e = np.repeat(unit_wall[rep], m)
+    samples = _Samples(x=sx[rep].ravel(), y=sy[rep].ravel(), z=np.repeat(z_unit, m), edge=e,
+                       f0=f0[e], f1=f1[e], unit=np.repeat(np.arange(len(rep)), m))
+    return samples, table
+
+
+def _floor_counts(buildings: gpd.GeoDataFrame, floor_height_m: float) -> np.ndarray:
+    height = _heights(buildings)
+    floors = pd.to_numeric(buildings["floors"], errors="coerce").to_numpy(dtype=float) \
+        if "floors" in buildings else np.full(len(buildings), np.nan)
+    floors = np.where(np.isfinite(floors) & (floors >= 1), floors, np.round(height / floor_height_m))
+    return np.maximum(1, floors).astype(int)
+
+
+# ---------------------------------------------------------------------------------------------- shadows
+def _pairs(x: np.ndarray, y: np.ndarray, z_min: float, edges: _Edges, sun: _Sun
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """(sample, edge) candidates: samples inside the box an edge's shadow can reach over the day."""
+    h = np.maximum(edges.height - z_min, 0.0)
+    ox0, oy0, ox1, oy1 = sun.shadow_box()
+    boxes = shapely.box(np.minimum(edges.ax, edges.bx) + h * ox0, np.minimum(edges.ay, edges.by) + h * oy0,
+                        np.maximum(edges.ax, edges.bx) + h * ox1, np.maximum(edges.ay, edges.by) + h * oy1)
+    tree = shapely.STRtree(boxes)
+    return tree.query(shapely.points(x, y), predicate="intersects")
+
+
+def _lit(s: _Samples, edges: _Edges, sun: _Sun, inside: np.ndarray) -> np.ndarray:
+    """Lit array (samples × steps) for one chunk of samples; ``inside`` samples are never lit."""
+    n_s, n_t = len(s.x), len(sun)
+    lit = np.zeros((n_s, n_t), dtype=bool)
+    facing = (np.arange(n_t)[None, :] >= s.f0[:, None]) & (np.arange(n_t)[None, :] < s.f1[:, None])
+    if n_s == 0:
+        return lit
+    p, e = _pairs(s.x, s.y, float(s.z.min()), edges, sun)
+    px, py = s.x[p], s.y[p]
+    ax, ay, bx, by = edges.ax[e], edges.ay[e], edges.bx[e], edges.by[e]
+    h = edges.height[e] - s.z[p]
+    front = (edges.nx[e] * (px - ax) + edges.ny[e] * (py - ay) > 0) & (e != s.edge[p]) & (h > 0)
+    p, e, px, py, ax, ay, bx, by, h = (v[front] for v in (p, e, px, py, ax, ay, bx, by, h))
+    # Angular span of the edge seen from the sample, relative to south, as [lo, lo + width].
+    tha = np.degrees(np.arctan2(ax - px, ay - py)) - 180.0
+    thb = np.degrees(np.arctan2(bx - px, by - py)) - 180.0
+    delta = (thb - tha + 180.0) % 360.0 - 180.0
+    lo = (np.minimum(tha, tha + delta) + 180.0) % 360.0 - 180.0
+    hi = lo + np.abs(delta)
+    r_far = np.maximum(np.hypot(ax - px, ay - py), np.hypot(bx - px, by - py))
+    dx, dy = bx - ax, by - ay
+    u = np.clip(((px - ax) * dx + (py - ay) * dy) / (dx * dx + dy * dy), 0.0, 1.0)
+    r_near = np.hypot(ax + u * dx - px, ay + u * dy - py)
+    sure_lo, sure_hi = sun.below(h / r_far)
+    poss_lo, poss_hi = sun.below(h / np.maximum(r_near, 1e-9))
+    starts, ends, rows = [], [], []
+    exact = []
+    # An arc past north (hi > 180°) continues from -180°.
+    for lo_deg, hi_deg, sel in ((lo, np.minimum(hi, 180.0), slice(None)),
+                                (np.full(len(lo), -180.0), hi - 360.0, hi > 180.0)):
+        i0 = np.searchsorted(sun.rel_az, lo_deg[sel], side="left")
+        i1 = np.searchsorted(sun.rel_az, hi_deg[sel], side="right")
+        f0, f1 = s.f0[p[sel]], s.f1[p[sel]]
+        i0, i1 = np.maximum(i0, f0), np.minimum(i1, f1)
+        sl, sh, pl, ph = sure_lo[sel], sure_hi[sel], poss_lo[sel], poss_hi[sel]
+        for a, b in ((i0, np.minimum(i1, sl)), (np.maximum(i0, sh), i1)):
+            starts.append(a)
+            ends.append(b)
+            rows.append(p[sel])
+        idx = np.nonzero(sel)[0] if isinstance(sel, np.ndarray) else np.arange(len(lo))
+        for a, b in ((np.maximum(i0, sl), np.minimum(i1, pl)), (np.maximum(i0, ph), np.minimum(i1, sh))):
+            exact.append((idx, a, b))
+    blocked = _mark_runs(np.concatenate(rows), np.concatenate(starts), np.concatenate(ends), n_s, n_t)
+    for idx, a, b in exact:
+        count = np.maximum(b - a, 0)
+        if not count.any():
+            continue
+        pair = np.repeat(idx, count)
+        step = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count) + np.repeat(a, count)
+        sx, sy = sun.sx[step], sun.sy[step]
+        qx, qy = ax[pair] - px[pair], ay[pair] - py[pair]
+        ex, ey = dx[pair], dy[pair]
+        denom = sx * ey - sy * ex
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = (qx * ey - qy * ex) / denom
+            w = (qx * sy - qy * sx) / denom
+        hit = (w >= 0) & (w <= 1) & (r > 0) & (r * sun.tan_alt[step] < h[pair])
+        blocked[p[pair[hit]], step[hit]] = True
+    lit[:] = facing & ~blocked & sun.up[None, :] & ~inside[:, None]
+    return lit
+
+
+def _mark_runs(rows: np.ndarray, start: np.ndarray, end: np.ndarray, n_rows: int, n_cols: int) -> np.ndarray:
+    """Boolean (n_rows × n_cols) array, True on every [start, end) run of its row."""
+    ok = end > start
+    rows, start, end = rows[ok], start[ok], end[ok]
+    width = n_cols + 1
+    size = n_rows * width
+    depth = (np.bincount(rows * width + start, minlength=size)
+             - np.bincount(rows * width + end, minlength=size)).reshape(n_rows, width)
+    return np.cumsum(depth[:, :-1], axis=1) > 0
+
+
+def _inside(x: np.ndarray, y: np.ndarray, geoms: np.ndarray) -> np.ndarray:
+    inside = np.zeros(len(x), dtype=bool)
+    if len(geoms):
+        hit, _ = shapely.STRtree(geoms).query(shapely.points(x, y), predicate="intersects")
+        inside[hit] = True
+    return inside
+
+
+def _unit_lit(samples: _Samples, edges: _Edges, sun: _Sun, inside: np.ndarray, units: np.ndarray,
+              progress: Progress, message: str) -> np.ndarray:
+    """Lit array (len(units) × steps) of sill units: a unit is lit when all its samples are."""
+    out = np.zeros((len(units), len(sun)), dtype=bool)
+    first = np.searchsorted(samples.unit, units, side="left")
+    last = np.searchsorted(samples.unit, units, side="right")
+    per = int((last - first).max()) if len(units) else 1
+    chunk = max(1, _CHUNK // per)
+    for c0 in range(0, len(units), chunk):
+        sel = np.concatenate([np.arange(a, b) for a, b in zip(first[c0:c0 + chunk], last[c0:c0 + chunk])])
+        sub = _Samples(*(getattr(samples, f)[sel] for f in _Samples.__dataclass_fields__))
+        lit = _lit(sub, edges, sun, inside[sel])
+        bounds = np.searchsorted(sub.unit, units[c0:c0 + chunk], side="left")
+        out[c0:c0 + chunk] = np.logical_and.reduceat(lit, bounds, axis=0)
+        progress.update(min(c0 + chunk, len(units)), len(units), message)
+    return out
+
+
+def _prepare(buildings: gpd.GeoDataFrame, sun: SunPath, requirement: SunlightRequirement, *,
+             spacing_m: float, sill_height_m: float, floor_height_m: float, all_floors: bool,
+             window_width_m: float | None, sweep_deg: float) -> tuple[_Edges, _Sun, _Samples, pd.DataFrame]:
+    if tuple(sun.window) != tuple(requirement.window):
+        raise ConfigError("the sun path does not cover the requirement's window", key="window",
+                          value=f"{sun.window} vs {requirement.window}")
+    if spacing_m <= 0 or (window_width_m is not None and window_width_m <= 0):
+        raise ConfigError("sample spacing and window width must be positive", key="spacing_m",
+                          value=spacing_m)
+    s = _Sun.of(sun)
+    geoms = np.asarray(buildings.geometry.values)
+    edges = _edges(geoms, _heights(buildings))
+    use = buildings["use"] if "use" in buildings else pd.Series("residential", index=buildings.index)
+    residential = (use.fillna("residential").astype(str).str.lower() == "residential").to_numpy()
+    samples, table = _sill_samples(buildings, edges, s, residential=residential, spacing_m=spacing_m,
+                                   sill_height_m=sill_height_m, floor_height_m=floor_height_m,
+                                   all_floors=all_floors, window_width_m=window_width_m, sweep_deg=sweep_deg)
+    return edges, s, samples, table
+
+
+def _frame(table: pd.DataFrame, crs: object) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(table.drop(columns=["x", "y"]), geometry=shapely.points(table.x, table.y), crs=crs)
+
+
+# ---------------------------------------------------------------------------------------------- public API
+def sunlight_hours(buildings: gpd.GeoDataFrame, sun: SunPath, requirement: SunlightRequirement, *,
+                   spacing_m: float = 1.0, sill_height_m: float = 0.9, floor_height_m: float = 3.0,
+                   all_floors: bool = False, window_width_m: float | None = None, sweep_deg: float = 0.0,
+                   progress: Progress | None = None) -> gpd.GeoDataFrame:
+    """Sunlight hours at the window sills of every residential building.
+
+    Samples sit on every residential wall that faces the sun at some time of the window, ``spacing_m``
+    apart, ``sill_height_m`` above the ground floor (and every floor with ``all_floors``). Every building,
+    residential or not, casts shadows, its own walls included.
+
+    Parameters
+    ----------
+    buildings
+        Canonical buildings layer in a metric CRS: ``feature_id``, ``height_m`` (m), ``use`` (only
+        ``residential`` buildings get sills; without the column all do), ``floors`` for ``all_floors``.
+    sun
+        Sun positions over the requirement's window (:func:`sun_for`).
+    requirement
+        Required hours, window and counting rule (``Standards.sunlight.requirement``).
+    spacing_m
+        Distance between samples along a wall, m.
+    sill_height_m
+        Sill above each floor, m (底层窗台面 0.9 m).
+    floor_height_m
+        Storey height, m, for upper floors.
+    all_floors
+        Sample every floor, not only the ground floor.
+    window_width_m
+        Whole-window rule (满窗日照): walls are divided into windows of about this width, m, and a window
+        counts a step only when samples across its whole width (at most ``spacing_m`` apart) are lit.
+    sweep_deg
+        Smallest angle between the sun's direction and the wall, degrees (最小扫略角; 0 nationally).
+    progress
+        Progress sink; cancels between chunks.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One point per sill sample (or window): ``sill_id``, ``building_id``, ``floor`` (1 = ground),
+        ``facade_azimuth`` (outward normal, degrees from north), ``z_m``, ``hours`` (h), ``segments``,
+        ``required_hours`` (h), ``passes``.
+    """
+    edges, s, samples, table = _prepare(buildings, sun, requirement, spacing_m=spacing_m,
+                                        sill_height_m=sill_height_m, floor_height_m=floor_height_m,
+                                        all_floors=all_floors, window_width_m=window_width_m,
+                                        sweep_deg=sweep_deg)
+    units = np.arange(len(table))
+    lit = _unit_lit(samples, edges, s, np.zeros(len(samples.x), dtype=bool), units,
+                    ensure_progress(progress), "sunlight hours")
+    hours, segments = count_hours(lit, s.step_min, **_counting(requirement))
+    table["hours"] = hours
+    table["segments"] = segments
+    table["required_hours"] = float(requirement.hours)
+    table["passes"] = hours >= requirement.hours - 1e-9
+    return _frame(table, buildings.crs)
+
+
+def sunlight_impact(buildings: gpd.GeoDataFrame, proposed: shapely.Geometry, proposed_height_m: float,
+                    sun: SunPath, requirement: SunlightRequirement, *, elevator: bool = False,
+                    spacing_m: float = 1.0, sill_height_m: float = 0.9, floor_height_m: float = 3.0,
+                    all_floors: bool = False, window_width_m: float | None = None, sweep_deg: float = 0.0,
+                    progress: Progress | None = None) -> gpd.GeoDataFrame:
+    """Before/after sunlight of the existing sills a proposed building can shade.
+
+    Only sills within the proposed building's longest shadow reach over the window are computed. Sills
+    the footprint covers get no sun after.
+
+    Parameters
+    ----------
+    buildings
+        Existing buildings, as for :func:`sunlight_hours`.
+    proposed
+        Footprint (Polygon/MultiPolygon) in the same CRS.
+    proposed_height_m
+        Its height, m.
+    sun, requirement, spacing_m, sill_height_m, floor_height_m, all_floors, window_width_m, sweep_deg
+        As for :func:`sunlight_hours`.
+    elevator
+        The proposal is an elevator added to an existing residential building (GB50180 4.0.9 item 2
+        exempts it; its impact is still reported).
+    progress
+        Progress sink.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The sills within reach (same ``sill_id`` as :func:`sunlight_hours` on the same buildings) with
+        ``hours_before``, ``hours_after``, ``passes_before``, ``passes_after``, ``required_hours`` and
+        ``status``: ``unaffected``, ``reduced`` (loses time, or already failing and loses more),
+        ``newly_failing`` (passed before, fails after) or ``exempt`` (an elevator addition that reduces).
+    """
+    if proposed is None or shapely.is_empty(proposed) or proposed.geom_type not in ("Polygon", "MultiPolygon"):
+        raise InputError("the proposed footprint must be a non-empty polygon", layer="proposed",
+                         fix="draw or import a polygon footprint")
+    if not np.isfinite(proposed_height_m) or proposed_height_m <= 0:
+        raise InputError("the proposed height must be positive (m)", layer="proposed",
+                         fix="give the building's height in metres")
+    edges, s, samples, table = _prepare(buildings, sun, requirement, spacing_m=spacing_m,
+                                        sill_height_m=sill_height_m, floor_height_m=floor_height_m,
+                                        all_floors=all_floors, window_width_m=window_width_m,
+                                        sweep_deg=sweep_deg)
+    new_edges = _edges(np.array([proposed]), np.array([float(proposed_height_m)]))
+    near_sample = np.unique(_pairs(samples.x, samples.y, float(sill_height_m), new_edges, s)[0])
+    covered = _inside(samples.x, samples.y, np.array([proposed]))
+    touched = np.union1d(near_sample, np.nonzero(covered)[0])
+    units = np.unique(samples.unit[touched])
+    prog = ensure_progress(progress)
+    before = _unit_lit(samples, edges, s, np.zeros(len(samples.x), dtype=bool), units, prog, "sunlight before")
+    own = np.full(len(samples.x), -1)
+    alone = _Samples(samples.x, samples.y, samples.z, own, samples.f0, samples.f1, samples.unit)
+    shaded_by_new = _unit_lit(alone, new_edges, s, covered, units, prog, "sunlight after")
+    after = before & shaded_by_new
+    counting = _counting(requirement)
+    hours_before, _ = count_hours(before, s.step_min, **counting)
+    hours_after, _ = count_hours(after, s.step_min, **counting)
+    out = table.iloc[units].reset_index(drop=True)
+    need = float(requirement.hours)
+    out["hours_before"] = hours_before
+    out["hours_after"] = hours_after
+    out["required_hours"] = need
+    out["passes_before"] = hours_before >= need - 1e-9
+    out["passes_after"] = hours_after >= need - 1e-9
+    lost = hours_after < hours_before - 1e-9
+    status = np.where(~lost, "unaffected",
+                      np.where(elevator, "exempt",
+                               np.where(out["passes_before"] & ~out["passes_after"], "newly_failing", "reduced")))
+    out["status"] = pd.Categorical(status, categories=STATUSES)
+    return _frame(out, buildings.crs)
+
+
+@dataclass(frozen=True)
+class AreaSunlight:
+    """Share of an area receiving at least ``min_hours`` of sun, from a grid of ground points.
+
+    Attributes
+    ----------
+    share
+        Lit share of the grid points (0–1); NaN when the area holds no grid point.
+    min_hours
+        The threshold, h.
+    points
+        The grid points with their ``hours`` and ``meets``.
+    """
+
+    share: float
+    min_hours: float
+    points: gpd.GeoDataFrame
+
+
+def area_sunlight(area: shapely.Geometry, buildings: gpd.GeoDataFrame, sun: SunPath,
+                  requirement: SunlightRequirement, *, min_hours: float, grid_m: float = 2.0,
+                  height_m: float = 0.0, progress: Progress | None = None) -> AreaSunlight:
+    """Share of a polygon (green space, play area) with at least ``min_hours`` of sun on the standard day.
+
+    Ground points on a square grid of ``grid_m`` spacing inside the polygon count as lit when no building
+    blocks the sun; points under a building get none. For GB50180 4.0.7 (≥ 1/3 of block green outside the
+    shadow line) and JGJ 39 (≥ 1/2 of a kindergarten play area).
+
+    Parameters
+    ----------
+    area
+        Polygon or MultiPolygon in the buildings' CRS.
+    buildings
+        Buildings with ``height_m``.
+    sun, requirement
+        Sun path and the counting rule (its ``hours`` is not used; ``min_hours`` is).
+    min_hours
+        Hours a point needs, h.
+    grid_m
+        Grid spacing, m.
+    height_m
+        Height of the points above ground, m.
+    progress
+        Progress sink.
+    """
+    if grid_m <= 0:
+        raise ConfigError("the area grid spacing must be positive", key="area_grid_m", value=grid_m)
+    if tuple(sun.window) != tuple(requirement.window):
+        raise ConfigError("the sun path does not cover the requirement's window", key="window",
+                          value=f"{sun.window} vs {requirement.window}")
+    x0, y0, x1, y1 = area.bounds
+    gx, gy = np.meshgrid(np.arange(x0 + grid_m / 2, x1, grid_m), np.arange(y0 + grid_m / 2, y1, grid_m))
+    pts = shapely.points(gx.ravel(), gy.ravel())
+    pts = pts[shapely.contains_xy(area, gx.ravel(), gy.ravel())]
+    x, y = shapely.get_x(pts), shapely.get_y(pts)
+    s = _Sun.of(sun)
+    geoms = np.asarray(buildings.geometry.values)
+    edges = _edges(geoms, _heights(buildings))
+    n = len(x)
+    samples = _Samples(x=x, y=y, z=np.full(n, float(height_m)), edge=np.full(n, -1), f0=np.zeros(n, int),
+                       f1=np.full(n, len(s)), unit=np.arange(n))
+    lit = _unit_lit(samples, edges, s, _inside(x, y, geoms), np.arange(n), ensure_progress(progress),
+                    "area sunlight")
+    hours, _ = count_hours(lit, s.step_min, **_counting(requirement))
+    meets = hours >= min_hours - 1e-9
+    points = gpd.GeoDataFrame({"hours": hours, "meets": meets}, geometry=pts, crs=buildings.crs)
+    return AreaSunlight(share=float(meets.mean()) if n else float("nan"), min_hours=float(min_hours),
+                        points=points)
