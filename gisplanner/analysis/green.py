@@ -105,6 +105,40 @@ def public_parks(green: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return parks
 
 
+def cut_parks(parks: gpd.GeoDataFrame, footprint: BaseGeometry) -> gpd.GeoDataFrame:
+    """The parks after a building takes ``footprint``, without merging the whole green layer again.
+
+    Taking the footprint out of the merged parks equals merging the cut pieces, so only the parks it touches
+    are cut; a park cut in two becomes two rows (``park_id`` suffixed ``/1``, ``/2``, ...).
+
+    Parameters
+    ----------
+    parks
+        Output of :func:`public_parks`.
+    footprint
+        The building's footprint, same CRS.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Same columns as ``parks``, with ``area_m2`` and ``width_m`` measured again on the cut parks.
+    """
+    touched = shapely.area(shapely.intersection(parks.geometry.values, footprint)) > 0
+    if not touched.any():
+        return parks.copy()
+    cut = parks[touched].copy()
+    cut["geometry"] = shapely.difference(cut.geometry.values, footprint)
+    pieces = cut.explode(index_parts=True)
+    pieces = pieces[shapely.area(pieces.geometry.values) > 1e-4]
+    split = pieces.index.get_level_values(0).duplicated(keep=False)
+    part_no = pieces.groupby(level=0).cumcount().to_numpy() + 1
+    pieces["park_id"] = np.where(split, pieces["park_id"] + "/" + part_no.astype(str), pieces["park_id"])
+    pieces = pieces.droplevel(1)
+    pieces["area_m2"] = pieces.area
+    pieces["width_m"] = inscribed_width(pieces.geometry)
+    return pd.concat([parks[~touched], pieces]).sort_index(kind="stable")
+
+
 def park_levels(area_m2: np.ndarray | pd.Series, width_m: np.ndarray | pd.Series, *,
                 min_area_m2: Mapping[str, float], min_width_m: Mapping[str, float]) -> np.ndarray:
     """The life-circle level each park serves: the largest level whose minimum size and width it meets.

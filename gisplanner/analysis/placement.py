@@ -388,8 +388,9 @@ class _GreenStates:
         if "green_space" not in layers:
             return None
         before = layers["green_space"]
-        after = green.remove_footprint(before, placement.footprint)
-        return cls(before, after, _leveled_parks(before, standards), _leveled_parks(after, standards))
+        parks = green.public_parks(before)
+        return cls(before, green.remove_footprint(before, placement.footprint), _with_levels(parks, standards),
+                   _with_levels(green.cut_parks(parks, placement.footprint), standards))
 
 
 def _public_green_checks(placement: PlacementInput, layers: Mapping[str, gpd.GeoDataFrame],
@@ -441,13 +442,11 @@ def _public_green_checks(placement: PlacementInput, layers: Mapping[str, gpd.Geo
     return results
 
 
-def _leveled_parks(layer: gpd.GeoDataFrame, standards: Standards) -> gpd.GeoDataFrame:
-    parks = green.public_parks(layer)
+def _with_levels(parks: gpd.GeoDataFrame, standards: Standards) -> gpd.GeoDataFrame:
     public = standards.green.public
-    parks["level"] = green.park_levels(parks["area_m2"], parks["width_m"],
-                                       min_area_m2={k: r.park_min_hm2 * 1e4 for k, r in public.items()},
-                                       min_width_m={k: r.park_min_width_m for k, r in public.items()})
-    return parks
+    return parks.assign(level=green.park_levels(
+        parks["area_m2"], parks["width_m"], min_area_m2={k: r.park_min_hm2 * 1e4 for k, r in public.items()},
+        min_width_m={k: r.park_min_width_m for k, r in public.items()}))
 
 
 def _park_check(placement: PlacementInput, greens: _GreenStates | None, standards: Standards) -> CheckResult:

@@ -56,6 +56,24 @@ def test_public_parks_merge_touching_public_pieces_and_skip_private_green():
     assert parks.iloc[0]["width_m"] == pytest.approx(100, abs=0.05)
 
 
+def test_cut_parks_equals_merging_the_cut_green_again():
+    layer = _green([("a", box(0, 0, 100, 100), True, "东园"), ("b", box(100, 0, 150, 100), True, ""),
+                    ("c", box(300, 0, 400, 100), True, "西园")])
+    footprint = box(90, -10, 110, 110)  # splits 东园 into a 90 m and a 40 m wide piece
+    parks = green.public_parks(layer)
+    cut = green.cut_parks(parks, footprint)
+    again = green.public_parks(green.remove_footprint(layer, footprint))
+    assert sorted(cut["area_m2"].round(6)) == sorted(again["area_m2"].round(6))
+    assert sorted(cut["width_m"].round(2)) == sorted(again["width_m"].round(2))
+    assert sorted(cut["park_id"]) == ["park-0/1", "park-0/2", "park-1"]
+
+
+def test_cut_parks_keeps_parks_the_footprint_misses():
+    parks = green.public_parks(_green([("a", box(0, 0, 100, 100), True, "东园")]))
+    cut = green.cut_parks(parks, box(200, 0, 210, 10))
+    assert cut["park_id"].tolist() == ["park-0"] and cut["area_m2"].tolist() == pytest.approx([10000])
+
+
 def test_park_level_is_the_largest_level_met_on_both_size_and_width():
     levels = green.park_levels(np.array([60000, 60000, 5000, 3000]), np.array([90, 60, 35, 35]),
                                min_area_m2={"lc15": 50000, "lc10": 10000, "lc5": 4000},
