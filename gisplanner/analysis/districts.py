@@ -23,7 +23,8 @@ are checked again afterwards (:func:`district_table`) and violations are reporte
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import heapq
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -323,6 +324,9 @@ class _Grower:
         self.label = np.full(len(pop), -1, dtype=np.int64)
         self.free_deg = np.array([len(nb) for nb in neigh], dtype=np.int64)
         self.n_regions = 0
+        # Entries go stale when a node's free degree changes; a fresh one is pushed each time.
+        self.heap = [(int(d), int(k), i) for i, (d, k) in enumerate(zip(self.free_deg, rkey))]
+        heapq.heapify(self.heap)
 
     def run(self) -> np.ndarray:
         lo = self.rules.min_population
@@ -340,17 +344,27 @@ class _Grower:
         return self.label
 
     def _next_seed(self) -> int:
-        free = np.flatnonzero(self.label == -1)
-        return int(free[np.lexsort((self.rkey[free], self.free_deg[free]))[0]])
+        """The free node with the fewest free neighbours (ties: rkey), from a lazily updated heap."""
+        while True:
+            deg, _, node = heapq.heappop(self.heap)
+            if self.label[node] == -1 and deg == self.free_deg[node]:
+                return node
+
+    def _push(self, nodes: Iterable[int]) -> None:
+        for nb in nodes:
+            if self.label[nb] == -1:
+                heapq.heappush(self.heap, (int(self.free_deg[nb]), int(self.rkey[nb]), int(nb)))
 
     def _take(self, node: int, region: int) -> None:
         self.label[node] = region
         self.free_deg[self.neigh[node]] -= 1
+        self._push(self.neigh[node])
 
     def _release(self, members: list[int]) -> None:
         for node in members:
             self.label[node] = -1
             self.free_deg[self.neigh[node]] += 1
+            self._push([node, *self.neigh[node]])
 
     def _fits(self, node: int, members: np.ndarray, pop: float) -> bool:
         if pop + self.pop[node] > self.rules.max_population:
@@ -367,7 +381,7 @@ class _Grower:
         links: dict[int, int] = {}
         for nb in self.neigh[seed_node]:
             links[int(nb)] = links.get(int(nb), 0) + 1
-        while total < target:
+        while total < target and links:
             arr = np.array(members)
             centre = self.xy[arr].mean(axis=0)
             best = None

@@ -18,7 +18,8 @@ from gisplanner.analysis.districts import (
     community_eligibility,
     plan_districts,
 )
-from gisplanner.errors import InputError
+from gisplanner.errors import CancelledError, InputError
+from gisplanner.progress import Progress
 
 CRS = "EPSG:32652"
 SIDE, STREET = 100.0, 10.0
@@ -171,3 +172,11 @@ def test_bundle_labels_follow_layer_order():
 def test_empty_population_range_is_refused():
     with pytest.raises(InputError, match="population range"):
         DistrictRules(min_population=6000, max_population=5000)
+
+
+def test_cancel_stops_bundling():
+    progress = Progress()
+    progress.cancel()
+    comm = grid(2, 2)
+    with pytest.raises(CancelledError):
+        bundle_communities(comm, community_adjacency(comm), rules=RULES, progress=progress)
