@@ -258,9 +258,10 @@ def _resource_frame(resources: pd.DataFrame | None, layers: Mapping[str, gpd.Geo
 def select_district(layers: PlanLayers, district_id: str, *, margin_m: float = 200.0) -> PlanLayers:
     """Keep only what belongs to one district.
 
-    Communities, gaps and resources are kept by ``district_id``; service areas, candidate and proposed sites,
-    sunlight points and context layers by distance to the district outline, because a facility just outside
-    the outline still serves it and shades its dwellings.
+    Communities, gaps and resources are kept by ``district_id``; proposed facilities and service areas when
+    they touch the outline (the same rule as the item lists); candidate sites, sunlight points and context
+    layers within ``margin_m`` of it, because a site just outside still serves the district and a building
+    just outside is still shaded by its facilities.
 
     Parameters
     ----------
@@ -283,7 +284,8 @@ def select_district(layers: PlanLayers, district_id: str, *, margin_m: float = 2
                          layer="districts", feature=district_id,
                          fix="pick an id listed by `gisplanner info` or run the district analysis first")
     districts = layers.districts[ids == district_id]
-    zone = shapely.buffer(shapely.union_all(districts.geometry.to_numpy()), margin_m)
+    outline = shapely.union_all(districts.geometry.to_numpy())
+    zone = shapely.buffer(outline, margin_m)
 
     def by_id(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         if "district_id" not in gdf.columns:
@@ -293,10 +295,13 @@ def select_district(layers: PlanLayers, district_id: str, *, margin_m: float = 2
     def near(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         return gdf[shapely.intersects(gdf.geometry.to_numpy(), zone)] if len(gdf) else gdf
 
+    def inside(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        return gdf[shapely.intersects(gdf.geometry.to_numpy(), outline)] if len(gdf) else gdf
+
     return replace(
         layers, district=district_id, districts=districts, communities=by_id(layers.communities),
-        gaps=by_id(layers.gaps), resources=by_id(layers.resources), service_areas=near(layers.service_areas),
-        candidate_sites=near(layers.candidate_sites), proposed=near(layers.proposed),
+        gaps=by_id(layers.gaps), resources=by_id(layers.resources), service_areas=inside(layers.service_areas),
+        candidate_sites=near(layers.candidate_sites), proposed=inside(layers.proposed),
         sunlight=near(layers.sunlight), facilities=near(layers.facilities), green_space=near(layers.green_space))
 
 

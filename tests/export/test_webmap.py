@@ -3,11 +3,10 @@ import re
 from html.parser import HTMLParser
 
 import pytest
+from plan_data import XSS_NAME
 
 from gisplanner.export import webmap
 from gisplanner.export.layers import select_district
-
-XSS_NAME = "<script>alert(1)</script>"  # the name of c1 and of the idle land in conftest.py
 
 
 class Page(HTMLParser):

@@ -1,0 +1,181 @@
+"""Review summary of the plan (HTML or Markdown): proposed facilities, their verdicts, open consultation items."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from gisplanner import __version__
+from gisplanner.errors import InputError
+from gisplanner.export.layers import OVERALL_ZH, VERDICT_ZH, PlanLayers
+from gisplanner.export.tables import INVESTMENT, NO_COSTS_NOTE, TOTAL, PlanTables
+
+NO_FACILITY = "尚无拟建设施。"
+NO_CONSULTATION = "无需征询居民意见的事项。"
+
+
+@dataclass(frozen=True)
+class Section:
+    """One section of the summary: plain-text paragraphs and an optional table, escaped when rendered."""
+
+    title: str
+    paragraphs: tuple[str, ...] = ()
+    header: tuple[str, ...] = ()
+    rows: tuple[tuple[str, ...], ...] = field(default_factory=tuple)
+
+
+def _text(value: object) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return "—"
+    if isinstance(value, float):
+        return f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}"
+    return str(value)
+
+
+def review_sections(layers: PlanLayers, tables: PlanTables) -> list[Section]:
+    """The content of the review summary.
+
+    Parameters
+    ----------
+    layers
+        The plan (whole or one district).
+    tables
+        Its tables (:func:`gisplanner.export.tables.plan_tables`).
+
+    Returns
+    -------
+    list of Section
+        概况, 拟建设施及核查结论, 需征询居民意见的事项, 生活圈服务缺口, 说明.
+    """
+    plan = tables.plan.table
+    invest = plan.loc[TOTAL, (INVESTMENT, TOTAL)]
+    d = layers.districts
+    overview = Section("概况", (
+        f"片区 {len(d)} 个，小区 {_text(plan.loc[TOTAL, ('小区数', TOTAL)])} 个，"
+        f"居民 {_text(plan.loc[TOTAL, ('居民户数', TOTAL)])} 户，楼栋 {_text(plan.loc[TOTAL, ('楼栋数', TOTAL)])} 栋，"
+        f"住宅建筑面积 {_text(plan.loc[TOTAL, ('住宅建筑面积（万平方米）', TOTAL)])} 万平方米。",
+        f"预计投资额：{_text(invest)} 万元。" if pd.notna(invest) else NO_COSTS_NOTE),
+        ("片区编号", "片区名称", "小区数"),
+        tuple((str(i), str(n), str(int((layers.communities["district_id"] == i).sum())))
+              for i, n in zip(d["district_id"], d["name"])))
+
+    p = layers.proposed
+    checks = layers.check_columns
+    zh = layers.facility_zh
+    facility_rows = []
+    for _, r in p.iterrows():
+        verdicts = "；".join(f"{c.removeprefix('check_')}：{VERDICT_ZH.get(r[c], r[c])}" for c in checks
+                            if pd.notna(r[c]))
+        facility_rows.append((str(r["facility_id"]), str(r["name"]),
+                              str(zh.get(r["facility_type"], r["facility_type"])), str(r["site"] or "绘制"),
+                              OVERALL_ZH.get(r["overall"], r["overall"]), verdicts))
+    facilities = Section("拟建设施及核查结论", () if facility_rows else (NO_FACILITY,),
+                         ("编号", "名称", "类型", "选址", "总体结论", "各项核查") if facility_rows else (),
+                         tuple(facility_rows))
+
+    open_rows = []
+    for _, r in p[p["needs_consultation"].astype(bool)].iterrows() if len(p) else []:
+        items = [c.removeprefix("check_") for c in checks if r[c] == "consult"]
+        open_rows.append((str(r["facility_id"]), str(r["name"]), "、".join(items) or "总体结论需征询",
+                          "召开居民议事会（一事一议），或调整、缩小设施用地后重新核查"))
+    consultation = Section("需征询居民意见的事项", () if open_rows else (NO_CONSULTATION,),
+                           ("编号", "名称", "需征询的核查项", "下一步") if open_rows else (), tuple(open_rows))
+
+    g = tables.gaps
+    if len(g):
+        counts = g.groupby(["片区编号", "设施类型"], dropna=False)["小区编号"].nunique().reset_index()
+        gap_rows = tuple((_text(a), _text(b), _text(float(n))) for a, b, n in counts.itertuples(index=False))
+        gaps = Section("生活圈服务缺口",
+                       (f"共 {len(g)} 项缺口（小区 × 设施类型 × 生活圈），明细见计划表“服务缺口”。",),
+                       ("片区", "设施类型", "缺口小区数"), gap_rows)
+    else:
+        gaps = Section("生活圈服务缺口", ("无生活圈服务缺口。",))
+
+    notes = [*tables.plan.notes,
+             "标准数值多数来自二手资料（见 resources/standards 各条 status/source），正式审查前请按原文核对。"]
+    if layers.attribution:
+        notes.append(f"数据来源：{layers.attribution}")
+    return [overview, facilities, consultation, gaps, Section("说明", tuple(notes))]
+
+
+def render_html(title: str, subtitle: str, sections: Sequence[Section]) -> str:
+    """A standalone HTML page; every text is escaped, so data can never become markup."""
+    e = html.escape
+    parts = [f"<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'><title>{e(title)}</title>",
+             "<style>body{font-family:'Noto Sans CJK SC',sans-serif;margin:2em;max-width:1100px}"
+             "table{border-collapse:collapse;margin:.5em 0}th,td{border:1px solid #999;padding:4px 8px;"
+             "text-align:left;vertical-align:top}th{background:#eee}</style></head><body>",
+             f"<h1>{e(title)}</h1><p>{e(subtitle)}</p>"]
+    for s in sections:
+        parts.append(f"<h2>{e(s.title)}</h2>")
+        parts += [f"<p>{e(p)}</p>" for p in s.paragraphs]
+        if s.header:
+            parts.append("<table><tr>" + "".join(f"<th>{e(h)}</th>" for h in s.header) + "</tr>")
+            parts += ["<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in s.rows]
+            parts.append("</table>")
+    parts.append("</body></html>\n")
+    return "".join(parts)
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
+
+
+def markdown_text(text: str) -> str:
+    """Escape text for Markdown: HTML characters as entities (raw HTML would run), punctuation with ``\\``.
+
+    >>> markdown_text("<b>a|b</b>")
+    '&lt;b&gt;a\\\\|b&lt;/b&gt;'
+    """
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False)).replace("\n", " ")
+
+
+def render_markdown(title: str, subtitle: str, sections: Sequence[Section]) -> str:
+    """The same page in Markdown, every text escaped."""
+    m = markdown_text
+    lines = [f"# {m(title)}", "", m(subtitle), ""]
+    for s in sections:
+        lines += [f"## {m(s.title)}", ""]
+        for p in s.paragraphs:
+            lines += [m(p), ""]
+        if s.header:
+            lines.append("| " + " | ".join(m(h) for h in s.header) + " |")
+            lines.append("|" + "---|" * len(s.header))
+            lines += ["| " + " | ".join(m(c) for c in row) + " |" for row in s.rows]
+            lines.append("")
+    return "\n".join(lines)
+
+
+def write_review(layers: PlanLayers, tables: PlanTables, path: Path, *, when: dt.date | None = None) -> Path:
+    """Write the review summary; ``.html`` or ``.md`` by the file suffix.
+
+    Parameters
+    ----------
+    layers, tables
+        The plan and its tables.
+    path
+        The file to write.
+    when
+        Date printed under the title; today by default.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    title = f"{layers.title} · 联合审查摘要"
+    subtitle = f"{layers.district_label} · {(when or dt.date.today()).isoformat()} · gisplanner {__version__}"
+    sections = review_sections(layers, tables)
+    if path.suffix == ".html":
+        text = render_html(title, subtitle, sections)
+    elif path.suffix == ".md":
+        text = render_markdown(title, subtitle, sections)
+    else:
+        raise InputError(f"unknown review format {path.suffix!r}", file=str(path), fix="name it .html or .md")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path

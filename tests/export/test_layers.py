@@ -1,0 +1,64 @@
+import plan_data as fx
+import pytest
+
+from gisplanner.errors import InputError
+from gisplanner.export.layers import plan_layers, proposed_frame, select_district, worst_verdict
+
+
+def test_plan_keeps_district_members_only(plan):
+    assert sorted(plan.communities["feature_id"]) == ["c1", "c2", "c3", "c4"]
+    assert dict(zip(plan.communities["feature_id"], plan.communities["district_name"]))["c3"] == "革新片区"
+    assert sorted(plan.gaps["community_id"]) == ["c1", "c1", "c2"]  # c5's gap is outside every district
+
+
+def test_without_districts_every_community_is_in_the_plan():
+    layers = plan_layers(crs=fx.CRS, communities=fx.communities(), gaps=fx.gaps())
+    assert len(layers.communities) == 5
+    assert layers.communities["district_id"].isna().all()
+    assert len(layers.gaps) == 4
+    assert layers.districts.empty and layers.proposed.empty and layers.resources.empty
+
+
+def test_resources_take_their_geometry_from_their_layer(plan):
+    idle = plan.resources[plan.resources["resource_id"] == "i1"].geometry.iloc[0]
+    assert idle.equals(fx.resource_layers()["idle_land"].geometry.iloc[0])
+
+
+def test_resource_of_an_absent_layer_is_an_input_error():
+    with pytest.raises(InputError, match="layer 'idle_land'"):
+        plan_layers(crs=fx.CRS, communities=fx.communities(), districts=fx.districts(), members=fx.members(),
+                    resources=fx.resources(), resource_layers={"boiler_rooms": fx.resource_layers()["boiler_rooms"]})
+
+
+def test_layer_in_another_crs_is_an_input_error():
+    with pytest.raises(InputError, match="districts is in"):
+        plan_layers(crs=fx.CRS, communities=fx.communities(), districts=fx.districts().to_crs(4326),
+                    members=fx.members())
+
+
+def test_select_district_keeps_its_own_features(plan):
+    d1 = select_district(plan, "D1")
+    assert sorted(d1.communities["feature_id"]) == ["c1", "c2"]
+    assert list(d1.proposed["facility_id"]) == ["P1"]
+    assert d1.resources.empty
+    assert d1.district_label == "花园片区"
+    d2 = select_district(plan, "D2")
+    assert d2.proposed.empty and d2.gaps.empty  # P1 lies 70 m outside D2: not D2's facility
+    assert sorted(d2.resources["resource_id"]) == ["b1", "i1"]
+
+
+def test_select_unknown_district_names_the_known_ones(plan):
+    with pytest.raises(InputError, match=r"districts: D1, D2"):
+        select_district(plan, "D9")
+
+
+def test_placed_facility_without_footprint_is_an_input_error():
+    with pytest.raises(InputError, match="feature P7"):
+        proposed_frame([{"facility_id": "P7", "facility_type": "kindergarten", "footprint": "POLYGON ((0 0"}],
+                       fx.CRS)
+
+
+def test_worst_verdict_follows_the_placement_order():
+    assert worst_verdict(["pass", "warn", "not_checked"]) == "warn"
+    assert worst_verdict(["consult", "fail"]) == "fail"
+    assert worst_verdict([]) == "pass"

@@ -1,0 +1,84 @@
+import datetime as dt
+from html.parser import HTMLParser
+
+import pytest
+from plan_data import XSS_NAME
+
+from gisplanner.errors import InputError
+from gisplanner.export import review, tables
+from gisplanner.export.layers import select_district
+
+DAY = dt.date(2026, 11, 23)
+
+
+class Page(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.cells: list[str] = []
+        self.text = ""
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+
+    def handle_data(self, data):
+        self.text += data
+        if self.tags and self.tags[-1] in ("td", "th"):
+            self.cells.append(data)
+
+
+def html_page(layers, tmp_path) -> Page:
+    path = review.write_review(layers, tables.plan_tables(layers), tmp_path / "review.html", when=DAY)
+    page = Page()
+    page.feed(path.read_text(encoding="utf-8"))
+    page.close()
+    return page
+
+
+def test_summary_lists_each_facility_with_its_verdicts(plan, tmp_path):
+    page = html_page(plan, tmp_path)
+    assert "P1" in page.cells and "幼儿园" in page.cells and "需征询居民意见" in page.cells
+    assert "site_area：通过；sunlight_own：通过；sunlight_neighbours：需征询居民意见；public_green_lc5：有条件；" \
+           "land_use：通过" in page.cells
+
+
+def test_summary_lists_open_consultation_items(plan, tmp_path):
+    page = html_page(plan, tmp_path)
+    start = page.text.index("需征询居民意见的事项")
+    assert "sunlight_neighbours" in page.text[start:page.text.index("生活圈服务缺口", start)]
+
+
+def test_script_in_a_name_stays_text_in_html(plan, tmp_path):
+    page = html_page(plan, tmp_path)
+    assert "script" not in page.tags
+    assert XSS_NAME in page.cells
+
+
+def test_script_in_a_name_is_escaped_in_markdown(plan, tmp_path):
+    path = review.write_review(plan, tables.plan_tables(plan), tmp_path / "review.md", when=DAY)
+    text = path.read_text(encoding="utf-8")
+    assert "<script>" not in text
+    assert r"&lt;script&gt;alert\(1\)&lt;/script&gt;" in text
+    assert "| P1 |" in text
+
+
+def test_markdown_escapes_table_separators():
+    assert review.markdown_text("a|b") == r"a\|b"
+
+
+def test_district_without_facilities_or_gaps_says_so(plan, tmp_path):
+    page = html_page(select_district(plan, "D2"), tmp_path)
+    assert review.NO_FACILITY in page.text
+    assert review.NO_CONSULTATION in page.text
+    assert "无生活圈服务缺口。" in page.text
+
+
+def test_overview_totals_come_from_the_plan_table(plan, tmp_path):
+    page = html_page(plan, tmp_path)
+    assert "片区 2 个，小区 4 个，居民 1,350.50 户，楼栋 19 栋" in page.text
+    assert tables.NO_COSTS_NOTE in page.text
+
+
+def test_unknown_summary_format_is_refused(plan, tmp_path):
+    with pytest.raises(InputError, match="name it .html or .md"):
+        review.write_review(plan, tables.plan_tables(plan), tmp_path / "review.docx")
