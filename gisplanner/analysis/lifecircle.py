@@ -1,0 +1,432 @@
+"""5/10/15-minute life-circle service gaps of communities, by facility type, on the walking network."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from gisplanner.analysis.network import (
+    Snap,
+    WalkGraph,
+    _column,
+    build_walk_graph,
+    distance_at,
+    insert_points,
+    network_distances,
+    snap_points,
+)
+from gisplanner.errors import ConfigError, InputError
+from gisplanner.progress import Progress, ensure_progress
+
+REQUIREMENT_COLUMNS = ("facility_type", "level", "threshold_m")
+
+# How a community or facility reaches the network.
+ACCESS_BOUNDARY = "boundary"   # boundary points within access_snap_m of a routable edge
+ACCESS_GATES = "gates"         # its gates
+ACCESS_NEAREST = "nearest"     # no edge within access_snap_m: the nearest routable point, flagged
+ACCESS_ISLAND = "island"       # only edges of a small island nearby: unreachable, reported
+FACILITY_NETWORK = "network"
+FACILITY_ISLAND = "island"
+FACILITY_OFF_NETWORK = "off_network"
+FACILITY_UNMAPPED = "unmapped"
+
+
+@dataclass(frozen=True, eq=False)
+class LifeCircleNetwork:
+    """The walking graph with facilities inserted and the access points of every community.
+
+    Attributes
+    ----------
+    graph : WalkGraph
+        Graph whose nodes include every facility's nearest network point.
+    access_snap : Snap
+        Community access points snapped to ``graph``; connectors in ``distance_m``.
+    access_community : numpy.ndarray
+        Row position (in the communities frame) of each access point.
+    community_access : numpy.ndarray
+        Per community: how it reaches the network (``boundary``, ``gates``, ``nearest``, ``island``).
+    community_access_m : numpy.ndarray
+        Per community: the shortest connector of its access points, metres (inf on an island).
+    crs : object
+        CRS of the inputs (metric).
+    facilities : pandas.DataFrame
+        One row per facility: ``facility_id``, ``category``, ``facility_types`` (tuple), ``node``
+        (-1 where unusable), ``connector_m``, ``status`` (``network``, ``island``, ``off_network``,
+        ``unmapped``).
+    """
+
+    graph: WalkGraph
+    access_snap: Snap
+    access_community: np.ndarray
+    community_access: np.ndarray
+    community_access_m: np.ndarray
+    crs: object
+    facilities: pd.DataFrame
+
+    def sources(self, facility_type: str) -> tuple[np.ndarray, np.ndarray]:
+        """Nodes and connector lengths (m) of the usable facilities of one type."""
+        f = self.facilities
+        use = (f["node"].to_numpy() >= 0) & f["facility_types"].map(lambda t: facility_type in t).to_numpy(bool)
+        return f["node"].to_numpy()[use], f["connector_m"].to_numpy()[use]
+
+    def community_distance(self, node_distance: np.ndarray, n_communities: int) -> np.ndarray:
+        """Per community (last axis), the smallest distance over its access points, metres."""
+        d = distance_at(self.graph, node_distance, self.access_snap)
+        lead = d.shape[:-1]
+        out = np.full((*lead, n_communities), np.inf)
+        order = np.argsort(self.access_community, kind="stable")
+        owner = self.access_community[order]
+        if len(owner):
+            starts = np.r_[0, np.flatnonzero(np.diff(owner)) + 1]
+            out[..., owner[starts]] = np.minimum.reduceat(d[..., order], starts, axis=-1)
+        return out
+
+
+@dataclass(frozen=True)
+class LifeCircleGaps:
+    """Results of :func:`life_circle_gaps`; see that function for the columns."""
+
+    community_access: gpd.GeoDataFrame
+    gaps: gpd.GeoDataFrame
+    coverage: pd.DataFrame
+
+
+def requirements_from_standards(standards: object, *, profile: str = "gb50180",
+                                levels: Collection[str] | None = None,
+                                types: Collection[str] | None = None) -> pd.DataFrame:
+    """The catalogue as a requirements table: one row per facility type and level it is listed at.
+
+    Parameters
+    ----------
+    standards
+        A loaded Standards (``facility_types(profile)``, ``levels``).
+    profile
+        Catalogue profile.
+    levels
+        Level keys to keep (e.g. ``{"lc5", "lc10", "lc15"}``); all walk levels when None.
+    types
+        Facility types to keep; all when None.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``facility_type``, ``level``, ``threshold_m`` (the type's ``radius_m``, else the level's
+        ``walk_distance_m``), ``site_min_m2``, ``site_max_m2`` (the type's ``site_m2``, else its
+        ``gfa_m2``; NaN when the catalogue gives neither).
+    """
+    rows = []
+    for key, ft in standards.facility_types(profile).items():  # type: ignore[attr-defined]
+        if types is not None and key not in types:
+            continue
+        size = ft.site_m2 or ft.gfa_m2 or (np.nan, np.nan)
+        for level in ft.levels:
+            if levels is not None and level not in levels:
+                continue
+            lv = standards.levels.get(level)  # type: ignore[attr-defined]
+            walk = None if lv is None else lv.walk_distance_m
+            threshold = ft.radius_m if ft.radius_m is not None else walk
+            if threshold is None:
+                continue  # block-level types without a radius have no walking threshold to test
+            rows.append((key, level, float(threshold), float(size[0]), float(size[1])))
+    return pd.DataFrame(rows, columns=[*REQUIREMENT_COLUMNS, "site_min_m2", "site_max_m2"])
+
+
+def check_requirements(requirements: pd.DataFrame) -> pd.DataFrame:
+    """Validate the requirements table and return it with a clean index."""
+    missing = [c for c in REQUIREMENT_COLUMNS if c not in requirements.columns]
+    if missing:
+        raise ConfigError(f"requirements table lacks columns {missing}", key="requirements")
+    req = requirements.reset_index(drop=True)
+    bad = ~(pd.to_numeric(req["threshold_m"], errors="coerce") > 0)
+    if bad.any():
+        row = req[bad].iloc[0]
+        raise ConfigError("threshold must be a positive distance in metres", key=f"{row.facility_type}.{row.level}",
+                          value=row.threshold_m)
+    if req.duplicated(["facility_type", "level"]).any():
+        row = req[req.duplicated(["facility_type", "level"])].iloc[0]
+        raise ConfigError("facility type listed twice at one level", key=f"{row.facility_type}.{row.level}")
+    return req
+
+
+def boundary_samples(geometry: np.ndarray, spacing_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Points every ``spacing_m`` (at least one per ring) along polygon boundaries; points stay points.
+
+    Returns
+    -------
+    xy : numpy.ndarray
+        (k, 2) coordinates.
+    owner : numpy.ndarray
+        Position of the geometry each point belongs to.
+    """
+    geometry = np.asarray(geometry)
+    is_point = np.isin(shapely.get_type_id(geometry), [0, 4])
+    pts, pts_of = shapely.get_parts(geometry[is_point], return_index=True)
+    rings, ring_of = shapely.get_parts(shapely.boundary(geometry[~is_point]), return_index=True)
+    length = shapely.length(rings)
+    n = np.maximum(np.ceil(length / spacing_m).astype(np.int64), 1)
+    ring_idx = np.repeat(np.arange(len(rings)), n)
+    k = np.arange(len(ring_idx)) - np.repeat(np.cumsum(n) - n, n)
+    along = (k + 0.5) * (length / n)[ring_idx]
+    ring_pts = shapely.line_interpolate_point(rings[ring_idx], along)
+    xy = np.concatenate([shapely.get_coordinates(pts), shapely.get_coordinates(ring_pts)])
+    owner = np.concatenate([np.flatnonzero(is_point)[pts_of], np.flatnonzero(~is_point)[ring_of[ring_idx]]])
+    return xy.reshape(-1, 2), owner
+
+
+def _best_per_owner(values: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
+    """Index of the smallest value per owner (-1 where an owner has none)."""
+    best = np.full(n, -1)
+    if len(values) == 0:
+        return best
+    order = np.lexsort((values, owner))
+    first = np.r_[True, owner[order][1:] != owner[order][:-1]]
+    best[owner[order][first]] = order[first]
+    return best
+
+
+def prepare_life_circle(walk_network: gpd.GeoDataFrame | WalkGraph, communities: gpd.GeoDataFrame,
+                        facilities: gpd.GeoDataFrame, category_map: Mapping[str, Sequence[str]], *,
+                        gates: gpd.GeoDataFrame | None = None, access_snap_m: float = 30.0,
+                        access_spacing_m: float = 20.0, facility_snap_m: float = 250.0,
+                        walkable_highways: Collection[str] | None = None,
+                        progress: Progress | None = None) -> LifeCircleNetwork:
+    """Build the graph, snap facilities to their nearest network point and find community access points.
+
+    Parameters
+    ----------
+    walk_network
+        Canonical walk_network layer (metric CRS), or a graph already built with
+        :func:`~gisplanner.analysis.network.build_walk_graph`.
+    communities
+        Canonical communities layer (``feature_id``).
+    facilities
+        Canonical facilities layer (``feature_id``, ``category``); polygons are reached from the
+        boundary point nearest the network.
+    category_map
+        Facility category -> catalogue facility types. Categories not in it are ignored (reported
+        ``unmapped``).
+    gates
+        Optional gate points. A community with gates within ``access_snap_m`` of its boundary is reached
+        through them only.
+    access_snap_m
+        Largest gap, metres, between a community boundary and a walkable edge that counts as access.
+    access_spacing_m
+        Spacing of the boundary points tested for access, metres.
+    facility_snap_m
+        Largest connector, metres, from a facility to the network; farther ones are reported
+        ``off_network``.
+    walkable_highways
+        Highway classes kept when the graph is built here.
+    progress
+        Progress sink.
+
+    Returns
+    -------
+    LifeCircleNetwork
+    """
+    progress = ensure_progress(progress)
+    graph = walk_network if isinstance(walk_network, WalkGraph) else build_walk_graph(
+        walk_network, walkable_highways=walkable_highways, progress=progress)
+    progress.update(0, 2, "snapping facilities")
+    fac = _facility_table(facilities, category_map)
+    mapped = (fac["status"] != FACILITY_UNMAPPED).to_numpy()
+    xy, owner = boundary_samples(facilities.geometry.to_numpy()[mapped], access_spacing_m)
+    owner = np.flatnonzero(mapped)[owner]
+    main = snap_points(graph, xy, max_distance_m=facility_snap_m, routable_only=True)
+    best = _best_per_owner(main.distance_m, owner, len(fac))
+    on_net = best >= 0
+    island = mapped & ~on_net
+    if island.any():
+        anywhere = snap_points(graph, xy, max_distance_m=facility_snap_m)
+        near_island = np.zeros(len(fac), bool)
+        near_island[owner[anywhere.snapped]] = True
+        island &= near_island
+    status = np.where(on_net, FACILITY_NETWORK, np.where(island, FACILITY_ISLAND, fac["status"]))
+    status = np.where(mapped & ~on_net & ~island, FACILITY_OFF_NETWORK, status)
+    fsnap = main.take(best[on_net])
+    graph, nodes = insert_points(graph, fsnap)
+    node = np.full(len(fac), -1)
+    node[on_net] = nodes
+    connector = np.full(len(fac), np.nan)
+    connector[on_net] = fsnap.distance_m
+    fac = fac.assign(node=node, connector_m=connector, status=status)
+    progress.update(1, 2, "community access points")
+    access = _community_access(graph, communities, gates, access_snap_m, access_spacing_m)
+    progress.update(2, 2, "network ready")
+    return LifeCircleNetwork(graph, *access, crs=communities.crs, facilities=fac)
+
+
+def _facility_table(facilities: gpd.GeoDataFrame, category_map: Mapping[str, Sequence[str]]) -> pd.DataFrame:
+    if "category" not in facilities.columns:
+        raise InputError("facilities have no category column", layer="facilities",
+                         fix="map a field to category when importing the facilities layer")
+    types = facilities["category"].map(lambda c: tuple(category_map.get(c, ())) if isinstance(c, str) else ())
+    return pd.DataFrame({
+        "facility_id": _ids(facilities, "facilities"),
+        "category": facilities["category"].to_numpy(),
+        "facility_types": types.to_numpy(),
+        "status": np.where(types.map(len).to_numpy() > 0, FACILITY_NETWORK, FACILITY_UNMAPPED),
+    })
+
+
+def _ids(frame: pd.DataFrame, layer: str) -> np.ndarray:
+    if "feature_id" in frame.columns:
+        return frame["feature_id"].astype(str).to_numpy()
+    return frame.index.astype(str).to_numpy()
+
+
+def _community_access(graph: WalkGraph, communities: gpd.GeoDataFrame, gates: gpd.GeoDataFrame | None,
+                      snap_m: float, spacing_m: float) -> tuple[Snap, np.ndarray, np.ndarray, np.ndarray]:
+    """Access points of every community: gates, else boundary points near routable edges, else nearest."""
+    n = len(communities)
+    geoms = communities.geometry.to_numpy()
+    kind = np.full(n, ACCESS_BOUNDARY, dtype=object)
+    xy, owner = boundary_samples(geoms, spacing_m)
+    snap = snap_points(graph, xy, max_distance_m=snap_m, routable_only=True)
+    if gates is not None and len(gates):
+        g_xy = shapely.get_coordinates(shapely.centroid(gates.geometry.to_numpy()))
+        tree = shapely.STRtree(geoms)
+        gi, ci = tree.query(shapely.points(g_xy), predicate="dwithin", distance=snap_m)
+        gated = np.zeros(n, bool)
+        gated[ci] = True
+        g_snap = snap_points(graph, g_xy[gi], routable_only=True)
+        keep = ~gated[owner]
+        snap = Snap(*(np.concatenate([a[keep], b]) for a, b in zip(
+            (snap.edge, snap.offset_m, snap.distance_m, snap.xy),
+            (g_snap.edge, g_snap.offset_m, g_snap.distance_m, g_snap.xy))))
+        owner = np.concatenate([owner[keep], ci])
+        xy = np.concatenate([xy[keep], g_xy[gi]])
+        kind[gated] = ACCESS_GATES
+    ok = snap.snapped
+    has = np.zeros(n, bool)
+    has[owner[ok]] = True
+    lacking = np.flatnonzero(~has)
+    use_snap, use_owner = snap.take(ok), owner[ok]
+    if len(lacking):
+        sel = np.isin(owner, lacking)
+        anywhere = snap_points(graph, xy[sel], max_distance_m=snap_m)
+        near_island = np.zeros(n, bool)
+        near_island[owner[sel][anywhere.snapped]] = True
+        kind[near_island & ~has] = ACCESS_ISLAND
+        far = ~has & ~near_island
+        sel_far = np.isin(owner, np.flatnonzero(far))
+        nearest = snap_points(graph, xy[sel_far], routable_only=True)
+        best = _best_per_owner(nearest.distance_m, owner[sel_far], n)
+        best = best[far & (best >= 0)]
+        kind[far] = ACCESS_NEAREST
+        fb = nearest.take(best)
+        use_snap = Snap(*(np.concatenate([a, b]) for a, b in zip(
+            (use_snap.edge, use_snap.offset_m, use_snap.distance_m, use_snap.xy),
+            (fb.edge, fb.offset_m, fb.distance_m, fb.xy))))
+        use_owner = np.concatenate([use_owner, owner[sel_far][best]])
+    access_m = np.full(n, np.inf)
+    np.minimum.at(access_m, use_owner, use_snap.distance_m)
+    return use_snap, use_owner, kind, access_m
+
+
+def life_circle_gaps(network: LifeCircleNetwork, communities: gpd.GeoDataFrame, requirements: pd.DataFrame, *,
+                     search_limit_m: float = 2000.0, districts: pd.Series | None = None,
+                     progress: Progress | None = None) -> LifeCircleGaps:
+    """Network distance from every community to the nearest facility of every catalogue type, and the gaps.
+
+    A community is served for a (type, level) row of ``requirements`` when that distance is within the
+    row's threshold. Levels do not nest: only facilities mapped to the type count, and a type is tested
+    only at the levels the catalogue lists it at, so a 15-minute facility never fills a 5-minute gap
+    unless its type is listed at both.
+
+    Parameters
+    ----------
+    network
+        From :func:`prepare_life_circle` on the same communities.
+    communities
+        Canonical communities layer (``feature_id``, ``name``, ``population``, ``population_estimated``).
+    requirements
+        ``facility_type``, ``level``, ``threshold_m`` (metres), one row per type and level
+        (:func:`requirements_from_standards`).
+    search_limit_m
+        Distances beyond this (metres) are not searched and reported as null.
+    districts
+        Optional district of each community, indexed by community ``feature_id``; coverage is then
+        also given per district.
+    progress
+        Progress sink, updated once per facility type.
+
+    Returns
+    -------
+    LifeCircleGaps
+        ``community_access`` (one row per community and requirement row): community_id, community_name,
+        facility_type, level, threshold_m, distance_m (null where nothing is reachable within
+        the search limit), served, access, access_m, geometry (the community).
+        ``gaps``: the unserved rows plus shortfall_m (distance beyond the threshold, null when
+        unreachable), population, population_estimated, reason (``beyond`` / ``unreachable``).
+        ``coverage``: facility_type, level, district (``all`` overall), communities,
+        communities_served, population, population_served, share_served (population-weighted).
+    """
+    progress = ensure_progress(progress)
+    req = check_requirements(requirements)
+    n = len(communities)
+    types = list(dict.fromkeys(req["facility_type"]))
+    limit = max(search_limit_m, float(req["threshold_m"].max()))
+    dist = {}
+    for k, ftype in enumerate(types):
+        progress.update(k, len(types), f"distances to {ftype}")
+        nodes, conn = network.sources(ftype)
+        node_d = network_distances(network.graph, nodes, source_offset_m=conn, limit_m=limit)
+        d = network.community_distance(node_d, n)
+        dist[ftype] = np.where(d <= limit, d, np.nan)
+    progress.update(len(types), len(types), "gap table")
+
+    ids = _ids(communities, "communities")
+    rep = np.tile(np.arange(n), len(req))
+    r = np.repeat(np.arange(len(req)), n)
+    distance = np.concatenate([dist[t] for t in req["facility_type"]]) if len(req) else np.zeros(0)
+    threshold = req["threshold_m"].to_numpy(float)[r]
+    served = distance <= threshold
+    access = gpd.GeoDataFrame({
+        "community_id": ids[rep],
+        "community_name": _column(communities, "name", None).to_numpy()[rep],
+        "facility_type": req["facility_type"].to_numpy()[r],
+        "level": req["level"].to_numpy()[r],
+        "threshold_m": threshold,
+        "distance_m": distance,
+        "served": served,
+        "access": network.community_access[rep],
+        "access_m": np.where(np.isfinite(network.community_access_m), network.community_access_m, np.nan)[rep],
+    }, geometry=communities.geometry.to_numpy()[rep], crs=communities.crs)
+
+    population = pd.to_numeric(_column(communities, "population", np.nan), errors="coerce").to_numpy(float)
+    estimated = _column(communities, "population_estimated", False).astype("boolean").fillna(False).to_numpy(bool)
+    gaps = access.loc[~served].copy()
+    gaps.insert(6, "shortfall_m", gaps["distance_m"] - gaps["threshold_m"])
+    gaps["population"] = population[rep][~served]
+    gaps["population_estimated"] = estimated[rep][~served]
+    gaps["reason"] = np.where(gaps["distance_m"].isna(), "unreachable", "beyond")
+    gaps = gaps.drop(columns="served").reset_index(drop=True)
+    coverage = _coverage(access, population[rep], ids, districts)
+    return LifeCircleGaps(access, gaps, coverage)
+
+
+def _coverage(access: pd.DataFrame, population: np.ndarray, ids: np.ndarray,
+              districts: pd.Series | None) -> pd.DataFrame:
+    pop = np.nan_to_num(population, nan=0.0)
+    table = pd.DataFrame({
+        "facility_type": access["facility_type"].to_numpy(), "level": access["level"].to_numpy(),
+        "served": access["served"].to_numpy(), "population": pop,
+        "population_served": np.where(access["served"].to_numpy(), pop, 0.0),
+    })
+    frames = [table.assign(district="all")]
+    if districts is not None:
+        d = pd.Series(districts).reindex(access["community_id"].to_numpy()).to_numpy()
+        frames.append(table.assign(district=d).dropna(subset=["district"]))
+    both = pd.concat(frames, ignore_index=True)
+    out = both.groupby(["facility_type", "level", "district"], sort=False).agg(
+        communities=("served", "size"), communities_served=("served", "sum"),
+        population=("population", "sum"), population_served=("population_served", "sum")).reset_index()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["share_served"] = out["population_served"] / out["population"]
+    return out
