@@ -41,7 +41,8 @@ VIOLATIONS = ("below_min_population", "above_max_population", "extent_exceeded",
 MEMBER_COLUMNS = ["district_id", "community_id", "community_name"]
 RESOURCE_COLUMNS = ["district_id", "layer", "resource_id", "name", "area_m2", "status", "distance_m"]
 EXCLUSION_COLUMNS = ["community_id", "community_name", "built_year", "reason"]
-GAP_COLUMNS = ["district_id", "facility_type", "level", "n_communities", "population", "max_shortfall_m"]
+GAP_COLUMNS = ["district_id", "facility_type", "level", "n_communities", "n_unreachable", "population",
+               "max_shortfall_m"]
 CONTENT_COLUMNS = ["district_id", "renovation_class", "item", "source", "unit", "quantity", "unit_cost_yuan",
                    "cost_yuan"]
 
@@ -614,7 +615,9 @@ def district_gaps(members: pd.DataFrame, gaps: pd.DataFrame | None) -> pd.DataFr
     Returns
     -------
     pandas.DataFrame
-        ``GAP_COLUMNS``: communities with the gap, their population and the largest shortfall (m).
+        ``GAP_COLUMNS``: communities with the gap, how many of them reach no such facility
+        within the search limit (shortfall NA), their population and the largest known
+        shortfall (m).
     """
     if gaps is None or not len(gaps):
         return pd.DataFrame(columns=GAP_COLUMNS)
@@ -622,6 +625,7 @@ def district_gaps(members: pd.DataFrame, gaps: pd.DataFrame | None) -> pd.DataFr
         members[["district_id", "community_id"]], on="community_id")
     g = joined.groupby(["district_id", "facility_type", "level"], sort=True)
     out = pd.DataFrame({"n_communities": g["community_id"].nunique(),
+                        "n_unreachable": g["shortfall_m"].agg(lambda v: int(v.isna().sum())),
                         "population": g["population"].sum(),
                         "max_shortfall_m": g["shortfall_m"].max()}).reset_index()
     return out[GAP_COLUMNS]

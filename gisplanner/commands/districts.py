@@ -63,6 +63,10 @@ def run(args: argparse.Namespace) -> int:
     print(f"{len(d)} districts of {len(plan.members)} communities ({broken} breaking a constraint, see "
           f"'violations'); {len(plan.exclusions)} communities excluded with reasons; "
           f"{len(plan.resources)} resources; written to {args.out} in {time.perf_counter() - start:.1f} s")
+    unknown = int(inputs.eligibility["built_year"].isna().sum())
+    if unknown:
+        print(f"{unknown} communities have no built year and are excluded: import communities (or buildings) "
+              "with a built_year field")
     return 0
 
 

@@ -89,3 +89,14 @@ def test_bad_unit_cost_file_exits_2_naming_the_file(project_file, tmp_path, caps
 def test_within_admin_without_boundaries_exits_2(project_file, tmp_path, capsys):
     assert main(["districts", str(project_file), "--out", str(tmp_path / "o.gpkg"), "--within-admin"]) == 2
     assert "admin_boundaries" in capsys.readouterr().err
+
+
+def test_missing_built_years_are_pointed_out(project_file, tmp_path, capsys):
+    project = Project.load(project_file)
+    comm = project.layer("communities").copy()
+    comm["built_year"] = pd.array([None] * len(comm), dtype="Int64")
+    project.set_layer("communities", comm)
+    project.save()
+    assert main(["districts", str(project_file), "--out", str(tmp_path / "o.gpkg")]) == 0
+    out = capsys.readouterr().out
+    assert "0 districts" in out and "8 communities have no built year" in out

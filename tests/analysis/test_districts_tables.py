@@ -107,12 +107,13 @@ def test_gaps_are_counted_per_type_and_level():
     gaps = pd.DataFrame({"community_id": ["a", "b", "c", "b", "x"],
                          "facility_type": ["kindergarten", "kindergarten", "kindergarten", "clinic", "clinic"],
                          "level": ["lc5", "lc5", "lc5", "lc15", "lc15"],
-                         "shortfall_m": [120.0, 40.0, 10.0, 300.0, 5.0],
+                         "shortfall_m": [120.0, np.nan, 10.0, 300.0, 5.0],
                          "population": [250.0, 750.0, 500.0, 750.0, 9.0]})
     out = district_gaps(members, gaps)
-    assert out.values.tolist() == [["D1", "clinic", "lc15", 1, 750.0, 300.0],
-                                   ["D1", "kindergarten", "lc5", 2, 1000.0, 120.0],
-                                   ["D2", "kindergarten", "lc5", 1, 500.0, 10.0]]
+    # b reaches no kindergarten at all (shortfall NA): counted, but not in the largest shortfall
+    assert out.values.tolist() == [["D1", "clinic", "lc15", 1, 0, 750.0, 300.0],
+                                   ["D1", "kindergarten", "lc5", 2, 1, 1000.0, 120.0],
+                                   ["D2", "kindergarten", "lc5", 1, 0, 500.0, 10.0]]
 
 
 def test_no_gap_analysis_gives_an_empty_table():
