@@ -6,19 +6,21 @@ import datetime as dt
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 
-from gisplanner.analysis import green, landuse
+from gisplanner.analysis import green, landuse, sunlight
+from gisplanner.analysis.sun import SunPath
 from gisplanner.errors import ConfigError, InputError
 from gisplanner.progress import Progress, ensure_progress
-from gisplanner.standards import INTERVENTIONS, FacilityType, LandUseRules, Standards
+from gisplanner.standards import INTERVENTIONS, FacilityType, LandUseRules, Standards, SunlightRequirement
 
 # Verdicts of one check, from best to worst. "consult" means residents' consultation (一事一议) decides;
 # "fail" is a mandatory rule (强制性条文) or a site that cannot be used as it stands.
@@ -44,7 +46,10 @@ class PlacementInput:
     intervention
         ``new`` building, ``conversion`` of an existing building, ``elevator`` addition or ``equipment``.
     floors
-        Storeys of the building; with the footprint it gives the GFA when ``gfa_m2`` is not given.
+        Storeys of the building; with the footprint it gives the GFA when ``gfa_m2`` is not given, and the
+        height (× the standards' floor height) when ``height_m`` is not given.
+    height_m
+        Height of the building, m, for the shadow it casts and the sunlight it gets.
     gfa_m2
         Gross floor area, m².
     adds_far
@@ -66,6 +71,7 @@ class PlacementInput:
     footprint: BaseGeometry
     intervention: str = "new"
     floors: float | None = None
+    height_m: float | None = None
     gfa_m2: float | None = None
     adds_far: bool = False
     new_construction_land: bool = False
@@ -228,14 +234,17 @@ def check_placement(placement: PlacementInput, layers: Mapping[str, gpd.GeoDataF
     ftype = standards.facility_type(placement.facility_type, profile)
     decision = _land_use_decision(placement, ftype, layers, standards, city)
     greens = _GreenStates.build(placement, layers, standards)
+    sun = _SunContext.build(placement, layers, standards, city, crs)
     steps = [
         lambda: [_site_status(placement, decision, standards)],
         lambda: _size_checks(placement, ftype),
         lambda: [_land_use_check(decision, standards)],
         lambda: [_permit_check(placement, standards, city)],
+        lambda: [_own_sunlight_check(placement, ftype, layers, sun, standards, progress)],
+        lambda: [_neighbour_sunlight_check(placement, layers, sun, standards, progress)],
         lambda: _public_green_checks(placement, layers, greens, standards),
         lambda: [_park_check(placement, greens, standards)],
-        lambda: _block_checks(placement, layers, greens, standards),
+        lambda: _block_checks(placement, layers, greens, sun, standards, progress),
     ]
     checks: list[CheckResult] = []
     for done, step in enumerate(steps):
@@ -372,6 +381,145 @@ def _range_check(key: str, title: str, value: float | None, bounds: tuple[float,
                        ("resize the facility or record why this size serves the catchment",))
 
 
+# --------------------------------------------------------------------------------------------- sunlight
+@dataclass(frozen=True)
+class _SunContext:
+    """What every sunlight step shares: the dwellings' requirement and sun path, and the buildings before and
+    after (the site's own building replaced by the proposed mass). ``reason`` says why sunlight cannot be
+    checked when ``requirement`` is None."""
+
+    reason: str
+    requirement: SunlightRequirement | None = None
+    path: SunPath | None = None
+    lonlat: tuple[float, float] | None = None
+    height_m: float | None = None
+    before: gpd.GeoDataFrame | None = None
+    after: gpd.GeoDataFrame | None = None
+
+    @classmethod
+    def build(cls, placement: PlacementInput, layers: Mapping[str, gpd.GeoDataFrame], standards: Standards,
+              city: str | None, crs: str | None) -> _SunContext:
+        if city is None:
+            return cls("the project has no city, so the standard day and place are unknown")
+        if "buildings" not in layers:
+            return cls("the buildings layer is absent")
+        try:
+            requirement = standards.sunlight.requirement(city)
+        except ConfigError as exc:
+            return cls(f"the city's sunlight standard is not settled: {exc}")
+        lonlat = _lonlat(placement.footprint, crs, standards, city)
+        path = sunlight.sun_for(requirement, lonlat[1], lonlat[0],
+                                step_min=float(standards.sunlight.calculation["time_step_min"].value))
+        buildings = layers["buildings"]
+        replaced = shapely.within(shapely.point_on_surface(buildings.geometry.values), placement.footprint)
+        height = placement.height_m
+        if height is None and placement.floors is not None:
+            height = placement.floors * float(standards.sunlight.calculation["floor_height_m"].value)
+        if height is None and replaced.any() and placement.intervention == "conversion":
+            height = float(buildings.loc[replaced, "height_m"].max())
+        after = buildings[~replaced]
+        if height is not None and placement.footprint.area > 0 and placement.intervention != "equipment":
+            mass = gpd.GeoDataFrame({"feature_id": ["proposed"], "height_m": [height], "use": ["proposed"]},
+                                    geometry=[placement.footprint], crs=buildings.crs)
+            after = pd.concat([after, mass], ignore_index=True)
+        return cls("", requirement, path, lonlat, height, buildings, after)
+
+    def sun_for(self, day: str, hours: float, standards: Standards) -> tuple[SunlightRequirement, SunPath]:
+        """The requirement and sun path of another standard day at the same place and counting rule."""
+        counting = self.requirement.counting
+        requirement = SunlightRequirement(day=day, hours=hours,
+                                          window=counting.window or standards.sunlight.windows[day],
+                                          counting=counting, basis=(), status="")
+        step = float(standards.sunlight.calculation["time_step_min"].value)
+        return requirement, sunlight.sun_for(requirement, self.lonlat[1], self.lonlat[0], step_min=step)
+
+
+def _own_sunlight_check(placement: PlacementInput, ftype: FacilityType, layers: Mapping[str, gpd.GeoDataFrame],
+                        sun: _SunContext, standards: Standards, progress: Progress) -> CheckResult:
+    key, title = "sunlight_own", "自身日照 Own sunlight"
+    if ftype.sun is None:
+        return CheckResult(key, title, "pass", f"{ftype.zh} has no sunlight requirement of its own")
+    basis = ftype.source
+    numbers: dict[str, Any] = {"day": ftype.sun.day, "required_hours": ftype.sun.hours, "rooms": ftype.sun.calc}
+    if sun.requirement is None:
+        return CheckResult(key, title, "not_checked", sun.reason, numbers, basis)
+    if sun.height_m is None or placement.footprint.area <= 0:
+        return CheckResult(key, title, "not_checked", "the building's height is unknown", numbers, basis,
+                           ("give --floors or --height",))
+    requirement, path = sun.sun_for(ftype.sun.day, ftype.sun.hours, standards)
+    calc = standards.sunlight.calculation
+    spacing = float(calc["sample_spacing_m"].value)
+    # Only the proposed building gets sills; every other building just casts shadows.
+    scene = sun.after.assign(use=np.where(sun.after["feature_id"] == "proposed", "residential", "other"))
+    sills = sunlight.sunlight_hours(scene, path, requirement, spacing_m=spacing,
+                                    sill_height_m=float(standards.sunlight.sill_height_m.value),
+                                    floor_height_m=float(calc["floor_height_m"].value), progress=progress)
+    meeting_m = float(sills["passes"].sum()) * spacing
+    window_m = float(calc["window_width_m"].value)
+    numbers.update(ground_floor_sills=len(sills), facade_meeting_m=meeting_m,
+                   best_hours=float(sills["hours"].max()) if len(sills) else 0.0, window_width_m=window_m)
+    text = (f"{meeting_m:.0f} m of ground-floor facade get ≥ {ftype.sun.hours:g} h on {ftype.sun.day} "
+            f"(best {numbers['best_hours']:.1f} h)")
+    if meeting_m >= window_m:
+        rooms = f" ({ftype.sun.calc})" if ftype.sun.calc else ""
+        return CheckResult(key, title, "pass", f"{text}: put the rooms that need sun{rooms} there", numbers,
+                           basis)
+    return CheckResult(key, title, "consult", f"no window width of facade meets the requirement: {text}",
+                       numbers, basis, (CONSULT_STEP,))
+
+
+def _neighbour_sunlight_check(placement: PlacementInput, layers: Mapping[str, gpd.GeoDataFrame],
+                              sun: _SunContext, standards: Standards, progress: Progress) -> CheckResult:
+    key, title = "sunlight_neighbours", "邻近住宅日照 Neighbours' sunlight"
+    if placement.intervention in ("conversion", "equipment"):
+        return CheckResult(key, title, "pass", f"a {placement.intervention} adds no building mass")
+    if sun.requirement is None:
+        return CheckResult(key, title, "not_checked", sun.reason)
+    basis = sun.requirement.basis + standards.sunlight.no_reduction_of_neighbours.source
+    if sun.height_m is None or placement.footprint.area <= 0:
+        return CheckResult(key, title, "not_checked", "the building's height is unknown", {}, basis,
+                           ("give --floors or --height",))
+    calc = standards.sunlight.calculation
+    elevator = placement.intervention == "elevator"
+    impact = sunlight.sunlight_impact(
+        layers["buildings"], placement.footprint, sun.height_m, sun.path, sun.requirement, elevator=elevator,
+        spacing_m=float(calc["sample_spacing_m"].value), sill_height_m=float(standards.sunlight.sill_height_m.value),
+        floor_height_m=float(calc["floor_height_m"].value), progress=progress)
+    status = impact["status"].astype(str)
+    newly = impact[status == "newly_failing"]
+    worse = impact[(status == "reduced") & ~impact["passes_before"]]
+    lost = (impact["hours_before"] - impact["hours_after"]).to_numpy()
+    numbers = {"day": sun.requirement.day, "required_hours": sun.requirement.hours, "height_m": sun.height_m,
+               "sills_in_reach": len(impact), "newly_failing": len(newly), "failing_and_reduced": len(worse),
+               "exempt": int((status == "exempt").sum()), "max_hours_lost": float(lost.max()) if len(lost) else 0.0,
+               "buildings_newly_failing": sorted(map(str, newly["building_id"].unique()))}
+    if elevator:
+        basis += standards.sunlight.elevator_retrofit_exempt.source
+        return CheckResult(key, title, "pass", f"elevator addition, exempt under GB 50180 4.0.9-2; "
+                           f"{numbers['exempt']} sill(s) lose sun", numbers, basis,
+                           ("check the city's elevator rules and neighbours' consent",) if numbers["exempt"] else ())
+    if len(newly):
+        return CheckResult(key, title, "consult", f"{len(newly)} sill(s) of "
+                           f"{len(numbers['buildings_newly_failing'])} building(s) fall below "
+                           f"{sun.requirement.hours:g} h on {sun.requirement.day}", numbers, basis, (CONSULT_STEP,))
+    if len(worse):
+        return CheckResult(key, title, "warn", f"{len(worse)} sill(s) already below the standard lose more "
+                           "sun (a common local reading forbids it)", numbers, basis,
+                           ("check the city's rule on windows already below the standard",))
+    return CheckResult(key, title, "pass", f"no dwelling falls below {sun.requirement.hours:g} h on "
+                       f"{sun.requirement.day}", numbers, basis)
+
+
+def _lonlat(footprint: BaseGeometry, crs: str | None, standards: Standards, city: str) -> tuple[float, float]:
+    """Longitude and latitude of the site (the city's when the CRS is unknown), degrees."""
+    if crs is None:
+        where = standards.sunlight.city(city)
+        return where.lon, where.lat
+    point = footprint.centroid
+    lon, lat = Transformer.from_crs(crs, "EPSG:4326", always_xy=True).transform(point.x, point.y)
+    return float(lon), float(lat)
+
+
 # --------------------------------------------------------------------------------------------- green
 @dataclass(frozen=True)
 class _GreenStates:
@@ -482,7 +630,8 @@ def _park_check(placement: PlacementInput, greens: _GreenStates | None, standard
 
 
 def _block_checks(placement: PlacementInput, layers: Mapping[str, gpd.GeoDataFrame],
-                  greens: _GreenStates | None, standards: Standards) -> list[CheckResult]:
+                  greens: _GreenStates | None, sun: _SunContext, standards: Standards,
+                  progress: Progress) -> list[CheckResult]:
     titles = {"block_green": "街坊集中绿地 Block concentrated green", "green_ratio": "绿地率 Green ratio"}
     missing = _missing_layers(layers, ("green_space", "communities"))
     if greens is None or missing:
@@ -493,41 +642,65 @@ def _block_checks(placement: PlacementInput, layers: Mapping[str, gpd.GeoDataFra
     if not inside.any():
         return [CheckResult(k, t, "pass", "the site lies in no residential block") for k, t in titles.items()]
     block = communities.iloc[int(np.argmax(np.where(inside, overlap + 1e-9, -1.0)))]
-    return [_block_green_check(placement, block, greens, standards, titles),
+    return [_block_green_check(placement, block, greens, sun, standards, titles, progress),
             _green_ratio_check(block, layers, greens, standards, titles)]
 
 
-def _block_green_check(placement: PlacementInput, block: Any, greens: _GreenStates, standards: Standards,
-                       titles: Mapping[str, str]) -> CheckResult:
+def _block_green_check(placement: PlacementInput, block: Any, greens: _GreenStates, sun: _SunContext,
+                       standards: Standards, titles: Mapping[str, str], progress: Progress) -> CheckResult:
     rules = standards.green
     width = rules.block_min_width_m.value
     required = rules.block_old_m2_per_person if placement.old_area else rules.block_new_m2_per_person
-    before = green.block_concentrated_green(greens.before, block.geometry, min_width_m=width).area
-    after = green.block_concentrated_green(greens.after, block.geometry, min_width_m=width).area
+    share_needed = rules.block_outside_shadow_share.value
+    concentrated_before = green.block_concentrated_green(greens.before, block.geometry, min_width_m=width)
+    concentrated_after = green.block_concentrated_green(greens.after, block.geometry, min_width_m=width)
+    before, after = concentrated_before.area, concentrated_after.area
     population = float(block["population"])
+    share = _outside_shadow_share(concentrated_after, sun, standards, progress)
     numbers = {"block_id": block["feature_id"], "block_name": block.get("name", ""), "population": population,
                "min_width_m": width, "concentrated_before_m2": before, "concentrated_after_m2": after,
                "before_m2_per_person": before / population if population > 0 else None,
                "after_m2_per_person": after / population if population > 0 else None,
-               "required_m2_per_person": required.value,
-               "outside_shadow_share_required": rules.block_outside_shadow_share.value}
-    basis = required.source + rules.block_min_width_m.source
+               "required_m2_per_person": required.value, "outside_shadow_share_after": share,
+               "outside_shadow_share_required": share_needed}
+    basis = required.source + rules.block_min_width_m.source + rules.block_outside_shadow_share.source
     key, title = "block_green", titles["block_green"]
     if not population > 0:
         return CheckResult(key, title, "not_checked", "the block has no population", numbers, basis)
     value = after / population
     text = (f"{value:.2f} m²/person of green at least {width:.0f} m wide after "
             f"(before {before / population:.2f}); required {required.value:.2f}")
-    if value >= required.value:
+    text += (f"; {share:.0%} of it outside the shadow line (≥ {share_needed:.0%})" if share is not None
+             else "; its share outside the shadow line is not computed: " + (sun.reason or "no concentrated green"))
+    short = value < required.value
+    shaded = share is not None and share < share_needed
+    if not short and not shaded:
         return CheckResult(key, title, "pass", text, numbers, basis)
-    if before - after <= _NOISE_M2:
-        return CheckResult(key, title, "pass", f"already below, and the facility takes none of it: {text}",
+    if shaded:
+        # Only work out the share before when it matters: did the new building cast that shadow?
+        numbers["outside_shadow_share_before"] = _outside_shadow_share(
+            concentrated_before, replace(sun, after=sun.before), standards, progress)
+    caused = (short and before - after > _NOISE_M2) or (
+        shaded and not (numbers["outside_shadow_share_before"] or 0.0) < share_needed)
+    if not caused:
+        return CheckResult(key, title, "pass", f"already below, and the facility does not make it worse: {text}",
                            numbers, basis)
     if rules.block_mandatory.value:
         return CheckResult(key, title, "fail", f"mandatory clause (强制性条文) broken: {text}", numbers,
                            basis + rules.block_mandatory.source,
-                           ("keep the block's concentrated green: move or shrink the footprint",))
+                           ("keep the block's concentrated green and its sun: move or shrink the footprint",))
     return CheckResult(key, title, "consult", text, numbers, basis, (CONSULT_STEP,))
+
+
+def _outside_shadow_share(area: BaseGeometry, sun: _SunContext, standards: Standards,
+                          progress: Progress) -> float | None:
+    """Share of ``area`` getting the dwellings' standard hours with the proposed building standing."""
+    if sun.requirement is None or area.is_empty:
+        return None
+    result = sunlight.area_sunlight(area, sun.after, sun.path, sun.requirement, min_hours=sun.requirement.hours,
+                                    grid_m=float(standards.sunlight.calculation["area_grid_m"].value),
+                                    progress=progress)
+    return None if np.isnan(result.share) else result.share
 
 
 def _green_ratio_check(block: Any, layers: Mapping[str, gpd.GeoDataFrame], greens: _GreenStates,

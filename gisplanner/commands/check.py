@@ -18,7 +18,7 @@ BUILDING_SITES = ("boiler_rooms", "public_buildings", "buildings")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("check", help="check a proposed facility: size, green, land use, permits",
+    parser = subparsers.add_parser("check", help="check a proposed facility: size, sunlight, green, land use",
                                    description=__doc__)
     parser.add_argument("project", type=Path, metavar="P.gpkg")
     parser.add_argument("--facility", required=True, metavar="TYPE", help="facility type key of the catalogue")
@@ -27,6 +27,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                       "that `gisplanner info` shows (e.g. boiler_rooms:br-3)")
     site.add_argument("--footprint", type=Path, metavar="FILE", help="a file with the drawn footprint")
     parser.add_argument("--floors", type=float, help="storeys of the facility")
+    parser.add_argument("--height", type=float, metavar="M", help="height of the facility, m (default: floors × "
+                        "the standards' floor height)")
     parser.add_argument("--gfa", type=float, metavar="M2", help="gross floor area, m²")
     parser.add_argument("--adds-far", action="store_true", help="the works add floor area counted in FAR")
     parser.add_argument("--new-construction-land", action="store_true",
@@ -80,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
                                          "conversion" if site_layer in BUILDING_SITES else "new")
     placement = PlacementInput(
         facility_type=ftype.key, footprint=footprint, intervention=intervention, floors=args.floors,
-        gfa_m2=args.gfa, adds_far=args.adds_far, new_construction_land=args.new_construction_land,
+        height_m=args.height, gfa_m2=args.gfa, adds_far=args.adds_far, new_construction_land=args.new_construction_land,
         investment_wan_yuan=args.investment, site_layer=site_layer, site_id=site_id, site_status=status,
         name=name, old_area=not args.new_area)
     report = check_placement(placement, project.layers, standards, city=project.city,

@@ -9,6 +9,7 @@ import pytest
 import shapely
 from shapely import Point, box
 
+from gisplanner.analysis import sunlight
 from gisplanner.analysis.placement import PlacementInput, PlacementReport, check_placement, site_footprint
 from gisplanner.errors import InputError
 from gisplanner.standards import load_standards
@@ -33,7 +34,7 @@ def layers():
         # park: 120 x 100 m = 1.2 hm², 100 m wide -> an lc10 park; yard: 40 x 40 m block green of c1.
         geometry=[box(250, 50, 370, 150), box(20, 20, 60, 60)], crs=CRS)
     buildings = gpd.GeoDataFrame(
-        {"feature_id": ["b1", "b2"], "floors": [6.0, 5.0], "use": "residential",
+        {"feature_id": ["b1", "b2"], "floors": [6.0, 5.0], "height_m": [18.0, 15.0], "use": "residential",
          "community_id": ["c1", "c2"]},
         geometry=[box(100, 100, 150, 120), box(210, 160, 260, 190)], crs=CRS)
     land = gpd.GeoDataFrame(
@@ -50,14 +51,16 @@ def layers():
 
 
 def _check(layers, standards, **kw):
-    return check_placement(PlacementInput(**kw), layers, standards, city="harbin", crs=CRS)
+    # The toy sits near the UTM origin; without a CRS the sun is that of Harbin (the city's lat/lon).
+    return check_placement(PlacementInput(**kw), layers, standards, city="harbin")
 
 
 @pytest.fixture(scope="module")
 def on_the_park(layers, standards):
-    # A 25 x 100 m day-care centre on the park's west end: 9,500 m² of park stay, under the lc10 1 hm².
+    # A one-storey 25 x 100 m day-care centre on the park's west end: 9,500 m² of park stay, under the
+    # lc10 1 hm². Nothing stands south of it; the only dwelling near it (b2) stands 10 m to its north.
     return _check(layers, standards, facility_type="elderly_daycare", footprint=box(250, 50, 275, 150),
-                  gfa_m2=700, adds_far=True, investment_wan_yuan=80)
+                  floors=1, gfa_m2=700, adds_far=True, investment_wan_yuan=80)
 
 
 def test_toy_placement_on_a_park_has_every_verdict_known(on_the_park):
@@ -67,6 +70,8 @@ def test_toy_placement_on_a_park_has_every_verdict_known(on_the_park):
         "size_gfa": "pass",  # 700 m² within 350–750
         "land_use": "warn",  # adds FAR-counted area -> statutory procedure
         "permit": "pass",  # 700 m² > 500 but 80 万元 ≤ 100 (Heilongjiang rule covers Harbin)
+        "sunlight_own": "pass",  # its unobstructed south facade gets the whole 9–15 h 冬至 window
+        "sunlight_neighbours": "pass",  # a 3 m roof shades b2's sills 10 m north only at low sun
         "green_public_lc15": "pass",  # no lc15 park anywhere: nothing of it taken
         "green_public_lc10": "consult",  # the only lc10 park drops to lc5 size: 0 m²/person after
         "green_public_lc5": "pass",  # the cut park becomes an lc5 park: 9,500 / 2,000 m²/person
@@ -114,6 +119,52 @@ def test_land_use_names_the_parcel_the_row_and_its_basis(on_the_park):
 def test_consultation_verdicts_say_so(on_the_park):
     for key in ("green_public_lc10", "park", "green_ratio"):
         assert any("一事一议" in step for step in on_the_park.check(key).next_steps)
+
+
+def test_low_building_north_of_nothing_costs_b2_only_minutes(on_the_park):
+    numbers = on_the_park.check("sunlight_neighbours").numbers
+    assert numbers["sills_in_reach"] > 0
+    assert 0 < numbers["max_hours_lost"] < 1
+    assert numbers["newly_failing"] == 0
+
+
+def test_own_sunlight_of_a_free_standing_building_fills_the_window(on_the_park):
+    numbers = on_the_park.check("sunlight_own").numbers
+    assert numbers["best_hours"] == pytest.approx(6.0)  # 冬至 9–15 h, nothing to the south
+    assert numbers["required_hours"] == 2.0
+
+
+def test_tall_building_in_front_of_dwellings_needs_consultation(layers, standards):
+    # 24 m tall, 10 m south of b2's south wall and as wide: most of its sills lose the winter sun.
+    footprint = box(210, 130, 260, 150)
+    report = _check(layers, standards, facility_type="svc_station", footprint=footprint, floors=8, gfa_m2=800)
+    check = report.check("sunlight_neighbours")
+    assert check.verdict == "consult"
+    assert check.numbers["buildings_newly_failing"] == ["b2"]
+    # The same count straight from the sunlight engine's hours with and without the new mass.
+    req = standards.sunlight.requirement("harbin")
+    city = standards.sunlight.city("harbin")
+    path = sunlight.sun_for(req, city.lat, city.lon)
+    mass = gpd.GeoDataFrame({"feature_id": ["new"], "height_m": [24.0], "use": ["other"]}, geometry=[footprint],
+                            crs=CRS)
+    before = sunlight.sunlight_hours(layers["buildings"], path, req)
+    after = sunlight.sunlight_hours(pd.concat([layers["buildings"], mass], ignore_index=True), path, req)
+    assert check.numbers["newly_failing"] == int((before["passes"] & ~after["passes"]).sum())
+    assert any("一事一议" in step for step in check.next_steps)
+
+
+def test_elevator_shading_neighbours_is_exempt_but_reported(layers, standards):
+    report = _check(layers, standards, facility_type="svc_station", footprint=box(210, 130, 260, 150),
+                    floors=8, intervention="elevator")
+    check = report.check("sunlight_neighbours")
+    assert check.verdict == "pass"
+    assert check.numbers["exempt"] > 0 and check.numbers["newly_failing"] == 0
+
+
+def test_conversion_adds_no_shadow(layers, standards):
+    report = _check(layers, standards, facility_type="svc_station", footprint=box(210, 130, 260, 150),
+                    floors=8, intervention="conversion")
+    assert report.check("sunlight_neighbours").message == "a conversion adds no building mass"
 
 
 def test_boiler_room_in_service_is_refused_with_the_reason(layers, standards):
@@ -174,6 +225,18 @@ def test_pocket_green_below_every_park_level_has_no_size_rule(layers, standards)
     assert report.check("park").verdict == "pass"
     assert (park["name"], park["area_after_m2"]) == ("街角绿地", pytest.approx(300))
     assert "meets_after" not in park
+
+
+def test_shading_block_green_below_a_third_is_a_hard_failure(layers, standards):
+    # A 30 m slab 5 m south of the yard and much wider: the yard loses the 大寒 sun all day.
+    report = _check(layers, standards, facility_type="svc_station", footprint=box(-40, 0, 120, 15), floors=10,
+                    gfa_m2=800)
+    check = report.check("block_green")
+    assert check.numbers["block_id"] == "c1"
+    assert check.numbers["concentrated_after_m2"] == pytest.approx(check.numbers["concentrated_before_m2"])
+    assert check.numbers["outside_shadow_share_before"] == pytest.approx(1.0)
+    assert check.numbers["outside_shadow_share_after"] < 1 / 3
+    assert check.verdict == "fail"
 
 
 def test_placement_away_from_green_takes_none(layers, standards):
