@@ -16,7 +16,7 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 
-from gisplanner.analysis import green, landuse, sunlight
+from gisplanner.analysis import green, landuse, lifecircle, network, sunlight
 from gisplanner.analysis.sun import SunPath
 from gisplanner.errors import ConfigError, InputError
 from gisplanner.progress import Progress, ensure_progress
@@ -240,6 +240,7 @@ def check_placement(placement: PlacementInput, layers: Mapping[str, gpd.GeoDataF
         lambda: _size_checks(placement, ftype),
         lambda: [_land_use_check(decision, standards)],
         lambda: [_permit_check(placement, standards, city)],
+        lambda: [_service_check(placement, ftype, layers, standards, progress)],
         lambda: [_own_sunlight_check(placement, ftype, layers, sun, standards, progress)],
         lambda: [_neighbour_sunlight_check(placement, layers, sun, standards, progress)],
         lambda: _public_green_checks(placement, layers, greens, standards),
@@ -379,6 +380,54 @@ def _range_check(key: str, title: str, value: float | None, bounds: tuple[float,
     return CheckResult(key, title, "warn", f"{value:.0f} m² is {side} the catalogue range "
                        f"{bounds[0]:.0f}–{bounds[1]:.0f} m² for {ftype.zh}", numbers, ftype.source,
                        ("resize the facility or record why this size serves the catchment",))
+
+
+# --------------------------------------------------------------------------------------------- service
+def _service_check(placement: PlacementInput, ftype: FacilityType, layers: Mapping[str, gpd.GeoDataFrame],
+                   standards: Standards, progress: Progress) -> CheckResult:
+    """Life-circle gaps of the facility's type that it closes, on the walking network, and who gains."""
+    key, title = "service", "服务缺口 Service gaps closed"
+    requirements = lifecircle.requirements_from_standards(standards, types={ftype.key})
+    if requirements.empty:
+        return CheckResult(key, title, "not_checked", f"{ftype.zh} is not part of the life-circle gap analysis")
+    missing = _missing_layers(layers, ("walk_network", "communities"))
+    if missing:
+        return CheckResult(key, title, "not_checked", missing)
+    settings = standards.settings
+    graph = network.build_walk_graph(layers["walk_network"], walkable_highways=settings.walkable_highways,
+                                     progress=progress)
+    existing = layers.get("facilities")
+    proposed = gpd.GeoDataFrame({"feature_id": ["proposed"], "category": [ftype.key], "name": [placement.name]},
+                                geometry=[placement.footprint], crs=layers["communities"].crs)
+    after_facilities = proposed if existing is None else pd.concat([existing, proposed], ignore_index=True)
+    served = {}
+    for state, facilities in (("before", existing if existing is not None else proposed.iloc[:0]),
+                              ("after", after_facilities)):
+        net = lifecircle.prepare_life_circle(graph, layers["communities"], facilities, standards.category_map,
+                                             gates=layers.get("gates"), access_snap_m=settings.access_snap_m)
+        gaps = lifecircle.life_circle_gaps(net, layers["communities"], requirements,
+                                           search_limit_m=settings.search_limit_m)
+        served[state] = gaps.community_access
+    before, after = served["before"], served["after"]
+    closed = after[after["served"].to_numpy() & ~before["served"].to_numpy()]
+    population = pd.to_numeric(layers["communities"].set_index(
+        layers["communities"]["feature_id"].astype(str))["population"], errors="coerce")
+    levels = []
+    for level, rows in closed.groupby("level", sort=False):
+        levels.append({"level": level, "threshold_m": float(rows["threshold_m"].iloc[0]),
+                       "gaps_before": int((~before["served"] & (before["level"] == level)).sum()),
+                       "gaps_closed": len(rows), "population_newly_served":
+                       float(population.reindex(rows["community_id"]).sum()),
+                       "communities": ", ".join(rows["community_name"].fillna(rows["community_id"]).astype(str))})
+    newly = float(sum(row["population_newly_served"] for row in levels))
+    numbers = {"levels": levels, "gaps_closed": len(closed), "population_newly_served": newly}
+    basis = ftype.source
+    if closed.empty:
+        return CheckResult(key, title, "warn", f"closes no {ftype.zh} gap: every community it reaches was "
+                           "already served, or it reaches none", numbers, basis,
+                           ("consider a site nearer the communities that lack this facility",))
+    return CheckResult(key, title, "pass", f"closes {len(closed)} gap(s); {newly:,.0f} residents newly served",
+                       numbers, basis)
 
 
 # --------------------------------------------------------------------------------------------- sunlight

@@ -7,7 +7,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 import shapely
-from shapely import Point, box
+from shapely import LineString, Point, box
 
 from gisplanner.analysis import sunlight
 from gisplanner.analysis.placement import PlacementInput, PlacementReport, check_placement, site_footprint
@@ -46,8 +46,15 @@ def layers():
         {"feature_id": ["br1", "br2"], "name": ["一号锅炉房", "二号锅炉房"],
          "status": ["in_service", "decommissioned"], "area_m2": [400.0, 900.0]},
         geometry=[Point(120, 40), box(140, 20, 170, 50)], crs=CRS)
+    # One street between the blocks (x = 200) and one along their south edge; an existing kindergarten by c1.
+    walk = gpd.GeoDataFrame(
+        {"feature_id": ["w1", "w2"], "highway": "footway", "walkable": True, "bridge": False, "tunnel": False,
+         "layer": 0, "name": ""},
+        geometry=[LineString([(200, -50), (200, 250)]), LineString([(-50, -5), (450, -5)])], crs=CRS)
+    facilities = gpd.GeoDataFrame({"feature_id": ["f1"], "category": ["kindergarten"], "name": ["一幼"]},
+                                  geometry=[Point(190, 100)], crs=CRS)
     return {"communities": communities, "green_space": green_space, "buildings": buildings, "landuse": land,
-            "boiler_rooms": boilers}
+            "boiler_rooms": boilers, "walk_network": walk, "facilities": facilities}
 
 
 def _check(layers, standards, **kw):
@@ -70,6 +77,7 @@ def test_toy_placement_on_a_park_has_every_verdict_known(on_the_park):
         "size_gfa": "pass",  # 700 m² within 350–750
         "land_use": "warn",  # adds FAR-counted area -> statutory procedure
         "permit": "pass",  # 700 m² > 500 but 80 万元 ≤ 100 (Heilongjiang rule covers Harbin)
+        "service": "pass",  # no day-care centre before; 50 m from the street both blocks touch
         "sunlight_own": "pass",  # its unobstructed south facade gets the whole 9–15 h 冬至 window
         "sunlight_neighbours": "pass",  # a 3 m roof shades b2's sills 10 m north only at low sun
         "green_public_lc15": "pass",  # no lc15 park anywhere: nothing of it taken
@@ -119,6 +127,21 @@ def test_land_use_names_the_parcel_the_row_and_its_basis(on_the_park):
 def test_consultation_verdicts_say_so(on_the_park):
     for key in ("green_public_lc10", "park", "green_ratio"):
         assert any("一事一议" in step for step in on_the_park.check(key).next_steps)
+
+
+def test_service_closes_both_blocks_lc5_gaps(on_the_park):
+    numbers = on_the_park.check("service").numbers
+    (level,) = numbers["levels"]
+    assert (level["level"], level["gaps_before"], level["gaps_closed"]) == ("lc5", 2, 2)
+    assert numbers["population_newly_served"] == pytest.approx(2000)
+
+
+def test_facility_where_every_block_is_served_closes_no_gap(layers, standards):
+    # The existing kindergarten by the street already serves both blocks within 300 m.
+    report = _check(layers, standards, facility_type="kindergarten", footprint=box(250, 50, 275, 150),
+                    floors=1, gfa_m2=3500)
+    check = report.check("service")
+    assert (check.verdict, check.numbers["gaps_closed"]) == ("warn", 0)
 
 
 def test_low_building_north_of_nothing_costs_b2_only_minutes(on_the_park):
