@@ -288,7 +288,7 @@ def _sill_samples(buildings: gpd.GeoDataFrame, edges: _Edges, sun: _Sun, *, resi
         "sill_id": np.arange(len(rep)),
         "building_id": ids[b[rep]],
         "floor": floor + 1,
-        "facade_azimuth": np.round(np.degrees(np.arctan2(nx, ny)) % 360.0, 1),
+        "facade_azimuth": np.degrees(np.arctan2(nx, ny)) % 360.0,
         "z_m": z_unit,
         "x": cx, "y": cy,
     })
