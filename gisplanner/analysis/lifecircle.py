@@ -13,15 +13,17 @@ import shapely
 from gisplanner.analysis.network import (
     Snap,
     WalkGraph,
-    _column,
     build_walk_graph,
+    column_or,
     distance_at,
     insert_points,
     network_distances,
+    same_edge_distances,
     snap_points,
 )
 from gisplanner.errors import ConfigError, InputError
 from gisplanner.progress import Progress, ensure_progress
+from gisplanner.standards import Standards
 
 REQUIREMENT_COLUMNS = ("facility_type", "level", "threshold_m")
 
@@ -74,9 +76,18 @@ class LifeCircleNetwork:
         use = (f["node"].to_numpy() >= 0) & f["facility_types"].map(lambda t: facility_type in t).to_numpy(bool)
         return f["node"].to_numpy()[use], f["connector_m"].to_numpy()[use]
 
-    def community_distance(self, node_distance: np.ndarray, n_communities: int) -> np.ndarray:
-        """Per community (last axis), the smallest distance over its access points, metres."""
+    def community_distance(self, node_distance: np.ndarray, n_communities: int, *,
+                           source_snap: Snap | None = None) -> np.ndarray:
+        """Per community (last axis), the smallest distance over its access points, metres.
+
+        ``source_snap`` gives the source points of a (k, n_nodes) ``node_distance`` computed with
+        :func:`~gisplanner.analysis.network.distances_from_points`, so that access points on a source's
+        own edge are measured along the edge directly.
+        """
         d = distance_at(self.graph, node_distance, self.access_snap)
+        if source_snap is not None:
+            i, j, direct = same_edge_distances(source_snap, self.access_snap)
+            np.minimum.at(d, (i, j), direct)
         lead = d.shape[:-1]
         out = np.full((*lead, n_communities), np.inf)
         order = np.argsort(self.access_community, kind="stable")
@@ -96,19 +107,22 @@ class LifeCircleGaps:
     coverage: pd.DataFrame
 
 
-def requirements_from_standards(standards: object, *, profile: str = "gb50180",
+def requirements_from_standards(standards: Standards, *, profile: str = "gb50180",
                                 levels: Collection[str] | None = None,
                                 types: Collection[str] | None = None) -> pd.DataFrame:
     """The catalogue as a requirements table: one row per facility type and level it is listed at.
 
+    Types marked ``gap_analysis: false`` (utilities, transit, parking) and types with neither a radius
+    nor a level walk distance (block-level items) are left out.
+
     Parameters
     ----------
     standards
-        A loaded Standards (``facility_types(profile)``, ``levels``).
+        Loaded standards (``project.standards()``).
     profile
         Catalogue profile.
     levels
-        Level keys to keep (e.g. ``{"lc5", "lc10", "lc15"}``); all walk levels when None.
+        Level keys to keep (e.g. ``{"lc5", "lc10", "lc15"}``); all when None.
     types
         Facility types to keep; all when None.
 
@@ -116,23 +130,20 @@ def requirements_from_standards(standards: object, *, profile: str = "gb50180",
     -------
     pandas.DataFrame
         ``facility_type``, ``level``, ``threshold_m`` (the type's ``radius_m``, else the level's
-        ``walk_distance_m``), ``site_min_m2``, ``site_max_m2`` (the type's ``site_m2``, else its
-        ``gfa_m2``; NaN when the catalogue gives neither).
+        ``walk_distance_m``), ``site_min_m2``, ``site_max_m2`` (the type's site area range, else its
+        floor-area range; NaN when the catalogue gives neither).
     """
     rows = []
-    for key, ft in standards.facility_types(profile).items():  # type: ignore[attr-defined]
-        if types is not None and key not in types:
+    for key, ft in standards.facility_types(profile).items():
+        if not ft.gap_analysis or (types is not None and key not in types):
             continue
         size = ft.site_m2 or ft.gfa_m2 or (np.nan, np.nan)
         for level in ft.levels:
-            if levels is not None and level not in levels:
+            if (levels is not None and level not in levels) or level not in standards.levels:
                 continue
-            lv = standards.levels.get(level)  # type: ignore[attr-defined]
-            walk = None if lv is None else lv.walk_distance_m
-            threshold = ft.radius_m if ft.radius_m is not None else walk
-            if threshold is None:
-                continue  # block-level types without a radius have no walking threshold to test
-            rows.append((key, level, float(threshold), float(size[0]), float(size[1])))
+            threshold = ft.threshold_m(standards.levels[level])
+            if threshold is not None:
+                rows.append((key, level, float(threshold), float(size[0]), float(size[1])))
     return pd.DataFrame(rows, columns=[*REQUIREMENT_COLUMNS, "site_min_m2", "site_max_m2"])
 
 
@@ -178,7 +189,7 @@ def boundary_samples(geometry: np.ndarray, spacing_m: float) -> tuple[np.ndarray
     return xy.reshape(-1, 2), owner
 
 
-def _best_per_owner(values: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
+def best_per_owner(values: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
     """Index of the smallest value per owner (-1 where an owner has none)."""
     best = np.full(n, -1)
     if len(values) == 0:
@@ -238,7 +249,7 @@ def prepare_life_circle(walk_network: gpd.GeoDataFrame | WalkGraph, communities:
     xy, owner = boundary_samples(facilities.geometry.to_numpy()[mapped], access_spacing_m)
     owner = np.flatnonzero(mapped)[owner]
     main = snap_points(graph, xy, max_distance_m=facility_snap_m, routable_only=True)
-    best = _best_per_owner(main.distance_m, owner, len(fac))
+    best = best_per_owner(main.distance_m, owner, len(fac))
     on_net = best >= 0
     island = mapped & ~on_net
     if island.any():
@@ -316,7 +327,7 @@ def _community_access(graph: WalkGraph, communities: gpd.GeoDataFrame, gates: gp
         far = ~has & ~near_island
         sel_far = np.isin(owner, np.flatnonzero(far))
         nearest = snap_points(graph, xy[sel_far], routable_only=True)
-        best = _best_per_owner(nearest.distance_m, owner[sel_far], n)
+        best = best_per_owner(nearest.distance_m, owner[sel_far], n)
         best = best[far & (best >= 0)]
         kind[far] = ACCESS_NEAREST
         fb = nearest.take(best)
@@ -389,7 +400,7 @@ def life_circle_gaps(network: LifeCircleNetwork, communities: gpd.GeoDataFrame, 
     served = distance <= threshold
     access = gpd.GeoDataFrame({
         "community_id": ids[rep],
-        "community_name": _column(communities, "name", None).to_numpy()[rep],
+        "community_name": column_or(communities, "name", None).to_numpy()[rep],
         "facility_type": req["facility_type"].to_numpy()[r],
         "level": req["level"].to_numpy()[r],
         "threshold_m": threshold,
@@ -399,8 +410,8 @@ def life_circle_gaps(network: LifeCircleNetwork, communities: gpd.GeoDataFrame, 
         "access_m": np.where(np.isfinite(network.community_access_m), network.community_access_m, np.nan)[rep],
     }, geometry=communities.geometry.to_numpy()[rep], crs=communities.crs)
 
-    population = pd.to_numeric(_column(communities, "population", np.nan), errors="coerce").to_numpy(float)
-    estimated = _column(communities, "population_estimated", False).astype("boolean").fillna(False).to_numpy(bool)
+    population = pd.to_numeric(column_or(communities, "population", np.nan), errors="coerce").to_numpy(float)
+    estimated = column_or(communities, "population_estimated", False).astype("boolean").fillna(False).to_numpy(bool)
     gaps = access.loc[~served].copy()
     gaps.insert(6, "shortfall_m", gaps["distance_m"] - gaps["threshold_m"])
     gaps["population"] = population[rep][~served]

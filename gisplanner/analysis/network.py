@@ -49,8 +49,9 @@ class WalkGraph:
     component_length : numpy.ndarray
         Total edge length of each component, metres.
     routable : numpy.ndarray
-        Per component: True when it is the largest or at least ``min_component_m`` long; the others are
-        islands and are never used to connect a community to a facility.
+        Per component: True when it is the largest or has at least ``min_component_nodes`` network
+        nodes (inserted points not counted); the others are islands and never connect a community to a
+        facility.
     matrix : scipy.sparse.csr_matrix
         Symmetric adjacency with edge lengths (parallel edges keep the shortest, self-loops dropped).
     n_grade_separated : int
@@ -74,7 +75,8 @@ class WalkGraph:
     routable: np.ndarray
     matrix: sp.csr_matrix
     n_grade_separated: int
-    min_component_m: float
+    min_component_nodes: int
+    n_network_nodes: int
     # Line vertices and cuts, kept so points can be inserted later (see insert_points).
     _vertex_line: np.ndarray
     _vertex_m: np.ndarray
@@ -167,21 +169,22 @@ def line_levels(walk_network: pd.DataFrame) -> np.ndarray:
     [1, -1, 0, 2]
     """
     n = len(walk_network)
-    layer = _column(walk_network, "layer", 0).astype("float64").fillna(0).to_numpy().astype(np.int64)
-    bridge = _column(walk_network, "bridge", False).astype("boolean").fillna(False).to_numpy(bool)
-    tunnel = _column(walk_network, "tunnel", False).astype("boolean").fillna(False).to_numpy(bool)
+    layer = column_or(walk_network, "layer", 0).astype("float64").fillna(0).to_numpy().astype(np.int64)
+    bridge = column_or(walk_network, "bridge", False).astype("boolean").fillna(False).to_numpy(bool)
+    tunnel = column_or(walk_network, "tunnel", False).astype("boolean").fillna(False).to_numpy(bool)
     default = np.where(bridge, 1, np.where(tunnel, -1, 0))
     return np.where(layer != 0, layer, default)[:n]
 
 
-def _column(frame: pd.DataFrame, name: str, default: object) -> pd.Series:
+def column_or(frame: pd.DataFrame, name: str, default: object) -> pd.Series:
+    """``frame[name]``, or a Series of ``default`` on the frame's index where the column is absent."""
     if name in frame.columns:
         return frame[name]
     return pd.Series(default, index=frame.index)
 
 
 def build_walk_graph(walk_network: gpd.GeoDataFrame, *, walkable_highways: Collection[str] | None = None,
-                     tolerance_m: float = 0.5, min_component_m: float = 500.0,
+                     tolerance_m: float = 0.5, min_component_nodes: int = 50,
                      progress: Progress | None = None) -> WalkGraph:
     """Node the walkable lines and build the routable graph.
 
@@ -196,12 +199,11 @@ def build_walk_graph(walk_network: gpd.GeoDataFrame, *, walkable_highways: Colle
         Canonical walk_network layer in a metric CRS (``highway``, ``walkable``, ``bridge``, ``tunnel``,
         ``layer``). Lines with ``walkable`` False are dropped.
     walkable_highways
-        Highway classes to keep; all walkable lines when None.
+        Highway classes to keep where the layer has no ``walkable`` column; all lines when None.
     tolerance_m
         Gap, metres, under which a line end is joined to a nearby line.
-    min_component_m
-        Total length, metres, from which a component other than the largest is routable; shorter ones
-        are islands.
+    min_component_nodes
+        Node count from which a component other than the largest is routable; smaller ones are islands.
     progress
         Progress sink; checked between the noding steps.
 
@@ -225,7 +227,7 @@ def build_walk_graph(walk_network: gpd.GeoDataFrame, *, walkable_highways: Colle
     node_xy = np.column_stack([np.bincount(cut_node, cut_xy[:, k], n_nodes) for k in (0, 1)]) / count[:, None]
     progress.update(2, 3, "assembling edges")
     graph = _assemble(vx_line, vx_m, vx_xy, cut_line, cut_m, cut_node, node_xy, feature,
-                      n_sep, min_component_m)
+                      n_sep, min_component_nodes, n_nodes)
     progress.update(3, 3, "walking network ready")
     return graph
 
@@ -233,9 +235,12 @@ def build_walk_graph(walk_network: gpd.GeoDataFrame, *, walkable_highways: Colle
 def _walkable_lines(walk_network: gpd.GeoDataFrame,
                     walkable_highways: Collection[str] | None) -> tuple[np.ndarray, np.ndarray]:
     """Single LineStrings of the walkable features and the row position each comes from."""
-    keep = _column(walk_network, "walkable", True).astype("boolean").fillna(False).to_numpy(bool)
-    if walkable_highways is not None:
-        keep &= _column(walk_network, "highway", "").isin(list(walkable_highways)).to_numpy(bool)
+    if "walkable" in walk_network.columns:
+        keep = walk_network["walkable"].astype("boolean").fillna(False).to_numpy(bool)
+    elif walkable_highways is not None:
+        keep = column_or(walk_network, "highway", "").isin(list(walkable_highways)).to_numpy(bool)
+    else:
+        keep = np.ones(len(walk_network), bool)
     geoms = walk_network.geometry.to_numpy()
     bad = keep & ~np.isin(shapely.get_type_id(geoms), [1, 5])
     if bad.any():
@@ -382,7 +387,7 @@ def _position(vx_line: np.ndarray, vx_m: np.ndarray, vx_xy: np.ndarray, line: np
 
 def _assemble(vx_line: np.ndarray, vx_m: np.ndarray, vx_xy: np.ndarray, cut_line: np.ndarray,
               cut_m: np.ndarray, cut_node: np.ndarray, node_xy: np.ndarray, line_feature: np.ndarray,
-              n_sep: int, min_component_m: float) -> WalkGraph:
+              n_sep: int, min_component_nodes: int, n_network_nodes: int) -> WalkGraph:
     """Edges between consecutive cuts of each line, their straight pieces, components and the CSR matrix."""
     order = np.lexsort((cut_m, cut_line))
     cut_line, cut_m, cut_node = cut_line[order], cut_m[order], cut_node[order]
@@ -418,7 +423,7 @@ def _assemble(vx_line: np.ndarray, vx_m: np.ndarray, vx_xy: np.ndarray, cut_line
     matrix = sp.csr_matrix((w[first], (u[first], v[first])), shape=(n, n))
     n_comp, comp = csgraph.connected_components(matrix, directed=False)
     comp_len = np.bincount(comp[edge_u], edge_length, n_comp)
-    routable = comp_len >= min_component_m
+    routable = np.bincount(comp[:n_network_nodes], minlength=n_comp) >= min_component_nodes
     if n_comp:
         routable[np.argmax(comp_len)] = True
     return WalkGraph(
@@ -426,7 +431,7 @@ def _assemble(vx_line: np.ndarray, vx_m: np.ndarray, vx_xy: np.ndarray, cut_line
         edge_m0=edge_m0, line_feature=line_feature, piece_edge=piece_edge, piece_xy0=pxy[p],
         piece_xy1=pxy[p + 1], piece_start=piece_start, piece_length=piece_length, node_component=comp,
         component_length=comp_len, routable=routable, matrix=matrix, n_grade_separated=n_sep,
-        min_component_m=min_component_m, _vertex_line=vx_line, _vertex_m=vx_m, _vertex_xy=vx_xy,
+        min_component_nodes=min_component_nodes, n_network_nodes=n_network_nodes, _vertex_line=vx_line, _vertex_m=vx_m, _vertex_xy=vx_xy,
         _cut_line=cut_line, _cut_m=cut_m, _cut_node=cut_node)
 
 
@@ -530,7 +535,8 @@ def insert_points(graph: WalkGraph, snap: Snap) -> tuple[WalkGraph, np.ndarray]:
     out = _assemble(graph._vertex_line, graph._vertex_m, graph._vertex_xy,
                     np.concatenate([graph._cut_line, new_line]), np.concatenate([graph._cut_m, new_m]),
                     np.concatenate([graph._cut_node, new_nodes]), np.concatenate([graph.node_xy, new_xy]),
-                    graph.line_feature, graph.n_grade_separated, graph.min_component_m)
+                    graph.line_feature, graph.n_grade_separated, graph.min_component_nodes,
+                    graph.n_network_nodes)
     return out, nodes
 
 
@@ -574,6 +580,63 @@ def network_distances(graph: WalkGraph, sources: np.ndarray, *, source_offset_m:
         sources = leaves
     dist = csgraph.dijkstra(matrix, directed=True, indices=sources, limit=limit_m, min_only=min_only)
     return dist[..., :n]
+
+
+def distances_from_points(graph: WalkGraph, snap: Snap, *, limit_m: float = np.inf) -> np.ndarray:
+    """Network distances from snapped points that are not graph nodes, one row per point.
+
+    Each point joins its edge's two ends with its connector plus the part of the edge on that side;
+    the detour through the point is never shorter than the edge, so no shortest path is cut short.
+    Pair it with :func:`same_edge_distances` for targets on the same edge as a point.
+
+    Parameters
+    ----------
+    graph
+        The walking graph.
+    snap
+        Snapped source points (all must be snapped).
+    limit_m
+        Search radius, metres.
+
+    Returns
+    -------
+    numpy.ndarray
+        (k, n_nodes) distances in metres, inf where not reached.
+    """
+    n, k = graph.n_nodes, len(snap.edge)
+    if k == 0:
+        return np.full((0, n), np.inf)
+    pts = n + np.arange(k)
+    u, v = graph.edge_u[snap.edge], graph.edge_v[snap.edge]
+    wu = snap.distance_m + snap.offset_m
+    wv = snap.distance_m + graph.edge_length[snap.edge] - snap.offset_m
+    coo = graph.matrix.tocoo()
+    rows = np.concatenate([coo.row, pts, u, pts, v])
+    cols = np.concatenate([coo.col, u, pts, v, pts])
+    data = np.concatenate([coo.data, wu, wu, wv, wv])
+    matrix = sp.csr_matrix((data, (rows, cols)), shape=(n + k, n + k))
+    return csgraph.dijkstra(matrix, directed=True, indices=pts, limit=limit_m)[:, :n]
+
+
+def same_edge_distances(source: Snap, target: Snap) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Direct distances between source and target points snapped to the same edge.
+
+    Returns
+    -------
+    i, j : numpy.ndarray
+        Source and target positions of each same-edge pair.
+    distance : numpy.ndarray
+        Connector + offset difference along the edge + connector, metres.
+    """
+    order = np.argsort(target.edge, kind="stable")
+    te = target.edge[order]
+    lo = np.searchsorted(te, source.edge, side="left")
+    hi = np.searchsorted(te, source.edge, side="right")
+    count = np.where(source.snapped, hi - lo, 0)
+    i = np.repeat(np.arange(len(source.edge)), count)
+    j = order[np.repeat(lo, count) + np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)]
+    d = source.distance_m[i] + np.abs(source.offset_m[i] - target.offset_m[j]) + target.distance_m[j]
+    return i, j, d
 
 
 def distance_at(graph: WalkGraph, node_distance: np.ndarray, snap: Snap) -> np.ndarray:

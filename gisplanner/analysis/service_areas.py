@@ -100,6 +100,9 @@ def service_areas(network: LifeCircleNetwork, requirements: pd.DataFrame, *, buf
     progress = ensure_progress(progress)
     req = check_requirements(requirements)
     rows = []
+    # Types fed by the same facilities at the same radius (e.g. nursing_home and elderly_care_home, both
+    # from elderly_care) share one polygon.
+    done: dict[tuple[bytes, bytes, float], shapely.Geometry] = {}
     for k, row in enumerate(req.itertuples(index=False)):
         progress.update(k, len(req), f"service areas of {row.facility_type} ({row.level})")
         nodes, conn = network.sources(row.facility_type)
@@ -107,8 +110,11 @@ def service_areas(network: LifeCircleNetwork, requirements: pd.DataFrame, *, buf
             continue
         r = float(row.threshold_m)
         if not per_facility:
-            d = network_distances(network.graph, nodes, source_offset_m=conn, limit_m=r)
-            rows.append((row.facility_type, row.level, r, len(nodes), None, _area(network.graph, d, r, buffer_m)))
+            key = (nodes.tobytes(), conn.tobytes(), r)
+            if key not in done:
+                d = network_distances(network.graph, nodes, source_offset_m=conn, limit_m=r)
+                done[key] = _area(network.graph, d, r, buffer_m)
+            rows.append((row.facility_type, row.level, r, len(nodes), None, done[key]))
             continue
         f = network.facilities
         use = (f["node"].to_numpy() >= 0) & f["facility_types"].map(lambda t, ft=row.facility_type: ft in t).to_numpy(bool)
