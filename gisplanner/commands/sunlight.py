@@ -1,0 +1,144 @@
+"""``gisplanner sunlight``: sunlight hours (日照) at the window sills of residential buildings, and the
+before/after impact of a proposed building."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as dt
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from gisplanner.analysis.sunlight import sun_for, sunlight_hours, sunlight_impact
+from gisplanner.errors import InputError
+from gisplanner.project import Project
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "sunlight", help="sunlight hours at residential window sills; before/after of a proposed building",
+        description=__doc__,
+        epilog="Writes the layer sill_points (building_id, floor, facade_azimuth, hours, required_hours, passes; "
+               "with --add also hours_before, hours_after, status) to OUT. The requirement comes from the city's "
+               "row of GB50180 Table 4.0.9 in the standards, or from --special.")
+    parser.add_argument("buildings", nargs="?", type=Path, metavar="BUILDINGS_FILE",
+                        help="any building file the importer reads (GeoPackage, Shapefile, GeoJSON)")
+    parser.add_argument("--project", type=Path, metavar="P.gpkg",
+                        help="use the project's buildings and city; the sill points are stored in it")
+    parser.add_argument("--city", help="city of the sunlight rules (default: the project's city)")
+    parser.add_argument("--special", metavar="RULE",
+                        help="a special requirement instead of Table 4.0.9, e.g. elderly_housing, "
+                             "old_area_new_housing, kindergarten_living")
+    parser.add_argument("--day", choices=("dahan", "dongzhi"), help="evaluate on this standard day instead")
+    parser.add_argument("--year", type=int, help="year of the standard day (default: this year)")
+    parser.add_argument("--date", type=dt.date.fromisoformat, metavar="YYYY-MM-DD",
+                        help="an explicit date instead of the standard day")
+    parser.add_argument("--step-min", type=float, help="time step, minutes (default: standards, 1)")
+    fields = parser.add_mutually_exclusive_group()
+    fields.add_argument("--height-field", metavar="F", help="field of the building height, m")
+    fields.add_argument("--floors-field", metavar="F", help="field of the floor count (height = floors × "
+                        "the floor height)")
+    parser.add_argument("--all-floors", action="store_true", help="sample the sills of every floor")
+    parser.add_argument("--whole-window", action="store_true",
+                        help="count a window only while its whole sill width is lit (满窗日照)")
+    parser.add_argument("--sweep-deg", type=float, default=0.0,
+                        help="smallest angle between the sun and the wall, degrees (最小扫略角)")
+    parser.add_argument("--add", type=Path, metavar="FOOTPRINT_FILE", help="a proposed building's footprint")
+    parser.add_argument("--add-height", type=float, metavar="H", help="its height, m")
+    parser.add_argument("--elevator", action="store_true",
+                        help="the proposal adds an elevator to an existing residential building (exempt)")
+    parser.add_argument("--out", type=Path, required=True, metavar="OUT.gpkg")
+    parser.set_defaults(run=run)
+
+
+def _project(args: argparse.Namespace) -> Project:
+    if (args.buildings is None) == (args.project is None):
+        raise InputError("give either BUILDINGS_FILE or --project", fix="e.g. gisplanner sunlight b.geojson "
+                         "--city suzhou --out out.gpkg")
+    if args.project is not None:
+        return Project.load(args.project)
+    from gisplanner.io.importer import import_layers
+    from gisplanner.io.readers import list_layers
+
+    if not args.city:
+        raise InputError("--city is needed with a building file", file=str(args.buildings),
+                         fix="e.g. --city suzhou (a key of the sunlight cities in the standards)")
+    project = Project(city=args.city)
+    mapping = {}
+    if args.height_field:
+        mapping["height_m"] = args.height_field
+    if args.floors_field:
+        mapping["floors"] = args.floors_field
+    import_layers(project, [args.buildings], roles=dict.fromkeys(list_layers(args.buildings), "buildings"),
+                  field_maps={"buildings": mapping} if mapping else None, city=args.city)
+    return project
+
+
+def run(args: argparse.Namespace) -> int:
+    if (args.add is None) != (args.add_height is None):
+        raise InputError("--add and --add-height go together", fix="give the footprint file and its height in m")
+    project = _project(args)
+    standards = project.standards()
+    rules = standards.sunlight
+    city = args.city or project.city
+    requirement = rules.requirement(city, special=args.special)
+    if args.day and args.day != requirement.day:
+        requirement = dataclasses.replace(requirement, day=args.day,
+                                          window=requirement.counting.window or rules.windows[args.day])
+    calc = rules.calculation
+    buildings = project.layer("buildings")
+    if args.floors_field:
+        # The height follows the floors given, not a height field the importer may also have found.
+        buildings = buildings.assign(height_m=buildings["floors"] * calc["floor_height_m"].value,
+                                     height_estimated=True)
+    lon, lat = project.lonlat_center()
+    step = args.step_min or float(calc["time_step_min"].value)
+    sun = sun_for(requirement, lat, lon, year=args.year, date=args.date, step_min=step)
+    options = {
+        "spacing_m": float(calc["sample_spacing_m"].value),
+        "sill_height_m": float(rules.sill_height_m.value),
+        "floor_height_m": float(calc["floor_height_m"].value),
+        "all_floors": args.all_floors,
+        "window_width_m": float(calc["window_width_m"].value) if args.whole_window else None,
+        "sweep_deg": args.sweep_deg,
+    }
+    points = sunlight_hours(buildings, sun, requirement, **options)
+    if args.add is not None:
+        from gisplanner.commands.check import read_footprint
+
+        impact = sunlight_impact(buildings, read_footprint(args.add, project), args.add_height, sun, requirement,
+                                 elevator=args.elevator, **options)
+        points = _with_impact(points, impact)
+    points.to_file(args.out, layer="sill_points", driver="GPKG")
+    if args.project is not None:
+        project.set_result("sill_points", points)
+        project.save()
+    _summary(points, requirement, sun.date, city)
+    return 0
+
+
+def _with_impact(points: gpd.GeoDataFrame, impact: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Every sill with hours_before/hours_after/status; sills beyond the new building's reach are unaffected."""
+    out = points.copy()
+    out["hours_before"] = out["hours"]
+    out["hours_after"] = out["hours"]
+    out["status"] = "unaffected"
+    at = out.set_index("sill_id").index.get_indexer(impact["sill_id"])
+    for column in ("hours_before", "hours_after"):
+        out.iloc[at, out.columns.get_loc(column)] = impact[column].to_numpy()
+    out.iloc[at, out.columns.get_loc("status")] = impact["status"].astype(str).to_numpy()
+    return out
+
+
+def _summary(points: gpd.GeoDataFrame, requirement, date: dt.date, city: str) -> None:
+    n = len(points)
+    failing = int((~points["passes"]).sum())
+    print(f"{city}: {requirement.day} {date}, {requirement.window[0]:g}–{requirement.window[1]:g} h true solar "
+          f"time, ≥ {requirement.hours:g} h required; {n} sills, {failing} below ({failing / max(n, 1):.0%}), "
+          f"median {np.median(points['hours']) if n else float('nan'):.2f} h")
+    if "status" in points:
+        counts = pd.Series(points["status"]).value_counts()
+        print("  " + ", ".join(f"{k} {int(counts.get(k, 0))}" for k in ("newly_failing", "reduced", "exempt")))
