@@ -374,7 +374,8 @@ def life_circle_gaps(network: LifeCircleNetwork, communities: gpd.GeoDataFrame, 
         facility_type, level, threshold_m, distance_m (null where nothing is reachable within
         the search limit), served, access, access_m, geometry (the community).
         ``gaps``: the unserved rows plus shortfall_m (distance beyond the threshold, null when
-        unreachable), population, population_estimated, reason (``beyond`` / ``unreachable``).
+        unreachable), population, population_estimated, reason (``beyond``; ``unreachable`` within the
+        search limit or from an island; ``no_facility`` of the type anywhere on the network).
         ``coverage``: facility_type, level, district (``all`` overall), communities,
         communities_served, population, population_served, share_served (population-weighted).
     """
@@ -384,9 +385,12 @@ def life_circle_gaps(network: LifeCircleNetwork, communities: gpd.GeoDataFrame, 
     types = list(dict.fromkeys(req["facility_type"]))
     limit = max(search_limit_m, float(req["threshold_m"].max()))
     dist = {}
+    stocked = set()
     for k, ftype in enumerate(types):
         progress.update(k, len(types), f"distances to {ftype}")
         nodes, conn = network.sources(ftype)
+        if len(nodes):
+            stocked.add(ftype)
         node_d = network_distances(network.graph, nodes, source_offset_m=conn, limit_m=limit)
         d = network.community_distance(node_d, n)
         dist[ftype] = np.where(d <= limit, d, np.nan)
@@ -416,7 +420,8 @@ def life_circle_gaps(network: LifeCircleNetwork, communities: gpd.GeoDataFrame, 
     gaps.insert(6, "shortfall_m", gaps["distance_m"] - gaps["threshold_m"])
     gaps["population"] = population[rep][~served]
     gaps["population_estimated"] = estimated[rep][~served]
-    gaps["reason"] = np.where(gaps["distance_m"].isna(), "unreachable", "beyond")
+    gaps["reason"] = np.where(~gaps["facility_type"].isin(stocked), "no_facility",
+                              np.where(gaps["distance_m"].isna(), "unreachable", "beyond"))
     gaps = gaps.drop(columns="served").reset_index(drop=True)
     coverage = _coverage(access, population[rep], ids, districts)
     return LifeCircleGaps(access, gaps, coverage)

@@ -1,0 +1,127 @@
+"""``gisplanner lifecircle``: 5/10/15-minute life-circle gaps on the walking network, and sites to close them."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from gisplanner.analysis.lifecircle import life_circle_gaps, prepare_life_circle, requirements_from_standards
+from gisplanner.analysis.network import build_walk_graph
+from gisplanner.analysis.service_areas import service_areas
+from gisplanner.analysis.sites import SITE_LAYERS, candidate_sites, site_table
+from gisplanner.commands.districts import write_layers
+from gisplanner.errors import InputError
+from gisplanner.progress import Progress
+from gisplanner.project import Project
+
+RESULTS = ("community_access", "gaps", "coverage", "service_areas", "candidate_sites", "facility_access")
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "lifecircle", help="life-circle service gaps per facility type and level, and candidate sites",
+        description=__doc__,
+        epilog="Writes the layers community_access, gaps, coverage (table), service_areas, candidate_sites and "
+               "facility_access (table) to OUT and stores them as results in the project. Thresholds, the "
+               "category mapping and the network settings come from the project's standards.")
+    parser.add_argument("project", type=Path, help="project GeoPackage")
+    parser.add_argument("--out", type=Path, required=True, help="GeoPackage to write the result layers to")
+    parser.add_argument("--csv", type=Path, default=None, help="also write every result as CSV into this folder")
+    parser.add_argument("--levels", default="5,10,15",
+                        help="life-circle levels to test: minutes (5,10,15) or level keys (lc5,block); "
+                             "default 5,10,15")
+    parser.add_argument("--types", default=None, help="comma-separated facility types (default: the catalogue)")
+    parser.add_argument("--profile", default="gb50180", help="catalogue profile (gb50180, wanzheng)")
+    parser.add_argument("--sites", type=int, default=None, metavar="K",
+                        help="candidate sites to choose per gap type (default: settings default_sites_k)")
+    parser.add_argument("--per-facility", action="store_true",
+                        help="one service-area polygon per facility and level (slower) instead of per type")
+    parser.add_argument("--no-save", action="store_true", help="do not store the results in the project file")
+    parser.set_defaults(run=run)
+
+
+def parse_levels(text: str) -> list[str]:
+    """Level keys from ``5,10,15`` or ``lc5,block``.
+
+    Examples
+    --------
+    >>> parse_levels("5, 15,block")
+    ['lc5', 'lc15', 'block']
+    """
+    keys = []
+    for item in (t.strip() for t in text.split(",")):
+        if item:
+            keys.append(f"lc{item}" if item.isdigit() else item)
+    return keys
+
+
+def life_circle_results(project: Project, *, levels: Sequence[str] | None = None,
+                        types: Sequence[str] | None = None, profile: str = "gb50180", sites_k: int | None = None,
+                        per_facility: bool = False, progress: Progress | None = None) -> dict[str, pd.DataFrame]:
+    """Run the whole life-circle analysis on a project's layers and standards; return the result frames."""
+    standards = project.standards()
+    settings = standards.settings
+    unknown = [lv for lv in levels or () if lv not in standards.levels]
+    if unknown:
+        raise InputError(f"unknown life-circle level(s) {', '.join(unknown)}",
+                         fix=f"use minutes 5,10,15 or level keys {', '.join(standards.levels)}")
+    catalogue = standards.facility_types(profile)
+    bad = [t for t in types or () if t not in catalogue]
+    if bad:
+        raise InputError(f"unknown facility type(s) {', '.join(bad)}", fix=f"use types of the {profile} catalogue")
+    req = requirements_from_standards(standards, profile=profile, levels=levels, types=types)
+    if req.empty:
+        raise InputError("no catalogue type has a walking threshold at the chosen levels and types",
+                         fix="choose other --levels or --types")
+    communities = project.layer("communities")
+    graph = build_walk_graph(project.layer("walk_network"), walkable_highways=settings.walkable_highways,
+                             min_component_nodes=settings.small_component_nodes, progress=progress)
+    network = prepare_life_circle(
+        graph, communities, project.layer("facilities"), standards.category_map,
+        gates=project.layers.get("gates"), access_snap_m=settings.access_snap_m, progress=progress)
+    districts = None
+    members = project.results.get("district_members")
+    if members is not None and len(members):
+        districts = pd.Series(members["district_id"].to_numpy(), index=members["community_id"].astype(str))
+    gaps = life_circle_gaps(network, communities, req, search_limit_m=settings.search_limit_m,
+                            districts=districts, progress=progress)
+    areas = service_areas(network, req, buffer_m=settings.access_snap_m, per_facility=per_facility,
+                          progress=progress)
+    sites = site_table({role: project.layers.get(role) for role in SITE_LAYERS})
+    k = settings.default_sites_k if sites_k is None else sites_k
+    chosen = candidate_sites(network, communities, gaps.community_access, req, sites, k=k, progress=progress)
+    facility_access = network.facilities.drop(columns="node").assign(
+        facility_types=network.facilities["facility_types"].map(",".join))
+    return {"community_access": gaps.community_access, "gaps": gaps.gaps, "coverage": gaps.coverage,
+            "service_areas": areas, "candidate_sites": chosen, "facility_access": facility_access}
+
+
+def run(args: argparse.Namespace) -> int:
+    start = time.perf_counter()
+    project = Project.load(args.project)
+    types = [t.strip() for t in args.types.split(",") if t.strip()] if args.types else None
+    results = life_circle_results(project, levels=parse_levels(args.levels), types=types, profile=args.profile,
+                                  sites_k=args.sites, per_facility=args.per_facility)
+    for name, frame in results.items():
+        project.set_result(name, frame)
+    write_layers(results, args.out)
+    if args.csv is not None:
+        args.csv.mkdir(parents=True, exist_ok=True)
+        for name, frame in results.items():
+            pd.DataFrame(frame.drop(columns="geometry", errors="ignore")).to_csv(
+                args.csv / f"{name}.csv", index=False, encoding="utf-8-sig")
+    if not args.no_save:
+        project.save()
+    gaps, access = results["gaps"], results["community_access"]
+    n_comm = access["community_id"].nunique()
+    reasons = gaps["reason"].value_counts()
+    print(f"{len(gaps)} gaps ({reasons.get('unreachable', 0)} unreachable, {reasons.get('no_facility', 0)} "
+          f"with no facility of the type) over {n_comm} communities and "
+          f"{access[['facility_type', 'level']].drop_duplicates().shape[0]} type-levels; "
+          f"{int(results['candidate_sites']['rank'].notna().sum())} candidate sites chosen; "
+          f"written to {args.out} in {time.perf_counter() - start:.1f} s")
+    return 0
