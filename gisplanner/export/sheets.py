@@ -34,8 +34,8 @@ THEMES = {"overview": "总图", "districts": "片区与资源", "gaps": "生活�
 CJK_FAMILIES = ("Noto Sans CJK SC", "Source Han Sans SC", "Source Han Sans CN", "Noto Sans SC",
                 "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "Microsoft YaHei", "SimHei", "PingFang SC",
                 "Noto Sans CJK TC", "Noto Sans CJK JP")
-#: Map scales a planner expects on a sheet; the smallest one that fits the plan is used.
-NICE_SCALES = (500, 1000, 2000, 2500, 5000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000)
+#: Map scales a planner writes on a sheet (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10^k); the smallest that fits is used.
+NICE_SCALES = tuple(int(m * 10 ** k) for k in range(2, 6) for m in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8))
 RESOURCE_STYLE = {"boiler_rooms": ("锅炉房", "#8c510a"), "idle_land": ("空闲地、边角地", "#fdae61"),
                   "public_buildings": ("公有房屋、社区用房", "#7b3294")}
 OTHER_RESOURCE = ("其他资源", "#35978f")
@@ -291,8 +291,9 @@ def _overview(sheet: _Sheet) -> list[str]:
     if len(c) <= 60:
         sheet.labels(c, "name", 7, colour="#424242")
     d = layers.districts
-    return [f"{i}  {n}（{k} 个小区）" for i, n, k in
-            zip(d["district_id"], d["name"], d["district_id"].astype(str).map(c["district_id"].value_counts()))]
+    sizes = d["district_id"].astype(str).map(c["district_id"].astype(str).value_counts())
+    return [f"{i}{'' if str(n) == str(i) else '  ' + str(n)}（{k} 个小区）"
+            for i, n, k in zip(d["district_id"], d["name"], sizes)]
 
 
 def _resources(sheet: _Sheet) -> list[str]:
@@ -306,8 +307,9 @@ def _resources(sheet: _Sheet) -> list[str]:
     _districts(sheet)
     if res.empty:
         sheet.note("本片区无可利用资源（空闲地、锅炉房、公有房屋）")
-    counts = res.groupby("layer").size() if len(res) else pd.Series(dtype=int)
-    return [f"{RESOURCE_STYLE.get(str(k), OTHER_RESOURCE)[0]}：{v} 处" for k, v in counts.items()]
+    # a resource within reach of two districts is listed for both: count it once
+    counts = res.drop_duplicates(["layer", "resource_id"]).groupby("layer").size() if len(res) else {}
+    return [f"{RESOURCE_STYLE.get(str(k), OTHER_RESOURCE)[0]}：{v} 处" for k, v in dict(counts).items()]
 
 
 def _gaps(sheet: _Sheet) -> list[str]:
@@ -346,7 +348,14 @@ def _facilities(sheet: _Sheet) -> list[str]:
         sheet.handles.append(Patch(facecolor=VERDICT_COLOURS[verdict], edgecolor=INK,
                                    label=f"拟建设施：{VERDICT_ZH[verdict]}"))
     if len(p):
-        sheet.labels(p, "facility_id", 10, weight="bold")
+        # a ring and an offset id keep a small footprint visible at district scale
+        centres = p.geometry.representative_point()
+        sheet.ax.scatter(centres.x, centres.y, s=500 * sheet.k ** 2, facecolors="none", zorder=13,
+                         edgecolors=[VERDICT_COLOURS[v] for v in worst], linewidths=2.0 * sheet.k)
+        for fid, x, y in zip(p["facility_id"].astype(str), centres.x, centres.y):
+            sheet.ax.annotate(fid, (x, y), xytext=(12 * sheet.k, 12 * sheet.k), textcoords="offset points",
+                              fontproperties=sheet.font(11), weight="bold", zorder=20, annotation_clip=True,
+                              bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1.0})
     _districts(sheet, label=False)
     if p.empty:
         sheet.note("本片区尚无拟建设施")

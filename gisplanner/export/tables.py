@@ -63,7 +63,8 @@ def renovation_content(layers: PlanLayers) -> pd.DataFrame:
     members = members.rename(columns={"feature_id": "community_id"}).astype(str)
     gaps = districts.district_gaps(members, pd.DataFrame(layers.gaps.drop(columns=["geometry", "district_id"])))
     content = districts.district_content(layers.districts, gaps, classes=layers.renovation_items,
-                                         facility_classes=layers.renovation_class)
+                                         facility_classes=layers.renovation_class,
+                                         facility_names=layers.facility_zh)
     proposed = []
     for district_id, outline in zip(layers.districts["district_id"], layers.districts.geometry):
         for _, facility in layers.proposed[layers.proposed.intersects(outline)].iterrows():
@@ -191,20 +192,17 @@ def district_items(layers: PlanLayers, *, unit_costs: pd.DataFrame | None = None
     pandas.DataFrame
         Columns 片区编号, 片区名称, 改造类别, 改造内容, 来源, 单位, 工程量, 单价（元）, 预计投资额（万元）.
     """
+    members = layers.communities[layers.communities["district_id"].notna()]
     content = renovation_content(layers)
-    if unit_costs is not None:
-        members = layers.communities[layers.communities["district_id"].notna()]
-        content = districts.district_costs(_quantities(members, members["district_id"]),
-                                           content.assign(district_id=content["district_id"].astype(str)),
-                                           unit_costs, file=file)
-    else:
-        content = content.assign(unit=pd.NA, quantity=np.nan, unit_cost_yuan=np.nan, cost_yuan=np.nan)
+    content = districts.district_costs(_quantities(members, members["district_id"]),
+                                       content.assign(district_id=content["district_id"].astype(str)),
+                                       unit_costs, file=file)
     names = dict(zip(layers.districts["district_id"].astype(str), layers.districts["name"].astype(str)))
     proposed_names = dict(zip(layers.proposed["facility_id"].astype(str), layers.proposed["name"].astype(str)))
 
     def label(item: str, source: str) -> str:
         if source == "gap":
-            return f"补齐{layers.facility_zh.get(item, item)}（生活圈缺口）"
+            return f"补齐{item}（生活圈缺口）"
         if source == "proposed":
             ftype, _, fid = item.partition(":")
             return f"新建{layers.facility_zh.get(ftype, ftype)} {fid} {proposed_names.get(fid, '')}".rstrip()

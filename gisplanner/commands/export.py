@@ -1,0 +1,51 @@
+"""``gisplanner export``: write the plan package for joint review (GeoPackage, sheets, web map, tables)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from pathlib import Path
+
+from gisplanner.commands.districts import read_unit_costs
+from gisplanner.errors import InputError
+from gisplanner.export.package import FORMATS, KNOWN_FORMATS, export_plan_package
+from gisplanner.export.sheets import PAPERS_MM
+from gisplanner.progress import Progress
+from gisplanner.project import Project
+
+log = logging.getLogger(__name__)
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("export", help="write the district plan package for joint review",
+                                   description=__doc__)
+    parser.add_argument("project", type=Path, metavar="P.gpkg")
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder to write the package into")
+    parser.add_argument("--district", metavar="ID", help="export one district (district_id); default all")
+    parser.add_argument("--formats", default=",".join(FORMATS),
+                        help=f"comma-separated, any of {','.join(KNOWN_FORMATS)} (default %(default)s)")
+    parser.add_argument("--paper", choices=list(PAPERS_MM), default="A3", help="map sheet size, landscape")
+    parser.add_argument("--unit-costs", type=Path, metavar="CSV",
+                        help="item,unit,unit_cost_yuan table for the investment column (default: the prices "
+                             "the district analysis used; none: left blank)")
+    parser.add_argument("--tiles", action="store_true",
+                        help="add an online OpenStreetMap basemap to the web map (off: works fully offline)")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    start = time.perf_counter()
+    formats = [f.strip() for f in args.formats.split(",") if f.strip()]
+    if not formats:
+        raise InputError("no export format given", fix=f"e.g. --formats {','.join(FORMATS)}")
+    project = Project.load(args.project)
+    written = export_plan_package(
+        project, args.out, district=args.district, formats=formats, paper=args.paper,
+        unit_costs=read_unit_costs(args.unit_costs) if args.unit_costs is not None else None,
+        unit_costs_file=str(args.unit_costs) if args.unit_costs is not None else None, tiles=args.tiles,
+        progress=Progress(lambda done, total, message: log.info("%d/%d %s", done, total, message)))
+    n_files = sum(len(paths) for paths in written.values())
+    print(f"plan package ({', '.join(written)}): {n_files} files in {args.out} "
+          f"in {time.perf_counter() - start:.1f} s")
+    return 0

@@ -1,0 +1,213 @@
+"""The plan package for joint review (联合审查): GeoPackage, map sheets, web map, tables and summary in one folder."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from gisplanner.errors import InputError
+from gisplanner.export import review, sheets, tables, webmap
+from gisplanner.export.layers import OSM_ATTRIBUTION, PlanLayers, plan_layers, select_district
+from gisplanner.progress import Progress, ensure_progress
+
+FORMATS = ("gpkg", "pdf", "png", "html", "csv", "xlsx")
+#: Every format :func:`export_plan_package` knows; ``md`` writes the review summary as Markdown.
+KNOWN_FORMATS = (*FORMATS, "md")
+DEFAULT_TITLE = "老旧小区改造片区规划"
+_OSM_PATH = re.compile(r"(^|[^a-z])osm([^a-z]|$)")
+
+
+def osm_attribution(project: Any) -> str | None:
+    """The attribution the project's maps must carry, or None.
+
+    ``settings["attribution"]`` wins when set (an empty string turns it off); otherwise any layer imported
+    from an OpenStreetMap file (a path naming ``osm``: ``*.osm.pbf``, ``harbin_central_osm/...``) needs
+    "© OpenStreetMap contributors" (ODbL).
+    """
+    if "attribution" in project.settings:
+        return str(project.settings["attribution"]) or None
+    for source in project.layer_sources.values():
+        if _OSM_PATH.search(str(source.get("file", "")).lower()):
+            return OSM_ATTRIBUTION
+    return None
+
+
+def unit_costs_from_content(content: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The unit-cost table a ``district_content`` result was priced with, or None when nothing was priced."""
+    if content is None or "unit_cost_yuan" not in content.columns:
+        return None
+    priced = content.dropna(subset=["unit_cost_yuan"]).drop_duplicates("item")
+    return priced[["item", "unit", "unit_cost_yuan"]].reset_index(drop=True) if len(priced) else None
+
+
+def project_plan_layers(project: Any, *, district: str | None = None) -> PlanLayers:
+    """Gather a project's layers, results, placed facilities and standards into :class:`PlanLayers`.
+
+    Parameters
+    ----------
+    project
+        A :class:`gisplanner.project.Project`.
+    district
+        A ``district_id`` to keep only that district, or None for the whole plan.
+
+    Returns
+    -------
+    PlanLayers
+    """
+    if project.crs is None or not project.has_layer("communities"):
+        raise InputError("the project has no communities layer", layer="communities",
+                         fix="import a communities layer first (gisplanner import)")
+    standards = project.standards()
+    renovation = standards.renovation
+    local = {c.zh: tuple(c.items.values()) for c in renovation.local_classes.values() if project.city in c.cities}
+    types = standards.facility_types()
+    results = project.results
+    city = standards.sunlight.cities.get(project.city)
+    prefix = project.name or (city.zh if city is not None else "")
+    layers = plan_layers(
+        crs=project.crs, title=f"{prefix}{DEFAULT_TITLE}", communities=project.layer("communities"),
+        districts=results.get("districts"), members=results.get("district_members"), gaps=results.get("gaps"),
+        service_areas=results.get("service_areas"), resources=results.get("district_resources"),
+        resource_layers=project.layers, candidate_sites=results.get("candidate_sites"),
+        placed=project.placed_facilities, sunlight=results.get("sill_points"),
+        facilities=project.layers.get("facilities"), green_space=project.layers.get("green_space"),
+        facility_zh={k: t.zh for k, t in types.items()},
+        level_zh={k: level.zh for k, level in standards.levels.items()},
+        renovation_class={k: renovation.classes[t.renovation_class].zh for k, t in types.items()
+                          if t.renovation_class in renovation.classes},
+        renovation_items={**{c.zh: tuple(c.items.values()) for c in renovation.classes.values()}, **local},
+        attribution=osm_attribution(project))
+    return layers if district is None else select_district(layers, district)
+
+
+def _flat_plan_table(plan: tables.PlanTable) -> pd.DataFrame:
+    table = plan.table.copy()
+    table.columns = [f"{metric}_{period}" for metric, period in table.columns]
+    return table.rename_axis("地区").reset_index()
+
+
+def _class_items(layers: PlanLayers, items: pd.DataFrame) -> pd.DataFrame:
+    """One column per renovation class listing the district's items, aligned to the member communities."""
+    by_class = items.groupby(["片区编号", "改造类别"])["改造内容"].agg("；".join).unstack()
+    by_class.columns = [f"改造内容_{c}" for c in by_class.columns]
+    return by_class.reindex(layers.communities["district_id"].astype(str)).set_index(layers.communities.index)
+
+
+def write_geopackage(layers: PlanLayers, plan_tables: tables.PlanTables, path: Path) -> Path:
+    """Write the plan's layers and tables to one GeoPackage, replacing ``path`` atomically.
+
+    Layers: districts, communities (with their district's items by class), gaps, service_areas, resources,
+    candidate_sites, proposed_facilities (a ``check_<key>`` column per verdict), sunlight; attribute tables
+    plan_table, district_items, facility_checks. Empty results are written as empty layers, so a reviewer
+    sees that the analysis found nothing rather than a missing layer.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    import pyogrio
+
+    items = plan_tables.items
+    communities = layers.communities.join(_class_items(layers, items)) if len(items) else layers.communities
+    spatial = {"districts": layers.districts, "communities": communities, "gaps": layers.gaps,
+               "service_areas": layers.service_areas, "resources": layers.resources,
+               "candidate_sites": layers.candidate_sites, "proposed_facilities": layers.proposed,
+               "sunlight": layers.sunlight}
+    attributes = {"plan_table": _flat_plan_table(plan_tables.plan), "district_items": plan_tables.items,
+                  "facility_checks": plan_tables.checks}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.writing-{os.getpid()}.gpkg")
+    tmp.unlink(missing_ok=True)
+    try:
+        for name, frame in spatial.items():
+            frame = gpd.GeoDataFrame(frame.replace([np.inf, -np.inf], np.nan), geometry=frame.geometry.name,
+                                     crs=layers.crs)
+            pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG", promote_to_multi=True,
+                                    geometry_type=None if len(frame) else "Unknown")
+        for name, frame in attributes.items():
+            pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def export_plan_package(project: Any, out_dir: str | Path, *, district: str | None = None,
+                        formats: Sequence[str] = FORMATS, paper: str = "A3",
+                        unit_costs: pd.DataFrame | None = None, unit_costs_file: str | None = None,
+                        when: dt.date | None = None, tiles: bool = False,
+                        progress: Progress | None = None) -> dict[str, list[Path]]:
+    """Write the plan package of a project, whole or one district, for joint review.
+
+    Parameters
+    ----------
+    project
+        A :class:`gisplanner.project.Project` with its analyses run (absent results export as empty).
+    out_dir
+        Folder to write into (created).
+    district
+        A ``district_id``, or None for every district.
+    formats
+        Any of :data:`KNOWN_FORMATS`: ``gpkg`` (plan.gpkg), ``pdf`` (sheets.pdf), ``png`` (one per sheet),
+        ``html`` (webmap.html and review.html), ``csv`` (tables/*.csv), ``xlsx`` (plan_tables.xlsx), ``md``
+        (review.md).
+    paper
+        Sheet size: A4, A3 or A1, landscape.
+    unit_costs, unit_costs_file
+        The user's ``item, unit, unit_cost_yuan`` table and its file name; by default the prices of the
+        project's ``district_content`` result, else investment stays blank.
+    when
+        Date printed on the sheets and the summary; today by default.
+    tiles
+        Add an online OpenStreetMap basemap to the web map (off: the page makes no network request).
+    progress
+        One step per output; cancel between outputs.
+
+    Returns
+    -------
+    dict
+        Format -> paths written.
+    """
+    unknown = [f for f in formats if f not in KNOWN_FORMATS]
+    if unknown:
+        raise InputError(f"unknown export format {unknown[0]!r}", fix=f"use any of {','.join(KNOWN_FORMATS)}")
+    progress = ensure_progress(progress)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    when = when or dt.date.today()
+    layers = project_plan_layers(project, district=district)
+    if unit_costs is None:
+        unit_costs = unit_costs_from_content(project.results.get("district_content"))
+    cutoff = project.standards().renovation.eligibility.built_before_end_of
+    plan_tables = tables.plan_tables(layers, unit_costs=unit_costs, cutoff_year=cutoff, file=unit_costs_file)
+
+    steps = [f for f in KNOWN_FORMATS if f in formats]
+    written: dict[str, list[Path]] = {}
+    for i, fmt in enumerate(steps):
+        progress.update(i, len(steps), f"writing {fmt}")
+        if fmt == "gpkg":
+            written[fmt] = [write_geopackage(layers, plan_tables, out / "plan.gpkg")]
+        elif fmt in ("pdf", "png"):
+            if fmt not in written:
+                written.update(sheets.write_sheets(layers, out, paper=paper, when=when,
+                                                   formats=[f for f in ("pdf", "png") if f in formats]))
+        elif fmt == "html":
+            written[fmt] = [webmap.write_web_map(layers, out / "webmap.html", tiles=tiles),
+                            review.write_review(layers, plan_tables, out / "review.html", when=when)]
+        elif fmt == "csv":
+            written[fmt] = list(tables.write_csv(plan_tables, out / "tables").values())
+        elif fmt == "xlsx":
+            written[fmt] = [tables.write_xlsx(plan_tables, out / "plan_tables.xlsx",
+                                              title=f"{layers.title}计划表（{layers.district_label}）")]
+        elif fmt == "md":
+            written[fmt] = [review.write_review(layers, plan_tables, out / "review.md", when=when)]
+    progress.update(len(steps), len(steps), "plan package written")
+    return written
