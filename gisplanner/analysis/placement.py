@@ -394,28 +394,32 @@ def _service_check(placement: PlacementInput, ftype: FacilityType, layers: Mappi
     if missing:
         return CheckResult(key, title, "not_checked", missing)
     settings = standards.settings
-    graph = network.build_walk_graph(layers["walk_network"], walkable_highways=settings.walkable_highways,
-                                     progress=progress)
-    existing = layers.get("facilities")
+    reach = float(requirements["threshold_m"].max())
+    # Walking distance is never shorter than the straight line: only communities within reach of the site
+    # can gain, and only facilities, paths and snap points within three reaches can serve those.
+    communities = _near(layers["communities"], placement.footprint, reach)
+    window = placement.footprint.buffer(3 * reach + settings.access_snap_m)
+    graph = network.build_walk_graph(_near(layers["walk_network"], window, 0.0),
+                                     walkable_highways=settings.walkable_highways, progress=progress)
+    existing = _near(layers["facilities"], window, 0.0) if "facilities" in layers else None
     proposed = gpd.GeoDataFrame({"feature_id": ["proposed"], "category": [ftype.key], "name": [placement.name]},
-                                geometry=[placement.footprint], crs=layers["communities"].crs)
+                                geometry=[placement.footprint], crs=communities.crs)
     after_facilities = proposed if existing is None else pd.concat([existing, proposed], ignore_index=True)
     served = {}
     for state, facilities in (("before", existing if existing is not None else proposed.iloc[:0]),
                               ("after", after_facilities)):
-        net = lifecircle.prepare_life_circle(graph, layers["communities"], facilities, standards.category_map,
+        net = lifecircle.prepare_life_circle(graph, communities, facilities, standards.category_map,
                                              gates=layers.get("gates"), access_snap_m=settings.access_snap_m)
-        gaps = lifecircle.life_circle_gaps(net, layers["communities"], requirements,
-                                           search_limit_m=settings.search_limit_m)
+        gaps = lifecircle.life_circle_gaps(net, communities, requirements, search_limit_m=settings.search_limit_m)
         served[state] = gaps.community_access
     before, after = served["before"], served["after"]
     closed = after[after["served"].to_numpy() & ~before["served"].to_numpy()]
-    population = pd.to_numeric(layers["communities"].set_index(
-        layers["communities"]["feature_id"].astype(str))["population"], errors="coerce")
+    population = pd.to_numeric(communities.set_index(communities["feature_id"].astype(str))["population"],
+                               errors="coerce")
     levels = []
     for level, rows in closed.groupby("level", sort=False):
         levels.append({"level": level, "threshold_m": float(rows["threshold_m"].iloc[0]),
-                       "gaps_before": int((~before["served"] & (before["level"] == level)).sum()),
+                       "gaps_within_reach_before": int((~before["served"] & (before["level"] == level)).sum()),
                        "gaps_closed": len(rows), "population_newly_served":
                        float(population.reindex(rows["community_id"]).sum()),
                        "communities": ", ".join(rows["community_name"].fillna(rows["community_id"]).astype(str))})
@@ -780,6 +784,11 @@ def _green_ratio_check(block: Any, layers: Mapping[str, gpd.GeoDataFrame], green
 
 
 # --------------------------------------------------------------------------------------------- helpers
+def _near(layer: gpd.GeoDataFrame, geometry: BaseGeometry, distance_m: float) -> gpd.GeoDataFrame:
+    """The features of ``layer`` within ``distance_m`` of ``geometry``."""
+    return layer.iloc[np.sort(layer.sindex.query(geometry, predicate="dwithin", distance=distance_m))]
+
+
 def _missing_layers(layers: Mapping[str, gpd.GeoDataFrame], roles: tuple[str, ...]) -> str:
     absent = [r for r in roles if r not in layers]
     return f"layer(s) {', '.join(absent)} absent" if absent else ""

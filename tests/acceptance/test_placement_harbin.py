@@ -1,6 +1,7 @@
 """The placement check on real OSM data of Nangang, Harbin (harbin_focus_nangang_3km.gpkg)."""
 
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
@@ -55,3 +56,32 @@ def test_placing_in_xiangjiang_park_takes_its_footprint_from_the_park(project, p
     assert hit["area_before_m2"] - hit["area_after_m2"] == pytest.approx(900, abs=0.01)
     level = report.check(f"green_public_{hit['level']}").numbers
     assert level["taken_m2"] == pytest.approx(900, abs=0.01)
+
+
+def test_service_gaps_closed_match_a_full_life_circle_run(project):
+    # A day-care centre inside 宣西小区: the check only looks at communities and network near the site; a run
+    # over the whole 3 km window must agree.
+    from gisplanner.analysis import lifecircle
+
+    standards = project.standards()
+    communities = project.layer("communities")
+    point = communities[communities["name"] == "宣西小区"].iloc[0].geometry.representative_point()
+    footprint = shapely.box(point.x - 15, point.y - 15, point.x + 15, point.y + 15)
+    report = check_placement(PlacementInput("elderly_daycare", footprint, gfa_m2=600), project.layers,
+                             standards, city=project.city)
+    requirements = lifecircle.requirements_from_standards(standards, types={"elderly_daycare"})
+    proposed = project.layer("facilities").iloc[:0].copy()
+    proposed.loc[0, ["feature_id", "category"]] = ["proposed", "elderly_daycare"]
+    proposed = proposed.set_geometry([footprint], crs=project.crs)
+    served = []
+    for facilities in (project.layer("facilities"), pd.concat([project.layer("facilities"), proposed])):
+        net = lifecircle.prepare_life_circle(project.layer("walk_network"), project.layer("communities"), facilities,
+                                             standards.category_map,
+                                             access_snap_m=standards.settings.access_snap_m,
+                                             walkable_highways=standards.settings.walkable_highways)
+        gaps = lifecircle.life_circle_gaps(net, project.layer("communities"), requirements,
+                                           search_limit_m=standards.settings.search_limit_m)
+        served.append(gaps.community_access["served"].to_numpy())
+    closed = int((served[1] & ~served[0]).sum())
+    assert closed > 0
+    assert report.check("service").numbers["gaps_closed"] == closed

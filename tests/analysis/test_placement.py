@@ -132,7 +132,7 @@ def test_consultation_verdicts_say_so(on_the_park):
 def test_service_closes_both_blocks_lc5_gaps(on_the_park):
     numbers = on_the_park.check("service").numbers
     (level,) = numbers["levels"]
-    assert (level["level"], level["gaps_before"], level["gaps_closed"]) == ("lc5", 2, 2)
+    assert (level["level"], level["gaps_within_reach_before"], level["gaps_closed"]) == ("lc5", 2, 2)
     assert numbers["population_newly_served"] == pytest.approx(2000)
 
 
