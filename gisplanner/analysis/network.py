@@ -419,7 +419,7 @@ def _assemble(vx_line: np.ndarray, vx_m: np.ndarray, vx_xy: np.ndarray, cut_line
     w = np.concatenate([edge_length[~loop], edge_length[~loop]])
     o = np.lexsort((w, v, u))
     u, v, w = u[o], v[o], w[o]
-    first = np.r_[True, (u[1:] != u[:-1]) | (v[1:] != v[:-1])]
+    first = np.r_[True, (u[1:] != u[:-1]) | (v[1:] != v[:-1])][:len(u)]
     matrix = sp.csr_matrix((w[first], (u[first], v[first])), shape=(n, n))
     n_comp, comp = csgraph.connected_components(matrix, directed=False)
     comp_len = np.bincount(comp[edge_u], edge_length, n_comp)
