@@ -30,8 +30,10 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 import shapely
 
+from gisplanner.analysis.network import WalkGraph, insert_points, network_distances, snap_points
 from gisplanner.errors import InputError
 from gisplanner.progress import Progress, ensure_progress
 
@@ -61,9 +63,9 @@ class DistrictRules:
         Population range of a district (people); default the 5-minute life circle of
         GB 50180 (5,000–12,000).
     max_extent_m
-        Largest straight-line distance (m) between two member communities' centroids. The
-        default 1,000 m is the lc15 walking distance: it bounds the walk across the district
-        from below, so the network is not needed to enforce it.
+        Largest distance (m) between two member communities' centroids: the walk between them
+        when walking distances are given (:func:`community_walk_distances`), else the straight
+        line (a lower bound of the walk). Default 1,000 m, the lc15 walking distance.
     resource_reach_m
         Resources within this distance (m) of a district outline belong to it.
     adjacency_gap_m
@@ -118,6 +120,8 @@ class DistrictInputs:
         The user's unit-cost table (see :func:`district_costs`), or None: no costs.
     unit_costs_file
         Where ``unit_costs`` was read from, for error messages.
+    walk
+        Walking distances between communities; without them extents are straight lines.
     """
 
     communities: gpd.GeoDataFrame
@@ -132,6 +136,7 @@ class DistrictInputs:
     facility_names: Mapping[str, str] = field(default_factory=dict)
     unit_costs: pd.DataFrame | None = None
     unit_costs_file: str | None = None
+    walk: WalkDistances | None = None
 
 
 @dataclass(frozen=True)
@@ -257,12 +262,114 @@ def admin_groups(communities: gpd.GeoDataFrame, admin_boundaries: gpd.GeoDataFra
     return pd.Series(pd.array(out, dtype="string"), index=communities.index, name="admin_id")
 
 
+# --------------------------------------------------------------------------- walking distances
+
+@dataclass(frozen=True)
+class WalkDistances:
+    """Walking distances (m) between community centroids, for the pairs within ``limit_m``.
+
+    A centroid joins the network by a straight connector to the nearest routable walkway; the
+    distance between two communities is connector + shortest path + connector, so it is never
+    shorter than the straight line.
+
+    Attributes
+    ----------
+    matrix
+        Sparse (n, n) matrix aligned to the communities layer with sorted indices; a stored
+        entry (zero included) for every pair within ``limit_m``, the diagonal included.
+    limit_m
+        Pairs farther apart (or not connected) have no entry.
+    """
+
+    matrix: sp.csr_matrix
+    limit_m: float
+
+    def lookup(self, row: int, cols: np.ndarray) -> np.ndarray:
+        """Distances (m) from community ``row`` to communities ``cols`` (positions); inf where unknown."""
+        start, end = self.matrix.indptr[row], self.matrix.indptr[row + 1]
+        idx = self.matrix.indices[start:end]
+        cols = np.asarray(cols)
+        if not len(idx):
+            return np.where(cols == row, 0.0, np.inf)
+        pos = np.minimum(np.searchsorted(idx, cols), len(idx) - 1)
+        return np.where(idx[pos] == cols, self.matrix.data[start:end][pos], np.inf)
+
+
+def community_walk_distances(communities: gpd.GeoDataFrame, graph: WalkGraph, *, limit_m: float,
+                             chunk: int = 256, progress: Progress | None = None) -> WalkDistances:
+    """Walking distances between the centroids of communities, up to ``limit_m``.
+
+    Parameters
+    ----------
+    communities
+        Canonical communities layer, in the CRS of ``graph``.
+    graph
+        Walking graph (:func:`gisplanner.analysis.network.build_walk_graph`).
+    limit_m
+        Largest distance kept (m); use at least the district extent limit.
+    chunk
+        Sources per Dijkstra call (bounds memory: chunk x nodes distances).
+    progress
+        Optional progress sink, one step per chunk.
+
+    Returns
+    -------
+    WalkDistances
+    """
+    progress = ensure_progress(progress)
+    xy = _centroids(communities)
+    snap = snap_points(graph, xy, routable_only=True)
+    routed, node = insert_points(graph, snap)
+    ok = np.flatnonzero(node >= 0)
+    connector = snap.distance_m
+    rows, cols, vals = [np.arange(len(xy))], [np.arange(len(xy))], [np.zeros(len(xy))]
+    for start in range(0, len(ok), chunk):
+        progress.update(start, len(ok), "walking distances between communities")
+        src = ok[start:start + chunk]
+        d = network_distances(routed, node[src], min_only=False, limit_m=limit_m)[:, node[ok]]
+        d = d + connector[src, None] + connector[None, ok]
+        r, c = np.nonzero((d <= limit_m) & (src[:, None] != ok[None, :]))
+        rows.append(src[r])
+        cols.append(ok[c])
+        vals.append(d[r, c])
+    n = len(xy)
+    matrix = sp.coo_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                           shape=(n, n)).tocsr()
+    matrix.sort_indices()
+    return WalkDistances(matrix=matrix, limit_m=float(limit_m))
+
+
+class _Spacing:
+    """Distances between communities for the extent limit: walks when known, else straight lines.
+
+    Works on positions in a subset (``nodes``: their positions in the communities layer).
+    """
+
+    def __init__(self, xy_all: np.ndarray, walk: WalkDistances | None, nodes: np.ndarray) -> None:
+        self.xy = xy_all[nodes]
+        self.walk = walk
+        self.nodes = nodes
+
+    def between(self, i: int, js: np.ndarray) -> np.ndarray:
+        if self.walk is None:
+            return np.hypot(*(self.xy[js] - self.xy[i]).T)
+        return self.walk.lookup(int(self.nodes[i]), self.nodes[js])
+
+    def span(self, members: np.ndarray) -> float:
+        """Largest distance between two of ``members`` (m); inf when a pair is beyond the walk limit."""
+        if len(members) < 2:
+            return 0.0
+        if self.walk is None:
+            return _diameter(self.xy[members])
+        return max(float(self.between(int(m), members).max()) for m in members)
+
+
 # --------------------------------------------------------------------------- bundling
 
 def bundle_communities(communities: gpd.GeoDataFrame, adjacency: pd.DataFrame, *,
                        eligible: np.ndarray | pd.Series | None = None, rules: DistrictRules | None = None,
-                       groups: pd.Series | None = None, seed: int = 0, tries: int = 4,
-                       progress: Progress | None = None) -> pd.Series:
+                       groups: pd.Series | None = None, walk: WalkDistances | None = None, seed: int = 0,
+                       tries: int = 4, progress: Progress | None = None) -> pd.Series:
     """Bundle eligible communities into contiguous districts (algorithm in the module docstring).
 
     Parameters
@@ -279,6 +386,8 @@ def bundle_communities(communities: gpd.GeoDataFrame, adjacency: pd.DataFrame, *
     groups
         Admin unit per community (aligned); links between different units are dropped.
         Communities outside every unit (NA) form one group of their own.
+    walk
+        Walking distances for the extent limit; straight lines when None.
     seed
         Seed of the tie-breaking permutation; the same seed gives the same districts.
     tries
@@ -298,13 +407,13 @@ def bundle_communities(communities: gpd.GeoDataFrame, adjacency: pd.DataFrame, *
     mask = np.ones(n_all, dtype=bool) if eligible is None else np.asarray(eligible, dtype=bool)
     nodes = np.flatnonzero(mask)
     pop = _population(communities)[nodes]
-    xy = _centroids(communities)[nodes]
+    spacing = _Spacing(_centroids(communities), walk, nodes)
     grp = None if groups is None else np.asarray(groups.astype("string").fillna("").to_numpy())[nodes]
     neigh = _neighbours(communities, adjacency, nodes, grp)
     best: tuple[tuple[int, int], np.ndarray] | None = None
     for t in range(max(1, tries)):
         rng = np.random.default_rng([seed, t])
-        label = _Grower(pop, xy, neigh, rules, rng.permutation(len(nodes))).run()
+        label = _Grower(pop, spacing, neigh, rules, rng.permutation(len(nodes))).run()
         under = _under_populated(label, pop, rules.min_population)
         score = (int(under.sum()), -int(label.max(initial=-1) + 1))
         if best is None or score < best[0]:
@@ -319,9 +428,10 @@ def bundle_communities(communities: gpd.GeoDataFrame, adjacency: pd.DataFrame, *
 class _Grower:
     """One construction of the bundling heuristic over the eligible nodes."""
 
-    def __init__(self, pop: np.ndarray, xy: np.ndarray, neigh: list[np.ndarray], rules: DistrictRules,
+    def __init__(self, pop: np.ndarray, spacing: _Spacing, neigh: list[np.ndarray], rules: DistrictRules,
                  rkey: np.ndarray) -> None:
-        self.pop, self.xy, self.neigh, self.rules, self.rkey = pop, xy, neigh, rules, rkey
+        self.pop, self.spacing, self.neigh, self.rules, self.rkey = pop, spacing, neigh, rules, rkey
+        self.xy = spacing.xy
         self.label = np.full(len(pop), -1, dtype=np.int64)
         self.free_deg = np.array([len(nb) for nb in neigh], dtype=np.int64)
         self.n_regions = 0
@@ -370,8 +480,7 @@ class _Grower:
     def _fits(self, node: int, members: np.ndarray, pop: float) -> bool:
         if pop + self.pop[node] > self.rules.max_population:
             return False
-        d = np.hypot(*(self.xy[members] - self.xy[node]).T)
-        return bool(d.max(initial=0.0) <= self.rules.max_extent_m)
+        return bool(self.spacing.between(node, members).max(initial=0.0) <= self.rules.max_extent_m)
 
     def _grow(self, seed_node: int, target: float) -> list[int]:
         region = self.n_regions
@@ -435,7 +544,7 @@ class _Grower:
                 for other in touching[touching != r]:
                     union = np.concatenate([members, np.flatnonzero(self.label == other)])
                     total = sizes[r] + sizes[other]
-                    if total <= self.rules.max_population and _diameter(self.xy[union]) <= self.rules.max_extent_m:
+                    if total <= self.rules.max_population and self.spacing.span(union) <= self.rules.max_extent_m:
                         options.append((total, int(other)))
                 if options:
                     self.label[members] = min(options)[1]
@@ -448,8 +557,8 @@ class _Grower:
 # --------------------------------------------------------------------------- describing districts
 
 def district_table(communities: gpd.GeoDataFrame, assignment: pd.Series, adjacency: pd.DataFrame, *,
-                   rules: DistrictRules | None = None, names: Mapping[str, str] | None = None,
-                   locked: Sequence[str] = ()) -> gpd.GeoDataFrame:
+                   rules: DistrictRules | None = None, walk: WalkDistances | None = None,
+                   names: Mapping[str, str] | None = None, locked: Sequence[str] = ()) -> gpd.GeoDataFrame:
     """Outline, statistics and constraint flags of each district.
 
     Parameters
@@ -462,6 +571,8 @@ def district_table(communities: gpd.GeoDataFrame, assignment: pd.Series, adjacen
         Output of ``community_adjacency``; used for the contiguity check.
     rules
         Constraints checked after the fact.
+    walk
+        Walking distances; when given, the extent limit is checked on them.
     names, locked
         District names (default the id) and the ids of locked districts.
 
@@ -474,7 +585,9 @@ def district_table(communities: gpd.GeoDataFrame, assignment: pd.Series, adjacen
         ``share_built_before_2000`` (share of the households of members with a known year
         that live in communities built in or before ``rules.built_before``; a community
         without households counts as one; NA when no member has a known year), ``extent_m``
-        (largest centroid distance, m), ``contiguous``, ``violations`` (names from
+        (largest straight-line distance between member centroids, m), ``walk_extent_m``
+        (largest walk between them, m; NA without ``walk`` or beyond ``walk.limit_m``),
+        ``contiguous``, ``violations`` (names from
         ``VIOLATIONS`` joined by ``;``, empty when none) and the outline (members dissolved,
         gaps narrower than the adjacency gap closed).
     """
@@ -509,24 +622,28 @@ def district_table(communities: gpd.GeoDataFrame, assignment: pd.Series, adjacen
     })
     known = g["_known_w"].sum()
     stats["share_built_before_2000"] = (g["_old_w"].sum() / known).where(known > 0)
-    xy = _centroids(comm)
+    spacing = _Spacing(_centroids(communities), walk, np.flatnonzero(inside))
     geoms = np.asarray(comm.geometry.values)
     half = rules.adjacency_gap_m / 2
     grown = shapely.buffer(geoms, half, quad_segs=4) if half > 0 else geoms
-    outlines, extents, contiguous = [], [], []
+    outlines, extents, walks, contiguous = [], [], [], []
     edges = _edge_set(adjacency)
     for district in stats.index:
         rows = np.flatnonzero(d == district)
         outline = shapely.union_all(grown[rows])
         outlines.append(shapely.buffer(outline, -half, quad_segs=4) if half > 0 else outline)
-        extents.append(_diameter(xy[rows]))
+        extents.append(_diameter(spacing.xy[rows]))
+        walks.append(spacing.span(rows) if walk is not None else np.nan)
         contiguous.append(_connected(ids[rows], edges))
     stats["extent_m"] = extents
+    walk_extent = np.asarray(walks, dtype=float)
+    stats["walk_extent_m"] = np.where(np.isinf(walk_extent), np.nan, walk_extent)
     stats["contiguous"] = contiguous
     broken = pd.DataFrame({
         "below_min_population": stats["population"] < rules.min_population,
         "above_max_population": stats["population"] > rules.max_population,
-        "extent_exceeded": stats["extent_m"] > rules.max_extent_m,
+        "extent_exceeded": (walk_extent > rules.max_extent_m) if walk is not None
+        else (stats["extent_m"] > rules.max_extent_m).to_numpy(),
         "not_contiguous": ~stats["contiguous"],
     })[list(VIOLATIONS)].to_numpy()
     names_of = np.array(VIOLATIONS)
@@ -744,7 +861,7 @@ def describe_plan(inputs: DistrictInputs, assignment: pd.Series, *, names: Mappi
         District names and locked district ids.
     """
     districts = district_table(inputs.communities, assignment, inputs.adjacency, rules=inputs.rules,
-                               names=names, locked=locked)
+                               walk=inputs.walk, names=names, locked=locked)
     members = member_table(inputs.communities, assignment)
     resources = district_resources(districts, inputs.resources, reach_m=inputs.rules.resource_reach_m)
     gaps = district_gaps(members, inputs.gaps)
@@ -793,7 +910,7 @@ def plan_districts(inputs: DistrictInputs, *, seed: int = 0, tries: int = 4, kee
         assignment[:] = ids.map(dict(zip(held["community_id"], held["district_id"])))
     free = inputs.eligibility["eligible"].to_numpy(bool) & assignment.isna().to_numpy()
     label = bundle_communities(comm, inputs.adjacency, eligible=free, rules=inputs.rules,
-                               groups=inputs.groups, seed=seed, tries=tries, progress=progress)
+                               groups=inputs.groups, walk=inputs.walk, seed=seed, tries=tries, progress=progress)
     new = label.to_numpy()
     count = int(new.max(initial=-1)) + 1
     fresh = _fresh_ids(count, set(locked), width=max(3, len(str(count + len(locked)))))

@@ -16,12 +16,16 @@ from gisplanner.analysis.districts import (
     DistrictRules,
     admin_groups,
     community_eligibility,
+    community_walk_distances,
     plan_districts,
 )
+from gisplanner.analysis.network import build_walk_graph
 from gisplanner.errors import InputError
 from gisplanner.project import Project
 
 RESOURCE_ROLES = ("idle_land", "boiler_rooms", "public_buildings")
+#: Walking distances are computed up to this multiple of the district extent limit.
+WALK_REPORT_FACTOR = 1.5
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -73,7 +77,11 @@ def run(args: argparse.Namespace) -> int:
 def district_inputs(project: Project, *, min_population: float | None = None,
                     max_population: float | None = None, max_extent_m: float | None = None,
                     within_admin: bool = False, unit_costs: Path | None = None) -> DistrictInputs:
-    """Gather a project's layers and standards into the inputs of the district engine."""
+    """Gather a project's layers and standards into the inputs of the district engine.
+
+    With a walk_network the extent limit is checked on walking distances between community
+    centroids; without one, on straight lines.
+    """
     standards = project.standards()
     settings = standards.settings
     elig = standards.renovation.eligibility
@@ -92,6 +100,12 @@ def district_inputs(project: Project, *, min_population: float | None = None,
         communities, buildings=optional["buildings"], built_before=elig.built_before_end_of,
         extended_built_before=elig.extension_built_before_end_of,
         extended_max_share=elig.extension_max_share_of_households if elig.extension_enabled else 0.0)
+    walk = None
+    if optional["walk_network"] is not None:
+        graph = build_walk_graph(optional["walk_network"], walkable_highways=settings.walkable_highways,
+                                 min_component_nodes=settings.small_component_nodes)
+        # Beyond the limit itself, so a district that is a little too wide still shows by how much.
+        walk = community_walk_distances(communities, graph, limit_m=WALK_REPORT_FACTOR * rules.max_extent_m)
     groups = None
     if within_admin:
         groups = admin_groups(communities, project.layer("admin_boundaries"))
@@ -110,7 +124,7 @@ def district_inputs(project: Project, *, min_population: float | None = None,
                           if t.renovation_class in renovation.classes},
         facility_names={k: t.zh for k, t in types.items()},
         unit_costs=read_unit_costs(unit_costs) if unit_costs is not None else None,
-        unit_costs_file=str(unit_costs) if unit_costs is not None else None)
+        unit_costs_file=str(unit_costs) if unit_costs is not None else None, walk=walk)
 
 
 def read_unit_costs(path: Path) -> pd.DataFrame:
