@@ -235,23 +235,33 @@ def _canonical(p: _Prepared, findings: list[Finding]) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(cols, geometry=f.geometry.values, crs=f.crs).reset_index(drop=True)
 
 
+_MEASURES = {"edges": "edges lie on theirs", "inside": "features lie inside their parcels"}
+
+
 def _check_offsets(prepared: list[_Prepared], project: Any, findings: list[Finding]) -> None:
-    """Report layers that look GCJ-02/BD-09-shifted against the layers of other files and of the project."""
-    if len({p.file for p in prepared}) < 2 and not project.layers:
-        return  # the layers of one file share its coordinates: nothing to compare with
+    """Report layers that look GCJ-02/BD-09-shifted against the layers of other files and of the project.
+
+    The layers of one file share its coordinates, so each file is tested against everything else.
+    """
+    files = list(dict.fromkeys(p.file for p in prepared))
+    if len(files) < 2 and not project.layers:
+        return
     wgs = {id(p): p.frame.to_crs(4326).geometry.values for p in prepared}
     existing = [g.to_crs(4326).geometry.values for g in project.layers.values() if len(g) and g.crs is not None]
-    for p in prepared:
-        others = [wgs[id(q)] for q in prepared if q.file != p.file] + existing
+    for file in files:
+        others = [wgs[id(q)] for q in prepared if q.file != file] + existing
         if not others:
             continue
-        found = crs_tools.detect_offset(wgs[id(p)], np.concatenate(others))
-        if found is not None:
-            findings.append(Finding(
-                "suspected_gcj02", p.layer, None,
-                f"the {p.role} layer fits the other layers far better after undoing a {found.system} offset of "
-                f"about {found.shift_m:.0f} m ({found.fit:.0%} of its edges match instead of {found.fit_raw:.0%}). "
-                f"If it comes from a Chinese web map, re-import it with --source-crs {found.system}."))
+        reference = crs_tools.OffsetReference(np.concatenate(others))
+        for p in (p for p in prepared if p.file == file):
+            found = reference.detect(wgs[id(p)])
+            if found is not None:
+                findings.append(Finding(
+                    "suspected_gcj02", p.layer, None,
+                    f"the {p.role} layer fits the other layers far better after undoing a {found.system} offset "
+                    f"of about {found.shift_m:.0f} m ({found.fit:.0%} of its {_MEASURES[found.measure]} "
+                    f"instead of {found.fit_raw:.0%}). If it comes from a Chinese web map, re-import it with "
+                    f"--source-crs {found.system}."))
 
 
 def import_layers(project: Any, sources: Sequence[str | Path], *, roles: Mapping[str, str] | None = None,

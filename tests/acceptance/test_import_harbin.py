@@ -77,6 +77,18 @@ def test_a_gcj02_shifted_copy_of_the_communities_is_reported(harbin_focus, tmp_p
                          ).of("suspected_gcj02") == []
 
 
+def test_gcj02_shifted_pois_are_reported_against_the_buildings(harbin_focus, tmp_path):
+    pois = pyogrio.read_dataframe(harbin_focus, layer="pois")
+    amap = tmp_path / "amap_pois.gpkg"
+    pyogrio.write_dataframe(pois.set_geometry(crs_tools.from_wgs84(pois.geometry.values, "GCJ-02"), crs=4326),
+                            amap, layer="pois")
+    project = Project()
+    import_layers(project, [harbin_focus], roles={"pois": "skip"})
+    (finding,) = import_layers(project, [amap]).of("suspected_gcj02")
+    assert finding.layer == "pois" and "GCJ-02" in finding.message
+    assert import_layers(project, [harbin_focus]).of("suspected_gcj02") == []  # the true layers fit
+
+
 @pytest.mark.slow
 def test_central_imports_fully_within_20_seconds(harbin_central):
     project = Project()

@@ -91,3 +91,20 @@ def test_converting_a_shifted_layer_brings_it_back_within_a_metre(town):
     restored = crs.to_wgs84(crs.from_wgs84(truth, "GCJ-02"), "GCJ-02")
     a, b = shapely.get_coordinates(truth), shapely.get_coordinates(restored)
     assert np.max(_metres(a[:, 0], a[:, 1], b[:, 0], b[:, 1])) < 1.0
+
+
+def test_detect_offset_finds_shifted_points_by_the_buildings_they_fall_in():
+    rng = np.random.default_rng(3)
+    x, y = rng.uniform(126.63, 126.65, 300), rng.uniform(45.73, 45.75, 300)
+    buildings = shapely.box(x, y, x + 3e-4, y + 2e-4)  # about 23 m × 22 m, scattered
+    shops = shapely.point_on_surface(buildings)
+    found = crs.detect_offset(crs.from_wgs84(shops, "GCJ-02"), buildings)
+    assert found is not None and (found.system, found.measure) == ("GCJ-02", "inside")
+    assert found.fit == 1.0 and found.fit_raw < 0.2
+    assert crs.detect_offset(shops, buildings) is None
+
+
+def test_detect_offset_names_bd09(town):
+    blocks = crs.from_wgs84(town["communities"].geometry.values, "BD-09")
+    found = crs.detect_offset(blocks, town["walk_network"].geometry.values)
+    assert found is not None and found.system == "BD-09" and found.shift_m > 700
