@@ -190,11 +190,12 @@ def boundary_samples(geometry: np.ndarray, spacing_m: float) -> tuple[np.ndarray
 
 
 def best_per_owner(values: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
-    """Index of the smallest value per owner (-1 where an owner has none)."""
+    """Index of the smallest finite value per owner (-1 where an owner has none)."""
     best = np.full(n, -1)
-    if len(values) == 0:
+    finite = np.flatnonzero(np.isfinite(values))
+    if len(finite) == 0:
         return best
-    order = np.lexsort((values, owner))
+    order = finite[np.lexsort((values[finite], owner[finite]))]
     first = np.r_[True, owner[order][1:] != owner[order][:-1]]
     best[owner[order][first]] = order[first]
     return best
