@@ -203,6 +203,15 @@ def check_placement(placement: PlacementInput, layers: Mapping[str, gpd.GeoDataF
                     progress: Progress | None = None) -> PlacementReport:
     """Check one proposed facility against the standards and return the report.
 
+    The checks, in the report's order: ``site_status`` (a boiler room must be decommissioned), ``size_site``
+    and ``size_gfa`` (catalogue ranges), ``land_use`` (the §6.2 decision table on the parcels under the
+    site), ``permit`` (the city's construction-permit thresholds), ``service`` (life-circle gaps of the type
+    closed on the walking network), ``sunlight_own`` (sun-sensitive types), ``sunlight_neighbours``
+    (dwellings before/after), ``green_public_<level>`` (per-capita public green before/after),
+    ``park`` (remaining park size and width), ``block_green`` (concentrated green per person, width and
+    share outside the shadow line) and ``green_ratio`` (绿地率). Sunlight and green failures ask for
+    residents' consultation (``consult``); mandatory clauses and an unusable site ``fail``.
+
     Parameters
     ----------
     placement
@@ -213,9 +222,11 @@ def check_placement(placement: PlacementInput, layers: Mapping[str, gpd.GeoDataF
     standards
         The project's standards (``Project.standards()``).
     city
-        The project's city key, for city rules (permit thresholds, local conversion rules).
+        The project's city key: its sunlight standard, counting rule and place, its permit thresholds and
+        local conversion rules. Without it sunlight is ``not_checked``.
     crs
-        The CRS of the footprint, recorded in the report (e.g. ``EPSG:32652``).
+        The CRS of the footprint (e.g. ``EPSG:32652``): recorded in the report and used to find the site's
+        latitude and longitude; without it the city's are used.
     profile
         Facility catalogue profile.
     progress
@@ -241,7 +252,7 @@ def check_placement(placement: PlacementInput, layers: Mapping[str, gpd.GeoDataF
         lambda: [_land_use_check(decision, standards)],
         lambda: [_permit_check(placement, standards, city)],
         lambda: [_service_check(placement, ftype, layers, standards, progress)],
-        lambda: [_own_sunlight_check(placement, ftype, layers, sun, standards, progress)],
+        lambda: [_own_sunlight_check(placement, ftype, sun, standards, progress)],
         lambda: [_neighbour_sunlight_check(placement, layers, sun, standards, progress)],
         lambda: _public_green_checks(placement, layers, greens, standards),
         lambda: [_park_check(placement, greens, standards)],
@@ -487,8 +498,8 @@ class _SunContext:
         return requirement, sunlight.sun_for(requirement, self.lonlat[1], self.lonlat[0], step_min=step)
 
 
-def _own_sunlight_check(placement: PlacementInput, ftype: FacilityType, layers: Mapping[str, gpd.GeoDataFrame],
-                        sun: _SunContext, standards: Standards, progress: Progress) -> CheckResult:
+def _own_sunlight_check(placement: PlacementInput, ftype: FacilityType, sun: _SunContext, standards: Standards,
+                        progress: Progress) -> CheckResult:
     key, title = "sunlight_own", "自身日照 Own sunlight"
     if ftype.sun is None:
         return CheckResult(key, title, "pass", f"{ftype.zh} has no sunlight requirement of its own")
