@@ -10,6 +10,7 @@ those bounds get an exact ray–segment test.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
@@ -230,12 +231,13 @@ def _facing_steps(nx: np.ndarray, ny: np.ndarray, sun: _Sun, sweep_deg: float) -
     return f0, f1
 
 
-def _sill_samples(buildings: gpd.GeoDataFrame, edges: _Edges, sun: _Sun, *, residential: np.ndarray,
+def _sill_samples(buildings: gpd.GeoDataFrame, edges: _Edges, sun: _Sun, *, with_sills: np.ndarray,
                   spacing_m: float, sill_height_m: float, floor_height_m: float, all_floors: bool,
                   window_width_m: float | None, sweep_deg: float) -> tuple[_Samples, pd.DataFrame]:
-    """Sill samples on residential walls that face the sun at some step, and one row per sill unit."""
+    """Sill samples on the walls of ``with_sills`` buildings that face the sun at some step, and one row per
+    sill unit. A unit's ``sill_id`` (building, floor, rank in the building) does not depend on the others."""
     f0, f1 = _facing_steps(edges.nx, edges.ny, sun, sweep_deg)
-    wall = np.nonzero(residential[edges.building] & (f1 > f0))[0]
+    wall = np.nonzero(with_sills[edges.building] & (f1 > f0))[0]
     length = np.hypot(edges.bx[wall] - edges.ax[wall], edges.by[wall] - edges.ay[wall])
     if window_width_m is None:
         units_per_wall = np.maximum(1, np.round(length / spacing_m)).astype(int)
@@ -261,13 +263,15 @@ def _sill_samples(buildings: gpd.GeoDataFrame, edges: _Edges, sun: _Sun, *, resi
                 edges.ay[e] + tt * (edges.by[e] - edges.ay[e]) + _OUTSET_M * edges.ny[e])
 
     sx, sy = place(t, unit_wall[:, None])
+    owner = edges.building[unit_wall]
+    rank = np.arange(len(unit_wall)) - np.searchsorted(owner, owner, side="left")
     # Samples inside a footprint lie on shared or overlapping walls: not windows.
     tree = shapely.STRtree(np.asarray(buildings.geometry.values))
     hit, _ = tree.query(shapely.points(sx.ravel(), sy.ravel()), predicate="intersects")
     covered = np.zeros(sx.size, dtype=bool)
     covered[hit] = True
     unit_ok = ~covered.reshape(sx.shape).any(axis=1)
-    unit_wall, centre, sx, sy = unit_wall[unit_ok], centre[unit_ok], sx[unit_ok], sy[unit_ok]
+    unit_wall, centre, sx, sy, rank = (v[unit_ok] for v in (unit_wall, centre, sx, sy, rank))
 
     b = edges.building[unit_wall]
     height = edges.height[unit_wall]
@@ -284,9 +288,10 @@ def _sill_samples(buildings: gpd.GeoDataFrame, edges: _Edges, sun: _Sun, *, resi
     ids = buildings["feature_id"].astype(str).to_numpy() if "feature_id" in buildings else \
         buildings.index.astype(str).to_numpy()
     nx, ny = edges.nx[unit_wall[rep]], edges.ny[unit_wall[rep]]
+    building_id = pd.Series(ids[b[rep]], dtype=str)
     table = pd.DataFrame({
-        "sill_id": np.arange(len(rep)),
-        "building_id": ids[b[rep]],
+        "sill_id": building_id + ":" + pd.Series(floor + 1).astype(str) + ":" + pd.Series(rank[rep]).astype(str),
+        "building_id": building_id,
         "floor": floor + 1,
         "facade_azimuth": np.degrees(np.arctan2(nx, ny)) % 360.0,
         "z_m": z_unit,
@@ -308,25 +313,39 @@ def _floor_counts(buildings: gpd.GeoDataFrame, floor_height_m: float) -> np.ndar
 
 
 # ---------------------------------------------------------------------------------------------- shadows
-def _pairs(x: np.ndarray, y: np.ndarray, z_min: float, edges: _Edges, sun: _Sun
-           ) -> tuple[np.ndarray, np.ndarray]:
-    """(sample, edge) candidates: samples inside the box an edge's shadow can reach over the day."""
+def _reach_boxes(edges: _Edges, sun: _Sun, z_min: float) -> np.ndarray:
+    """(n, 4) bounds of where each edge's shadow can fall over the window on the plane z = ``z_min``."""
     h = np.maximum(edges.height - z_min, 0.0)
     ox0, oy0, ox1, oy1 = sun.shadow_box()
-    boxes = shapely.box(np.minimum(edges.ax, edges.bx) + h * ox0, np.minimum(edges.ay, edges.by) + h * oy0,
-                        np.maximum(edges.ax, edges.bx) + h * ox1, np.maximum(edges.ay, edges.by) + h * oy1)
-    tree = shapely.STRtree(boxes)
-    return tree.query(shapely.points(x, y), predicate="intersects")
+    return np.stack([np.minimum(edges.ax, edges.bx) + h * ox0, np.minimum(edges.ay, edges.by) + h * oy0,
+                     np.maximum(edges.ax, edges.bx) + h * ox1, np.maximum(edges.ay, edges.by) + h * oy1], axis=1)
 
 
-def _lit(s: _Samples, edges: _Edges, sun: _Sun, inside: np.ndarray) -> np.ndarray:
+@dataclass(frozen=True)
+class _Obstacles:
+    """Edges that cast shadows, with a tree of their reach boxes for samples at or above ``z_min``."""
+
+    edges: _Edges
+    tree: shapely.STRtree
+
+    @classmethod
+    def of(cls, edges: _Edges, sun: _Sun, z_min: float) -> _Obstacles:
+        return cls(edges, shapely.STRtree(shapely.box(*_reach_boxes(edges, sun, z_min).T)))
+
+    def pairs(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(sample, edge) candidates: samples inside the box an edge's shadow can reach."""
+        return self.tree.query(shapely.points(x, y), predicate="intersects")
+
+
+def _lit(s: _Samples, obstacles: _Obstacles, sun: _Sun, inside: np.ndarray) -> np.ndarray:
     """Lit array (samples × steps) for one chunk of samples; ``inside`` samples are never lit."""
     n_s, n_t = len(s.x), len(sun)
     lit = np.zeros((n_s, n_t), dtype=bool)
     facing = (np.arange(n_t)[None, :] >= s.f0[:, None]) & (np.arange(n_t)[None, :] < s.f1[:, None])
     if n_s == 0:
         return lit
-    p, e = _pairs(s.x, s.y, float(s.z.min()), edges, sun)
+    edges = obstacles.edges
+    p, e = obstacles.pairs(s.x, s.y)
     px, py = s.x[p], s.y[p]
     ax, ay, bx, by = edges.ax[e], edges.ay[e], edges.bx[e], edges.by[e]
     h = edges.height[e] - s.z[p]
@@ -400,7 +419,7 @@ def _inside(x: np.ndarray, y: np.ndarray, geoms: np.ndarray) -> np.ndarray:
     return inside
 
 
-def _unit_lit(samples: _Samples, edges: _Edges, sun: _Sun, inside: np.ndarray, units: np.ndarray,
+def _unit_lit(samples: _Samples, obstacles: _Obstacles, sun: _Sun, inside: np.ndarray, units: np.ndarray,
               progress: Progress, message: str) -> np.ndarray:
     """Lit array (len(units) × steps) of sill units: a unit is lit when all its samples are."""
     out = np.zeros((len(units), len(sun)), dtype=bool)
@@ -411,31 +430,40 @@ def _unit_lit(samples: _Samples, edges: _Edges, sun: _Sun, inside: np.ndarray, u
     for c0 in range(0, len(units), chunk):
         sel = np.concatenate([np.arange(a, b) for a, b in zip(first[c0:c0 + chunk], last[c0:c0 + chunk])])
         sub = _Samples(*(getattr(samples, f)[sel] for f in _Samples.__dataclass_fields__))
-        lit = _lit(sub, edges, sun, inside[sel])
+        lit = _lit(sub, obstacles, sun, inside[sel])
         bounds = np.searchsorted(sub.unit, units[c0:c0 + chunk], side="left")
         out[c0:c0 + chunk] = np.logical_and.reduceat(lit, bounds, axis=0)
         progress.update(min(c0 + chunk, len(units)), len(units), message)
     return out
 
 
-def _prepare(buildings: gpd.GeoDataFrame, sun: SunPath, requirement: SunlightRequirement, *,
-             spacing_m: float, sill_height_m: float, floor_height_m: float, all_floors: bool,
-             window_width_m: float | None, sweep_deg: float) -> tuple[_Edges, _Sun, _Samples, pd.DataFrame]:
+def _check(sun: SunPath, requirement: SunlightRequirement) -> _Sun:
     if tuple(sun.window) != tuple(requirement.window):
         raise ConfigError("the sun path does not cover the requirement's window", key="window",
                           value=f"{sun.window} vs {requirement.window}")
+    return _Sun.of(sun)
+
+
+def _prepare(buildings: gpd.GeoDataFrame, s: _Sun, *, spacing_m: float, sill_height_m: float,
+             floor_height_m: float, all_floors: bool, window_width_m: float | None, sweep_deg: float,
+             within: np.ndarray | None = None) -> tuple[_Obstacles, _Samples, pd.DataFrame]:
+    """Obstacles and the sills of residential buildings (only those meeting a ``within`` box, when given)."""
     if spacing_m <= 0 or (window_width_m is not None and window_width_m <= 0):
         raise ConfigError("sample spacing and window width must be positive", key="spacing_m",
                           value=spacing_m)
-    s = _Sun.of(sun)
     geoms = np.asarray(buildings.geometry.values)
     edges = _edges(geoms, _heights(buildings))
     use = buildings["use"] if "use" in buildings else pd.Series("residential", index=buildings.index)
-    residential = (use.fillna("residential").astype(str).str.lower() == "residential").to_numpy()
-    samples, table = _sill_samples(buildings, edges, s, residential=residential, spacing_m=spacing_m,
+    with_sills = (use.fillna("residential").astype(str).str.lower() == "residential").to_numpy()
+    if within is not None:
+        bounds = shapely.bounds(geoms)
+        meets = ((bounds[:, None, 0] <= within[None, :, 2]) & (bounds[:, None, 2] >= within[None, :, 0])
+                 & (bounds[:, None, 1] <= within[None, :, 3]) & (bounds[:, None, 3] >= within[None, :, 1]))
+        with_sills = with_sills & meets.any(axis=1)
+    samples, table = _sill_samples(buildings, edges, s, with_sills=with_sills, spacing_m=spacing_m,
                                    sill_height_m=sill_height_m, floor_height_m=floor_height_m,
                                    all_floors=all_floors, window_width_m=window_width_m, sweep_deg=sweep_deg)
-    return edges, s, samples, table
+    return _Obstacles.of(edges, s, sill_height_m), samples, table
 
 
 def _frame(table: pd.DataFrame, crs: object) -> gpd.GeoDataFrame:
@@ -485,12 +513,12 @@ def sunlight_hours(buildings: gpd.GeoDataFrame, sun: SunPath, requirement: Sunli
         ``facade_azimuth`` (outward normal, degrees from north), ``z_m``, ``hours`` (h), ``segments``,
         ``required_hours`` (h), ``passes``.
     """
-    edges, s, samples, table = _prepare(buildings, sun, requirement, spacing_m=spacing_m,
-                                        sill_height_m=sill_height_m, floor_height_m=floor_height_m,
-                                        all_floors=all_floors, window_width_m=window_width_m,
-                                        sweep_deg=sweep_deg)
+    s = _check(sun, requirement)
+    obstacles, samples, table = _prepare(buildings, s, spacing_m=spacing_m, sill_height_m=sill_height_m,
+                                         floor_height_m=floor_height_m, all_floors=all_floors,
+                                         window_width_m=window_width_m, sweep_deg=sweep_deg)
     units = np.arange(len(table))
-    lit = _unit_lit(samples, edges, s, np.zeros(len(samples.x), dtype=bool), units,
+    lit = _unit_lit(samples, obstacles, s, np.zeros(len(samples.x), dtype=bool), units,
                     ensure_progress(progress), "sunlight hours")
     hours, segments = count_hours(lit, s.step_min, **_counting(requirement))
     table["hours"] = hours
@@ -540,20 +568,22 @@ def sunlight_impact(buildings: gpd.GeoDataFrame, proposed: shapely.Geometry, pro
     if not np.isfinite(proposed_height_m) or proposed_height_m <= 0:
         raise InputError("the proposed height must be positive (m)", layer="proposed",
                          fix="give the building's height in metres")
-    edges, s, samples, table = _prepare(buildings, sun, requirement, spacing_m=spacing_m,
-                                        sill_height_m=sill_height_m, floor_height_m=floor_height_m,
-                                        all_floors=all_floors, window_width_m=window_width_m,
-                                        sweep_deg=sweep_deg)
-    new_edges = _edges(np.array([proposed]), np.array([float(proposed_height_m)]))
-    near_sample = np.unique(_pairs(samples.x, samples.y, float(sill_height_m), new_edges, s)[0])
+    s = _check(sun, requirement)
+    new = _Obstacles.of(_edges(np.array([proposed]), np.array([float(proposed_height_m)])), s, sill_height_m)
+    # Only buildings within the new building's shadow reach (or under its footprint) get sills.
+    within = np.vstack([_reach_boxes(new.edges, s, sill_height_m), shapely.bounds(proposed)[None, :]])
+    obstacles, samples, table = _prepare(buildings, s, spacing_m=spacing_m, sill_height_m=sill_height_m,
+                                         floor_height_m=floor_height_m, all_floors=all_floors,
+                                         window_width_m=window_width_m, sweep_deg=sweep_deg, within=within)
     covered = _inside(samples.x, samples.y, np.array([proposed]))
-    touched = np.union1d(near_sample, np.nonzero(covered)[0])
+    touched = np.union1d(new.pairs(samples.x, samples.y)[0], np.nonzero(covered)[0])
     units = np.unique(samples.unit[touched])
     prog = ensure_progress(progress)
-    before = _unit_lit(samples, edges, s, np.zeros(len(samples.x), dtype=bool), units, prog, "sunlight before")
-    own = np.full(len(samples.x), -1)
-    alone = _Samples(samples.x, samples.y, samples.z, own, samples.f0, samples.f1, samples.unit)
-    shaded_by_new = _unit_lit(alone, new_edges, s, covered, units, prog, "sunlight after")
+    before = _unit_lit(samples, obstacles, s, np.zeros(len(samples.x), dtype=bool), units, prog,
+                       "sunlight before")
+    # Against the new building alone, a sample's own wall is not among the obstacles.
+    alone = dataclasses.replace(samples, edge=np.full(len(samples.x), -1))
+    shaded_by_new = _unit_lit(alone, new, s, covered, units, prog, "sunlight after")
     after = before & shaded_by_new
     counting = _counting(requirement)
     hours_before, _ = count_hours(before, s.step_min, **counting)
@@ -620,24 +650,20 @@ def area_sunlight(area: shapely.Geometry, buildings: gpd.GeoDataFrame, sun: SunP
     """
     if grid_m <= 0:
         raise ConfigError("the area grid spacing must be positive", key="area_grid_m", value=grid_m)
-    if tuple(sun.window) != tuple(requirement.window):
-        raise ConfigError("the sun path does not cover the requirement's window", key="window",
-                          value=f"{sun.window} vs {requirement.window}")
+    s = _check(sun, requirement)
     x0, y0, x1, y1 = area.bounds
     gx, gy = np.meshgrid(np.arange(x0 + grid_m / 2, x1, grid_m), np.arange(y0 + grid_m / 2, y1, grid_m))
-    pts = shapely.points(gx.ravel(), gy.ravel())
-    pts = pts[shapely.contains_xy(area, gx.ravel(), gy.ravel())]
-    x, y = shapely.get_x(pts), shapely.get_y(pts)
-    s = _Sun.of(sun)
+    keep = shapely.contains_xy(area, gx.ravel(), gy.ravel())
+    x, y = gx.ravel()[keep], gy.ravel()[keep]
     geoms = np.asarray(buildings.geometry.values)
-    edges = _edges(geoms, _heights(buildings))
+    obstacles = _Obstacles.of(_edges(geoms, _heights(buildings)), s, float(height_m))
     n = len(x)
     samples = _Samples(x=x, y=y, z=np.full(n, float(height_m)), edge=np.full(n, -1), f0=np.zeros(n, int),
                        f1=np.full(n, len(s)), unit=np.arange(n))
-    lit = _unit_lit(samples, edges, s, _inside(x, y, geoms), np.arange(n), ensure_progress(progress),
+    lit = _unit_lit(samples, obstacles, s, _inside(x, y, geoms), np.arange(n), ensure_progress(progress),
                     "area sunlight")
     hours, _ = count_hours(lit, s.step_min, **_counting(requirement))
     meets = hours >= min_hours - 1e-9
-    points = gpd.GeoDataFrame({"hours": hours, "meets": meets}, geometry=pts, crs=buildings.crs)
+    points = gpd.GeoDataFrame({"hours": hours, "meets": meets}, geometry=shapely.points(x, y), crs=buildings.crs)
     return AreaSunlight(share=float(meets.mean()) if n else float("nan"), min_hours=float(min_hours),
                         points=points)
