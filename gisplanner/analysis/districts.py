@@ -192,13 +192,14 @@ def community_eligibility(communities: pd.DataFrame, *, buildings: pd.DataFrame 
     """
     if not 0 <= extended_max_share < 1:
         raise InputError(f"extended_max_share must be in [0, 1), got {extended_max_share}",
-                         fix="set renovation.extended_max_share to a share such as 0.15")
+                         fix="set renovation eligibility.extension.max_share_of_households to a share "
+                             "such as 0.15")
     ids = communities["feature_id"].astype(str)
     year = _years(communities)
     source = pd.Series(np.where(year.notna(), "community", None), index=communities.index, dtype="string")
     if buildings is not None and len(buildings) and "built_year" in buildings:
-        by_comm = (buildings.dropna(subset=["community_id", "built_year"])
-                   .groupby(buildings["community_id"].astype(str))["built_year"].median())
+        dated = buildings.dropna(subset=["community_id", "built_year"])
+        by_comm = dated.groupby(dated["community_id"].astype(str))["built_year"].median()
         fill = ids.map(by_comm).astype("Float64").floordiv(1).astype("Int64")
         use = year.isna() & fill.notna()
         year = year.mask(use, fill)
@@ -224,8 +225,6 @@ def community_eligibility(communities: pd.DataFrame, *, buildings: pd.DataFrame 
         refused = candidates[~within]
         reason[refused] = [f"built {v}: the {built_before}–{extended_built_before} extension is full "
                            f"({extended_max_share:.0%} of eligible households)" for v in y[refused]]
-    elif ext.any():
-        reason[ext] = [f"built {v}, after {built_before}" for v in y[ext]]
     basis = np.where(old, "built_before", np.where(eligible, "extension", None))
     return pd.DataFrame({
         "community_id": ids.to_numpy(), "built_year": year.to_numpy(), "built_year_source": source.to_numpy(),
