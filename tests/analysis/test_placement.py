@@ -290,6 +290,13 @@ def test_report_round_trips_through_json(on_the_park):
     assert PlacementReport.from_dict(data) == on_the_park
 
 
+def test_report_of_an_unnamed_block_is_still_json(layers, standards):
+    unnamed = {**layers, "communities": layers["communities"].assign(name=pd.array([pd.NA, pd.NA], dtype="string"))}
+    report = _check(unnamed, standards, facility_type="elderly_daycare", footprint=box(250, 50, 275, 150), floors=1)
+    (block,) = [c for c in json.loads(report.to_json())["checks"] if c["key"] == "block_green"]
+    assert block["numbers"]["block_name"] is None
+
+
 def test_placed_facility_record_is_json_with_a_wkt_footprint(on_the_park):
     record = json.loads(json.dumps(on_the_park.placed_facility("P1")))
     assert shapely.from_wkt(record["footprint"]).equals(box(250, 50, 275, 150))
