@@ -42,8 +42,8 @@ OTHER_RESOURCE = ("其他资源", "#35978f")
 GAP_CLASSES = ((1, 1, "1 类设施缺口", "#fcbba1"), (2, 3, "2–3 类设施缺口", "#fb6a4a"),
                (4, math.inf, "4 类及以上设施缺口", "#a50f15"))
 INK = "#222222"
-#: Capacity of the side panel, characters per line and lines, at every paper size (type scales with it).
-PANEL_CHARS, PANEL_LINES = 30, 14
+#: Characters per line of the side panel at every paper size (type scales with the paper).
+PANEL_CHARS = 30
 _HEADINGS = {"overview": "片区", "districts": "可利用资源", "gaps": "缺口统计", "facilities": "核查结论"}
 
 
@@ -228,16 +228,14 @@ class _Sheet:
                  va="top", parse_math=False)
         px = 0.745
         fig.text(px, 0.955, "图例", fontproperties=self.font(15), weight="bold", va="top")
+        below_legend = 0.925
         if self.handles:
-            fig.legend(handles=self.handles, loc="upper left", bbox_to_anchor=(px - 0.005, 0.925), frameon=False,
-                       prop=self.font(11), handlelength=2.2, handleheight=1.1, labelspacing=0.7,
-                       borderaxespad=0.0)
-        if panel_lines:
-            fig.text(px, 0.53, heading, fontproperties=self.font(13), weight="bold", va="top")
-        wrapped = [part for line in panel_lines for part in textwrap.wrap(line, PANEL_CHARS,
-                                                                           subsequent_indent="  ")][:PANEL_LINES]
-        for i, line in enumerate(wrapped):
-            fig.text(px, 0.495 - 0.026 * i, line, fontproperties=self.font(10), va="top", parse_math=False)
+            legend = fig.legend(handles=self.handles, loc="upper left", bbox_to_anchor=(px - 0.005, 0.925),
+                                frameon=False, prop=self.font(11), handlelength=2.2, handleheight=1.1,
+                                labelspacing=0.7, borderaxespad=0.0)
+            box = legend.get_window_extent(fig.canvas.get_renderer()).transformed(fig.transFigure.inverted())
+            below_legend = box.y0
+
         crs = layers.crs
         epsg = crs.to_epsg()
         info = [f"片区：{layers.district_label}",
@@ -248,11 +246,26 @@ class _Sheet:
         if layers.attribution:
             info.append(f"数据来源：{layers.attribution}")
         info.append(f"gisplanner {__version__} 输出，供联合审查")
-        fig.add_artist(Rectangle((px - 0.008, 0.03), 0.245, 0.034 * len(info) + 0.02, transform=fig.transFigure,
+        info = [part for line in info for part in textwrap.wrap(line, PANEL_CHARS + 4, subsequent_indent="  ")]
+        step = 0.026
+        info_top = 0.03 + step * len(info) + 0.02
+        fig.add_artist(Rectangle((px - 0.008, 0.03), 0.245, info_top - 0.03, transform=fig.transFigure,
                                  fill=False, edgecolor=INK, linewidth=0.8 * self.k))
         for i, line in enumerate(info):
-            fig.text(px, 0.04 + 0.034 * (len(info) - 1 - i), line, fontproperties=self.font(10), va="bottom",
+            fig.text(px, 0.04 + step * (len(info) - 1 - i), line, fontproperties=self.font(10), va="bottom",
                      parse_math=False)
+
+        # the side panel fills what the legend and the title block leave; the rest is in the tables
+        top = below_legend - 0.04
+        room = int((top - 0.045 - info_top) / step)
+        wrapped = [part for line in panel_lines for part in textwrap.wrap(line, PANEL_CHARS, subsequent_indent="  ")]
+        if len(wrapped) > room:
+            wrapped = [*wrapped[:max(room - 1, 0)], f"……另 {len(wrapped) - max(room - 1, 0)} 行，见计划表"]
+        if wrapped and room > 0:
+            fig.text(px, top, heading, fontproperties=self.font(13), weight="bold", va="top")
+            for i, line in enumerate(wrapped):
+                fig.text(px, top - 0.035 - step * i, line, fontproperties=self.font(10), va="top",
+                         parse_math=False)
         return fig
 
 
@@ -268,7 +281,8 @@ def _districts(sheet: _Sheet, *, label: bool = True) -> None:
     d = sheet.layers.districts
     sheet.polygons(d, "片区边界", edge="#1f3a93", width=2.0, z=10)
     if label and len(d):
-        sheet.labels(d, "name", 13, colour="#1f3a93", weight="bold")
+        sheet.labels(d, "name", 13 if len(d) <= 10 else 10 if len(d) <= 30 else 8, colour="#1f3a93",
+                     weight="bold")
 
 
 def _overview(sheet: _Sheet) -> list[str]:
@@ -292,8 +306,9 @@ def _overview(sheet: _Sheet) -> list[str]:
         sheet.labels(c, "name", 7, colour="#424242")
     d = layers.districts
     sizes = d["district_id"].astype(str).map(c["district_id"].astype(str).value_counts())
-    return [f"{i}{'' if str(n) == str(i) else '  ' + str(n)}（{k} 个小区）"
-            for i, n, k in zip(d["district_id"], d["name"], sizes)]
+    return [f"片区 {len(d)} 个，片区内小区 {int(sizes.sum())} 个"] + [
+        f"{i}{'' if str(n) == str(i) else '  ' + str(n)}（{k} 个小区）"
+        for i, n, k in zip(d["district_id"], d["name"], sizes)]
 
 
 def _resources(sheet: _Sheet) -> list[str]:
@@ -302,7 +317,7 @@ def _resources(sheet: _Sheet) -> list[str]:
     res = layers.resources
     for role, rows in res.groupby("layer", sort=True) if len(res) else []:
         name, colour = RESOURCE_STYLE.get(str(role), OTHER_RESOURCE)
-        sheet.polygons(rows, name, face=colour, edge=colour, z=6)
+        sheet.polygons(rows, name, face=colour, edge=colour, alpha=0.6, z=6)
     sheet.polygons(layers.candidate_sites, "候选用地", edge="#8c510a", width=1.2, dashed=True, z=7)
     _districts(sheet)
     if res.empty:

@@ -88,7 +88,7 @@ def test_sheet_carries_title_block(plan):
     assert "片区与资源 · 全部片区" in lines
     assert "制图日期：2026-11-23" in lines
     assert "数据来源：© OpenStreetMap contributors" in lines
-    assert "坐标系：WGS 84 / UTM zone 52N（EPSG:32652）" in lines
+    assert "坐标系：WGS 84 / UTM zone 52N（EPSG:32652）" in " ".join(line.strip() for line in lines)  # wrapped
     assert "北" in lines and "0" in lines
 
 
