@@ -42,7 +42,9 @@ VIOLATIONS = ("below_min_population", "above_max_population", "extent_exceeded",
 
 MEMBER_COLUMNS = ["district_id", "community_id", "community_name"]
 RESOURCE_COLUMNS = ["district_id", "layer", "resource_id", "name", "area_m2", "status", "distance_m"]
-EXCLUSION_COLUMNS = ["community_id", "community_name", "built_year", "reason"]
+EXCLUSION_COLUMNS = ["community_id", "community_name", "built_year", "reason", "district_id"]
+#: Reason given for an eligible community that an edit left in no district.
+LEFT_OUT = "eligible, but left out of every district by hand"
 GAP_COLUMNS = ["district_id", "facility_type", "level", "n_communities", "n_unreachable", "population",
                "max_shortfall_m"]
 CONTENT_COLUMNS = ["district_id", "renovation_class", "item", "source", "unit", "quantity", "unit_cost_yuan",
@@ -233,12 +235,36 @@ def community_eligibility(communities: pd.DataFrame, *, buildings: pd.DataFrame 
     }, index=communities.index)
 
 
-def exclusion_table(communities: pd.DataFrame, eligibility: pd.DataFrame) -> pd.DataFrame:
-    """The excluded communities with the reason each is left out (columns ``EXCLUSION_COLUMNS``)."""
-    out = eligibility.loc[~eligibility["eligible"].to_numpy(), ["community_id", "built_year", "reason"]]
-    names = _column(communities, "name", pd.NA)
-    out = out.assign(community_name=names.loc[out.index].astype("string"))
-    return out[EXCLUSION_COLUMNS].reset_index(drop=True)
+def exclusion_table(communities: pd.DataFrame, eligibility: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame:
+    """Every community that is not an eligible member of a district, and why.
+
+    Lists the ineligible communities with their reason (and their ``district_id`` where a
+    planner put one into a district anyway), and eligible communities in no district with
+    the reason :data:`LEFT_OUT`.
+
+    Parameters
+    ----------
+    communities
+        ``feature_id``, ``name``.
+    eligibility
+        Output of :func:`community_eligibility`.
+    members
+        Output of :func:`member_table`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``EXCLUSION_COLUMNS``, in layer order.
+    """
+    district = eligibility["community_id"].map(
+        dict(zip(members["community_id"], members["district_id"]))).astype("string")
+    eligible = eligibility["eligible"].to_numpy(bool)
+    listed = ~eligible | district.isna().to_numpy()
+    reason = eligibility["reason"].astype("string").mask(eligible & district.isna().to_numpy(), LEFT_OUT)
+    out = pd.DataFrame({
+        "community_id": eligibility["community_id"], "community_name": _column(communities, "name", pd.NA)
+        .astype("string"), "built_year": eligibility["built_year"], "reason": reason, "district_id": district})
+    return out.loc[listed, EXCLUSION_COLUMNS].reset_index(drop=True)
 
 
 def admin_groups(communities: gpd.GeoDataFrame, admin_boundaries: gpd.GeoDataFrame) -> pd.Series:
@@ -877,7 +903,7 @@ def describe_plan(inputs: DistrictInputs, assignment: pd.Series, *, names: Mappi
     unpriced = content["cost_yuan"].isna().groupby(content["district_id"]).sum()
     districts["n_items_unpriced"] = districts["district_id"].map(unpriced).fillna(0).astype(np.int64)
     return DistrictPlan(districts=districts, members=members, resources=resources,
-                        exclusions=exclusion_table(inputs.communities, inputs.eligibility), gaps=gaps,
+                        exclusions=exclusion_table(inputs.communities, inputs.eligibility, members), gaps=gaps,
                         content=content)
 
 

@@ -15,7 +15,13 @@ from gisplanner.analysis.district_edit import (
     rename_district,
     split_district,
 )
-from gisplanner.analysis.districts import DistrictInputs, DistrictRules, community_eligibility, describe_plan
+from gisplanner.analysis.districts import (
+    LEFT_OUT,
+    DistrictInputs,
+    DistrictRules,
+    community_eligibility,
+    describe_plan,
+)
 from gisplanner.errors import InputError
 
 CRS = "EPSG:32652"
@@ -83,6 +89,8 @@ def test_remove_leaves_the_community_in_no_district(plan, inputs):
     assert change.moved == (("r0c0", "D001", None), ("r1c0", "D001", None), ("r0c1", "D001", None))
     assert "community r0c0 is eligible but now in no district" in change.warnings
     assert "district D001 is below the minimum population" in change.warnings
+    left_out = new.exclusions.set_index("community_id").loc[["r0c0", "r1c0", "r0c1"], "reason"]
+    assert (left_out == LEFT_OUT).all()
 
 
 def test_remove_refuses_a_community_of_another_district(plan, inputs):

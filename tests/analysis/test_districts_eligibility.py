@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from gisplanner.analysis.districts import community_eligibility, exclusion_table
+from gisplanner.analysis.districts import LEFT_OUT, community_eligibility, exclusion_table
 from gisplanner.errors import InputError
 
 
@@ -58,12 +58,28 @@ def test_missing_year_is_taken_from_the_median_of_the_buildings():
     assert out["eligible"].all()
 
 
+def members(pairs):
+    return pd.DataFrame(pairs, columns=["district_id", "community_id"])
+
+
 def test_exclusions_table_lists_each_excluded_community_once():
     comm = communities([1990, None, 2015])
-    table = exclusion_table(comm, community_eligibility(comm))
+    table = exclusion_table(comm, community_eligibility(comm), members([("D1", "c0")]))
     assert table["community_id"].tolist() == ["c1", "c2"]
     assert table["community_name"].tolist() == ["小区1", "小区2"]
-    assert table["reason"].notna().all()
+    assert table["reason"].notna().all() and table["district_id"].isna().all()
+
+
+def test_exclusions_name_the_district_of_an_ineligible_member():
+    comm = communities([1990, 2015])
+    table = exclusion_table(comm, community_eligibility(comm), members([("D1", "c0"), ("D1", "c1")]))
+    assert table[["community_id", "district_id"]].values.tolist() == [["c1", "D1"]]
+
+
+def test_eligible_community_in_no_district_is_listed_as_left_out():
+    comm = communities([1990, 1991])
+    table = exclusion_table(comm, community_eligibility(comm), members([("D1", "c0")]))
+    assert table[["community_id", "reason"]].values.tolist() == [["c1", LEFT_OUT]]
 
 
 def test_share_out_of_range_is_refused():
