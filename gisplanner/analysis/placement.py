@@ -65,6 +65,8 @@ class PlacementInput:
         The planner's name for the proposal.
     old_area
         Whether the site lies in an old area under renovation (旧区改建), which relaxes the green floors.
+        None: old when a community under the site was built by the end of the renovation cutoff year
+        (``Standards.renovation.eligibility``) or has no year, or when no community lies under it.
     """
 
     facility_type: str
@@ -80,7 +82,7 @@ class PlacementInput:
     site_id: str | None = None
     site_status: str | None = None
     name: str = ""
-    old_area: bool = True
+    old_area: bool | None = None
 
     @property
     def site(self) -> str | None:
@@ -243,6 +245,8 @@ def check_placement(placement: PlacementInput, layers: Mapping[str, gpd.GeoDataF
     if placement.footprint is None or placement.footprint.is_empty:
         raise InputError("the footprint is empty", fix="draw the footprint or pick a site feature")
     ftype = standards.facility_type(placement.facility_type, profile)
+    if placement.old_area is None:
+        placement = replace(placement, old_area=_is_old_area(placement.footprint, layers, standards))
     decision = _land_use_decision(placement, ftype, layers, standards, city)
     greens = _GreenStates.build(placement, layers, standards)
     sun = _SunContext.build(placement, layers, standards, city, crs)
@@ -623,7 +627,7 @@ def _public_green_checks(placement: PlacementInput, layers: Mapping[str, gpd.Geo
         rule = rules.public[key]
         floor = rule.m2_per_person * (floor_ratio if placement.old_area else 1.0)
         taken = before.loc[key, "green_m2"] - after.loc[key, "green_m2"]
-        numbers = {"reach_m": standards.levels[key].walk_distance_m,
+        numbers = {"old_area": placement.old_area, "reach_m": standards.levels[key].walk_distance_m,
                    "population": before.loc[key, "population"],
                    "green_before_m2": before.loc[key, "green_m2"], "green_after_m2": after.loc[key, "green_m2"],
                    "taken_m2": taken, "before_m2_per_person": before.loc[key, "m2_per_person"],
@@ -652,6 +656,16 @@ def _public_green_checks(placement: PlacementInput, layers: Mapping[str, gpd.Geo
             results.append(CheckResult(f"green_public_{key}", titles[key], "consult", f"below the floor: {text}",
                                        numbers, basis, (CONSULT_STEP,)))
     return results
+
+
+def _is_old_area(footprint: BaseGeometry, layers: Mapping[str, gpd.GeoDataFrame], standards: Standards) -> bool:
+    if "communities" not in layers or "built_year" not in layers["communities"].columns:
+        return True
+    under = _near(layers["communities"], footprint, 0.0)
+    if under.empty:
+        return True
+    years = pd.to_numeric(under["built_year"], errors="coerce")
+    return bool((years.isna() | (years <= standards.renovation.eligibility.built_before_end_of)).any())
 
 
 def _with_levels(parks: gpd.GeoDataFrame, standards: Standards) -> gpd.GeoDataFrame:
@@ -721,7 +735,8 @@ def _block_green_check(placement: PlacementInput, block: Any, greens: _GreenStat
     before, after = concentrated_before.area, concentrated_after.area
     population = float(block["population"])
     share = _outside_shadow_share(concentrated_after, sun, standards, progress)
-    numbers = {"block_id": block["feature_id"], "block_name": block.get("name", ""), "population": population,
+    numbers = {"block_id": block["feature_id"], "block_name": block.get("name", ""), "old_area": placement.old_area,
+               "population": population,
                "min_width_m": width, "concentrated_before_m2": before, "concentrated_after_m2": after,
                "before_m2_per_person": before / population if population > 0 else None,
                "after_m2_per_person": after / population if population > 0 else None,

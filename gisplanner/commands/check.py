@@ -37,8 +37,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="default: equipment for equipment types, conversion for a building site, else new")
     parser.add_argument("--investment", type=float, metavar="WAN_YUAN", help="investment, 万元")
     parser.add_argument("--name", default="", help="name of the proposal")
-    parser.add_argument("--new-area", action="store_true",
-                        help="the site is not an old area under renovation (no 旧区改建 relief)")
+    area = parser.add_mutually_exclusive_group()
+    area.add_argument("--old-area", dest="old_area", action="store_const", const=True,
+                      help="the site is an old area under renovation (旧区改建 relief of the green floors)")
+    area.add_argument("--new-area", dest="old_area", action="store_const", const=False,
+                      help="the site is not an old area (no relief); default: from the built year of the "
+                      "communities under the site")
     parser.add_argument("--out", type=Path, required=True, metavar="REPORT.json")
     parser.add_argument("--html", type=Path, metavar="REPORT.html")
     parser.add_argument("--no-store", action="store_true", help="do not add the facility to the project")
@@ -84,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
         facility_type=ftype.key, footprint=footprint, intervention=intervention, floors=args.floors,
         height_m=args.height, gfa_m2=args.gfa, adds_far=args.adds_far, new_construction_land=args.new_construction_land,
         investment_wan_yuan=args.investment, site_layer=site_layer, site_id=site_id, site_status=status,
-        name=name, old_area=not args.new_area)
+        name=name, old_area=args.old_area)
     report = check_placement(placement, project.layers, standards, city=project.city,
                              crs=project.crs.to_string() if project.crs is not None else None)
     args.out.write_text(report.to_json(), encoding="utf-8")

@@ -290,6 +290,18 @@ def test_report_round_trips_through_json(on_the_park):
     assert PlacementReport.from_dict(data) == on_the_park
 
 
+def test_old_area_follows_the_built_year_of_the_block(layers, standards):
+    recent = {**layers, "communities": layers["communities"].assign(
+        built_year=pd.array([1990, 2010], dtype="Int64"))}
+    in_c2 = _check(recent, standards, facility_type="elderly_daycare", footprint=box(250, 50, 275, 150))
+    in_c1 = _check(recent, standards, facility_type="elderly_daycare", footprint=box(100, 150, 110, 160))
+    assert in_c2.check("block_green").numbers["old_area"] is False
+    assert in_c2.check("block_green").numbers["required_m2_per_person"] == 0.50  # new-area value
+    assert in_c1.check("block_green").numbers["old_area"] is True
+    # Without the old-area relief the lc10 floor is the full table value.
+    assert in_c2.check("green_public_lc10").numbers["floor_m2_per_person"] == pytest.approx(1.0)
+
+
 def test_report_of_an_unnamed_block_is_still_json(layers, standards):
     unnamed = {**layers, "communities": layers["communities"].assign(name=pd.array([pd.NA, pd.NA], dtype="string"))}
     report = _check(unnamed, standards, facility_type="elderly_daycare", footprint=box(250, 50, 275, 150), floors=1)
