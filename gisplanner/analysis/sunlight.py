@@ -650,20 +650,47 @@ def area_sunlight(area: shapely.Geometry, buildings: gpd.GeoDataFrame, sun: SunP
     """
     if grid_m <= 0:
         raise ConfigError("the area grid spacing must be positive", key="area_grid_m", value=grid_m)
-    s = _check(sun, requirement)
     x0, y0, x1, y1 = area.bounds
     gx, gy = np.meshgrid(np.arange(x0 + grid_m / 2, x1, grid_m), np.arange(y0 + grid_m / 2, y1, grid_m))
     keep = shapely.contains_xy(area, gx.ravel(), gy.ravel())
     x, y = gx.ravel()[keep], gy.ravel()[keep]
+    hours = ground_hours(x, y, buildings, sun, requirement, height_m=height_m, progress=progress)
+    meets = hours >= min_hours - 1e-9
+    points = gpd.GeoDataFrame({"hours": hours, "meets": meets}, geometry=shapely.points(x, y), crs=buildings.crs)
+    return AreaSunlight(share=float(meets.mean()) if len(x) else float("nan"), min_hours=float(min_hours),
+                        points=points)
+
+
+def ground_hours(x: np.ndarray, y: np.ndarray, buildings: gpd.GeoDataFrame, sun: SunPath,
+                 requirement: SunlightRequirement, *, height_m: float = 0.0,
+                 progress: Progress | None = None) -> np.ndarray:
+    """Sunlight hours at horizontal points (x, y) ``height_m`` above the ground; points under a building get 0.
+
+    Parameters
+    ----------
+    x, y
+        Coordinates, m, in the buildings' CRS.
+    buildings
+        Buildings with ``height_m``.
+    sun, requirement
+        Sun path and counting rule.
+    height_m
+        Height of the points above ground, m.
+    progress
+        Progress sink.
+
+    Returns
+    -------
+    numpy.ndarray
+        Hours per point, h.
+    """
+    s = _check(sun, requirement)
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     geoms = np.asarray(buildings.geometry.values)
     obstacles = _Obstacles.of(_edges(geoms, _heights(buildings)), s, float(height_m))
     n = len(x)
     samples = _Samples(x=x, y=y, z=np.full(n, float(height_m)), edge=np.full(n, -1), f0=np.zeros(n, int),
                        f1=np.full(n, len(s)), unit=np.arange(n))
     lit = _unit_lit(samples, obstacles, s, _inside(x, y, geoms), np.arange(n), ensure_progress(progress),
-                    "area sunlight")
-    hours, _ = count_hours(lit, s.step_min, **_counting(requirement))
-    meets = hours >= min_hours - 1e-9
-    points = gpd.GeoDataFrame({"hours": hours, "meets": meets}, geometry=shapely.points(x, y), crs=buildings.crs)
-    return AreaSunlight(share=float(meets.mean()) if n else float("nan"), min_hours=float(min_hours),
-                        points=points)
+                    "ground sunlight")
+    return count_hours(lit, s.step_min, **_counting(requirement))[0]

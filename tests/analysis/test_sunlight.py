@@ -14,7 +14,14 @@ import pytest
 import shapely
 
 from gisplanner.analysis.sun import standard_day
-from gisplanner.analysis.sunlight import area_sunlight, count_hours, sun_for, sunlight_hours, sunlight_impact
+from gisplanner.analysis.sunlight import (
+    area_sunlight,
+    count_hours,
+    ground_hours,
+    sun_for,
+    sunlight_hours,
+    sunlight_impact,
+)
 from gisplanner.errors import ConfigError, InputError
 from gisplanner.standards import load_standards
 
@@ -334,6 +341,17 @@ def test_area_without_buildings_is_fully_lit(sun, national):
                            national, min_hours=2.0, grid_m=2.0)
     assert len(result.points) == 100
     assert result.share == 1.0
+
+
+def test_ground_points_north_of_a_slab_match_closed_form(sun, national):
+    height = 15.0
+    slab = layer((shapely.box(-3000, -12, 3000, 0), height))
+    distance = np.array([5.0, 12.0, 20.0, 30.0, 60.0])
+    hours = ground_hours(np.zeros(5), distance, slab, sun, national)
+    profile = np.tan(np.radians(sun.altitude_deg)) / np.cos(np.radians(sun.azimuth_deg - 180.0))
+    expected = [(profile * d >= height).sum() / 60.0 for d in distance]
+    np.testing.assert_allclose(hours, expected, atol=1 / 60)
+    assert hours[0] == 0.0 and hours[-1] == 8.0
 
 
 def test_area_share_matches_brute_force(sun, national):
