@@ -39,12 +39,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--min-population", type=float, default=None, help="smallest district population")
     parser.add_argument("--max-population", type=float, default=None, help="largest district population")
     parser.add_argument("--max-extent", type=float, default=None,
-                        help="largest distance (m) between member centroids")
+                        help="largest walk (m) between member centroids; straight line without a walk_network")
     parser.add_argument("--seed", type=int, default=0, help="seed of the bundling (same seed, same districts)")
     parser.add_argument("--within-admin", action="store_true",
                         help="keep each district inside one admin_boundaries unit (街道/社区)")
     parser.add_argument("--unit-costs", type=Path, default=None,
-                        help="CSV of item,unit,unit_cost_yuan for cost estimates (no default costs)")
+                        help="CSV item,unit,unit_cost_yuan (unit: m2, household, building, community or "
+                             "district) for cost estimates; there are no default costs")
     parser.add_argument("--no-save", action="store_true", help="do not store the results in the project file")
     parser.set_defaults(run=run)
 
