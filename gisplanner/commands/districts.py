@@ -12,6 +12,7 @@ import pyogrio
 
 from gisplanner.analysis.adjacency import barrier_lines, community_adjacency
 from gisplanner.analysis.districts import (
+    COST_UNITS,
     DistrictInputs,
     DistrictRules,
     admin_groups,
@@ -44,8 +45,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--within-admin", action="store_true",
                         help="keep each district inside one admin_boundaries unit (街道/社区)")
     parser.add_argument("--unit-costs", type=Path, default=None,
-                        help="CSV item,unit,unit_cost_yuan (unit: m2, household, building, community or "
-                             "district) for cost estimates; there are no default costs")
+                        help=f"CSV item,unit,unit_cost_yuan (unit: {', '.join(COST_UNITS)}) for cost "
+                             "estimates; there are no default costs")
     parser.add_argument("--no-save", action="store_true", help="do not store the results in the project file")
     parser.set_defaults(run=run)
 
