@@ -61,6 +61,8 @@ class PlacementInput:
     site_layer, site_id, site_status
         The layer role and ``feature_id`` of the site feature, and its ``status`` (boiler rooms, public
         buildings); None for a drawn footprint.
+    footprint_estimated
+        The footprint is a square of the site's recorded area around a point, not its outline.
     name
         The planner's name for the proposal.
     old_area
@@ -81,6 +83,7 @@ class PlacementInput:
     site_layer: str | None = None
     site_id: str | None = None
     site_status: str | None = None
+    footprint_estimated: bool = False
     name: str = ""
     old_area: bool | None = None
 
@@ -164,16 +167,23 @@ class PlacementReport:
                 "verdicts": self.verdicts, "created": self.created}
 
 
-def site_footprint(layer: gpd.GeoDataFrame, role: str, feature_id: str, *,
-                   equipment: bool = False) -> tuple[BaseGeometry, str | None, str]:
-    """The footprint, status and name of a site feature (``--site LAYER:ID``).
+@dataclass(frozen=True)
+class Site:
+    """A site feature picked with ``--site LAYER:ID``: its footprint, status and name.
+
+    ``estimated`` is set when the footprint is a square of the feature's ``area_m2`` around a point.
+    """
+
+    footprint: BaseGeometry
+    status: str | None
+    name: str
+    estimated: bool = False
+
+
+def site_footprint(layer: gpd.GeoDataFrame, role: str, feature_id: str, *, equipment: bool = False) -> Site:
+    """The site feature ``feature_id`` of ``layer`` (``--site LAYER:ID``).
 
     A point site becomes a square of its ``area_m2`` centred on the point; equipment keeps the point.
-
-    Returns
-    -------
-    tuple
-        ``(geometry, status or None, name)``.
 
     Raises
     ------
@@ -186,18 +196,18 @@ def site_footprint(layer: gpd.GeoDataFrame, role: str, feature_id: str, *,
                          fix="use an ID that `gisplanner info` lists for this layer")
     row = match.iloc[0]
     geom = row.geometry
-    status = row.get("status")
-    status = None if status is None or _missing(status) else str(status)
+    status = None if _missing(row.get("status")) else str(row.get("status"))
     name = "" if _missing(row.get("name")) else str(row.get("name"))
     if geom.area > 0 or equipment:
-        return geom, status, name
+        return Site(geom, status, name)
     area = row.get("area_m2")
-    if area is None or _missing(area) or float(area) <= 0:
+    if _missing(area) or float(area) <= 0:
         raise InputError("the site is a point without area_m2, so its footprint is unknown", layer=role,
                          feature=feature_id, fix="draw the footprint and pass it with --footprint FILE")
     half = math.sqrt(float(area)) / 2.0
     point = geom.centroid
-    return shapely.box(point.x - half, point.y - half, point.x + half, point.y + half), status, name
+    square = shapely.box(point.x - half, point.y - half, point.x + half, point.y + half)
+    return Site(square, status, name, estimated=True)
 
 
 def check_placement(placement: PlacementInput, layers: Mapping[str, gpd.GeoDataFrame], standards: Standards,
@@ -376,8 +386,13 @@ def _permit_check(placement: PlacementInput, standards: Standards, city: str | N
 # --------------------------------------------------------------------------------------------- size
 def _size_checks(placement: PlacementInput, ftype: FacilityType) -> list[CheckResult]:
     site_area = placement.footprint.area if placement.footprint.area > 0 else None
-    return [_range_check("size_site", "用地规模 Site area", site_area, ftype.site_m2, ftype),
-            _range_check("size_gfa", "建筑规模 Floor area", placement.floor_area_m2(), ftype.gfa_m2, ftype)]
+    site = _range_check("size_site", "用地规模 Site area", site_area, ftype.site_m2, ftype)
+    if placement.footprint_estimated:
+        site = replace(site, numbers={**site.numbers, "footprint_estimated": True},
+                       message=f"{site.message} (footprint estimated: a square of the site's recorded area)",
+                       next_steps=(*site.next_steps, "draw the real outline and check again with --footprint"))
+    return [site, _range_check("size_gfa", "建筑规模 Floor area", placement.floor_area_m2(), ftype.gfa_m2,
+                               ftype)]
 
 
 def _range_check(key: str, title: str, value: float | None, bounds: tuple[float, float] | None,

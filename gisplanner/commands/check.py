@@ -8,7 +8,7 @@ from pathlib import Path
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from gisplanner.analysis.placement import PlacementInput, check_placement, site_footprint
+from gisplanner.analysis.placement import PlacementInput, Site, check_placement, site_footprint
 from gisplanner.errors import InputError
 from gisplanner.project import Project
 from gisplanner.standards import INTERVENTIONS
@@ -70,25 +70,23 @@ def run(args: argparse.Namespace) -> int:
     project = Project.load(args.project)
     standards = project.standards()
     ftype = standards.facility_type(args.facility)
-    site_layer = site_id = status = None
-    name = args.name
+    site_layer = site_id = None
     if args.site:
         site_layer, sep, site_id = args.site.partition(":")
         if not sep or not site_id:
             raise InputError(f"--site {args.site!r} is not LAYER:ID", fix="e.g. --site boiler_rooms:br-3")
         equipment = ftype.equipment or args.intervention == "equipment"
-        footprint, status, site_name = site_footprint(project.layer(site_layer), site_layer, site_id,
-                                                      equipment=equipment)
-        name = name or site_name
+        site = site_footprint(project.layer(site_layer), site_layer, site_id, equipment=equipment)
     else:
-        footprint = read_footprint(args.footprint, project)
+        site = Site(read_footprint(args.footprint, project), None, "")
     intervention = args.intervention or ("equipment" if ftype.equipment else
                                          "conversion" if site_layer in BUILDING_SITES else "new")
     placement = PlacementInput(
-        facility_type=ftype.key, footprint=footprint, intervention=intervention, floors=args.floors,
-        height_m=args.height, gfa_m2=args.gfa, adds_far=args.adds_far, new_construction_land=args.new_construction_land,
-        investment_wan_yuan=args.investment, site_layer=site_layer, site_id=site_id, site_status=status,
-        name=name, old_area=args.old_area)
+        facility_type=ftype.key, footprint=site.footprint, intervention=intervention, floors=args.floors,
+        height_m=args.height, gfa_m2=args.gfa, adds_far=args.adds_far,
+        new_construction_land=args.new_construction_land, investment_wan_yuan=args.investment,
+        site_layer=site_layer, site_id=site_id, site_status=site.status, footprint_estimated=site.estimated,
+        name=args.name or site.name, old_area=args.old_area)
     report = check_placement(placement, project.layers, standards, city=project.city,
                              crs=project.crs.to_string() if project.crs is not None else None)
     args.out.write_text(report.to_json(), encoding="utf-8")

@@ -191,19 +191,21 @@ def test_conversion_adds_no_shadow(layers, standards):
 
 
 def test_boiler_room_in_service_is_refused_with_the_reason(layers, standards):
-    footprint, status, _ = site_footprint(layers["boiler_rooms"], "boiler_rooms", "br1")
-    report = _check(layers, standards, facility_type="kindergarten", footprint=footprint,
-                    intervention="conversion", site_layer="boiler_rooms", site_id="br1", site_status=status)
+    site = site_footprint(layers["boiler_rooms"], "boiler_rooms", "br1")
+    report = _check(layers, standards, facility_type="kindergarten", footprint=site.footprint,
+                    intervention="conversion", site_layer="boiler_rooms", site_id="br1", site_status=site.status,
+                    footprint_estimated=site.estimated)
     check = report.check("site_status")
     assert check.verdict == "fail"
     assert "in_service" in check.message
     assert report.overall == "refused"
+    assert report.check("size_site").numbers["footprint_estimated"] is True
 
 
 def test_decommissioned_boiler_room_passes_the_status_check(layers, standards):
-    footprint, status, _ = site_footprint(layers["boiler_rooms"], "boiler_rooms", "br2")
-    report = _check(layers, standards, facility_type="elderly_daycare", footprint=footprint,
-                    intervention="conversion", site_layer="boiler_rooms", site_id="br2", site_status=status)
+    site = site_footprint(layers["boiler_rooms"], "boiler_rooms", "br2")
+    report = _check(layers, standards, facility_type="elderly_daycare", footprint=site.footprint,
+                    intervention="conversion", site_layer="boiler_rooms", site_id="br2", site_status=site.status)
     assert report.check("site_status").verdict == "pass"
     # Converting a building on housing land to a 0702 service: the local-rule row, none loaded for Harbin.
     assert report.check("land_use").numbers["row"] == "community_service_conversion"
@@ -211,10 +213,15 @@ def test_decommissioned_boiler_room_passes_the_status_check(layers, standards):
 
 
 def test_point_site_becomes_a_square_of_its_area(layers):
-    footprint, _, name = site_footprint(layers["boiler_rooms"], "boiler_rooms", "br1")
-    assert footprint.area == pytest.approx(400)
-    assert footprint.centroid.equals_exact(Point(120, 40), 1e-9)
-    assert name == "一号锅炉房"
+    site = site_footprint(layers["boiler_rooms"], "boiler_rooms", "br1")
+    assert site.footprint.area == pytest.approx(400)
+    assert site.footprint.centroid.equals_exact(Point(120, 40), 1e-9)
+    assert (site.name, site.status, site.estimated) == ("一号锅炉房", "in_service", True)
+
+
+def test_polygon_site_keeps_its_outline(layers):
+    site = site_footprint(layers["boiler_rooms"], "boiler_rooms", "br2")
+    assert site.footprint.equals(box(140, 20, 170, 50)) and not site.estimated
 
 
 def test_unknown_site_id_names_the_layer_and_the_fix(layers):
