@@ -16,15 +16,8 @@ from dataclasses import dataclass
 import geopandas as gpd
 import pandas as pd
 
-from gisplanner.analysis.districts import DistrictInputs, DistrictPlan, describe_plan
+from gisplanner.analysis.districts import VIOLATIONS, DistrictInputs, DistrictPlan, describe_plan
 from gisplanner.errors import InputError
-
-_VIOLATION_TEXT = {
-    "below_min_population": "is below the minimum population",
-    "above_max_population": "is above the maximum population",
-    "extent_exceeded": "is wider than the maximum extent",
-    "not_contiguous": "is not contiguous",
-}
 
 
 @dataclass(frozen=True)
@@ -189,7 +182,7 @@ def _warnings(old: DistrictPlan, new: DistrictPlan, inputs: DistrictInputs, touc
         was = set(filter(None, before.get(d, "").split(";")))
         for v in filter(None, after[d].split(";")):
             if v not in was:
-                out.append(f"district {d} {_VIOLATION_TEXT.get(v, v)}")
+                out.append(f"district {d} {VIOLATIONS[v]}")
     elig = inputs.eligibility.set_index("community_id")
     for c, _, dst in moved:
         if c not in elig.index:

@@ -37,8 +37,14 @@ from gisplanner.analysis.network import WalkGraph, insert_points, network_distan
 from gisplanner.errors import InputError
 from gisplanner.progress import Progress, ensure_progress
 
-#: Constraint violations a district can carry (``violations`` column, ``;``-separated).
-VIOLATIONS = ("below_min_population", "above_max_population", "extent_exceeded", "not_contiguous")
+#: Constraint violations a district can carry (``violations`` column, ``;``-separated), in the
+#: order they are listed, with the words the editing warnings use.
+VIOLATIONS = {
+    "below_min_population": "is below the minimum population",
+    "above_max_population": "is above the maximum population",
+    "extent_exceeded": "is wider than the maximum extent",
+    "not_contiguous": "is not contiguous",
+}
 
 MEMBER_COLUMNS = ["district_id", "community_id", "community_name"]
 RESOURCE_COLUMNS = ["district_id", "layer", "resource_id", "name", "area_m2", "status", "distance_m"]
@@ -671,7 +677,7 @@ def district_table(communities: gpd.GeoDataFrame, assignment: pd.Series, adjacen
         else (stats["extent_m"] > rules.max_extent_m).to_numpy(),
         "not_contiguous": ~stats["contiguous"],
     })[list(VIOLATIONS)].to_numpy()
-    names_of = np.array(VIOLATIONS)
+    names_of = np.array(list(VIOLATIONS))
     stats["violations"] = [";".join(names_of[row]) for row in broken]
     stats.index.name = "district_id"
     stats = stats.reset_index()
