@@ -45,6 +45,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                       "communities under the site")
     parser.add_argument("--out", type=Path, required=True, metavar="REPORT.json")
     parser.add_argument("--html", type=Path, metavar="REPORT.html")
+    parser.add_argument("--attribution", metavar="TEXT",
+                        help='data attribution under the HTML map, e.g. "© OpenStreetMap contributors"')
     parser.add_argument("--no-store", action="store_true", help="do not add the facility to the project")
     parser.set_defaults(run=run)
 
@@ -93,9 +95,11 @@ def run(args: argparse.Namespace) -> int:
     if args.html:
         from gisplanner.export.report_html import write_report_html
 
-        write_report_html(report, args.html, context=project.layers)
+        write_report_html(report, args.html, context=project.layers, attribution=args.attribution)
     if not args.no_store:
-        facility_id = f"P{len(project.placed_facilities) + 1}"
+        taken = [int(p["facility_id"][1:]) for p in project.placed_facilities
+                 if str(p.get("facility_id", "")).startswith("P") and str(p["facility_id"])[1:].isdigit()]
+        facility_id = f"P{max(taken, default=0) + 1}"
         project.placed_facilities.append(report.placed_facility(facility_id))
         project.save()
     print(f"{ftype.zh} ({ftype.key}), {intervention}: {report.overall}")

@@ -50,6 +50,16 @@ def test_check_refuses_a_boiler_room_in_service_and_stores_the_facility(project_
         ("P1", "boiler_rooms:k1", "fail")
 
 
+def test_facility_ids_stay_unique_after_one_is_removed(project_path, tmp_path):
+    for _ in range(2):
+        _run(project_path, tmp_path, "--site", "boiler_rooms:k2")
+    project = Project.load(project_path)
+    project.placed_facilities.pop(0)
+    project.save()
+    _run(project_path, tmp_path, "--site", "boiler_rooms:k2")
+    assert [p["facility_id"] for p in Project.load(project_path).placed_facilities] == ["P2", "P3"]
+
+
 def test_check_of_a_decommissioned_boiler_room_reports_the_heating_land_row(project_path, tmp_path):
     code, report = _run(project_path, tmp_path, "--site", "boiler_rooms:k2", "--no-store")
     land = next(c for c in report["checks"] if c["key"] == "land_use")
@@ -59,12 +69,14 @@ def test_check_of_a_decommissioned_boiler_room_reports_the_heating_land_row(proj
 
 def test_check_writes_an_html_page_without_script_elements(project_path, tmp_path):
     page = tmp_path / "r.html"
-    _run(project_path, tmp_path, "--site", "boiler_rooms:k2", "--html", str(page), "--no-store")
+    _run(project_path, tmp_path, "--site", "boiler_rooms:k2", "--html", str(page), "--no-store",
+         "--attribution", "© OpenStreetMap contributors")
     tags = []
     parser = HTMLParser()
     parser.handle_starttag = lambda tag, attrs: tags.append(tag)
     parser.feed(page.read_text(encoding="utf-8"))
     assert "svg" in tags and "script" not in tags
+    assert "© OpenStreetMap contributors" in page.read_text(encoding="utf-8")
 
 
 def test_check_reads_a_drawn_footprint_in_another_crs(project_path, tmp_path):
