@@ -180,3 +180,13 @@ def test_cancel_stops_bundling():
     comm = grid(2, 2)
     with pytest.raises(CancelledError):
         bundle_communities(comm, community_adjacency(comm), rules=RULES, progress=progress)
+
+
+def test_admin_unit_is_the_one_holding_most_of_the_community():
+    comm = grid(1, 3)
+    admin = gpd.GeoDataFrame({"feature_id": ["A", "B"]},
+                             geometry=[box(-10, -10, 150, 150), box(150, -10, 250, 150)], crs=CRS)
+    # r0c0 lies inside A; r0c1 (x 110-210) has 40 m in A and 60 m in B; r0c2 (x 220-320) 30 m in B
+    groups = admin_groups(comm, admin)
+    assert groups.tolist() == ["A", "B", "B"]
+    assert admin_groups(grid(1, 1, x0=1000), admin).isna().all()
