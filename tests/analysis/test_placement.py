@@ -278,6 +278,14 @@ def test_placement_away_from_green_takes_none(layers, standards):
     assert report.check("land_use").numbers["row"] == "block_service_in_housing"
 
 
+def test_charging_pile_on_housing_land_needs_no_permit(layers, standards):
+    report = _check(layers, standards, facility_type="charging_pile", footprint=Point(80, 80),
+                    intervention="equipment")
+    assert report.check("land_use").numbers["outcome"] == "no_permit"
+    assert report.check("permit").numbers["new_floor_area_m2"] == 0
+    assert {report.check(k).verdict for k in ("land_use", "permit", "sunlight_neighbours", "park")} == {"pass"}
+
+
 def test_missing_layers_leave_checks_not_checked(layers, standards):
     report = check_placement(PlacementInput("elderly_daycare", box(250, 50, 275, 150)),
                              {"communities": layers["communities"]}, standards)
