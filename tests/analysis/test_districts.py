@@ -190,3 +190,10 @@ def test_admin_unit_is_the_one_holding_most_of_the_community():
     groups = admin_groups(comm, admin)
     assert groups.tolist() == ["A", "B", "B"]
     assert admin_groups(grid(1, 1, x0=1000), admin).isna().all()
+
+
+def test_no_communities_gives_an_empty_plan_with_its_columns():
+    comm = grid(1, 1).iloc[:0]
+    result, _ = plan(comm, RULES)
+    assert result.districts.empty and result.members.empty and result.exclusions.empty
+    assert {"district_id", "population", "violations", "walk_extent_m"} <= set(result.districts.columns)
