@@ -358,6 +358,9 @@ def _site_status(placement: PlacementInput, decision: landuse.LandUseDecision,
         return CheckResult("site_status", title, "warn", "the site is on heating land (供热用地) but is not a "
                            "boiler-room feature, so its status is unknown", numbers, basis,
                            ("confirm that the heat supply of the site is decommissioned",))
+    if placement.site_layer == "boiler_rooms":
+        return CheckResult("site_status", title, "pass", f"{placement.intervention} works do not convert the "
+                           "boiler room", numbers)
     return CheckResult("site_status", title, "pass", "the site is not a boiler room", numbers)
 
 
