@@ -165,11 +165,22 @@ def _status(values: pd.Series) -> pd.Series:
     return out
 
 
+def _area_type(values: pd.Series) -> pd.Series:
+    """``county`` for 县城/county values, else ``city`` (城市建成区, also when unknown)."""
+    county = values.str.casefold().str.contains("县|county", regex=True).fillna(False).astype(bool)
+    return pd.Series(np.where(county, "county", "city"), index=values.index, dtype="string")
+
+
 def _lu_codes(frame: pd.DataFrame, mapping: Mapping[str, str], layer: str,
               findings: list[Finding]) -> tuple[pd.Series, pd.Series]:
-    """lu_code from the mapped field, else from an OSM ``landuse`` column through the OSM table."""
-    codes = _text(frame, mapping, "lu_code")
-    codes = codes.str.replace(r"\.0$", "", regex=True)
+    """lu_code from the mapped field, else from an OSM ``landuse`` column through the OSM table.
+
+    Codes stored as numbers lose their leading zero (0701 -> 701); 2023 codes have 2, 4 or 6 digits, so an
+    odd number of digits gets it back.
+    """
+    codes = _text(frame, mapping, "lu_code").str.replace(r"\.0$", "", regex=True)
+    odd = codes.str.fullmatch(r"\d{1}|\d{3}|\d{5}").fillna(False).astype(bool)
+    codes = codes.mask(odd, "0" + codes)
     estimated = pd.Series(False, index=frame.index)
     if "lu_code" not in mapping and "landuse" in frame.columns:
         codes = frame["landuse"].astype("string").map(OSM_LANDUSE_2023).astype("string")
@@ -192,7 +203,7 @@ def _canonical(p: _Prepared, findings: list[Finding]) -> gpd.GeoDataFrame:
                  "population": _number(f, m, "population"),
                  "built_year": parse_year(f[m["built_year"]]) if "built_year" in m
                  else pd.Series(pd.NA, index=f.index, dtype="Int64"),
-                 "area_type": _text(f, m, "area_type").fillna("city")}
+                 "area_type": _area_type(_text(f, m, "area_type"))}
     elif role == "buildings":
         use = _text(f, m, "use")
         use = use.mask(use.isna() | use.str.casefold().isin(_RESIDENTIAL_USES).fillna(False), "residential")

@@ -189,3 +189,23 @@ def test_boiler_room_status_words_are_normalised(tmp_path):
     rooms = project.layer("boiler_rooms")
     assert rooms["status"].tolist() == ["in_service", "decommissioned", "unknown"]
     assert rooms["area_m2"].isna().all()  # points have no area
+
+
+def test_numeric_land_use_codes_get_their_leading_zero_back(tmp_path):
+    frame = gpd.GeoDataFrame({"用地代码": [701, 80403, 1401, 9]},
+                             geometry=[shapely.box(126.64 + i * 1e-3, 45.74, 126.6405 + i * 1e-3, 45.7405)
+                                       for i in range(4)], crs=4326)
+    path = _write(frame, tmp_path / "用地.gpkg", layer="用地现状")
+    project = Project()
+    import_layers(project, [path])
+    landuse = project.layer("landuse")
+    assert landuse["lu_code"].tolist() == ["0701", "080403", "1401", "09"]
+    assert not landuse["lu_code_estimated"].any()
+
+
+def test_area_type_reads_county_and_defaults_to_city(tmp_path, town):
+    frame = town["communities"].head(3).assign(区域类型=["县城", None, "城市建成区"])
+    path = _write(frame, tmp_path / "xq.gpkg", layer="小区")
+    project = Project()
+    import_layers(project, [path])
+    assert project.layer("communities")["area_type"].tolist() == ["county", "city", "city"]
