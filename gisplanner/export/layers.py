@@ -23,6 +23,10 @@ VERDICT_COLOURS = {"pass": "#1a9850", "not_checked": "#9e9e9e", "warn": "#f39c12
                    "fail": "#d73027"}
 OVERALL_ZH = {"pass": "通过", "conditions": "有条件通过", "consultation": "需征询居民意见", "refused": "不通过"}
 
+#: Sill-sample classes of a before/after sunlight run (gisplanner.analysis.sunlight.STATUSES): label, colour.
+SUN_STATUS = {"newly_failing": ("窗台新增不满足日照", "#d73027"), "reduced": ("窗台日照减少", "#fdae61"),
+              "exempt": ("窗台日照减少（加装电梯豁免）", "#9e9e9e"), "unaffected": ("窗台日照不受影响", "#4575b4")}
+
 #: Columns of the proposed-facility layer besides the ``check_<name>`` verdict columns.
 PROPOSED_COLUMNS = ("facility_id", "facility_type", "name", "intervention", "site", "overall",
                     "needs_consultation")

@@ -17,6 +17,7 @@ from gisplanner import __version__
 from gisplanner.errors import ConfigError, InputError
 from gisplanner.export.layers import (
     OVERALL_ZH,
+    SUN_STATUS,
     VERDICT_COLOURS,
     VERDICT_ZH,
     PlanLayers,
@@ -353,7 +354,16 @@ def _facilities(sheet: _Sheet) -> list[str]:
     layers = sheet.layers
     sheet.polygons(layers.green_space, "绿地", face="#a1d99b", edge="#41ab5d", width=0.3, z=1)
     _community_layers(sheet)
-    sheet.points(layers.sunlight, "日照采样点", "#fd8d3c", size=30)
+    sun = layers.sunlight
+    if "status" in sun.columns:  # a before/after impact run
+        for status, (label, colour) in SUN_STATUS.items():
+            sheet.points(sun[sun["status"].astype(str) == status], label, colour, size=30)
+    elif "passes" in sun.columns:
+        passes = sun["passes"].fillna(False).astype(bool)
+        sheet.points(sun[passes], "窗台满足日照", SUN_STATUS["unaffected"][1], size=30)
+        sheet.points(sun[~passes], "窗台不满足日照", SUN_STATUS["newly_failing"][1], size=30)
+    else:
+        sheet.points(sun, "日照采样点", "#fd8d3c", size=30)
     p = layers.proposed
     checks = layers.check_columns
     worst = [worst_verdict(r[c] for c in checks if pd.notna(r[c])) for _, r in p.iterrows()]

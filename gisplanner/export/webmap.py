@@ -14,6 +14,7 @@ import pandas as pd
 
 from gisplanner.export.layers import (
     OVERALL_ZH,
+    SUN_STATUS,
     VERDICT_COLOURS,
     VERDICT_ZH,
     PlanLayers,
@@ -57,7 +58,11 @@ STAT_ZH = {"n_communities": "小区数", "households": "户数", "population": "
            "n_buildings": "楼栋数", "floor_area_m2": "住宅建筑面积（m²）", "share_built_before_2000": "2000年前建成户数占比",
            "extent_m": "最大跨度（m）", "contiguous": "连片", "violations": "约束冲突", "locked": "已锁定",
            "n_resources": "资源数", "n_gaps": "缺口数", "layer": "图层", "resource_id": "编号", "area_m2": "面积（m²）",
-           "status": "状态", "distance_m": "距片区（m）", "district_id": "片区编号"}
+           "status": "状态", "distance_m": "距片区（m）", "district_id": "片区编号", "threshold_m": "服务半径（m）",
+           "facilities": "设施数", "facility_id": "设施编号", "hours": "日照时数（h）", "hours_before": "建设前日照（h）",
+           "hours_after": "建设后日照（h）", "required_hours": "要求（h）", "passes": "满足", "floor": "层",
+           "building_id": "建筑编号", "rank": "推荐顺序", "population_new": "新增服务人口", "site_layer": "用地图层",
+           "site_id": "用地编号", "name": "名称", "size_check": "规模核查"}
 
 
 def _stats_rows(row: pd.Series, skip: set[str]) -> list[tuple[str, Any]]:
@@ -158,8 +163,8 @@ def web_map(layers: PlanLayers, *, tiles: bool = False) -> Any:
     s = layers.service_areas
     _add_layer(group("服务范围"), s,
                [popup_table(zh.get(r["facility_type"], r["facility_type"]),
-                            [("设施编号", r["facility_id"]), ("生活圈", lv.get(r["level"], r["level"]))])
-                for _, r in s.iterrows()],
+                            [("生活圈", lv.get(r["level"], r["level"])),
+                             *_stats_rows(r, {"facility_type", "level"})]) for _, r in s.iterrows()],
                [_cell(zh.get(t, t)) for t in s["facility_type"]],
                lambda f: {"color": "#3288bd", "weight": 1, "fillColor": "#3288bd", "fillOpacity": 0.12})
 
@@ -170,8 +175,10 @@ def web_map(layers: PlanLayers, *, tiles: bool = False) -> Any:
                lambda f: {"color": "#7b3294", "weight": 1, "fillColor": "#c2a5cf", "fillOpacity": 0.7})
 
     cs = layers.candidate_sites
-    _add_layer(group("候选用地"), cs, [popup_table("候选用地", _stats_rows(r, set())) for _, r in cs.iterrows()],
-               ["候选用地"] * len(cs),
+    _add_layer(group("候选用地"), cs,
+               [popup_table(f"候选用地：{zh.get(r.get('facility_type'), r.get('facility_type'))}",
+                            _stats_rows(r, {"facility_type"})) for _, r in cs.iterrows()],
+               [_cell(r.get("name")) for _, r in cs.iterrows()],
                lambda f: {"color": "#8c510a", "weight": 2, "dashArray": "4 4", "fill": False})
 
     p = layers.proposed
@@ -188,10 +195,14 @@ def web_map(layers: PlanLayers, *, tiles: bool = False) -> Any:
                           "fillOpacity": 0.8})
 
     sun = layers.sunlight
+    sun_colour = [SUN_STATUS.get(str(r.get("status")), (None, "#fd8d3c"))[1] if "status" in sun.columns
+                  else SUN_STATUS["unaffected" if r.get("passes", True) else "newly_failing"][1]
+                  for _, r in sun.iterrows()]
     _add_layer(group("日照采样点"), sun,
                [popup_table("日照采样点", _stats_rows(r, set())) for _, r in sun.iterrows()],
-               ["日照采样点"] * len(sun),
-               lambda f: {"color": "#fdae61", "fillColor": "#fdae61"}, points=True)
+               [_cell(SUN_STATUS.get(str(r.get("status")), ("日照采样点",))[0]) for _, r in sun.iterrows()],
+               lambda f: {"color": sun_colour[f["properties"]["_key"]],
+                          "fillColor": sun_colour[f["properties"]["_key"]]}, points=True)
 
     folium.LayerControl(collapsed=False).add_to(fmap)
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])

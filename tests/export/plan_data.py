@@ -85,8 +85,11 @@ def placed() -> list[dict]:
 
 
 def sunlight() -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({"building_id": ["b7", "b7"], "hours_before": [3.2, 2.5], "hours_after": [2.9, 1.5],
-                             "required_h": [2.0, 2.0]},
+    """Two ground-floor sills north of P1, as the sunlight command stores a before/after run."""
+    return gpd.GeoDataFrame({"sill_id": ["b7-0", "b7-1"], "building_id": ["b7", "b7"], "floor": [1, 1],
+                             "hours": [1.5, 2.9], "required_hours": [2.0, 2.0], "passes": [False, True],
+                             "hours_before": [2.5, 3.2], "hours_after": [1.5, 2.9],
+                             "status": ["newly_failing", "unaffected"]},
                             geometry=[Point(X0 + 130, Y0 + 60), Point(X0 + 140, Y0 + 60)], crs=CRS)
 
 

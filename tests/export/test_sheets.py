@@ -145,6 +145,13 @@ def test_district_without_resources_says_so(plan):
     assert "本片区无可利用资源（空闲地、锅炉房、公有房屋）" in lines
 
 
+def test_facility_sheet_shows_sills_by_sunlight_impact(plan):
+    legend = sheets.sheet_figure(plan, "facilities", when=DAY).legends[0]
+    labels = [t.get_text() for t in legend.get_texts()]
+    assert "窗台新增不满足日照" in labels and "窗台日照不受影响" in labels
+    assert "窗台日照减少" not in labels  # no sill of that class
+
+
 def test_facility_sheet_lists_the_verdicts_needing_action(plan):
     lines = texts(sheets.sheet_figure(plan, "facilities", when=DAY))
     assert "P1 幼儿园：需征询居民意见" in lines
