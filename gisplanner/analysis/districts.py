@@ -47,7 +47,8 @@ VIOLATIONS = {
 }
 
 MEMBER_COLUMNS = ["district_id", "community_id", "community_name"]
-RESOURCE_COLUMNS = ["district_id", "layer", "resource_id", "name", "area_m2", "status", "distance_m"]
+RESOURCE_COLUMNS = ["district_id", "layer", "resource_id", "name", "area_m2", "status", "distance_m",
+                    "n_districts"]
 EXCLUSION_COLUMNS = ["community_id", "community_name", "built_year", "reason", "district_id"]
 #: Reason given for an eligible community that an edit left in no district.
 LEFT_OUT = "eligible, but left out of every district by hand"
@@ -656,13 +657,18 @@ def district_table(communities: gpd.GeoDataFrame, assignment: pd.Series, adjacen
     spacing = _Spacing(_centroids(communities), walk, np.flatnonzero(inside))
     geoms = np.asarray(comm.geometry.values)
     half = rules.adjacency_gap_m / 2
-    grown = shapely.buffer(geoms, half, quad_segs=4) if half > 0 else geoms
+    # Mitred closing gives rectilinear blocks back their exact corners (a round one would cut them).
+    grown = shapely.buffer(geoms, half, join_style="mitre") if half > 0 else geoms
     outlines, extents, walks, contiguous = [], [], [], []
     edges = _edge_set(adjacency)
     for district in stats.index:
         rows = np.flatnonzero(d == district)
         outline = shapely.union_all(grown[rows])
-        outlines.append(shapely.buffer(outline, -half, quad_segs=4) if half > 0 else outline)
+        if half > 0:
+            # The mitre limit bevels acute corners on the way out; the members put them back.
+            outline = shapely.union(shapely.buffer(outline, -half, join_style="mitre"),
+                                    shapely.union_all(geoms[rows]))
+        outlines.append(outline)
         extents.append(_diameter(spacing.xy[rows]))
         walks.append(spacing.span(rows) if walk is not None else np.nan)
         contiguous.append(_connected(ids[rows], edges))
@@ -703,8 +709,8 @@ def district_resources(districts: gpd.GeoDataFrame, resources: Mapping[str, gpd.
                        reach_m: float = 100.0) -> gpd.GeoDataFrame:
     """Resources inside a district outline or within ``reach_m`` of it.
 
-    A resource near two districts is listed for both: it can serve either, and the plan
-    decides which.
+    A resource near two districts is listed for both (``n_districts`` counts them): it can
+    serve either, and the plan decides which.
 
     Parameters
     ----------
@@ -745,6 +751,7 @@ def district_resources(districts: gpd.GeoDataFrame, resources: Mapping[str, gpd.
     if not frames:
         return gpd.GeoDataFrame(columns=[*RESOURCE_COLUMNS, "geometry"], geometry="geometry", crs=districts.crs)
     out = pd.concat(frames, ignore_index=True)
+    out["n_districts"] = out.groupby(["layer", "resource_id"])["district_id"].transform("size").astype(np.int64)
     out = out.sort_values(["district_id", "layer", "resource_id"], kind="stable").reset_index(drop=True)
     return gpd.GeoDataFrame(out, geometry="geometry", crs=districts.crs)
 

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from shapely.geometry import Point, box
+from shapely.geometry import Point, Polygon, box
 
 from gisplanner.analysis.adjacency import community_adjacency
 from gisplanner.analysis.districts import (
@@ -64,7 +64,7 @@ def test_share_built_before_2000_is_by_households_of_members_with_a_year(comm):
 def test_outline_closes_the_street_between_members(comm):
     d = table(comm, ["D1", "D1", None, None]).loc["D1"]
     assert d.geometry.geom_type == "Polygon"
-    assert d.geometry.area == pytest.approx(210 * 100, rel=1e-3)
+    assert d.geometry.area == pytest.approx(210 * 100)
 
 
 def test_extent_is_the_largest_centroid_distance(comm):
@@ -177,3 +177,23 @@ def test_plan_cost_total_is_na_without_a_cost_table(comm):
     priced = describe_plan(dataclasses.replace(base, unit_costs=costs), assignment).districts.iloc[0]
     assert priced["cost_yuan"] == 400 * 2000.0 + 1.5e6
     assert priced["n_items_unpriced"] == 1
+
+
+def test_resource_beside_two_districts_is_listed_for_both(comm):
+    districts = district_table(comm, pd.Series(["D1", None, "D2", None], dtype="string"),
+                               community_adjacency(comm), rules=RULES)
+    # 50 m north of b (in no district), as far from a's corner (100, 100) as from c's (220, 100)
+    boiler = gpd.GeoDataFrame({"feature_id": ["k1"], "status": ["decommissioned"]}, geometry=[Point(160, 150)],
+                              crs=CRS)
+    res = district_resources(districts, {"boiler_rooms": boiler}, reach_m=100)
+    assert res["district_id"].tolist() == ["D1", "D2"]
+    assert res["n_districts"].tolist() == [2, 2]
+    assert res["distance_m"].tolist() == pytest.approx([np.hypot(60, 50)] * 2)
+
+
+def test_outline_covers_members_with_acute_corners():
+    spike = Polygon([(0, 0), (100, 0), (100, 8)])   # a 4.6-degree corner at the origin
+    comm = gpd.GeoDataFrame({"feature_id": ["s", "q"], "population": [1.0, 1.0]},
+                            geometry=[spike, box(110, 0, 210, 100)], crs=CRS)
+    d = district_table(comm, pd.Series(["D1", "D1"], dtype="string"), community_adjacency(comm), rules=RULES)
+    assert d.geometry.iloc[0].covers(spike) and d.geometry.iloc[0].covers(box(110, 0, 210, 100))
