@@ -275,6 +275,39 @@ def _check_offsets(prepared: list[_Prepared], project: Any, findings: list[Findi
                     f"--source-crs {found.system}."))
 
 
+def _estimate(out: dict[str, gpd.GeoDataFrame], prepared: list[_Prepared], project: Any, params: Any,
+              report: ImportReport) -> dict[str, gpd.GeoDataFrame]:
+    """Estimate floors, heights, households and population in ``out``; link buildings to communities.
+
+    New buildings also re-estimate the project's communities (values flagged as estimated are estimated
+    again from the buildings); new communities also relink the project's buildings. Those updated project
+    layers are returned, to be set together with the imported ones.
+    """
+    source = {p.role: p.layer for p in prepared}
+    updated: dict[str, gpd.GeoDataFrame] = {}
+    if "buildings" in out:
+        out["buildings"], findings = estimate_buildings(out["buildings"], params, layer=source["buildings"])
+        report.extend(findings)
+        if "communities" not in out and project.has_layer("communities"):
+            old = project.layer("communities")
+            updated["communities"] = old.assign(
+                households=old["households"].where(~old["households_estimated"].astype(bool)),
+                population=old["population"].where(~old["population_estimated"].astype(bool)))
+    elif "communities" in out and project.has_layer("buildings"):
+        updated["buildings"] = project.layer("buildings").copy()
+    buildings = out.get("buildings", updated.get("buildings"))
+    communities = out.get("communities", updated.get("communities"))
+    if buildings is not None and communities is not None:
+        buildings["community_id"] = assign_buildings(buildings, communities).to_numpy()
+    if communities is not None:
+        role = "communities"
+        communities, findings = estimate_communities(communities, buildings, params,
+                                                     layer=source.get(role, role))
+        report.extend(findings)
+        (out if role in out else updated)[role] = communities
+    return updated
+
+
 def import_layers(project: Any, sources: Sequence[str | Path], *, roles: Mapping[str, str] | None = None,
                   field_maps: Mapping[str, Mapping[str, str]] | None = None,
                   source_crs: str | None = None, city: str | None = None,
@@ -363,20 +396,7 @@ def import_layers(project: Any, sources: Sequence[str | Path], *, roles: Mapping
     for p in prepared:
         p.frame = p.frame.to_crs(target)
         out[p.role] = _canonical(p, report.findings)
-    if "buildings" in out:
-        layer = next(p.layer for p in prepared if p.role == "buildings")
-        out["buildings"], findings = estimate_buildings(out["buildings"], params, layer=layer)
-        report.extend(findings)
-        communities = out.get("communities", project.layers.get("communities"))
-        if communities is not None and len(communities):
-            out["buildings"]["community_id"] = assign_buildings(out["buildings"], communities).to_numpy()
-    if "communities" in out:
-        layer = next(p.layer for p in prepared if p.role == "communities")
-        buildings = out.get("buildings", project.layers.get("buildings"))
-        if buildings is not None and "buildings" not in out:
-            buildings = buildings.assign(community_id=assign_buildings(buildings, out["communities"]).to_numpy())
-        out["communities"], findings = estimate_communities(out["communities"], buildings, params, layer=layer)
-        report.extend(findings)
+    updated = _estimate(out, prepared, project, params, report)
 
     # Only now touch the project; restore it if setting a layer still fails.
     before = (project.crs, project.city, dict(project.layers), {k: dict(v) for k, v in
@@ -390,6 +410,8 @@ def import_layers(project: Any, sources: Sequence[str | Path], *, roles: Mapping
             project.set_layer(p.role, out[p.role], source={
                 "file": str(Path(p.file).resolve()), "layer": p.layer, "source_crs": p.source_crs,
                 "field_map": p.mapping, "features": len(out[p.role])})
+        for role, frame in updated.items():
+            project.set_layer(role, frame)
     except Exception:
         project.crs, project.city, project.layers, project.layer_sources = before
         raise

@@ -209,3 +209,36 @@ def test_area_type_reads_county_and_defaults_to_city(tmp_path, town):
     project = Project()
     import_layers(project, [path])
     assert project.layer("communities")["area_type"].tolist() == ["county", "city", "city"]
+
+
+def _one_building_in_block(town, block=0, floors=5):
+    c = town["communities"].geometry.iloc[block].centroid
+    return gpd.GeoDataFrame({"Floor": [floors]}, geometry=[shapely.box(c.x - 1e-4, c.y - 1e-4, c.x + 1e-4,
+                                                                       c.y + 1e-4)], crs=4326)
+
+
+def test_buildings_imported_later_re_estimate_only_the_estimated_households(tmp_path, town):
+    surveyed = town["communities"].assign(户数=[120.0] + [None] * (len(town["communities"]) - 1))
+    project = Project()
+    import_layers(project, [_write(surveyed, tmp_path / "xq.gpkg", layer="communities")])
+    before = project.layer("communities").copy()
+    new = _write(_one_building_in_block(town, block=1), tmp_path / "b.gpkg", layer="buildings")
+    import_layers(project, [new])
+    after, building = project.layer("communities"), project.layer("buildings")
+    assert after["households"].iloc[0] == 120.0  # surveyed: kept
+    assert after["households"].iloc[1] == pytest.approx(building.area.iloc[0] * 5 / 80)  # now from the building
+    assert after["households"].iloc[1] != pytest.approx(before["households"].iloc[1])
+    assert after["households"].iloc[2] == pytest.approx(before["households"].iloc[2])  # no building: as before
+    assert after["n_buildings"].tolist()[:3] == [0, 1, 0]
+    assert project.layer_sources["communities"]["layer"] == "communities"  # its source is unchanged
+
+
+def test_communities_imported_later_link_the_project_buildings(tmp_path, town):
+    project = Project()
+    import_layers(project, [_write(_one_building_in_block(town), tmp_path / "b.gpkg", layer="buildings")])
+    assert project.layer("buildings")["community_id"].isna().all()
+    blocks = town["communities"].drop(columns="户数")
+    import_layers(project, [_write(blocks, tmp_path / "xq.gpkg", layer="communities")])
+    b, xq = project.layer("buildings"), project.layer("communities")
+    assert b["community_id"].tolist() == [xq["feature_id"].iloc[0]]
+    assert xq["households"].iloc[0] == pytest.approx(b.area.iloc[0] * 5 / 80)
