@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 from pathlib import Path
 
 from gisplanner.errors import InputError
 from gisplanner.io.importer import import_layers, parse_assignments, parse_field_maps
+from gisplanner.progress import Progress
 from gisplanner.project import Project
+
+log = logging.getLogger(__name__)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -33,7 +37,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         report = import_layers(project, args.files, roles=parse_assignments(args.role, what="--role"),
                                field_maps=parse_field_maps(args.field), source_crs=args.source_crs,
-                               city=args.city)
+                               city=args.city, progress=Progress(
+                                   lambda done, total, message: log.info("%d/%d %s", done, total, message)))
     except InputError as exc:
         if args.json:
             print(json.dumps({"error": str(exc), "findings": []}, ensure_ascii=False, indent=2))
