@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 import shapely
+from scipy.sparse import csgraph
 
 from gisplanner.analysis.network import (
     Snap,
     WalkGraph,
+    attach_leaves,
     build_walk_graph,
     column_or,
     distance_at,
     insert_points,
-    network_distances,
     same_edge_distances,
     snap_points,
 )
@@ -70,11 +73,35 @@ class LifeCircleNetwork:
     crs: object
     facilities: pd.DataFrame
 
+    def uses(self, facility_type: str) -> np.ndarray:
+        """Mask of the facilities that are on the network and mapped to ``facility_type``."""
+        f = self.facilities
+        return (f["node"].to_numpy() >= 0) & f["facility_types"].map(lambda t: facility_type in t).to_numpy(bool)
+
     def sources(self, facility_type: str) -> tuple[np.ndarray, np.ndarray]:
         """Nodes and connector lengths (m) of the usable facilities of one type."""
-        f = self.facilities
-        use = (f["node"].to_numpy() >= 0) & f["facility_types"].map(lambda t: facility_type in t).to_numpy(bool)
-        return f["node"].to_numpy()[use], f["connector_m"].to_numpy()[use]
+        use = self.uses(facility_type)
+        return self.facilities["node"].to_numpy()[use], self.facilities["connector_m"].to_numpy()[use]
+
+    @functools.cached_property
+    def _leaf_matrix(self) -> sp.csr_matrix:
+        usable = self.facilities["node"].to_numpy() >= 0
+        return attach_leaves(self.graph, self.facilities["node"].to_numpy()[usable],
+                             self.facilities["connector_m"].to_numpy()[usable])
+
+    def type_distances(self, facility_type: str, *, limit_m: float = np.inf) -> np.ndarray:
+        """Distance (m) of every graph node from the nearest facility of a type, its connector included.
+
+        Every usable facility hangs on one shared matrix as a leaf, built once, so each type costs a
+        single multi-source Dijkstra.
+        """
+        usable = self.facilities["node"].to_numpy() >= 0
+        leaf = self.graph.n_nodes + np.cumsum(usable) - 1
+        sources = leaf[self.uses(facility_type)]
+        if len(sources) == 0:
+            return np.full(self.graph.n_nodes, np.inf)
+        d = csgraph.dijkstra(self._leaf_matrix, directed=True, indices=sources, limit=limit_m, min_only=True)
+        return d[:self.graph.n_nodes]
 
     def community_distance(self, node_distance: np.ndarray, n_communities: int, *,
                            source_snap: Snap | None = None) -> np.ndarray:
@@ -88,14 +115,19 @@ class LifeCircleNetwork:
         if source_snap is not None:
             i, j, direct = same_edge_distances(source_snap, self.access_snap)
             np.minimum.at(d, (i, j), direct)
-        lead = d.shape[:-1]
-        out = np.full((*lead, n_communities), np.inf)
+        order, starts, owners = self._access_groups
+        out = np.full((*d.shape[:-1], n_communities), np.inf)
+        if len(order):
+            out[..., owners] = np.minimum.reduceat(d[..., order], starts, axis=-1)
+        return out
+
+    @functools.cached_property
+    def _access_groups(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Access points sorted by community, where each community's run starts, and its community."""
         order = np.argsort(self.access_community, kind="stable")
         owner = self.access_community[order]
-        if len(owner):
-            starts = np.r_[0, np.flatnonzero(np.diff(owner)) + 1]
-            out[..., owner[starts]] = np.minimum.reduceat(d[..., order], starts, axis=-1)
-        return out
+        starts = np.r_[0, np.flatnonzero(np.diff(owner)) + 1] if len(owner) else np.zeros(0, np.int64)
+        return order, starts, owner[starts]
 
 
 @dataclass(frozen=True)
@@ -389,10 +421,9 @@ def life_circle_gaps(network: LifeCircleNetwork, communities: gpd.GeoDataFrame, 
     stocked = set()
     for k, ftype in enumerate(types):
         progress.update(k, len(types), f"distances to {ftype}")
-        nodes, conn = network.sources(ftype)
-        if len(nodes):
+        if network.uses(ftype).any():
             stocked.add(ftype)
-        node_d = network_distances(network.graph, nodes, source_offset_m=conn, limit_m=limit)
+        node_d = network.type_distances(ftype, limit_m=limit)
         d = network.community_distance(node_d, n)
         dist[ftype] = np.where(d <= limit, d, np.nan)
     progress.update(len(types), len(types), "gap table")

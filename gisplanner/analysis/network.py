@@ -540,6 +540,22 @@ def insert_points(graph: WalkGraph, snap: Snap) -> tuple[WalkGraph, np.ndarray]:
     return out, nodes
 
 
+def attach_leaves(graph: WalkGraph, nodes: np.ndarray, length_m: np.ndarray) -> sp.csr_matrix:
+    """The graph's matrix with one leaf node per entry, ids ``n_nodes + k``, hung on ``nodes[k]``.
+
+    A leaf has a single edge (a connector of ``length_m[k]`` metres), so no shortest path between other
+    nodes passes through it; Dijkstra from a leaf starts with its connector already walked.
+    """
+    n, k = graph.n_nodes, len(nodes)
+    leaves = n + np.arange(k)
+    w = np.asarray(length_m, dtype=float)
+    coo = graph.matrix.tocoo()
+    rows = np.concatenate([coo.row, leaves, nodes])
+    cols = np.concatenate([coo.col, nodes, leaves])
+    # Built from coordinates (not by adding matrices) so zero-length connectors stay edges.
+    return sp.csr_matrix((np.concatenate([coo.data, w, w]), (rows, cols)), shape=(n + k, n + k))
+
+
 def network_distances(graph: WalkGraph, sources: np.ndarray, *, source_offset_m: np.ndarray | None = None,
                       limit_m: float = np.inf, min_only: bool = True) -> np.ndarray:
     """Shortest network distances from source nodes (scipy.sparse.csgraph Dijkstra).
@@ -569,15 +585,8 @@ def network_distances(graph: WalkGraph, sources: np.ndarray, *, source_offset_m:
         return np.full((n,) if min_only else (0, n), np.inf)
     matrix = graph.matrix
     if source_offset_m is not None:
-        k = len(sources)
-        leaves = n + np.arange(k)
-        w = np.asarray(source_offset_m, dtype=float)
-        coo = matrix.tocoo()
-        rows = np.concatenate([coo.row, leaves, sources])
-        cols = np.concatenate([coo.col, sources, leaves])
-        # Built from coordinates (not by adding matrices) so zero-length connectors stay edges.
-        matrix = sp.csr_matrix((np.concatenate([coo.data, w, w]), (rows, cols)), shape=(n + k, n + k))
-        sources = leaves
+        matrix = attach_leaves(graph, sources, source_offset_m)
+        sources = n + np.arange(len(sources))
     dist = csgraph.dijkstra(matrix, directed=True, indices=sources, limit=limit_m, min_only=min_only)
     return dist[..., :n]
 
