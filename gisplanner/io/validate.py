@@ -101,17 +101,24 @@ def assign_feature_ids(gdf: gpd.GeoDataFrame, *, layer: str) -> tuple[gpd.GeoDat
 
     It comes from the first of :data:`ID_FIELDS` present (OSM ids get the usual ``n``/``w``/``r`` prefix of
     their ``osm_type``), else from the row number (1-based). Repeated ids are reported once per value as
-    ``duplicate_id`` and made unique by appending ``-2``, ``-3``, ... in row order.
+    ``duplicate_id`` and made unique by appending ``-2``, ``-3``, ... in row order. A field holding one value
+    for every feature is no id at all: it is reported once and the rows are numbered instead.
     """
     columns = [str(c) for c in gdf.columns if c != gdf.geometry.name]
     field = _id_field(columns)
+    numbers = pd.Series(np.arange(1, len(gdf) + 1).astype(str), index=gdf.index)
+    findings: list[Finding] = []
     if field is None:
-        ids = pd.Series(np.arange(1, len(gdf) + 1).astype(str), index=gdf.index)
+        ids = numbers
     else:
         ids = gdf[field].astype("string").fillna("").str.replace(r"\.0$", "", regex=True)
         if field.casefold() == "osm_ref" and "osm_type" in gdf.columns:
             ids = gdf["osm_type"].astype("string").fillna("").str[:1] + ids
-    findings: list[Finding] = []
+        if len(ids) > 1 and ids.nunique() == 1:
+            findings.append(Finding("duplicate_id", layer, str(ids.iloc[0]),
+                                    f"field {field} holds {ids.iloc[0]!r} for all {len(ids)} features, so it is "
+                                    f"no id; features numbered 1 ... {len(ids)} in file order instead."))
+            ids = numbers
     counts = ids.value_counts()
     for value, count in counts[counts > 1].items():
         findings.append(Finding("duplicate_id", layer, str(value),

@@ -68,3 +68,11 @@ def test_each_missing_canonical_column_is_reported():
     assert {f.message.split()[3].rstrip(";") for f in findings} == {
         "communities.population", "communities.built_year", "communities.area_type"}
     assert all(f.code == "missing_field" for f in findings)
+
+
+def test_an_id_field_with_one_value_for_all_is_replaced_by_row_numbers():
+    frame = gpd.GeoDataFrame({"Id": [0, 0, 0]}, geometry=[shapely.Point(0, 0)] * 3)
+    out, findings = assign_feature_ids(frame, layer="x")
+    assert list(out["feature_id"]) == ["1", "2", "3"]
+    assert [(f.code, f.feature) for f in findings] == [("duplicate_id", "0")]
+    assert "no id" in findings[0].message
