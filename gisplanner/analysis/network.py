@@ -455,27 +455,36 @@ def snap_points(graph: WalkGraph, xy: np.ndarray, *, max_distance_m: float | Non
     Snap
     """
     xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+    if max_distance_m is not None:
+        return _snap_within(graph, xy, max_distance_m, routable_only)
+    # Unbounded: widen a bounded search until every point has found an edge.
+    reach = 64.0
+    out = _snap_within(graph, xy, reach, routable_only)
+    every = np.concatenate([xy, graph.piece_xy0, graph.piece_xy1])
+    span = float(np.hypot(*(every.max(axis=0) - every.min(axis=0)))) if len(every) else 0.0
+    while not out.snapped.all() and reach < span:
+        reach *= 4
+        todo = np.flatnonzero(~out.snapped)
+        more = _snap_within(graph, xy[todo], reach, routable_only)
+        for name in ("edge", "offset_m", "distance_m", "xy"):
+            getattr(out, name)[todo] = getattr(more, name)
+    return out
+
+
+def _snap_within(graph: WalkGraph, xy: np.ndarray, max_distance_m: float, routable_only: bool) -> Snap:
+    """Nearest edge point within a distance: candidate pieces by bounding box, exact distances in numpy."""
     k = len(xy)
-    usable = graph.edge_is_routable()[graph.piece_edge] if routable_only else np.ones(len(graph.piece_edge), bool)
-    if max_distance_m is None:
-        # Unbounded search: GEOS nearest-neighbour over the usable pieces only.
-        pieces = np.flatnonzero(usable)
-        tree = shapely.STRtree(shapely.linestrings(np.stack([graph.piece_xy0[pieces], graph.piece_xy1[pieces]], 1)))
-        pi, pp = tree.query_nearest(shapely.points(xy), all_matches=False) if k and len(pieces) else ([], [])
-        pi, pp = np.asarray(pi, np.int64), pieces[np.asarray(pp, np.int64)]
-    else:
-        # Bounded search: candidate pieces by bounding box, exact distances in numpy, nearest per point.
-        r = max_distance_m
-        pi, pp = graph.piece_tree().query(shapely.box(xy[:, 0] - r, xy[:, 1] - r, xy[:, 0] + r, xy[:, 1] + r))
-        keep = usable[pp]
+    r = max_distance_m
+    pi, pp = graph.piece_tree().query(shapely.box(xy[:, 0] - r, xy[:, 1] - r, xy[:, 0] + r, xy[:, 1] + r))
+    if routable_only:
+        keep = graph.edge_is_routable()[graph.piece_edge[pp]]
         pi, pp = pi[keep], pp[keep]
     t, q, d = _project(xy[pi], graph.piece_xy0[pp], graph.piece_xy1[pp])
-    if max_distance_m is not None:
-        near = d <= max_distance_m
-        pi, pp, t, q, d = pi[near], pp[near], t[near], q[near], d[near]
-        order = np.lexsort((d, pi))
-        first = order[np.r_[True, pi[order][1:] != pi[order][:-1]]] if len(order) else order
-        pi, pp, t, q, d = pi[first], pp[first], t[first], q[first], d[first]
+    near = d <= max_distance_m
+    pi, pp, t, q, d = pi[near], pp[near], t[near], q[near], d[near]
+    order = np.lexsort((d, pi))
+    first = order[np.r_[True, pi[order][1:] != pi[order][:-1]]] if len(order) else order
+    pi, pp, t, q, d = pi[first], pp[first], t[first], q[first], d[first]
     edge = np.full(k, -1)
     offset = np.full(k, np.nan)
     dist = np.full(k, np.inf)

@@ -237,3 +237,9 @@ def test_edges_frame_geometry_matches_lengths():
     edges = g.edges_frame(crs="EPSG:32652")
     assert np.allclose(edges.length.to_numpy(), edges["length_m"].to_numpy())
     assert len(edges) == g.n_edges
+
+
+def test_unbounded_snap_reaches_far_points():
+    g = build_walk_graph(walk([LineString([(0, 0), (100, 0)])]))
+    s = snap_points(g, np.array([[50.0, 1500.0], [0.0, -3.0]]))
+    assert s.distance_m == pytest.approx([1500.0, 3.0])
