@@ -354,6 +354,13 @@ def import_layers(project: Any, sources: Sequence[str | Path], *, roles: Mapping
             report.extend(layer.findings)
             layers.append(layer)
 
+    names = [layer.name for layer in layers]
+    unknown = sorted(set(roles or {}) - set(names))
+    if unknown:
+        raise InputError(f"--role names layers the files do not have: {', '.join(unknown)}; the layers are "
+                         f"{', '.join(names) or '(none)'}.", file=", ".join(map(str, sources)),
+                         fix="use the layer names listed (for a Shapefile or GeoJSON: the file name "
+                             "without extension).")
     prepared: list[_Prepared] = []
     seen: dict[str, str] = {}
     for i, source in enumerate(layers):

@@ -242,3 +242,9 @@ def test_communities_imported_later_link_the_project_buildings(tmp_path, town):
     b, xq = project.layer("buildings"), project.layer("communities")
     assert b["community_id"].tolist() == [xq["feature_id"].iloc[0]]
     assert xq["households"].iloc[0] == pytest.approx(b.area.iloc[0] * 5 / 80)
+
+
+def test_a_role_for_a_layer_the_files_do_not_have_is_refused(town_gpkg):
+    with pytest.raises(InputError, match="roads") as err:
+        import_layers(Project(), [town_gpkg], roles={"roads": "walk_network"})
+    assert "walk_network" in str(err.value)  # the layers that exist are listed
