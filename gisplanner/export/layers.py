@@ -62,6 +62,8 @@ class PlanLayers:
         ``check_<name>`` column per verdict.
     facilities, green_space
         Existing facilities and green space, drawn for context.
+    outside
+        Communities in no district (not eligible or not bundled), drawn for context.
     facility_zh, level_zh, renovation_class
         Chinese names of facility types and levels, and the renovation class (基础类/完善类/提升类) of each
         facility type, from the project's standards.
@@ -85,6 +87,7 @@ class PlanLayers:
     sunlight: gpd.GeoDataFrame
     facilities: gpd.GeoDataFrame
     green_space: gpd.GeoDataFrame
+    outside: gpd.GeoDataFrame
     facility_zh: Mapping[str, str] = field(default_factory=dict)
     level_zh: Mapping[str, str] = field(default_factory=dict)
     renovation_class: Mapping[str, str] = field(default_factory=dict)
@@ -211,9 +214,11 @@ def plan_layers(*, crs: CRS | str, communities: gpd.GeoDataFrame, title: str = "
         member_of = members.drop_duplicates("community_id").set_index("community_id")["district_id"].astype(str)
         names = districts.set_index(districts["district_id"].astype(str))["name"].astype(str)
         communities["district_id"] = communities["feature_id"].astype(str).map(member_of)
+        outside = communities[communities["district_id"].isna()].drop(columns="district_id")
         communities = communities[communities["district_id"].notna()].copy()
         communities["district_name"] = communities["district_id"].map(names)
     else:
+        outside = communities.iloc[:0]
         communities["district_id"] = pd.Series(pd.NA, index=communities.index, dtype=object)
         communities["district_name"] = pd.Series(pd.NA, index=communities.index, dtype=object)
 
@@ -238,7 +243,7 @@ def plan_layers(*, crs: CRS | str, communities: gpd.GeoDataFrame, title: str = "
         proposed=proposed_frame(placed, crs),
         sunlight=frame(sunlight, ["hours"], "sill_points"),
         facilities=frame(facilities, ["category", "name"], "facilities"),
-        green_space=frame(green_space, ["green_type", "name"], "green_space"),
+        green_space=frame(green_space, ["green_type", "name"], "green_space"), outside=outside,
         facility_zh=dict(facility_zh or {}), level_zh=dict(level_zh or {}),
         renovation_class=dict(renovation_class or {}),
         renovation_items={k: tuple(v) for k, v in (renovation_items or {}).items()}, attribution=attribution)
@@ -306,7 +311,8 @@ def select_district(layers: PlanLayers, district_id: str, *, margin_m: float = 2
         layers, district=district_id, districts=districts, communities=by_id(layers.communities),
         gaps=by_id(layers.gaps), resources=by_id(layers.resources), service_areas=inside(layers.service_areas),
         candidate_sites=near(layers.candidate_sites), proposed=inside(layers.proposed),
-        sunlight=near(layers.sunlight), facilities=near(layers.facilities), green_space=near(layers.green_space))
+        sunlight=near(layers.sunlight), facilities=near(layers.facilities), green_space=near(layers.green_space),
+        outside=near(layers.outside))
 
 
 def plan_bounds(layers: PlanLayers) -> np.ndarray:

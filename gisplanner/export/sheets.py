@@ -40,8 +40,7 @@ NICE_SCALES = tuple(int(m * 10 ** k) for k in range(2, 6) for m in (1, 1.5, 2, 2
 RESOURCE_STYLE = {"boiler_rooms": ("锅炉房", "#8c510a"), "idle_land": ("空闲地、边角地", "#fdae61"),
                   "public_buildings": ("公有房屋、社区用房", "#7b3294")}
 OTHER_RESOURCE = ("其他资源", "#35978f")
-GAP_CLASSES = ((1, 1, "1 类设施缺口", "#fcbba1"), (2, 3, "2–3 类设施缺口", "#fb6a4a"),
-               (4, math.inf, "4 类及以上设施缺口", "#a50f15"))
+OUTSIDE_LABEL = "未入片区小区"
 INK = "#222222"
 #: Characters per line of the side panel at every paper size (type scales with the paper).
 PANEL_CHARS = 30
@@ -137,11 +136,11 @@ class _Sheet:
         if len(polys):
             polys.plot(ax=self.ax, facecolor=face, aspect=None, **style)
         if len(points):
-            colour = face if isinstance(face, str) and face != "none" else edge
+            colour = edge if isinstance(face, str) and face == "none" else face
             points.plot(ax=self.ax, color=colour, markersize=30 * self.k ** 2, marker="s", aspect=None,
                         edgecolor=edge, linewidth=0.5 * self.k, zorder=z + 1)
         if label:
-            self.handles.append(Patch(facecolor=face if isinstance(face, str) else "none", edgecolor=edge,
+            self.handles.append(Patch(facecolor=face, edgecolor=edge,
                                       hatch=hatch, linestyle="--" if dashed else "-", label=label, alpha=alpha))
 
     def points(self, gdf: Any, label: str, colour: str, *, size: float = 10.0, z: int = 5) -> None:
@@ -273,9 +272,9 @@ class _Sheet:
 def _community_layers(sheet: _Sheet) -> None:
     layers = sheet.layers
     c = layers.communities
-    outside = c[c["district_id"].isna()]
     sheet.polygons(c[c["district_id"].notna()], "片区内小区", face="#e0e0e0", edge="#757575", width=0.4)
-    sheet.polygons(outside, "未入片区小区", face="#f5f5f5", edge="#bdbdbd", width=0.3)
+    sheet.polygons(pd.concat([c[c["district_id"].isna()], layers.outside]), OUTSIDE_LABEL, face="#fafafa",
+                   edge="#bdbdbd", width=0.3)
 
 
 def _districts(sheet: _Sheet, *, label: bool = True) -> None:
@@ -300,7 +299,8 @@ def _overview(sheet: _Sheet) -> list[str]:
                      linewidth=0.4 * sheet.k, aspect=None)
         from matplotlib.patches import Patch
         sheet.handles.append(Patch(facecolor=palette[0], edgecolor="#757575", label="片区内小区（按片区着色）"))
-    sheet.polygons(c[c["district_id"].isna()], "未入片区小区", face="#f5f5f5", edge="#bdbdbd", width=0.3)
+    sheet.polygons(pd.concat([c[c["district_id"].isna()], layers.outside]), OUTSIDE_LABEL, face="#fafafa",
+                   edge="#bdbdbd", width=0.3)
     _districts(sheet)
     sheet.polygons(layers.proposed, "拟建设施", face="#212121", edge="#212121", z=12)
     if len(c) <= 60:
@@ -331,12 +331,13 @@ def _resources(sheet: _Sheet) -> list[str]:
 def _gaps(sheet: _Sheet) -> list[str]:
     layers = sheet.layers
     _community_layers(sheet)
-    sheet.polygons(layers.service_areas, "设施服务范围（步行）", face="#9ecae1", edge="#3182bd", width=0.4,
-                   alpha=0.35, z=2)
+    # outlines only: the walking service areas of many types overlap, and fills would hide the gaps
+    sheet.polygons(layers.service_areas, "设施服务范围（步行）", edge="#3182bd", width=0.5, alpha=0.6, z=4)
     per_community = layers.gaps.groupby("community_id")["facility_type"].nunique() if len(layers.gaps) else {}
     c = layers.communities
     n = c["feature_id"].astype(str).map(per_community).fillna(0).to_numpy()
-    for low, high, label, colour in GAP_CLASSES:
+    for low, high, colour in gap_classes(n):
+        label = f"{low} 类设施缺口" if low == high else f"{low}–{high} 类设施缺口"
         sheet.polygons(c[(n >= low) & (n <= high)], label, face=colour, edge="#67000d", width=0.4, z=3)
     sheet.points(layers.facilities, "现有设施", "#2171b5", size=8)
     _districts(sheet)
@@ -392,6 +393,35 @@ def _facilities(sheet: _Sheet) -> list[str]:
         lines += [f"  {c.removeprefix('check_')}：{VERDICT_ZH.get(r[c], r[c])}" for c in checks
                   if pd.notna(r[c]) and r[c] not in ("pass", "not_checked")]
     return lines
+
+
+def gap_classes(counts: np.ndarray, *, n_classes: int = 4) -> list[tuple[int, int, str]]:
+    """Classes ``(low, high, colour)`` of the number of missing facility types per community.
+
+    Each distinct count is its own class when there are at most ``n_classes``; otherwise the classes are
+    quartile ranges of the communities with gaps, so the map separates them even when all lack many types.
+
+    >>> [c[:2] for c in gap_classes(np.array([0, 2, 2, 5]))]
+    [(2, 2), (5, 5)]
+    >>> [c[:2] for c in gap_classes(np.array([1, 2, 3, 4, 5, 6, 7, 8]))]
+    [(1, 2), (3, 4), (5, 6), (7, 8)]
+    """
+    from matplotlib import colormaps
+
+    positive = np.sort(counts[counts > 0]).astype(int)
+    if positive.size == 0:
+        return []
+    values = np.unique(positive)
+    if values.size <= n_classes:
+        bounds = [(int(v), int(v)) for v in values]
+    else:
+        cuts = np.unique(np.quantile(positive, np.linspace(0, 1, n_classes + 1)[1:-1], method="lower"))
+        lows = [int(positive[0]), *(int(c) + 1 for c in cuts)]
+        highs = [*(int(c) for c in cuts), int(positive[-1])]
+        bounds = [(lo, hi) for lo, hi in zip(lows, highs) if lo <= hi]
+    reds = colormaps["Reds"]
+    shades = np.linspace(0.3, 0.9, len(bounds)) if len(bounds) > 1 else [0.6]
+    return [(lo, hi, reds(float(t))) for (lo, hi), t in zip(bounds, shades)]
 
 
 _DRAW = {"overview": _overview, "districts": _resources, "gaps": _gaps, "facilities": _facilities}

@@ -69,8 +69,7 @@ def test_png_sheet_shows_its_legend(plan, tmp_path):
     fig = sheets.sheet_figure(plan, "gaps", when=DAY)
     legend = fig.legends[0]
     labels = [t.get_text() for t in legend.get_texts()]
-    assert labels[:2] == ["片区内小区", "设施服务范围（步行）"]
-    assert "片区边界" in labels and "1 类设施缺口" in labels
+    assert labels == ["片区内小区", "未入片区小区", "设施服务范围（步行）", "1 类设施缺口", "2 类设施缺口", "片区边界"]
     path = tmp_path / "gaps.png"
     fig.savefig(path, dpi=60)
     image = np.asarray(Image.open(path).convert("L"))
@@ -114,6 +113,14 @@ def test_map_scale_picks_the_smallest_nice_scale_that_fits():
     assert sheets.map_scale((400.0, 200.0), (10.0, 5.0)) == 2000
     assert sheets.map_scale((0.0254 * 2500, 1.0), (1.0, 1.0)) == 2500
     assert sheets.map_scale((1e6, 1.0), (1.0, 1.0)) == 39_371_000  # beyond the list: rounded up to 1,000
+
+
+def test_gap_classes_split_communities_with_gaps():
+    assert [c[:2] for c in sheets.gap_classes(np.array([0, 1, 1, 3]))] == [(1, 1), (3, 3)]
+    # 8 distinct counts in 4 classes of two: quartiles of the communities with gaps, zeros left out
+    counts = np.array([0, 0, 1, 2, 3, 4, 5, 6, 7, 8])
+    assert [c[:2] for c in sheets.gap_classes(counts)] == [(1, 2), (3, 4), (5, 6), (7, 8)]
+    assert sheets.gap_classes(np.zeros(3)) == []
 
 
 def test_scale_bar_length_is_a_round_number():
