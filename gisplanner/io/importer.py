@@ -125,7 +125,7 @@ def _source_frame(source: SourceLayer, filt: tuple[str, object] | None) -> gpd.G
     return frame
 
 
-def _with_crs(frame: gpd.GeoDataFrame, source: SourceLayer, role: str, source_crs: pyproj.CRS | str | None,
+def _with_crs(frame: gpd.GeoDataFrame, source: SourceLayer, source_crs: pyproj.CRS | str | None,
               findings: list[Finding]) -> tuple[gpd.GeoDataFrame, str]:
     """The frame in a real CRS (GCJ-02/BD-09 converted to WGS84) and a label of its source CRS."""
     if isinstance(source_crs, str):  # GCJ-02 or BD-09: lon/lat declared (or taken) as WGS84
@@ -375,7 +375,7 @@ def import_layers(project: Any, sources: Sequence[str | Path], *, roles: Mapping
                 continue  # e.g. no idle_candidate=1 parcels: the role stays as it is
             seen[role] = source.name
             findings: list[Finding] = []
-            frame, crs_label = _with_crs(selected, source, role, parsed_crs, findings)
+            frame, crs_label = _with_crs(selected, source, parsed_crs, findings)
             check_geometry_type(frame, role, layer=source.name, file=source.file)
             frame, repaired = repair_geometries(frame, role, layer=source.name)
             findings += repaired
