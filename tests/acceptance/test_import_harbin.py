@@ -113,3 +113,19 @@ def test_pbf_gives_the_same_roles_with_counts_close_to_the_geopackage(refdata):
     assert project.layer("walk_network")["walkable"].sum() == 9924  # PROVENANCE: walkable=1 on 9,924
     assert len(project.layer("communities")) == pytest.approx(CENTRAL_COUNTS["communities"], rel=0.01)
     assert report.of("empty_geometry_dropped")  # edge-cut rings are reported, not silently lost
+
+
+def test_cli_import_and_info_on_the_focus_file(harbin_focus, tmp_path, capsys):
+    import json
+
+    from gisplanner.cli import main
+
+    project = tmp_path / "focus.gpkg"
+    assert main(["import", str(harbin_focus), "--project", str(project), "--city", "harbin", "--json"]) == 0
+    codes = {f["code"] for f in json.loads(capsys.readouterr().out)["findings"]}
+    assert codes == {"missing_field", "value_estimated"}  # the derived file is clean
+    assert main(["info", str(project), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert {role: layer["features"] for role, layer in info["layers"].items()} == FOCUS_COUNTS
+    assert info["crs"] == "EPSG:4551"
+    assert info["layers"]["communities"]["source"]["layer"] == "residential_areas"
