@@ -101,6 +101,12 @@ class PlanLayers:
         return [c for c in self.proposed.columns if c.startswith("check_")]
 
     @property
+    def chosen_sites(self) -> gpd.GeoDataFrame:
+        """Candidate sites the site search picked (``rank`` set); all of them when there is no rank."""
+        cs = self.candidate_sites
+        return cs[cs["rank"].notna()] if "rank" in cs.columns else cs
+
+    @property
     def district_label(self) -> str:
         """Name of the selected district, or 全部片区 for the whole plan."""
         if self.district is None:

@@ -89,11 +89,14 @@ def review_sections(layers: PlanLayers, tables: PlanTables) -> list[Section]:
 
     g = tables.gaps
     if len(g):
-        counts = g.groupby(["片区编号", "设施类型"], dropna=False)["小区编号"].nunique().reset_index()
-        gap_rows = tuple((_text(a), _text(b), _text(float(n))) for a, b, n in counts.itertuples(index=False))
+        gap_rows = []
+        for district_id, rows in g.groupby("片区编号", dropna=False, sort=True):
+            top = rows.groupby("设施类型")["小区编号"].nunique().sort_values(ascending=False, kind="stable")
+            gap_rows.append((_text(district_id), str(rows["设施类型"].nunique()), str(rows["小区编号"].nunique()),
+                             "、".join(f"{t}（{n}）" for t, n in top.head(5).items())))
         gaps = Section("生活圈服务缺口",
                        (f"共 {len(g)} 项缺口（小区 × 设施类型 × 生活圈），明细见计划表“服务缺口”。",),
-                       ("片区", "设施类型", "缺口小区数"), gap_rows)
+                       ("片区", "缺口设施类型数", "有缺口的小区数", "缺口最多的设施（小区数）"), tuple(gap_rows))
     else:
         gaps = Section("生活圈服务缺口", ("无生活圈服务缺口。",))
 

@@ -319,7 +319,7 @@ def _resources(sheet: _Sheet) -> list[str]:
     for role, rows in res.groupby("layer", sort=True) if len(res) else []:
         name, colour = RESOURCE_STYLE.get(str(role), OTHER_RESOURCE)
         sheet.polygons(rows, name, face=colour, edge=colour, alpha=0.6, z=6)
-    sheet.polygons(layers.candidate_sites, "候选用地", edge="#8c510a", width=1.2, dashed=True, z=7)
+    sheet.polygons(layers.chosen_sites, "推荐候选用地", edge="#8c510a", width=1.2, dashed=True, z=7)
     _districts(sheet)
     if res.empty:
         sheet.note("本片区无可利用资源（空闲地、锅炉房、公有房屋）")

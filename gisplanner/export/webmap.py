@@ -103,7 +103,7 @@ def web_map(layers: PlanLayers, *, tiles: bool = False) -> Any:
     Returns
     -------
     folium.Map
-        Toggleable layers: 片区, 小区, 生活圈缺口, 服务范围, 片区资源, 候选用地, 拟建设施, 日照采样点.
+        Toggleable layers: 片区, 小区, 生活圈缺口, 服务范围, 片区资源, 推荐候选用地, 拟建设施, 日照采样点.
     """
     import folium
     from branca.element import Element
@@ -174,8 +174,8 @@ def web_map(layers: PlanLayers, *, tiles: bool = False) -> Any:
                [_cell(n) for n in res.get("name", pd.Series("", index=res.index))],
                lambda f: {"color": "#7b3294", "weight": 1, "fillColor": "#c2a5cf", "fillOpacity": 0.7})
 
-    cs = layers.candidate_sites
-    _add_layer(group("候选用地"), cs,
+    cs = layers.chosen_sites
+    _add_layer(group("推荐候选用地"), cs,
                [popup_table(f"候选用地：{zh.get(r.get('facility_type'), r.get('facility_type'))}",
                             _stats_rows(r, {"facility_type"})) for _, r in cs.iterrows()],
                [_cell(r.get("name")) for _, r in cs.iterrows()],

@@ -1,3 +1,4 @@
+import pandas as pd
 import plan_data as fx
 import pytest
 
@@ -62,3 +63,11 @@ def test_worst_verdict_follows_the_placement_order():
     assert worst_verdict(["pass", "warn", "not_checked"]) == "warn"
     assert worst_verdict(["consult", "fail"]) == "fail"
     assert worst_verdict([]) == "pass"
+
+
+def test_only_picked_candidate_sites_are_drawn():
+    sites = fx.resource_layers()["idle_land"].assign(rank=[pd.NA])
+    sites = pd.concat([sites, fx.resource_layers()["idle_land"].assign(rank=[1])], ignore_index=True)
+    layers = plan_layers(crs=fx.CRS, communities=fx.communities(), candidate_sites=sites)
+    assert len(layers.candidate_sites) == 2
+    assert list(layers.chosen_sites["rank"]) == [1]

@@ -73,6 +73,12 @@ def test_district_without_facilities_or_gaps_says_so(plan, tmp_path):
     assert "无生活圈服务缺口。" in page.text
 
 
+def test_gap_summary_has_one_row_per_district(plan, tmp_path):
+    page = html_page(plan, tmp_path)
+    start = page.cells.index("缺口最多的设施（小区数）")
+    assert page.cells[start + 1:start + 5] == ["D1", "2", "2", "幼儿园（2）、老年人日间照料中心（1）"]
+
+
 def test_overview_totals_come_from_the_plan_table(plan, tmp_path):
     page = html_page(plan, tmp_path)
     assert "片区 2 个，小区 4 个，居民 1,350.50 户，楼栋 19 栋" in page.text

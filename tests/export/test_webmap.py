@@ -78,7 +78,7 @@ def test_page_says_it_works_offline_without_tiles(page_html):
 def test_layers_can_be_toggled(page_html):
     control = re.search(r"overlays :\s*\{(.*?)\}", page_html, flags=re.S).group(1)
     names = [json.loads(f'"{n}"') for n in re.findall(r'"((?:[^"\\]|\\.)*)" :', control)]
-    assert names == ["片区", "小区", "生活圈缺口", "服务范围", "片区资源", "候选用地", "拟建设施", "日照采样点"]
+    assert names == ["片区", "小区", "生活圈缺口", "服务范围", "片区资源", "推荐候选用地", "拟建设施", "日照采样点"]
 
 
 def test_script_in_a_name_stays_text(page_html):
