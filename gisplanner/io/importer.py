@@ -20,11 +20,11 @@ import shapely
 
 from gisplanner.errors import InputError
 from gisplanner.io import crs as crs_tools
+from gisplanner.io import osm_landuse
 from gisplanner.io.estimate import assign_buildings, estimate_buildings, estimate_communities
 from gisplanner.io.fields import CANDIDATES, detect_fields, parse_flag, parse_number, parse_year
 from gisplanner.io.findings import Finding, ImportReport
 from gisplanner.io.osm import NOT_WALKABLE
-from gisplanner.io.osm_landuse import OSM_LANDUSE_2023
 from gisplanner.io.readers import SourceLayer, read_layers
 from gisplanner.io.validate import (
     assign_feature_ids,
@@ -183,11 +183,11 @@ def _lu_codes(frame: pd.DataFrame, mapping: Mapping[str, str], layer: str,
     codes = codes.mask(odd, "0" + codes)
     estimated = pd.Series(False, index=frame.index)
     if "lu_code" not in mapping and "landuse" in frame.columns:
-        codes = frame["landuse"].astype("string").map(OSM_LANDUSE_2023).astype("string")
+        codes = frame["landuse"].astype("string").map(osm_landuse.OSM_LANDUSE_2023).astype("string")
         estimated = codes.notna()
         findings.append(Finding("value_estimated", layer, None,
                                 f"lu_code derived from the OSM landuse tag for {int(estimated.sum())} features "
-                                "(tool table gisplanner.io.osm_landuse, status U-inference); "
+                                f"({osm_landuse.SOURCE}; status {osm_landuse.STATUS}); "
                                 f"{int(codes.isna().sum())} have no code."))
     return codes, estimated
 

@@ -6,7 +6,7 @@ from this table is flagged ``lu_code_estimated`` and reported as ``value_estimat
 """
 
 STATUS = "U-inference"
-SOURCE = "gisplanner tool table: OSM landuse tag -> 2023 code, standards.md §6"
+SOURCE = "tool table gisplanner.io.osm_landuse: OSM landuse tag -> 2023 code of standards.md §6"
 
 OSM_LANDUSE_2023: dict[str, str] = {
     "residential": "0701",      # 城镇住宅用地
