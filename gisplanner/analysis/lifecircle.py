@@ -311,14 +311,15 @@ def _facility_table(facilities: gpd.GeoDataFrame, category_map: Mapping[str, Seq
                          fix="map a field to category when importing the facilities layer")
     types = facilities["category"].map(lambda c: tuple(category_map.get(c, ())) if isinstance(c, str) else ())
     return pd.DataFrame({
-        "facility_id": _ids(facilities, "facilities"),
+        "facility_id": _ids(facilities),
         "category": facilities["category"].to_numpy(),
         "facility_types": types.to_numpy(),
         "status": np.where(types.map(len).to_numpy() > 0, FACILITY_NETWORK, FACILITY_UNMAPPED),
     })
 
 
-def _ids(frame: pd.DataFrame, layer: str) -> np.ndarray:
+def _ids(frame: pd.DataFrame) -> np.ndarray:
+    """The feature_id column as strings (the index where a frame has none)."""
     if "feature_id" in frame.columns:
         return frame["feature_id"].astype(str).to_numpy()
     return frame.index.astype(str).to_numpy()
@@ -428,7 +429,7 @@ def life_circle_gaps(network: LifeCircleNetwork, communities: gpd.GeoDataFrame, 
         dist[ftype] = np.where(d <= limit, d, np.nan)
     progress.update(len(types), len(types), "gap table")
 
-    ids = _ids(communities, "communities")
+    ids = _ids(communities)
     rep = np.tile(np.arange(n), len(req))
     r = np.repeat(np.arange(len(req)), n)
     distance = np.concatenate([dist[t] for t in req["facility_type"]]) if len(req) else np.zeros(0)

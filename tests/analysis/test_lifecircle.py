@@ -18,7 +18,8 @@ from gisplanner.analysis.lifecircle import (
     prepare_life_circle,
     requirements_from_standards,
 )
-from gisplanner.errors import ConfigError, InputError
+from gisplanner.errors import CancelledError, ConfigError, InputError
+from gisplanner.progress import Progress
 from gisplanner.standards import load_standards
 
 CRS = "EPSG:32652"
@@ -204,3 +205,12 @@ def test_boundary_samples_are_spaced_along_rings_and_points_kept():
     assert owner.tolist().count(0) == 20 and owner.tolist().count(1) == 1
     ring = shapely.box(0, 0, 100, 100).boundary
     assert np.allclose(shapely.distance(shapely.points(xy[owner == 0]), ring), 0)
+
+
+def test_cancel_stops_the_gap_analysis():
+    comm = town_communities()
+    net = prepare_life_circle(town_network(), comm, town_facilities(), CATEGORIES)
+    progress = Progress()
+    progress.cancel()
+    with pytest.raises(CancelledError):
+        life_circle_gaps(net, comm, REQUIREMENTS, progress=progress)
