@@ -7,7 +7,7 @@
    gisplanner's ``ground_hours`` at the cell centres at the same instants; then each tool at its usual
    setting (pybdshadow ``cal_sunshine``: whole day, 1-hour step; gisplanner: 1-minute step in the window).
 
-Run: ``.venv/bin/pip install pybdshadow psutil``; ``.venv/bin/python bench/bench_sunlight.py [--repeat N]``.
+Run: ``.venv/bin/pip install pybdshadow``; ``.venv/bin/python bench/bench_sunlight.py [--repeat N]``.
 """
 
 from __future__ import annotations

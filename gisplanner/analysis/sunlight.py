@@ -22,7 +22,7 @@ import shapely
 from gisplanner.analysis.sun import SunPath, standard_day, sun_path
 from gisplanner.errors import ConfigError, InputError
 from gisplanner.progress import Progress, ensure_progress
-from gisplanner.standards import SunlightRequirement
+from gisplanner.standards import SunlightRequirement, SunlightRules
 
 #: Samples sit this far outside their wall (m), so they are not on their own edge.
 _OUTSET_M = 0.01
@@ -108,6 +108,31 @@ class _Sun:
         ox = np.append(-self.sx[up] / self.tan_alt[up], 0.0)
         oy = np.append(-self.sy[up] / self.tan_alt[up], 0.0)
         return ox.min(), oy.min(), ox.max(), oy.max()
+
+
+def requirement_for(rules: SunlightRules, city: str, *, special: str | None = None,
+                    day: str | None = None) -> SunlightRequirement:
+    """The sunlight requirement of dwellings in ``city`` (GB50180 Table 4.0.9) or of a ``special`` rule.
+
+    Parameters
+    ----------
+    rules
+        ``Standards.sunlight`` (the project's standards, overrides applied).
+    city
+        Key (or Chinese name) of a city of the sunlight config.
+    special
+        Key of a special rule (``elderly_housing``, ``old_area_new_housing``, ``kindergarten_living``, ...).
+    day
+        Evaluate on this standard day (``dahan``/``dongzhi``) instead, with the same hours and counting rule,
+        in that day's window (or the counting rule's own window).
+    """
+    requirement = rules.requirement(city, special=special)
+    if day is None or day == requirement.day:
+        return requirement
+    if day not in rules.windows:
+        raise ConfigError(f"unknown standard day; known: {', '.join(rules.windows)}", file="sunlight.yaml",
+                          key="windows", value=day)
+    return dataclasses.replace(requirement, day=day, window=requirement.counting.window or rules.windows[day])
 
 
 def sun_for(requirement: SunlightRequirement, latitude: float, longitude: float, *, year: int | None = None,
@@ -455,6 +480,8 @@ def _prepare(buildings: gpd.GeoDataFrame, s: _Sun, *, spacing_m: float, sill_hei
     edges = _edges(geoms, _heights(buildings))
     use = buildings["use"] if "use" in buildings else pd.Series("residential", index=buildings.index)
     with_sills = (use.fillna("residential").astype(str).str.lower() == "residential").to_numpy()
+    # A building lower than the sill has no window at sill height.
+    with_sills = with_sills & (_heights(buildings) > sill_height_m)
     if within is not None:
         bounds = shapely.bounds(geoms)
         meets = ((bounds[:, None, 0] <= within[None, :, 2]) & (bounds[:, None, 2] >= within[None, :, 0])

@@ -4,7 +4,6 @@ before/after impact of a proposed building."""
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from gisplanner.analysis.sunlight import sun_for, sunlight_hours, sunlight_impact
+from gisplanner.analysis.sunlight import requirement_for, sun_for, sunlight_hours, sunlight_impact
 from gisplanner.errors import InputError
 from gisplanner.project import Project
 
@@ -84,10 +83,7 @@ def run(args: argparse.Namespace) -> int:
     standards = project.standards()
     rules = standards.sunlight
     city = args.city or project.city
-    requirement = rules.requirement(city, special=args.special)
-    if args.day and args.day != requirement.day:
-        requirement = dataclasses.replace(requirement, day=args.day,
-                                          window=requirement.counting.window or rules.windows[args.day])
+    requirement = requirement_for(rules, city, special=args.special, day=args.day)
     calc = rules.calculation
     buildings = project.layer("buildings")
     if args.floors_field:
@@ -110,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
         from gisplanner.commands.check import read_footprint
 
         impact = sunlight_impact(buildings, read_footprint(args.add, project), args.add_height, sun, requirement,
-                                 elevator=args.elevator, **options)
+                                 elevator=args.elevator and bool(rules.elevator_retrofit_exempt.value), **options)
         points = _with_impact(points, impact)
     points.to_file(args.out, layer="sill_points", driver="GPKG")
     if args.project is not None:

@@ -18,6 +18,7 @@ from gisplanner.analysis.sunlight import (
     area_sunlight,
     count_hours,
     ground_hours,
+    requirement_for,
     sun_for,
     sunlight_hours,
     sunlight_impact,
@@ -381,6 +382,21 @@ def test_sun_path_of_another_window_is_a_config_error(rules, sun):
     dongzhi = rules.requirement("harbin", special="elderly_housing")
     with pytest.raises(ConfigError):
         sunlight_hours(layer((shapely.box(0, 0, 10, 10), 6.0)), sun, dongzhi)
+
+
+def test_requirement_for_another_day_keeps_hours_and_takes_that_window(rules):
+    req = requirement_for(rules, "harbin", day="dongzhi")
+    assert (req.day, req.hours, req.window) == ("dongzhi", 2.0, (9.0, 15.0))
+    # Hangzhou's legacy counting rule has its own 09–15 window on either day.
+    assert requirement_for(rules, "hangzhou", day="dahan").window == (9.0, 15.0)
+    with pytest.raises(ConfigError):
+        requirement_for(rules, "harbin", day="xiazhi")
+
+
+def test_building_lower_than_the_sill_gets_no_sills(sun, national):
+    points = sunlight_hours(layer((shapely.box(0, 0, 10, 10), 6.0), (shapely.box(20, 0, 30, 10), 0.5)), sun,
+                            national)
+    assert set(points.building_id) == {"b0"}
 
 
 def test_standard_day_of_sun_for(national):
