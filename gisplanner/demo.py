@@ -154,8 +154,7 @@ def build_demo_project(*, seed: int = 20240409) -> Project:
             facility_rows.append({"category": "shop_other", "name": "百货商店", "geometry": Point(cx, cy)})
 
     # Boiler rooms of the old district heating, on small utility parcels cut from four communities.
-    for i, (n, status) in enumerate([(3, "decommissioned"), (12, "decommissioned"), (20, "in_service"),
-                                     (31, "unknown")]):
+    for n, status in [(3, "decommissioned"), (12, "decommissioned"), (20, "in_service"), (31, "unknown")]:
         minx, miny, maxx, maxy = communities.geometry.iloc[n].bounds
         footprint = box(maxx - 34, maxy - 26, maxx - 4, maxy - 4)
         boiler_rows.append({"name": f"{communities['name'].iloc[n]}锅炉房", "status": status, "geometry": footprint})
@@ -206,17 +205,15 @@ def build_demo_project(*, seed: int = 20240409) -> Project:
         return frame
 
     project = Project(city="harbin", crs=DEMO_CRS, name="演示老城区（合成数据）")
-    source = {"file": "gisplanner.demo", "synthetic": True}
-    project.set_layer("communities", layer(communities, "C"), source=source)
-    project.set_layer("buildings", layer(buildings, "B"), source=source)
-    project.set_layer("walk_network", layer(network, "W"), source=source)
-    project.set_layer("facilities", layer(facility_rows, "F"), source=source)
-    project.set_layer("green_space", layer(green_rows, "G"), source=source)
-    project.set_layer("landuse", layer(landuse_rows, "L"), source=source)
-    project.set_layer("idle_land", with_area(layer(idle_rows, "I")), source=source)
-    project.set_layer("boiler_rooms", with_area(layer(boiler_rows, "K")), source=source)
-    project.set_layer("public_buildings", with_area(layer(public_rows, "P")), source=source)
-    project.set_layer("admin_boundaries", layer(admin, "A"), source=source)
+    for role, frame in [("communities", layer(communities, "C")), ("buildings", layer(buildings, "B")),
+                        ("walk_network", layer(network, "W")), ("facilities", layer(facility_rows, "F")),
+                        ("green_space", layer(green_rows, "G")), ("landuse", layer(landuse_rows, "L")),
+                        ("idle_land", with_area(layer(idle_rows, "I"))),
+                        ("boiler_rooms", with_area(layer(boiler_rows, "K"))),
+                        ("public_buildings", with_area(layer(public_rows, "P"))),
+                        ("admin_boundaries", layer(admin, "A"))]:
+        project.set_layer(role, frame, source={"file": "gisplanner/demo.py", "layer": role,
+                                               "source_crs": DEMO_CRS.to_string(), "synthetic": True})
     return project
 
 

@@ -48,7 +48,10 @@ def run(args: argparse.Namespace) -> int:
     print(f"{info['path']}\n  city {info['city']}, CRS {info['crs']} ({info['crs_name']})")
     for role, layer in info["layers"].items():
         source = layer["source"]
-        origin = f" from {Path(source['file']).name}:{source['layer']} ({source['source_crs']})" if source else ""
+        origin = ""
+        if source:
+            where = ":".join(str(part) for part in (Path(source.get("file", "?")).name, source.get("layer")) if part)
+            origin = f" from {where}" + (f" ({source['source_crs']})" if source.get("source_crs") else "")
         print(f"  {role}: {layer['features']} features{origin}")
         print(f"    fields: {', '.join(layer['fields'])}")
         print(f"    first ids: {', '.join(layer['first_ids'])}")
