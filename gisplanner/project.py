@@ -193,6 +193,7 @@ class Project:
         if target is None:
             raise InputError("the project has no file yet", fix="save it with a path (Save As)")
         target = target.resolve()
+        target.parent.mkdir(parents=True, exist_ok=True)
         self._write(target)
         self.path = target
         recovery_path(target).unlink(missing_ok=True)

@@ -156,3 +156,8 @@ def test_save_killed_by_a_signal_leaves_a_readable_file(project, tmp_path):
     loaded = Project.load(path)  # the old file or, if the rename won the race, the complete new one
     assert loaded.layer("communities").shape[0] == 3
     assert loaded.layers.get("buildings") is None or loaded.layer("buildings").shape[0] == 20000
+
+
+def test_save_creates_missing_folders(project, tmp_path):
+    path = project.save(tmp_path / "new" / "folder" / "p.gpkg")
+    assert Project.load(path).layer("communities").shape[0] == 3
