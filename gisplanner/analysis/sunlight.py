@@ -211,6 +211,10 @@ def _counting(requirement: SunlightRequirement) -> dict[str, float | int | None]
 
 # ---------------------------------------------------------------------------------------------- geometry
 def _heights(buildings: gpd.GeoDataFrame) -> np.ndarray:
+    """Heights (m) of the buildings, after checking they are in a metric CRS and all have one."""
+    if buildings.crs is not None and not buildings.crs.is_projected:
+        raise InputError("buildings must be in a metric (projected) CRS", layer="buildings",
+                         fix="import them into a project, or reproject them to a UTM zone")
     if "height_m" not in buildings:
         raise InputError("buildings have no height_m column", layer="buildings",
                          fix="import the buildings with a height or floors field")
@@ -290,13 +294,12 @@ def _sill_samples(buildings: gpd.GeoDataFrame, edges: _Edges, sun: _Sun, *, with
     sx, sy = place(t, unit_wall[:, None])
     owner = edges.building[unit_wall]
     rank = np.arange(len(unit_wall)) - np.searchsorted(owner, owner, side="left")
-    # Samples inside a footprint lie on shared or overlapping walls: not windows.
-    tree = shapely.STRtree(np.asarray(buildings.geometry.values))
-    hit, _ = tree.query(shapely.points(sx.ravel(), sy.ravel()), predicate="intersects")
-    covered = np.zeros(sx.size, dtype=bool)
-    covered[hit] = True
-    unit_ok = ~covered.reshape(sx.shape).any(axis=1)
-    unit_wall, centre, sx, sy, rank = (v[unit_ok] for v in (unit_wall, centre, sx, sy, rank))
+    # Samples inside another footprint lie on a shared or overlapping wall: no window below that roof.
+    hit, other = shapely.STRtree(np.asarray(buildings.geometry.values)).query(
+        shapely.points(sx.ravel(), sy.ravel()), predicate="intersects")
+    cover = np.zeros(sx.size)
+    np.maximum.at(cover, hit, _heights(buildings)[other])
+    cover = cover.reshape(sx.shape).max(axis=1)
 
     b = edges.building[unit_wall]
     height = edges.height[unit_wall]
@@ -309,6 +312,8 @@ def _sill_samples(buildings: gpd.GeoDataFrame, edges: _Edges, sun: _Sun, *, with
     rep = np.repeat(np.arange(len(b)), floors)
     floor = np.arange(len(rep)) - np.repeat(np.cumsum(floors) - floors, floors)
     z_unit = sill_height_m + floor * floor_height_m
+    ok = cover[rep] <= z_unit
+    rep, floor, z_unit = rep[ok], floor[ok], z_unit[ok]
     cx, cy = place(centre[rep], unit_wall[rep])
     ids = buildings["feature_id"].astype(str).to_numpy() if "feature_id" in buildings else \
         buildings.index.astype(str).to_numpy()

@@ -23,7 +23,8 @@ from gisplanner.analysis.sunlight import (
     sunlight_hours,
     sunlight_impact,
 )
-from gisplanner.errors import ConfigError, InputError
+from gisplanner.errors import CancelledError, ConfigError, InputError
+from gisplanner.progress import Progress
 from gisplanner.standards import load_standards
 
 LAT, LON = 31.3, 120.6  # Suzhou
@@ -218,6 +219,33 @@ def test_shared_walls_get_no_samples(sun, national):
                             national)
     assert not (points.geometry.x.between(9.9, 10.1)).any()
     assert len(points) == 40  # south walls 20 m + outer east and west walls 10 m each
+
+
+def test_wall_shared_with_a_lower_neighbour_has_windows_above_its_roof(sun, national):
+    buildings = layer((shapely.box(0, 0, 10, 10), 15.0), (shapely.box(-6, -10, 4, 0), 3.5))
+    buildings["floors"] = [5.0, 1.0]
+    points = sunlight_hours(buildings, sun, national, all_floors=True)
+    # The tall block's south wall from x = 0 to 4 is the low neighbour's north wall up to 3.5 m.
+    shared = points[(points.building_id == "b0") & (points.facade_azimuth == 180.0) & (points.geometry.x < 4)]
+    assert sorted(set(shared.floor)) == [2, 3, 4, 5]
+    assert len(shared) == 4 * 4
+
+
+def test_empty_layer_gives_no_sills(sun, national):
+    points = sunlight_hours(layer((shapely.box(0, 0, 10, 10), 6.0)).iloc[:0], sun, national)
+    assert len(points) == 0 and "hours" in points
+
+
+def test_lon_lat_buildings_are_refused(sun, national):
+    with pytest.raises(InputError, match="metric"):
+        sunlight_hours(layer((shapely.box(0, 0, 10, 10), 6.0)).set_crs(4326, allow_override=True), sun, national)
+
+
+def test_cancel_stops_the_run(sun, national):
+    progress = Progress()
+    progress.cancel()
+    with pytest.raises(CancelledError):
+        sunlight_hours(layer((shapely.box(0, 0, 10, 10), 6.0)), sun, national, progress=progress)
 
 
 def test_only_residential_buildings_get_sills(sun, national):
