@@ -8,7 +8,7 @@ import shapely
 from shapely.geometry import LineString, Point
 
 from gisplanner.cli import main
-from gisplanner.commands.lifecircle import parse_levels
+from gisplanner.commands.lifecircle import life_circle_results, parse_levels
 from gisplanner.project import Project
 
 CRS = "EPSG:32652"
@@ -67,3 +67,14 @@ def test_missing_facilities_layer_exits_2(project_file, tmp_path, capsys):
 
 def test_parse_levels_accepts_minutes_and_keys():
     assert parse_levels("5,10, block") == ["lc5", "lc10", "block"]
+
+
+def test_coverage_per_district_when_the_project_has_districts(project_file):
+    project = Project.load(project_file)
+    project.set_result("district_members", pd.DataFrame({"district_id": ["D1"], "community_id": ["C1"],
+                                                         "community_name": ["甲小区"]}))
+    cov = life_circle_results(project, levels=["lc5"], types=["kindergarten"])["coverage"]
+    by = cov.set_index("district")
+    assert set(by.index) == {"all", "D1"}
+    assert by.loc["D1", "share_served"] == 1.0  # C1 is 15 m from the kindergarten
+    assert by.loc["all", "share_served"] == pytest.approx(1000 / 3000)
