@@ -21,6 +21,8 @@ from gisplanner.analysis.network import (
     column_or,
     distance_at,
     insert_points,
+    line_vertices,
+    position_along,
     same_edge_distances,
     snap_points,
 )
@@ -210,13 +212,15 @@ def boundary_samples(geometry: np.ndarray, spacing_m: float) -> tuple[np.ndarray
     is_point = np.isin(shapely.get_type_id(geometry), [0, 4])
     pts, pts_of = shapely.get_parts(geometry[is_point], return_index=True)
     rings, ring_of = shapely.get_parts(shapely.boundary(geometry[~is_point]), return_index=True)
-    length = shapely.length(rings)
-    n = np.maximum(np.ceil(length / spacing_m).astype(np.int64), 1)
-    ring_idx = np.repeat(np.arange(len(rings)), n)
-    k = np.arange(len(ring_idx)) - np.repeat(np.cumsum(n) - n, n)
-    along = (k + 0.5) * (length / n)[ring_idx]
-    ring_pts = shapely.line_interpolate_point(rings[ring_idx], along)
-    xy = np.concatenate([shapely.get_coordinates(pts), shapely.get_coordinates(ring_pts)])
+    ring_xy = np.empty((0, 2))
+    ring_idx = np.empty(0, dtype=np.int64)
+    if len(rings):
+        vx_ring, vx_m, vx_xy, length = line_vertices(rings)
+        n = np.maximum(np.ceil(length / spacing_m).astype(np.int64), 1)
+        ring_idx = np.repeat(np.arange(len(rings)), n)
+        k = np.arange(len(ring_idx)) - np.repeat(np.cumsum(n) - n, n)
+        ring_xy = position_along(vx_ring, vx_m, vx_xy, ring_idx, (k + 0.5) * (length / n)[ring_idx])
+    xy = np.concatenate([shapely.get_coordinates(pts), ring_xy])
     owner = np.concatenate([np.flatnonzero(is_point)[pts_of], np.flatnonzero(~is_point)[ring_of[ring_idx]]])
     return xy.reshape(-1, 2), owner
 

@@ -215,7 +215,7 @@ def build_walk_graph(walk_network: gpd.GeoDataFrame, *, walkable_highways: Colle
     lines, feature = _walkable_lines(walk_network, walkable_highways)
     z = line_levels(walk_network.iloc[feature])
     progress.update(0, 3, "noding the walking network")
-    vx_line, vx_m, vx_xy, line_len = _line_vertices(lines)
+    vx_line, vx_m, vx_xy, line_len = line_vertices(lines)
     cut_line, cut_m, cut_xy, link_a, link_b, n_sep = _junctions(vx_line, vx_m, vx_xy, line_len, z,
                                                                 tolerance_m)
     progress.update(1, 3, "merging junctions")
@@ -258,8 +258,14 @@ def _walkable_lines(walk_network: gpd.GeoDataFrame,
     return parts, np.flatnonzero(keep)[part_of]
 
 
-def _line_vertices(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Vertices (line, measure, xy) of each line, consecutive duplicates removed, and line lengths."""
+def line_vertices(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Vertices of lines as flat arrays, consecutive duplicates removed.
+
+    Returns
+    -------
+    line, m, xy, line_length : numpy.ndarray
+        Line of each vertex, its measure along the line (m), its coordinates, and each line's length (m).
+    """
     xy, line = shapely.get_coordinates(lines, return_index=True)
     keep = np.ones(len(xy), bool)
     same = (line[1:] == line[:-1]) & np.all(xy[1:] == xy[:-1], axis=1)
@@ -347,7 +353,7 @@ def _junctions(vx_line: np.ndarray, vx_m: np.ndarray, vx_xy: np.ndarray, line_le
     link_b.append(inverse[2 * ring + 1])
     link_a = np.concatenate(link_a)
     link_b = np.concatenate(link_b)
-    cut_xy = _position(vx_line, vx_m, vx_xy, cut_line_u, cut_m_u)
+    cut_xy = position_along(vx_line, vx_m, vx_xy, cut_line_u, cut_m_u)
     return cut_line_u, cut_m_u, cut_xy, link_a, link_b, n_sep
 
 
@@ -370,8 +376,8 @@ def _line_key(line: np.ndarray, m: np.ndarray, vx_line: np.ndarray, vx_m: np.nda
     return offset[line] + m
 
 
-def _position(vx_line: np.ndarray, vx_m: np.ndarray, vx_xy: np.ndarray, line: np.ndarray,
-              m: np.ndarray) -> np.ndarray:
+def position_along(vx_line: np.ndarray, vx_m: np.ndarray, vx_xy: np.ndarray, line: np.ndarray,
+                   m: np.ndarray) -> np.ndarray:
     """Coordinates at measure ``m`` along ``line``, by interpolation between its vertices."""
     vkey = _line_key(vx_line, vx_m, vx_line, vx_m)
     key = _line_key(line, m, vx_line, vx_m)
@@ -404,7 +410,7 @@ def _assemble(vx_line: np.ndarray, vx_m: np.ndarray, vx_xy: np.ndarray, cut_line
     pl, pm_r = pl[o], pm_r[o]
     keep = np.r_[True, (pl[1:] != pl[:-1]) | (pm_r[1:] != pm_r[:-1])]
     pl, pm_r = pl[keep], pm_r[keep]
-    pxy = _position(vx_line, vx_m, vx_xy, pl, pm_r)
+    pxy = position_along(vx_line, vx_m, vx_xy, pl, pm_r)
     p = np.flatnonzero((pl[1:] == pl[:-1]) & (pm_r[1:] > pm_r[:-1]))
     ekey = _line_key(edge_line, edge_m0, vx_line, vx_m)
     pkey = _line_key(pl[p], pm_r[p], vx_line, vx_m)
@@ -540,7 +546,7 @@ def insert_points(graph: WalkGraph, snap: Snap) -> tuple[WalkGraph, np.ndarray]:
     node_of[hit] = graph._cut_node[pos[hit]]
     node_of[~hit] = new_nodes[inv]
     nodes[ok] = node_of
-    new_xy = _position(graph._vertex_line, graph._vertex_m, graph._vertex_xy, new_line, new_m)
+    new_xy = position_along(graph._vertex_line, graph._vertex_m, graph._vertex_xy, new_line, new_m)
     out = _assemble(graph._vertex_line, graph._vertex_m, graph._vertex_xy,
                     np.concatenate([graph._cut_line, new_line]), np.concatenate([graph._cut_m, new_m]),
                     np.concatenate([graph._cut_node, new_nodes]), np.concatenate([graph.node_xy, new_xy]),
