@@ -124,4 +124,9 @@ def run(args: argparse.Namespace) -> int:
           f"{access[['facility_type', 'level']].drop_duplicates().shape[0]} type-levels; "
           f"{int(results['candidate_sites']['rank'].notna().sum())} candidate sites chosen; "
           f"written to {args.out} in {time.perf_counter() - start:.1f} s")
+    kinds = access.drop_duplicates("community_id")["access"].value_counts()
+    status = results["facility_access"]["status"].value_counts()
+    print("communities reached by " + ", ".join(f"{k}: {v}" for k, v in kinds.items())
+          + "; facilities " + ", ".join(f"{k}: {v}" for k, v in status.items())
+          + " (island and off_network facilities serve nobody; see facility_access)")
     return 0
