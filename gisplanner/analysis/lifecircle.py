@@ -412,8 +412,9 @@ def life_circle_gaps(network: LifeCircleNetwork, communities: gpd.GeoDataFrame, 
         facility_type, level, threshold_m, distance_m (null where nothing is reachable within
         the search limit), served, access, access_m, geometry (the community).
         ``gaps``: the unserved rows plus shortfall_m (distance beyond the threshold, null when
-        unreachable), population, population_estimated, reason (``beyond``; ``unreachable`` within the
-        search limit or from an island; ``no_facility`` of the type anywhere on the network).
+        unreachable), population, population_estimated, reason (``beyond`` the threshold;
+        ``beyond_search_limit``; ``unreachable``: the community only reaches an island;
+        ``no_facility`` of the type anywhere on the network).
         ``coverage``: facility_type, level, district (``all`` overall), communities,
         communities_served, population, population_served, share_served (population-weighted).
     """
@@ -457,8 +458,10 @@ def life_circle_gaps(network: LifeCircleNetwork, communities: gpd.GeoDataFrame, 
     gaps.insert(6, "shortfall_m", gaps["distance_m"] - gaps["threshold_m"])
     gaps["population"] = population[rep][~served]
     gaps["population_estimated"] = estimated[rep][~served]
-    gaps["reason"] = np.where(~gaps["facility_type"].isin(stocked), "no_facility",
-                              np.where(gaps["distance_m"].isna(), "unreachable", "beyond"))
+    cut_off = np.isin(gaps["access"].to_numpy(), [ACCESS_ISLAND])
+    gaps["reason"] = np.select(
+        [~gaps["facility_type"].isin(stocked).to_numpy(), cut_off, gaps["distance_m"].isna().to_numpy()],
+        ["no_facility", "unreachable", "beyond_search_limit"], "beyond")
     gaps = gaps.drop(columns="served").reset_index(drop=True)
     coverage = _coverage(access, population[rep], ids, districts)
     return LifeCircleGaps(access, gaps, coverage)

@@ -119,7 +119,8 @@ def run(args: argparse.Namespace) -> int:
     gaps, access = results["gaps"], results["community_access"]
     n_comm = access["community_id"].nunique()
     reasons = gaps["reason"].value_counts()
-    print(f"{len(gaps)} gaps ({reasons.get('unreachable', 0)} unreachable, {reasons.get('no_facility', 0)} "
+    print(f"{len(gaps)} gaps ({reasons.get('beyond_search_limit', 0)} beyond the search limit, "
+          f"{reasons.get('unreachable', 0)} from island communities, {reasons.get('no_facility', 0)} "
           f"with no facility of the type) over {n_comm} communities and "
           f"{access[['facility_type', 'level']].drop_duplicates().shape[0]} type-levels; "
           f"{int(results['candidate_sites']['rank'].notna().sum())} candidate sites chosen; "

@@ -172,6 +172,8 @@ def test_search_limit_nulls_farther_distances():
     short = life_circle_gaps(net, comm, REQUIREMENTS.iloc[:1], search_limit_m=100)
     c2 = short.community_access.loc[short.community_access["community_id"] == "C2", "distance_m"]
     assert c2.isna().all()  # 575 m > the 300 m threshold and the 100 m limit
+    reasons = short.gaps.set_index("community_id")["reason"]
+    assert (reasons["C2"], reasons["C3"]) == ("beyond_search_limit", "unreachable")
 
 
 def test_requirements_from_the_standards_catalogue():
