@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -449,21 +450,27 @@ def _inside(x: np.ndarray, y: np.ndarray, geoms: np.ndarray) -> np.ndarray:
     return inside
 
 
-def _unit_lit(samples: _Samples, obstacles: _Obstacles, sun: _Sun, inside: np.ndarray, units: np.ndarray,
-              progress: Progress, message: str) -> np.ndarray:
-    """Lit array (len(units) × steps) of sill units: a unit is lit when all its samples are."""
-    out = np.zeros((len(units), len(sun)), dtype=bool)
+def _lit_chunks(samples: _Samples, obstacles: _Obstacles, sun: _Sun, inside: np.ndarray, units: np.ndarray,
+                progress: Progress, message: str) -> Iterator[tuple[int, np.ndarray]]:
+    """(offset into ``units``, lit array of the next chunk of units): a unit is lit when all its samples are."""
     first = np.searchsorted(samples.unit, units, side="left")
-    last = np.searchsorted(samples.unit, units, side="right")
-    per = int((last - first).max()) if len(units) else 1
-    chunk = max(1, _CHUNK // per)
+    count = np.searchsorted(samples.unit, units, side="right") - first
+    chunk = max(1, _CHUNK // int(count.max())) if len(units) else 1
     for c0 in range(0, len(units), chunk):
-        sel = np.concatenate([np.arange(a, b) for a, b in zip(first[c0:c0 + chunk], last[c0:c0 + chunk])])
+        n = count[c0:c0 + chunk]
+        sel = np.repeat(first[c0:c0 + chunk] - np.cumsum(n) + n, n) + np.arange(n.sum())
         sub = _Samples(*(getattr(samples, f)[sel] for f in _Samples.__dataclass_fields__))
         lit = _lit(sub, obstacles, sun, inside[sel])
-        bounds = np.searchsorted(sub.unit, units[c0:c0 + chunk], side="left")
-        out[c0:c0 + chunk] = np.logical_and.reduceat(lit, bounds, axis=0)
+        yield c0, np.logical_and.reduceat(lit, np.cumsum(n) - n, axis=0)
         progress.update(min(c0 + chunk, len(units)), len(units), message)
+
+
+def _unit_lit(samples: _Samples, obstacles: _Obstacles, sun: _Sun, inside: np.ndarray, units: np.ndarray,
+              progress: Progress, message: str) -> np.ndarray:
+    """Lit array (len(units) × steps) of sill units."""
+    out = np.zeros((len(units), len(sun)), dtype=bool)
+    for c0, lit in _lit_chunks(samples, obstacles, sun, inside, units, progress, message):
+        out[c0:c0 + len(lit)] = lit
     return out
 
 
@@ -549,10 +556,12 @@ def sunlight_hours(buildings: gpd.GeoDataFrame, sun: SunPath, requirement: Sunli
     obstacles, samples, table = _prepare(buildings, s, spacing_m=spacing_m, sill_height_m=sill_height_m,
                                          floor_height_m=floor_height_m, all_floors=all_floors,
                                          window_width_m=window_width_m, sweep_deg=sweep_deg)
-    units = np.arange(len(table))
-    lit = _unit_lit(samples, obstacles, s, np.zeros(len(samples.x), dtype=bool), units,
-                    ensure_progress(progress), "sunlight hours")
-    hours, segments = count_hours(lit, s.step_min, **_counting(requirement))
+    hours, segments = np.zeros(len(table)), np.zeros(len(table), dtype=int)
+    counting = _counting(requirement)
+    # Counted chunk by chunk, so memory stays bounded however many floors are sampled.
+    for c0, lit in _lit_chunks(samples, obstacles, s, np.zeros(len(samples.x), dtype=bool), np.arange(len(table)),
+                               ensure_progress(progress), "sunlight hours"):
+        hours[c0:c0 + len(lit)], segments[c0:c0 + len(lit)] = count_hours(lit, s.step_min, **counting)
     table["hours"] = hours
     table["segments"] = segments
     table["required_hours"] = float(requirement.hours)
