@@ -371,10 +371,10 @@ class _Obstacles:
 def _lit(s: _Samples, obstacles: _Obstacles, sun: _Sun, inside: np.ndarray) -> np.ndarray:
     """Lit array (samples × steps) for one chunk of samples; ``inside`` samples are never lit."""
     n_s, n_t = len(s.x), len(sun)
-    lit = np.zeros((n_s, n_t), dtype=bool)
-    facing = (np.arange(n_t)[None, :] >= s.f0[:, None]) & (np.arange(n_t)[None, :] < s.f1[:, None])
+    cols = np.arange(n_t)[None, :]
+    facing = (cols >= s.f0[:, None]) & (cols < s.f1[:, None])
     if n_s == 0:
-        return lit
+        return facing
     edges = obstacles.edges
     p, e = obstacles.pairs(s.x, s.y)
     px, py = s.x[p], s.y[p]
@@ -394,25 +394,18 @@ def _lit(s: _Samples, obstacles: _Obstacles, sun: _Sun, inside: np.ndarray) -> n
     r_near = np.hypot(ax + u * dx - px, ay + u * dy - py)
     sure_lo, sure_hi = sun.below(h / r_far)
     poss_lo, poss_hi = sun.below(h / np.maximum(r_near, 1e-9))
-    starts, ends, rows = [], [], []
-    exact = []
+    # Runs of steps per pair: surely blocked (sun below h / r_far) or to be tested (below h / r_near).
+    sure, unsure = [], []
     # An arc past north (hi > 180°) continues from -180°.
-    for lo_deg, hi_deg, sel in ((lo, np.minimum(hi, 180.0), slice(None)),
-                                (np.full(len(lo), -180.0), hi - 360.0, hi > 180.0)):
-        i0 = np.searchsorted(sun.rel_az, lo_deg[sel], side="left")
-        i1 = np.searchsorted(sun.rel_az, hi_deg[sel], side="right")
-        f0, f1 = s.f0[p[sel]], s.f1[p[sel]]
-        i0, i1 = np.maximum(i0, f0), np.minimum(i1, f1)
-        sl, sh, pl, ph = sure_lo[sel], sure_hi[sel], poss_lo[sel], poss_hi[sel]
-        for a, b in ((i0, np.minimum(i1, sl)), (np.maximum(i0, sh), i1)):
-            starts.append(a)
-            ends.append(b)
-            rows.append(p[sel])
-        idx = np.nonzero(sel)[0] if isinstance(sel, np.ndarray) else np.arange(len(lo))
-        for a, b in ((np.maximum(i0, sl), np.minimum(i1, pl)), (np.maximum(i0, ph), np.minimum(i1, sh))):
-            exact.append((idx, a, b))
-    blocked = _mark_runs(np.concatenate(rows), np.concatenate(starts), np.concatenate(ends), n_s, n_t)
-    for idx, a, b in exact:
+    for lo_deg, hi_deg, idx in ((lo, np.minimum(hi, 180.0), np.arange(len(lo))),
+                                (np.full(len(lo), -180.0), hi - 360.0, np.nonzero(hi > 180.0)[0])):
+        i0 = np.maximum(np.searchsorted(sun.rel_az, lo_deg[idx], side="left"), s.f0[p[idx]])
+        i1 = np.minimum(np.searchsorted(sun.rel_az, hi_deg[idx], side="right"), s.f1[p[idx]])
+        sl, sh, pl, ph = sure_lo[idx], sure_hi[idx], poss_lo[idx], poss_hi[idx]
+        sure += [(p[idx], i0, np.minimum(i1, sl)), (p[idx], np.maximum(i0, sh), i1)]
+        unsure += [(idx, np.maximum(i0, sl), np.minimum(i1, pl)), (idx, np.maximum(i0, ph), np.minimum(i1, sh))]
+    blocked = _mark_runs(*(np.concatenate(v) for v in zip(*sure)), n_s, n_t)
+    for idx, a, b in unsure:
         count = np.maximum(b - a, 0)
         if not count.any():
             continue
@@ -427,8 +420,7 @@ def _lit(s: _Samples, obstacles: _Obstacles, sun: _Sun, inside: np.ndarray) -> n
             w = (qx * sy - qy * sx) / denom
         hit = (w >= 0) & (w <= 1) & (r > 0) & (r * sun.tan_alt[step] < h[pair])
         blocked[p[pair[hit]], step[hit]] = True
-    lit[:] = facing & ~blocked & sun.up[None, :] & ~inside[:, None]
-    return lit
+    return facing & ~blocked & sun.up[None, :] & ~inside[:, None]
 
 
 def _mark_runs(rows: np.ndarray, start: np.ndarray, end: np.ndarray, n_rows: int, n_cols: int) -> np.ndarray:
