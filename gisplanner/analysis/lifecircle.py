@@ -113,23 +113,41 @@ class LifeCircleNetwork:
         :func:`~gisplanner.analysis.network.distances_from_points`, so that access points on a source's
         own edge are measured along the edge directly.
         """
-        d = distance_at(self.graph, node_distance, self.access_snap)
-        if source_snap is not None:
-            i, j, direct = same_edge_distances(source_snap, self.access_snap)
-            np.minimum.at(d, (i, j), direct)
-        order, starts, owners = self._access_groups
+        keep, order, starts, owners = self._access_groups
+        d = distance_at(self.graph, node_distance, self.access_snap.take(keep))
         out = np.full((*d.shape[:-1], n_communities), np.inf)
         if len(order):
             out[..., owners] = np.minimum.reduceat(d[..., order], starts, axis=-1)
+        if source_snap is not None:
+            i, j, direct = same_edge_distances(source_snap, self.access_snap)
+            np.minimum.at(out, (i, self.access_community[j]), direct)
         return out
 
     @functools.cached_property
-    def _access_groups(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Access points sorted by community, where each community's run starts, and its community."""
-        order = np.argsort(self.access_community, kind="stable")
-        owner = self.access_community[order]
-        starts = np.r_[0, np.flatnonzero(np.diff(owner)) + 1] if len(owner) else np.zeros(0, np.int64)
-        return order, starts, owner[starts]
+    def _access_groups(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The access points that can be nearest, grouped by community.
+
+        Through the network, a point at offset a (connector c) on an edge is reached at
+        ``min(d[u] + a + c, d[v] + L - a + c)``, so per community and edge only the point with the least
+        ``a + c`` and the one with the least ``L - a + c`` can win: the others are dropped (same-edge
+        sources are measured on all points, see community_distance).
+
+        Returns
+        -------
+        keep : the kept access points; order, starts, owners : keep sorted by community, the start of
+        each community's run, and its community.
+        """
+        snap, owner = self.access_snap, self.access_community
+        length = self.graph.edge_length[snap.edge]
+        _, group = np.unique(owner.astype(np.int64) * max(self.graph.n_edges, 1) + snap.edge, return_inverse=True)
+        n = int(group.max()) + 1 if len(group) else 0
+        from_u = best_per_owner(snap.offset_m + snap.distance_m, group, n)
+        from_v = best_per_owner(length - snap.offset_m + snap.distance_m, group, n)
+        keep = np.unique(np.concatenate([from_u, from_v]))
+        order = np.argsort(owner[keep], kind="stable")
+        kept_owner = owner[keep][order]
+        starts = np.r_[0, np.flatnonzero(np.diff(kept_owner)) + 1] if len(keep) else np.zeros(0, np.int64)
+        return keep, order, starts, kept_owner[starts]
 
 
 @dataclass(frozen=True)

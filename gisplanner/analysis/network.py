@@ -461,15 +461,15 @@ def snap_points(graph: WalkGraph, xy: np.ndarray, *, max_distance_m: float | Non
     Snap
     """
     xy = np.asarray(xy, dtype=float).reshape(-1, 2)
-    if max_distance_m is not None:
-        return _snap_within(graph, xy, max_distance_m, routable_only)
-    # Unbounded: widen a bounded search until every point has found an edge.
-    reach = 64.0
-    out = _snap_within(graph, xy, reach, routable_only)
+    # A bounded search is exact within its radius, and its cost grows with the radius squared: start
+    # small and widen only for the points still unsnapped.
     every = np.concatenate([xy, graph.piece_xy0, graph.piece_xy1])
     span = float(np.hypot(*(every.max(axis=0) - every.min(axis=0)))) if len(every) else 0.0
-    while not out.snapped.all() and reach < span:
-        reach *= 4
+    limit = span if max_distance_m is None else max_distance_m
+    reach = min(32.0, limit)
+    out = _snap_within(graph, xy, reach, routable_only)
+    while not out.snapped.all() and reach < limit:
+        reach = min(reach * 4, limit)
         todo = np.flatnonzero(~out.snapped)
         more = _snap_within(graph, xy[todo], reach, routable_only)
         for name in ("edge", "offset_m", "distance_m", "xy"):

@@ -18,6 +18,7 @@ from gisplanner.analysis.lifecircle import (
     prepare_life_circle,
     requirements_from_standards,
 )
+from gisplanner.analysis.network import distance_at
 from gisplanner.errors import CancelledError, ConfigError, InputError
 from gisplanner.progress import Progress
 from gisplanner.standards import load_standards
@@ -216,3 +217,15 @@ def test_cancel_stops_the_gap_analysis():
     progress.cancel()
     with pytest.raises(CancelledError):
         life_circle_gaps(net, comm, REQUIREMENTS, progress=progress)
+
+
+def test_dropping_dominated_access_points_keeps_every_distance():
+    comm = town_communities()
+    net = prepare_life_circle(town_network(), comm, town_facilities(), CATEGORIES, gates=gates())
+    for ftype in ("kindergarten", "middle_school"):
+        d = net.type_distances(ftype)
+        every = distance_at(net.graph, d, net.access_snap)
+        brute = np.full(len(comm), np.inf)
+        np.minimum.at(brute, net.access_community, every)
+        assert np.array_equal(net.community_distance(d, len(comm)), brute)
+    assert len(net._access_groups[0]) < len(net.access_community)
