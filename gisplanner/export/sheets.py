@@ -41,6 +41,8 @@ RESOURCE_STYLE = {"boiler_rooms": ("锅炉房", "#8c510a"), "idle_land": ("空�
                   "public_buildings": ("公有房屋、社区用房", "#7b3294")}
 OTHER_RESOURCE = ("其他资源", "#35978f")
 OUTSIDE_LABEL = "未入片区小区"
+#: Above this many districts or communities their names would pile up: the sheet leaves them to the web map.
+MAX_LABELS = 80
 INK = "#222222"
 #: Characters per line of the side panel at every paper size (type scales with the paper).
 PANEL_CHARS = 30
@@ -280,7 +282,7 @@ def _community_layers(sheet: _Sheet) -> None:
 def _districts(sheet: _Sheet, *, label: bool = True) -> None:
     d = sheet.layers.districts
     sheet.polygons(d, "片区边界", edge="#1f3a93", width=2.0, z=10)
-    if label and len(d):
+    if label and 0 < len(d) <= MAX_LABELS:
         sheet.labels(d, "name", 13 if len(d) <= 10 else 10 if len(d) <= 30 else 8, colour="#1f3a93",
                      weight="bold")
 
@@ -303,7 +305,7 @@ def _overview(sheet: _Sheet) -> list[str]:
                    edge="#bdbdbd", width=0.3)
     _districts(sheet)
     sheet.polygons(layers.proposed, "拟建设施", face="#212121", edge="#212121", z=12)
-    if len(c) <= 60:
+    if len(c) <= MAX_LABELS:
         sheet.labels(c, "name", 7, colour="#424242")
     d = layers.districts
     sizes = d["district_id"].astype(str).map(c["district_id"].astype(str).value_counts())
