@@ -32,6 +32,7 @@ _INSET_M = 0.01
 #: Samples per chunk: bounds the (samples × steps) arrays to some tens of MB.
 _CHUNK = 4000
 
+#: Status of a sill in a before/after run, from no change to exempt (an elevator addition that takes sun).
 STATUSES = ("unaffected", "reduced", "newly_failing", "exempt")
 
 
@@ -47,12 +48,6 @@ class _Edges:
     ny: np.ndarray
     height: np.ndarray
     building: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.ax)
-
-    def subset(self, keep: np.ndarray) -> _Edges:
-        return _Edges(*(getattr(self, f)[keep] for f in self.__dataclass_fields__))
 
 
 @dataclass(frozen=True)
