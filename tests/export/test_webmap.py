@@ -1,5 +1,7 @@
 import json
 import re
+import shutil
+import subprocess
 from html.parser import HTMLParser
 
 import pytest
@@ -115,3 +117,10 @@ def test_district_without_resources_maps_cleanly(plan, tmp_path):
     labels = [f["properties"]["_label"] for f in features(markup)]
     assert "废弃锅炉房" not in labels
     assert any("2 项缺口" in label for label in labels)
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_page_scripts_parse_as_javascript(page_html, tmp_path):
+    script = tmp_path / "page.js"
+    script.write_text("\n;\n".join(parse(page_html).scripts), encoding="utf-8")
+    subprocess.run(["node", "--check", str(script)], check=True, capture_output=True)
