@@ -136,6 +136,22 @@ def test_south_window_behind_a_long_slab_matches_closed_form(sun, national):
     np.testing.assert_allclose(south.hours, expected, atol=sun.step_min / 60.0)
 
 
+def test_slab_lit_interval_from_hour_angle_and_declination(sun, national):
+    # Lit while |hour angle| < ω*, where the sun's profile angle over the slab equals its top edge:
+    # cos ω* = -sin δ (k cos φ + sin φ) / (cos δ (cos φ - k sin φ)), k = (H - sill) / D.
+    height, distance = 20.0, 25.0
+    points = sunlight_hours(layer((shapely.box(-5, 0, 5, 8), 3.0), (shapely.box(-3000, -37, 3000, -25), height),
+                                  use=["residential", "office"]), sun, national)
+    hours = points[points.facade_azimuth == 180.0].hours.to_numpy()
+    phi = np.radians(LAT)
+    # Declination from the noon altitude of the path (α = 90° - φ + δ).
+    delta = np.radians(sun.altitude_deg.max() - 90.0 + LAT)
+    k = (height - 0.9) / distance
+    cos_w = -np.sin(delta) * (k * np.cos(phi) + np.sin(phi)) / (np.cos(delta) * (np.cos(phi) - k * np.sin(phi)))
+    expected = 2 * np.degrees(np.arccos(cos_w)) / 15.0
+    np.testing.assert_allclose(hours, expected, atol=2 / 60)
+
+
 def test_slab_at_harbin_on_the_winter_solstice_matches_closed_form(rules):
     req = rules.requirement("harbin", special="elderly_housing")  # 冬至, 09–15
     sun = sun_for(req, 45.76, 126.63, year=2025)
