@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from gisplanner.analysis.sun import standard_day
+from gisplanner.analysis.sun import standard_day, sun_path
 from gisplanner.analysis.sunlight import (
     area_sunlight,
     count_hours,
@@ -150,6 +150,20 @@ def test_slab_lit_interval_from_hour_angle_and_declination(sun, national):
     cos_w = -np.sin(delta) * (k * np.cos(phi) + np.sin(phi)) / (np.cos(delta) * (np.cos(phi) - k * np.sin(phi)))
     expected = 2 * np.degrees(np.arccos(cos_w)) / 15.0
     np.testing.assert_allclose(hours, expected, atol=2 / 60)
+
+
+def test_slab_lit_interval_is_centred_on_true_solar_noon(sun, national):
+    # At Suzhou (120.6°E) true noon is about 11:56 Beijing time on 大寒; a clock-time window would skew this.
+    buildings = layer((shapely.box(-5, 0, 5, 8), 3.0), (shapely.box(-3000, -37, 3000, -25), 20.0),
+                      use=["residential", "office"])
+    halves = []
+    for window in ((8.0, 12.0), (12.0, 16.0)):
+        req = dataclasses.replace(national, window=window)
+        path = sun_path(LAT, LON, sun.date, window=window, step_min=1.0)
+        points = sunlight_hours(buildings, path, req)
+        halves.append(points[points.facade_azimuth == 180.0].hours.to_numpy())
+    assert halves[0].min() > 1.0
+    np.testing.assert_allclose(halves[0], halves[1], atol=2 / 60)
 
 
 def test_slab_at_harbin_on_the_winter_solstice_matches_closed_form(rules):
