@@ -208,7 +208,7 @@ def plan_layers(*, crs: CRS | str, communities: gpd.GeoDataFrame, title: str = "
 
     def frame(gdf: gpd.GeoDataFrame | None, columns: Sequence[str], name: str) -> gpd.GeoDataFrame:
         if gdf is None or len(gdf) == 0:
-            return _empty(columns if gdf is None else [c for c in gdf.columns if c != gdf.geometry.name], crs)
+            return _empty(columns if gdf is None else [c for c in gdf.columns if c != "geometry"], crs)
         if gdf.crs is None or not CRS.from_user_input(gdf.crs).equals(crs):
             raise InputError(f"{name} is in {gdf.crs}, not the project CRS {crs.name}", layer=name,
                              fix="import the layer through the project so it is reprojected")

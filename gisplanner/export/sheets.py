@@ -126,7 +126,7 @@ class _Sheet:
 
     # ---------------------------------------------------------------- drawing helpers
     def polygons(self, gdf: Any, label: str | None, *, face: Any = "none", edge: str = INK, width: float = 0.6,
-                 alpha: float = 1.0, hatch: str | None = None, dashed: bool = False, z: int = 1) -> None:
+                 alpha: float = 1.0, dashed: bool = False, z: int = 1) -> None:
         from matplotlib.patches import Patch
 
         if gdf.empty:
@@ -134,7 +134,7 @@ class _Sheet:
         polys = gdf[gdf.geom_type.isin(["Polygon", "MultiPolygon"])]
         points = gdf[gdf.geom_type.isin(["Point", "MultiPoint"])]
         style = {"linewidth": width * self.k, "edgecolor": edge, "alpha": alpha, "zorder": z,
-                 "linestyle": "--" if dashed else "-", "hatch": hatch}
+                 "linestyle": "--" if dashed else "-"}
         if len(polys):
             polys.plot(ax=self.ax, facecolor=face, aspect=None, **style)
         if len(points):
@@ -142,8 +142,8 @@ class _Sheet:
             points.plot(ax=self.ax, color=colour, markersize=30 * self.k ** 2, marker="s", aspect=None,
                         edgecolor=edge, linewidth=0.5 * self.k, zorder=z + 1)
         if label:
-            self.handles.append(Patch(facecolor=face, edgecolor=edge,
-                                      hatch=hatch, linestyle="--" if dashed else "-", label=label, alpha=alpha))
+            self.handles.append(Patch(facecolor=face, edgecolor=edge, linestyle="--" if dashed else "-",
+                                      label=label, alpha=alpha))
 
     def points(self, gdf: Any, label: str, colour: str, *, size: float = 10.0, z: int = 5) -> None:
         from matplotlib.lines import Line2D

@@ -102,6 +102,8 @@ def community_investment(layers: PlanLayers, unit_costs: pd.DataFrame, *, file: 
                               "district_id": members["district_id"].astype(str).to_numpy()})
     per_member = by_member.merge(content.assign(district_id=content["district_id"].astype(str)),
                                  on="district_id").drop(columns="district_id")
+    # district_costs prices rows by their district_id's quantities: keyed by community id, each community is
+    # priced with its own floor area, households and buildings
     priced = districts.district_costs(_quantities(members, ids),
                                       per_member.rename(columns={"community_id": "district_id"}), unit_costs,
                                       file=file)
