@@ -535,9 +535,10 @@ def sunlight_hours(buildings: gpd.GeoDataFrame, sun: SunPath, requirement: Sunli
     Returns
     -------
     geopandas.GeoDataFrame
-        One point per sill sample (or window): ``sill_id``, ``building_id``, ``floor`` (1 = ground),
-        ``facade_azimuth`` (outward normal, degrees from north), ``z_m``, ``hours`` (h), ``segments``,
-        ``required_hours`` (h), ``passes``.
+        One point per sill sample (or window), 1 cm outside its wall: ``sill_id`` (``building:floor:rank``,
+        the same whatever other buildings are computed), ``building_id``, ``floor`` (1 = ground),
+        ``facade_azimuth`` (outward normal, degrees from north), ``z_m`` (sill height, m), ``hours`` (h),
+        ``segments`` (counted lit segments), ``required_hours`` (h), ``passes``.
     """
     s = _check(sun, requirement)
     obstacles, samples, table = _prepare(buildings, s, spacing_m=spacing_m, sill_height_m=sill_height_m,
