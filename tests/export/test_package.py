@@ -10,9 +10,10 @@ import pytest
 from pypdf import PdfReader
 
 from gisplanner import cli
-from gisplanner.errors import InputError
+from gisplanner.errors import CancelledError, InputError
 from gisplanner.export import package
 from gisplanner.export.layers import OSM_ATTRIBUTION
+from gisplanner.progress import Progress
 from gisplanner.project import Project
 
 DAY = dt.date(2026, 11, 23)
@@ -121,3 +122,11 @@ def test_cli_exports_a_saved_project(project, tmp_path, capsys):
     assert (tmp_path / "out" / "plan.gpkg").exists() and (tmp_path / "out" / "review.md").exists()
     assert cli.main(["export", str(path), "--out", str(tmp_path / "out"), "--district", "D9"]) == 2
     assert "no district 'D9'" in capsys.readouterr().err
+
+
+def test_cancel_stops_between_outputs(project, tmp_path):
+    progress = Progress(lambda done, total, message: progress.cancel() if done == 1 else None)
+    with pytest.raises(CancelledError):
+        package.export_plan_package(project, tmp_path, formats=["gpkg", "xlsx", "md"], progress=progress)
+    assert (tmp_path / "plan.gpkg").exists()
+    assert not (tmp_path / "plan_tables.xlsx").exists()
