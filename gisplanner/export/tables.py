@@ -364,10 +364,16 @@ def write_xlsx(tables: PlanTables, path: Path, *, title: str) -> Path:
     for name, frame in (("改造内容", tables.items), ("服务缺口", tables.gaps), ("设施核查", tables.checks)):
         ws = book.create_sheet(name)
         ws.append(list(frame.columns))
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        ws.freeze_panes = "A2"  # the header stays in view while a reviewer scrolls
         for values in frame.itertuples(index=False):
             ws.append([None if pd.isna(v) else (v.item() if isinstance(v, np.generic) else v) for v in values])
         if frame.empty:
             ws.append([_EMPTY_NOTES[name]])
+        for c, column in enumerate(frame.columns, start=1):
+            longest = frame[column].astype(str).str.len().max() if len(frame) else 0
+            ws.column_dimensions[get_column_letter(c)].width = min(max(len(str(column)) * 2, longest * 1.6, 8), 60)
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
     return path
