@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+import shapely.affinity
 
 from gisplanner.analysis.sun import standard_day, sun_path
 from gisplanner.analysis.sunlight import (
@@ -233,6 +234,27 @@ def test_mixed_layout_agrees_with_brute_force(sun, national):
     assert diff.max() <= 1.0 / 60 + 1e-9
     assert (diff > 0).mean() < 0.01
     assert points.hours.between(0, 8).all()
+
+
+def test_rotated_blocks_at_harbin_agree_with_brute_force(rules):
+    # Low winter sun at 45.8°N (long shadows), blocks at random angles, a 5-minute step.
+    req = rules.requirement("harbin")
+    sun = sun_for(req, 45.76, 126.63, year=2026, step_min=5.0)
+    rng = np.random.default_rng(7)
+    specs = []
+    for i in range(3):
+        for j in range(3):
+            block = shapely.affinity.rotate(shapely.box(0, 0, rng.uniform(12, 40), rng.uniform(8, 14)),
+                                            rng.uniform(0, 180), origin="centroid")
+            block = shapely.affinity.translate(block, i * 45.0 + rng.uniform(-4, 4), j * 45.0 + rng.uniform(-4, 4))
+            specs.append((block, float(rng.choice([6.0, 9.0, 18.0, 30.0]))))
+    buildings = layer(*specs)
+    points = sunlight_hours(buildings, sun, req, spacing_m=2.0)
+    reference = reference_hours(buildings, points, sun)
+    diff = np.abs(points.hours.to_numpy() - reference)
+    assert diff.max() <= 5.0 / 60 + 1e-9
+    assert (diff > 0).mean() < 0.01
+    assert (points.hours < 0.9 * sun.window_hours).mean() > 0.5  # shadows matter in this layout
 
 
 def test_concave_corner_is_shaded_by_its_own_wing(sun, national):
