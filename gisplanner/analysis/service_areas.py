@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import geopandas as gpd
 import numpy as np
@@ -117,44 +117,42 @@ def service_areas(network: LifeCircleNetwork, requirements: pd.DataFrame, *, buf
     progress = ensure_progress(progress)
     req = check_requirements(requirements)
     rows = []
-    jobs: dict[tuple[bytes, float], np.ndarray] = {}
-    for k, row in enumerate(req.itertuples(index=False)):
-        progress.update(k, len(req), f"reach of {row.facility_type} ({row.level})")
-        use = network.uses(row.facility_type)
-        if not use.any():
-            continue
-        r = float(row.threshold_m)
-        if not per_facility:
-            # Types fed by the same facilities at the same radius (nursing_home and elderly_care_home,
-            # both from elderly_care) share one polygon.
-            key = (use.tobytes(), r)
-            if key not in jobs:
-                jobs[key] = _reached_lines(network.graph, network.type_distances(row.facility_type, limit_m=r), r)
-            rows.append((row.facility_type, row.level, r, int(use.sum()), None, key))
-            continue
-        fac = network.facilities[use]
-        nodes, conn = fac["node"].to_numpy(), fac["connector_m"].to_numpy()
-        for c in range(0, len(nodes), _CHUNK):
-            d = network_distances(network.graph, nodes[c:c + _CHUNK], source_offset_m=conn[c:c + _CHUNK],
-                                  limit_m=r, min_only=False)
-            for j in range(len(d)):
-                key = (fac["facility_id"].iloc[c + j].encode(), r)
-                jobs[key] = _reached_lines(network.graph, d[j], r)
-                rows.append((row.facility_type, row.level, r, 1, fac["facility_id"].iloc[c + j], key))
-    # The unions dominate the cost; GEOS releases the GIL, so they run on a small thread pool.
-    keys = list(jobs)
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        futures = [pool.submit(_band, jobs[key], buffer_m) for key in keys]
+    # The unions dominate the cost and GEOS runs them without the GIL: each goes to a small thread pool
+    # as soon as its reached lines are known, while this thread routes the next type.
+    jobs: dict[tuple[bytes, float], Future] = {}
+    pool = ThreadPoolExecutor(max_workers=max(1, workers))
+    try:
+        for k, row in enumerate(req.itertuples(index=False)):
+            progress.update(k, 2 * len(req), f"reach of {row.facility_type} ({row.level})")
+            use = network.uses(row.facility_type)
+            if not use.any():
+                continue
+            r = float(row.threshold_m)
+            if not per_facility:
+                # Types fed by the same facilities at the same radius (nursing_home and
+                # elderly_care_home, both from elderly_care) share one polygon.
+                key = (use.tobytes(), r)
+                if key not in jobs:
+                    lines = _reached_lines(network.graph, network.type_distances(row.facility_type, limit_m=r), r)
+                    jobs[key] = pool.submit(_band, lines, buffer_m)
+                rows.append((row.facility_type, row.level, r, int(use.sum()), None, key))
+                continue
+            fac = network.facilities[use]
+            nodes, conn = fac["node"].to_numpy(), fac["connector_m"].to_numpy()
+            for c in range(0, len(nodes), _CHUNK):
+                d = network_distances(network.graph, nodes[c:c + _CHUNK], source_offset_m=conn[c:c + _CHUNK],
+                                      limit_m=r, min_only=False)
+                for j in range(len(d)):
+                    key = (fac["facility_id"].iloc[c + j].encode(), r)
+                    jobs[key] = pool.submit(_band, _reached_lines(network.graph, d[j], r), buffer_m)
+                    rows.append((row.facility_type, row.level, r, 1, fac["facility_id"].iloc[c + j], key))
         polygons = {}
-        try:
-            for k, (key, fut) in enumerate(zip(keys, futures)):
-                progress.update(k, len(keys), "service-area polygons")
-                polygons[key] = fut.result()
-        except BaseException:
-            for fut in futures:
-                fut.cancel()
-            raise
-    progress.update(len(keys), len(keys), "service areas done")
+        for k, (key, fut) in enumerate(jobs.items()):
+            progress.update(len(req) + k * len(req) // max(len(jobs), 1), 2 * len(req), "service-area polygons")
+            polygons[key] = fut.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    progress.update(2 * len(req), 2 * len(req), "service areas done")
     rows = [(*row[:5], polygons[row[5]]) for row in rows]
     frame = pd.DataFrame(rows, columns=["facility_type", "level", "threshold_m", "facilities", "facility_id",
                                         "geometry"])
