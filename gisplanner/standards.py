@@ -130,6 +130,7 @@ class CountingRule:
     window: tuple[float, float] | None
     status: str
     source: tuple[str, ...]
+    sweep_deg: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -612,7 +613,8 @@ def _sunlight(r: _Reader, raw: Mapping[str, Any]) -> SunlightRules:
         counting[key] = CountingRule(
             key=key, cumulative=r.flag(entry, "cumulative", path, True),
             min_segment_min=MappingProxyType({d: r.number(mins, d, f"{path}.min_segment_min") for d in DAYS}),
-            max_segments=max_segments, window=window, status=status, source=source)
+            max_segments=max_segments, window=window, status=status, source=source,
+            sweep_deg=r.number(entry, "sweep_deg", path, optional=True) or 0.0)
     cities = {}
     for key, entry in r.mapping(raw.get("cities"), "cities").items():
         path = f"cities.{key}"

@@ -79,6 +79,11 @@ def test_beijing_counting_drops_short_segments(standards):
     assert standards.sunlight.requirement("beijing").counting.min_segment_min["dongzhi"] == 30
 
 
+def test_sweep_angle_is_local(standards):
+    assert standards.sunlight.requirement("beijing").counting.sweep_deg == 12
+    assert standards.sunlight.requirement("harbin").counting.sweep_deg == 0
+
+
 def test_xining_needs_a_local_rule(standards):
     with pytest.raises(ConfigError, match="not settled"):
         standards.sunlight.requirement("xining")

@@ -43,8 +43,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--all-floors", action="store_true", help="sample the sills of every floor")
     parser.add_argument("--whole-window", action="store_true",
                         help="count a window only while its whole sill width is lit (满窗日照)")
-    parser.add_argument("--sweep-deg", type=float, default=0.0,
-                        help="smallest angle between the sun and the wall, degrees (最小扫略角)")
+    parser.add_argument("--sweep-deg", type=float, default=None,
+                        help="smallest angle between the sun and the wall, degrees (最小扫略角); default: the "
+                             "city's counting rule (Beijing 12°, national 0°)")
     parser.add_argument("--add", type=Path, metavar="FOOTPRINT_FILE", help="a proposed building's footprint")
     parser.add_argument("--add-height", type=float, metavar="H", help="its height, m")
     parser.add_argument("--elevator", action="store_true",
@@ -99,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
         "floor_height_m": float(calc["floor_height_m"].value),
         "all_floors": args.all_floors,
         "window_width_m": float(calc["window_width_m"].value) if args.whole_window else None,
-        "sweep_deg": args.sweep_deg,
+        "sweep_deg": requirement.counting.sweep_deg if args.sweep_deg is None else args.sweep_deg,
     }
     points = sunlight_hours(buildings, sun, requirement, **options)
     if args.add is not None:

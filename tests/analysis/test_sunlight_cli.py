@@ -102,3 +102,21 @@ def test_neither_file_nor_project_exits_2(tmp_path, capsys):
 def test_add_without_height_exits_2(building_file, footprint_file, tmp_path):
     assert main(["sunlight", str(building_file), "--city", "suzhou", "--add", str(footprint_file),
                  "--out", str(tmp_path / "o.gpkg")]) == 2
+
+
+def test_city_counting_rule_sets_the_default_sweep_angle(building_file, tmp_path):
+    out = tmp_path / "out.gpkg"
+    main(["sunlight", str(building_file), "--city", "beijing", "--year", "2026", "--floors-field", "楼层",
+          "--out", str(out)])
+    points = gpd.read_file(out, layer="sill_points")
+    frame = buildings_frame().to_crs(points.crs)
+    frame["feature_id"] = ["x0", "x1"]
+    frame["height_m"] = frame["楼层"] * 3.0
+    frame["use"] = frame["用途"]
+    req = load_standards().sunlight.requirement("beijing")
+    lon, lat = gpd.GeoSeries([frame.union_all().envelope.centroid], crs=points.crs).to_crs(4326).iloc[0].coords[0]
+    sun = sun_for(req, lat, lon, year=2026)
+    swept = sunlight_hours(frame, sun, req, sweep_deg=12.0)
+    unswept = sunlight_hours(frame, sun, req, sweep_deg=0.0)
+    np.testing.assert_allclose(np.sort(points.hours), np.sort(swept.hours), atol=1 / 60)
+    assert points.hours.sum() < unswept.hours.sum()
