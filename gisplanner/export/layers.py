@@ -115,6 +115,25 @@ class PlanLayers:
         return names[0] if names else str(self.district)
 
 
+def display_value(value: object) -> str:
+    """A value as plain text for a reviewer: thousands separators, at most two decimals, 是/否, — for missing.
+
+    >>> display_value(1350.5), display_value(4.0), display_value(True), display_value(None), display_value("a")
+    ('1,350.50', '4', '是', '—', 'a')
+    """
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return "—"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, int | float):
+        if not np.isfinite(value):
+            return "∞"
+        return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+    return str(value)
+
+
 def worst_verdict(verdicts: Iterable[object]) -> str:
     """The worst of some placement verdicts, in the order of ``placement.VERDICTS``; ``pass`` when none.
 

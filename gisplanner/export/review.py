@@ -13,8 +13,8 @@ import pandas as pd
 
 from gisplanner import __version__
 from gisplanner.errors import InputError
-from gisplanner.export.layers import OVERALL_ZH, VERDICT_ZH, PlanLayers
-from gisplanner.export.tables import INVESTMENT, NO_COSTS_NOTE, TOTAL, PlanTables
+from gisplanner.export.layers import OVERALL_ZH, VERDICT_ZH, PlanLayers, display_value
+from gisplanner.export.tables import INVESTMENT, TOTAL, PlanTables
 
 NO_FACILITY = "尚无拟建设施。"
 NO_CONSULTATION = "无需征询居民意见的事项。"
@@ -28,14 +28,6 @@ class Section:
     paragraphs: tuple[str, ...] = ()
     header: tuple[str, ...] = ()
     rows: tuple[tuple[str, ...], ...] = field(default_factory=tuple)
-
-
-def _text(value: object) -> str:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return "—"
-    if isinstance(value, float):
-        return f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}"
-    return str(value)
 
 
 def review_sections(layers: PlanLayers, tables: PlanTables) -> list[Section]:
@@ -55,12 +47,15 @@ def review_sections(layers: PlanLayers, tables: PlanTables) -> list[Section]:
     """
     plan = tables.plan.table
     invest = plan.loc[TOTAL, (INVESTMENT, TOTAL)]
+
+    def total(metric: str) -> str:
+        return display_value(plan.loc[TOTAL, (metric, TOTAL)])
+
     d = layers.districts
     overview = Section("概况", (
-        f"片区 {len(d)} 个，小区 {_text(plan.loc[TOTAL, ('小区数', TOTAL)])} 个，"
-        f"居民 {_text(plan.loc[TOTAL, ('居民户数', TOTAL)])} 户，楼栋 {_text(plan.loc[TOTAL, ('楼栋数', TOTAL)])} 栋，"
-        f"住宅建筑面积 {_text(plan.loc[TOTAL, ('住宅建筑面积（万平方米）', TOTAL)])} 万平方米。",
-        f"预计投资额：{_text(invest)} 万元。" if pd.notna(invest) else NO_COSTS_NOTE),
+        f"片区 {len(d)} 个，小区 {total('小区数')} 个，居民 {total('居民户数')} 户，楼栋 {total('楼栋数')} 栋，"
+        f"住宅建筑面积 {total('住宅建筑面积（万平方米）')} 万平方米。",
+        f"预计投资额：{display_value(invest)} 万元。" if pd.notna(invest) else "预计投资额：留空（见说明）。"),
         ("片区编号", "片区名称", "小区数"),
         tuple((str(i), str(n), str(int((layers.communities["district_id"] == i).sum())))
               for i, n in zip(d["district_id"], d["name"])))
@@ -92,7 +87,8 @@ def review_sections(layers: PlanLayers, tables: PlanTables) -> list[Section]:
         gap_rows = []
         for district_id, rows in g.groupby("片区编号", dropna=False, sort=True):
             top = rows.groupby("设施类型")["小区编号"].nunique().sort_values(ascending=False, kind="stable")
-            gap_rows.append((_text(district_id), str(rows["设施类型"].nunique()), str(rows["小区编号"].nunique()),
+            gap_rows.append((display_value(district_id), str(rows["设施类型"].nunique()),
+                             str(rows["小区编号"].nunique()),
                              "、".join(f"{t}（{n}）" for t, n in top.head(5).items())))
         gaps = Section("生活圈服务缺口",
                        (f"共 {len(g)} 项缺口（小区 × 设施类型 × 生活圈），明细见计划表“服务缺口”。",),

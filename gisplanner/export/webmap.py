@@ -19,6 +19,7 @@ from gisplanner.export.layers import (
     VERDICT_COLOURS,
     VERDICT_ZH,
     PlanLayers,
+    display_value,
     plan_bounds,
     worst_verdict,
 )
@@ -29,19 +30,11 @@ ONLINE_NOTE = "底图为 OpenStreetMap 瓦片，需联网；离线时背景为�
 
 
 def _cell(value: Any) -> str:
-    """Escape one value for HTML; numbers get thousands separators and at most two decimals.
+    """One value as escaped HTML text (:func:`display_value`).
 
     Braces become entities too, so data text can never open a template tag of the page.
     """
-    if isinstance(value, np.generic):
-        value = value.item()
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return "—"
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, int | float):
-        return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
-    return html.escape(str(value), quote=True).replace("{", "&#123;").replace("}", "&#125;")
+    return html.escape(display_value(value), quote=True).replace("{", "&#123;").replace("}", "&#125;")
 
 
 def popup_table(title: Any, rows: Iterable[tuple[str, Any]]) -> str:
@@ -156,7 +149,8 @@ def web_map(layers: PlanLayers, *, tiles: bool = False) -> Any:
         first = by_community.head(1).set_index("community_id").sort_index()
         gap_popups = [popup_table(first.loc[cid, "community_name"], [
             (f"{zh.get(r['facility_type'], r['facility_type'])}（{lv.get(r['level'], r['level'])}）",
-             f"步行 {_cell(r['distance_m'])} 米，超出 {_cell(r['shortfall_m'])} 米")
+             f"步行 {_cell(r['distance_m'])} 米，超出 {_cell(r['shortfall_m'])} 米"
+             if np.isfinite(r["distance_m"]) else "步行不可达")
             for _, r in rows.iterrows()]) for cid, rows in by_community]
         _add_layer(group("生活圈缺口"), gpd.GeoDataFrame(first, geometry="geometry", crs=layers.crs),
                    gap_popups, [f"{_cell(n)}：{k} 项缺口" for n, k in
