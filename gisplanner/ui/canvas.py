@@ -1,0 +1,389 @@
+"""The map canvas: every layer of the store drawn batched in a pyqtgraph view with equal scale.
+
+Each layer becomes a handful of graphics items, one per style class and geometry kind (a single QPainterPath
+for all its polygons or lines, a single scatter for its points), never one item per feature, so a pan or zoom
+only re-renders a few paths. Scale bar and north arrow are painted in screen space over the map.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+import shapely
+from PyQt6.QtCore import QPointF, QRectF, Qt, pyqtSignal
+from PyQt6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen, QPolygonF
+from PyQt6.QtWidgets import QGraphicsPathItem
+
+from gisplanner.ui.layer_store import LayerStore
+from gisplanner.ui.styles import classify
+from gisplanner.ui.tools import SelectRequest, Tool
+
+_POLYGON_TYPES = (3, 6)  # shapely type ids of Polygon and MultiPolygon
+_LINE_TYPES = (1, 2, 5)
+_POINT_TYPES = (0, 4)
+SELECTION_COLOR = "#00e5ff"
+MAX_LABELS = 150
+
+
+def geometry_path(geoms: np.ndarray) -> QPainterPath:
+    """One QPainterPath holding every ring of the polygons and every part of the lines in ``geoms``.
+
+    Rings become separate closed subpaths and the path uses the odd-even fill rule, so holes stay empty.
+    """
+    parts = shapely.get_parts(geoms)
+    types = shapely.get_type_id(parts)
+    polygons = parts[types == 3]
+    rings = shapely.get_rings(polygons) if len(polygons) else np.empty(0, dtype=object)
+    linear = np.concatenate([rings, parts[np.isin(types, (1, 2))]])
+    if not len(linear):
+        return QPainterPath()
+    coords, index = shapely.get_coordinates(linear, return_index=True)
+    connect = np.zeros(len(index), dtype=np.int32)
+    connect[:-1] = index[1:] == index[:-1]
+    return pg.arrayToQPath(coords[:, 0], coords[:, 1], connect=connect, finiteCheck=False)
+
+
+def _pen(color: str, width: float) -> QPen:
+    pen = QPen(QColor(color))
+    pen.setWidthF(width)
+    pen.setCosmetic(True)  # width in screen pixels whatever the zoom
+    pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+    return pen
+
+
+def _path_item(path: QPainterPath, fill: str | None, edge: str, width: float) -> QGraphicsPathItem:
+    item = QGraphicsPathItem(path)
+    item.setPen(_pen(edge, width) if width > 0 else QPen(Qt.PenStyle.NoPen))
+    item.setBrush(QBrush(QColor(fill)) if fill else QBrush(Qt.BrushStyle.NoBrush))
+    return item
+
+
+class LayerGraphics:
+    """The items that draw one layer: per style class a polygon path, a line path and a point scatter."""
+
+    def __init__(self, view: pg.ViewBox) -> None:
+        self.view = view
+        self.items: list = []
+        self.highlight: list = []
+        self.frame_id: int | None = None
+        self.style = None
+
+    def rebuild(self, layer) -> None:
+        self.clear(self.items)
+        frame, style = layer.frame, layer.style
+        geoms = frame.geometry.to_numpy()
+        types = shapely.get_type_id(geoms)
+        for cls in classify(frame, style):
+            self.items.extend(self._draw(geoms[cls.mask], types[cls.mask], cls.fill, cls.edge, style))
+        self.frame_id, self.style = id(frame), style
+        self.set_highlight(layer)
+
+    def _draw(self, geoms, types, fill, edge, style, *, selected: bool = False) -> list:
+        items = []
+        areal = np.isin(types, _POLYGON_TYPES)
+        linear = np.isin(types, _LINE_TYPES)
+        for mask, brush in ((areal, fill), (linear, None)):
+            if mask.any():
+                width = style.width + (2.0 if selected else 0.0)
+                item = _path_item(geometry_path(geoms[mask]), None if selected else brush,
+                                  SELECTION_COLOR if selected else edge, max(width, 0.5))
+                items.append(item)
+        points = np.isin(types, _POINT_TYPES)
+        if points.any():
+            xy = shapely.get_coordinates(geoms[points])
+            item = pg.ScatterPlotItem(
+                x=xy[:, 0], y=xy[:, 1], size=style.point_size + (4 if selected else 0), pxMode=True,
+                brush=pg.mkBrush(SELECTION_COLOR if selected else (fill or edge)),
+                pen=pg.mkPen(edge if not selected else "#000000", width=1))
+            items.append(item)
+        for item in items:
+            self.view.addItem(item, ignoreBounds=True)
+        return items
+
+    def set_highlight(self, layer) -> None:
+        self.clear(self.highlight)
+        if len(layer.selected):
+            geoms = layer.frame.geometry.to_numpy()[layer.selected]
+            self.highlight = self._draw(geoms, shapely.get_type_id(geoms), None, SELECTION_COLOR, layer.style,
+                                        selected=True)
+        self.apply_state(layer, z=None)
+
+    def apply_state(self, layer, z: int | None) -> None:
+        for item in self.items + self.highlight:
+            item.setVisible(layer.visible)
+        for item in self.items:
+            item.setOpacity(layer.opacity)
+            if z is not None:
+                item.setZValue(z)
+        for item in self.highlight:
+            item.setZValue(10_000)
+
+    def clear(self, items: list) -> None:
+        for item in items:
+            self.view.removeItem(item)
+        items.clear()
+
+
+class MapViewBox(pg.ViewBox):
+    """A ViewBox that hands mouse gestures to the current tool and pans/zooms with the keyboard."""
+
+    def __init__(self, canvas: MapCanvas) -> None:
+        super().__init__(lockAspect=True, enableMenu=False, invertY=False)
+        self.canvas = canvas
+        self.setFlag(self.GraphicsItemFlag.ItemIsFocusable, True)
+
+    def mouseDragEvent(self, ev, axis=None):
+        tool = self.canvas.tool
+        if type(tool) is Tool or ev.button() != Qt.MouseButton.LeftButton:
+            return super().mouseDragEvent(ev, axis)
+        ev.accept()
+        p = self.mapSceneToView(ev.scenePos())
+        mods = _mods(ev.modifiers())
+        if ev.isStart():
+            start = self.mapSceneToView(ev.buttonDownScenePos())
+            self.canvas.feed("press", start.x(), start.y(), **mods)
+        if ev.isFinish():
+            self.canvas.feed("release", p.x(), p.y(), **mods)
+        else:
+            self.canvas.feed("move", p.x(), p.y())
+
+    def mouseClickEvent(self, ev):
+        if ev.button() != Qt.MouseButton.LeftButton:
+            return super().mouseClickEvent(ev)
+        ev.accept()
+        p = self.mapSceneToView(ev.scenePos())
+        mods = _mods(ev.modifiers())
+        if ev.double():
+            self.canvas.feed("double_click", p.x(), p.y())
+        else:
+            self.canvas.feed("press", p.x(), p.y(), **mods)
+            self.canvas.feed("release", p.x(), p.y(), **mods)
+
+    def keyPressEvent(self, ev):
+        key = ev.key()
+        (x0, x1), (y0, y1) = self.viewRange()
+        step_x, step_y = (x1 - x0) * 0.2, (y1 - y0) * 0.2
+        moves = {Qt.Key.Key_Left: (-step_x, 0), Qt.Key.Key_Right: (step_x, 0),
+                 Qt.Key.Key_Up: (0, step_y), Qt.Key.Key_Down: (0, -step_y)}
+        if key in moves:
+            self.translateBy(*moves[key])
+        elif key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
+            self.scaleBy((0.8, 0.8))
+        elif key == Qt.Key.Key_Minus:
+            self.scaleBy((1.25, 1.25))
+        else:
+            names = {Qt.Key.Key_Escape: "Escape", Qt.Key.Key_Return: "Return", Qt.Key.Key_Enter: "Enter",
+                     Qt.Key.Key_Backspace: "Backspace"}
+            if key not in names:
+                return super().keyPressEvent(ev)
+            self.canvas.feed("key", names[key])
+        ev.accept()
+
+
+def _mods(modifiers) -> dict[str, bool]:
+    return {"shift": bool(modifiers & Qt.KeyboardModifier.ShiftModifier),
+            "ctrl": bool(modifiers & Qt.KeyboardModifier.ControlModifier),
+            "alt": bool(modifiers & Qt.KeyboardModifier.AltModifier)}
+
+
+def nice_length(max_m: float) -> float:
+    """The largest 1, 2 or 5 × 10^k metres not above ``max_m`` (scale bar length)."""
+    if max_m <= 0 or not math.isfinite(max_m):
+        return 0.0
+    exponent = 10 ** math.floor(math.log10(max_m))
+    return max(f * exponent for f in (1, 2, 5) if f * exponent <= max_m)
+
+
+class MapCanvas(pg.GraphicsView):
+    """Draws a :class:`LayerStore` and turns tool gestures into selections and requests.
+
+    Signals
+    -------
+    cursor_moved(x, y)
+        cursor position in the project's metric CRS (m).
+    identify_requested(geometry)
+        the identify tool was clicked; geometry is the pick square (shapely).
+    footprint_drawn(geometry)
+        the draw tool finished a polygon.
+    """
+
+    cursor_moved = pyqtSignal(float, float)
+    identify_requested = pyqtSignal(object)
+    footprint_drawn = pyqtSignal(object)
+
+    def __init__(self, store: LayerStore, parent=None) -> None:
+        super().__init__(parent, background="#ffffff")
+        self.store = store
+        self.view = MapViewBox(self)
+        self.setCentralItem(self.view)
+        self.tool: Tool = Tool()
+        self._graphics: dict[str, LayerGraphics] = {}
+        self._labels: list[pg.TextItem] = []
+        self._rubber = QGraphicsPathItem()
+        self._rubber.setPen(_pen("#e31a1c", 1.5))
+        self._rubber.setZValue(20_000)
+        self.view.addItem(self._rubber, ignoreBounds=True)
+        self.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        self.scene().sigMouseMoved.connect(self._mouse_moved)
+        self.view.sigRangeChanged.connect(self._range_changed)
+        store.added.connect(self._added)
+        store.removed.connect(self._removed)
+        store.changed.connect(self._changed)
+        store.reordered.connect(self._restack)
+        store.selection_changed.connect(self._selection_changed)
+        store.project_replaced.connect(self.zoom_to_all)
+        for name in store.names:
+            self._added(name)
+        self.zoom_to_all()
+
+    # --- store events --------------------------------------------------------------------------------------
+    def _added(self, name: str) -> None:
+        graphics = LayerGraphics(self.view)
+        self._graphics[name] = graphics
+        graphics.rebuild(self.store.layer(name))
+        self._restack()
+        self._update_labels()
+
+    def _removed(self, name: str) -> None:
+        graphics = self._graphics.pop(name)
+        graphics.clear(graphics.items)
+        graphics.clear(graphics.highlight)
+        self._update_labels()
+
+    def _changed(self, name: str) -> None:
+        layer, graphics = self.store.layer(name), self._graphics[name]
+        if graphics.frame_id != id(layer.frame) or graphics.style != layer.style:
+            graphics.rebuild(layer)
+        self._restack()
+        self._update_labels()
+
+    def _selection_changed(self, name: str) -> None:
+        self._graphics[name].set_highlight(self.store.layer(name))
+
+    def _restack(self) -> None:
+        for z, name in enumerate(self.store.names):
+            self._graphics[name].apply_state(self.store.layer(name), z=z * 10)
+
+    # --- view ----------------------------------------------------------------------------------------------
+    def zoom_to(self, bounds, *, margin: float = 0.05) -> None:
+        """Show ``(minx, miny, maxx, maxy)`` in metres, with a relative margin."""
+        if bounds is None:
+            return
+        minx, miny, maxx, maxy = bounds
+        pad = max(maxx - minx, maxy - miny, 10.0) * margin
+        self.view.setRange(QRectF(minx - pad, miny - pad, maxx - minx + 2 * pad, maxy - miny + 2 * pad),
+                           padding=0)
+
+    def zoom_to_all(self) -> None:
+        self.zoom_to(self.store.bounds())
+
+    def zoom_to_layer(self, name: str) -> None:
+        self.zoom_to(self.store.bounds([name]))
+
+    def pixel_size(self) -> float:
+        """Size of one screen pixel in metres at the current zoom."""
+        size = self.view.viewPixelSize()[0]
+        return size if math.isfinite(size) and size > 0 else 1.0
+
+    # --- tools ---------------------------------------------------------------------------------------------
+    def set_tool(self, tool: Tool) -> None:
+        self.tool.reset()
+        self.tool = tool
+        self._draw_rubber()
+        cursor = Qt.CursorShape.OpenHandCursor if type(tool) is Tool else Qt.CursorShape.CrossCursor
+        self.setCursor(cursor)
+
+    def feed(self, event: str, *args, **mods) -> None:
+        """Pass one plain event to the tool and act on the request it returns."""
+        self.tool.pixel_m = self.pixel_size()
+        request = getattr(self.tool, event)(*args, **mods)
+        self._draw_rubber()
+        if request is None:
+            return
+        if isinstance(request, SelectRequest):
+            active = self.store.active
+            if active:
+                self.store.select(active, self.store.rows_in(active, request.geometry), request.mode)
+        elif hasattr(request, "polygon"):
+            self.footprint_drawn.emit(request.polygon)
+        else:
+            self.identify_requested.emit(request.geometry)
+
+    def _draw_rubber(self) -> None:
+        points = self.tool.preview
+        path = QPainterPath()
+        if points:
+            path.addPolygon(QPolygonF([QPointF(x, y) for x, y in points]))
+        self._rubber.setPath(path)
+
+    def _mouse_moved(self, pos) -> None:
+        p = self.view.mapSceneToView(pos)
+        self.cursor_moved.emit(p.x(), p.y())
+        if self.tool.preview or type(self.tool).__name__ == "DrawPolygonTool":
+            self.tool.move(p.x(), p.y())
+            self._draw_rubber()
+
+    def _range_changed(self, *args) -> None:
+        self._update_labels()
+
+    # --- labels --------------------------------------------------------------------------------------------
+    def _update_labels(self) -> None:
+        """Name labels of districts and communities in view, only while few enough to read."""
+        for item in self._labels:
+            self.view.removeItem(item)
+        self._labels = []
+        (x0, x1), (y0, y1) = self.view.viewRange()
+        window = shapely.box(x0, y0, x1, y1)
+        for name in reversed(self.store.names):
+            layer = self.store.layer(name)
+            if not layer.visible or not (name.startswith("districts") or name == "communities"):
+                continue
+            column = "name" if "name" in layer.frame.columns else None
+            if column is None or not len(layer.frame):
+                continue
+            rows = layer.frame.sindex.query(window, predicate="intersects")
+            if len(rows) + len(self._labels) > MAX_LABELS:
+                continue
+            sub = layer.frame.iloc[rows]
+            points = shapely.get_coordinates(shapely.point_on_surface(sub.geometry.to_numpy()))
+            for text, (x, y) in zip(sub[column].astype("string").fillna(""), points):
+                if not text:
+                    continue
+                item = pg.TextItem(str(text), color="#222222", anchor=(0.5, 0.5))
+                item.setFont(QFont("Noto Sans CJK SC", 9))
+                item.setPos(x, y)
+                item.setZValue(15_000)
+                self.view.addItem(item, ignoreBounds=True)
+                self._labels.append(item)
+
+    # --- overlays ------------------------------------------------------------------------------------------
+    def drawForeground(self, painter: QPainter, rect) -> None:
+        """Scale bar (bottom left) and north arrow (top right), in screen pixels."""
+        super().drawForeground(painter, rect)
+        painter.save()
+        painter.resetTransform()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        width, height = self.viewport().width(), self.viewport().height()
+        font = QFont("Noto Sans CJK SC", 9)
+        painter.setFont(font)
+        metres = nice_length(self.pixel_size() * width * 0.25)
+        if metres > 0:
+            length = metres / self.pixel_size()
+            x, y = 16, height - 18
+            painter.setPen(QPen(QColor("#000000"), 2))
+            painter.fillRect(QRectF(x - 4, y - 22, length + 60, 30), QColor(255, 255, 255, 200))
+            painter.drawLine(QPointF(x, y), QPointF(x + length, y))
+            painter.drawLine(QPointF(x, y - 5), QPointF(x, y))
+            painter.drawLine(QPointF(x + length, y - 5), QPointF(x + length, y))
+            label = f"{metres / 1000:g} 千米" if metres >= 1000 else f"{metres:g} 米"
+            painter.drawText(QPointF(x + length + 6, y + 4), label)
+        cx, top = width - 30, 14
+        arrow = QPolygonF([QPointF(cx, top), QPointF(cx - 9, top + 26), QPointF(cx, top + 20),
+                           QPointF(cx + 9, top + 26)])
+        painter.setPen(QPen(QColor("#000000"), 1))
+        painter.setBrush(QBrush(QColor("#000000")))
+        painter.drawPolygon(arrow)
+        painter.drawText(QRectF(cx - 15, top + 27, 30, 18), Qt.AlignmentFlag.AlignCenter, "北")
+        painter.restore()
