@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import geopandas as gpd
@@ -79,7 +80,7 @@ def _band(lines: np.ndarray, buffer_m: float) -> shapely.Geometry:
 
 
 def service_areas(network: LifeCircleNetwork, requirements: pd.DataFrame, *, buffer_m: float = 30.0,
-                  per_facility: bool = False, workers: int = 2,
+                  per_facility: bool = False, facility_ids: Collection[str] | None = None, workers: int = 2,
                   progress: Progress | None = None) -> gpd.GeoDataFrame:
     """Polygons of the network reachable within each catalogue type's threshold, per level.
 
@@ -103,6 +104,8 @@ def service_areas(network: LifeCircleNetwork, requirements: pd.DataFrame, *, buf
         the gap analysis, so a community touching the band is within reach).
     per_facility
         One polygon per facility and level instead of per type and level.
+    facility_ids
+        With ``per_facility``, only these facilities (``feature_id``); all when None.
     workers
         Threads for the polygon unions (GEOS runs them without the GIL).
     progress
@@ -137,6 +140,8 @@ def service_areas(network: LifeCircleNetwork, requirements: pd.DataFrame, *, buf
                     jobs[key] = pool.submit(_band, lines, buffer_m)
                 rows.append((row.facility_type, row.level, r, int(use.sum()), None, key))
                 continue
+            if facility_ids is not None:
+                use = use & network.facilities["facility_id"].isin(list(facility_ids)).to_numpy()
             fac = network.facilities[use]
             nodes, conn = fac["node"].to_numpy(), fac["connector_m"].to_numpy()
             for c in range(0, len(nodes), _CHUNK):

@@ -38,8 +38,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--profile", default="gb50180", help="catalogue profile (gb50180, wanzheng)")
     parser.add_argument("--sites", type=int, default=None, metavar="K",
                         help="candidate sites to choose per gap type (default: settings default_sites_k)")
-    parser.add_argument("--per-facility", action="store_true",
-                        help="one service-area polygon per facility and level (slower) instead of per type")
+    parser.add_argument("--per-facility", nargs="?", const="all", default=None, metavar="IDS",
+                        help="one service-area polygon per facility and level instead of per type; optionally "
+                             "only for these comma-separated facility ids (all facilities is slow on a city)")
     parser.add_argument("--no-save", action="store_true", help="do not store the results in the project file")
     parser.set_defaults(run=run)
 
@@ -61,7 +62,8 @@ def parse_levels(text: str) -> list[str]:
 
 def life_circle_results(project: Project, *, levels: Sequence[str] | None = None,
                         types: Sequence[str] | None = None, profile: str = "gb50180", sites_k: int | None = None,
-                        per_facility: bool = False, progress: Progress | None = None) -> dict[str, pd.DataFrame]:
+                        per_facility: bool = False, facility_ids: Sequence[str] | None = None,
+                        progress: Progress | None = None) -> dict[str, pd.DataFrame]:
     """Run the whole life-circle analysis on a project's layers and standards; return the result frames."""
     standards = project.standards()
     settings = standards.settings
@@ -83,6 +85,10 @@ def life_circle_results(project: Project, *, levels: Sequence[str] | None = None
     network = prepare_life_circle(
         graph, communities, project.layer("facilities"), standards.category_map,
         gates=project.layers.get("gates"), access_snap_m=settings.access_snap_m, progress=progress)
+    missing = sorted(set(facility_ids or ()) - set(network.facilities["facility_id"]))
+    if missing:
+        raise InputError(f"no facility with id {', '.join(missing)}", layer="facilities",
+                         fix="use feature_id values shown by gisplanner info")
     districts = None
     members = project.results.get("district_members")
     if members is not None and len(members):
@@ -90,7 +96,7 @@ def life_circle_results(project: Project, *, levels: Sequence[str] | None = None
     gaps = life_circle_gaps(network, communities, req, search_limit_m=settings.search_limit_m,
                             districts=districts, progress=progress)
     areas = service_areas(network, req, buffer_m=settings.access_snap_m, per_facility=per_facility,
-                          progress=progress)
+                          facility_ids=facility_ids, progress=progress)
     sites = site_table({role: project.layers.get(role) for role in SITE_LAYERS})
     k = settings.default_sites_k if sites_k is None else sites_k
     chosen = candidate_sites(network, communities, gaps.community_access, req, sites, k=k, progress=progress)
@@ -104,8 +110,10 @@ def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     project = Project.load(args.project)
     types = [t.strip() for t in args.types.split(",") if t.strip()] if args.types else None
+    ids = None if args.per_facility in (None, "all") else [t.strip() for t in args.per_facility.split(",")]
     results = life_circle_results(project, levels=parse_levels(args.levels), types=types, profile=args.profile,
-                                  sites_k=args.sites, per_facility=args.per_facility)
+                                  sites_k=args.sites, per_facility=args.per_facility is not None,
+                                  facility_ids=ids)
     for name, frame in results.items():
         project.set_result(name, frame)
     write_layers(results, args.out)

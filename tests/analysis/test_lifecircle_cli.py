@@ -78,3 +78,8 @@ def test_coverage_per_district_when_the_project_has_districts(project_file):
     assert set(by.index) == {"all", "D1"}
     assert by.loc["D1", "share_served"] == 1.0  # C1 is 15 m from the kindergarten
     assert by.loc["all", "share_served"] == pytest.approx(1000 / 3000)
+
+
+def test_unknown_facility_id_for_per_facility_areas_exits_2(project_file, tmp_path, capsys):
+    assert main(["lifecircle", str(project_file), "--out", str(tmp_path / "o.gpkg"), "--per-facility", "K9"]) == 2
+    assert "K9" in capsys.readouterr().err

@@ -71,3 +71,9 @@ def test_cancel_stops_the_service_areas():
     progress.cancel()
     with pytest.raises(CancelledError):
         service_areas(prepared([(500, -5)]), REQ, progress=progress)
+
+
+def test_per_facility_can_be_limited_to_a_selection():
+    per = service_areas(prepared([(200, -5), (700, -5)]), REQ, per_facility=True, facility_ids=["K1"])
+    assert per["facility_id"].tolist() == ["K1"]
+    assert per.geometry.item().centroid.x == pytest.approx(700.0)
