@@ -56,7 +56,10 @@ STAT_ZH = {"n_communities": "小区数", "households": "户数", "population": "
            "facilities": "设施数", "facility_id": "设施编号", "hours": "日照时数（h）", "hours_before": "建设前日照（h）",
            "hours_after": "建设后日照（h）", "required_hours": "要求（h）", "passes": "满足", "floor": "层",
            "building_id": "建筑编号", "rank": "推荐顺序", "population_new": "新增服务人口", "site_layer": "用地图层",
-           "site_id": "用地编号", "name": "名称", "size_check": "规模核查"}
+           "site_id": "用地编号", "name": "名称", "size_check": "规模核查", "walk_extent_m": "步行跨度（m）",
+           "cost_yuan": "预计投资（元）", "n_items_unpriced": "未计价项目数", "n_districts": "可服务片区数",
+           "population_alone": "单独新增服务人口", "communities_alone": "单独新增服务小区数",
+           "communities_new": "新增服务小区", "level": "生活圈"}
 
 
 def _stats_rows(row: pd.Series, skip: set[str]) -> list[tuple[str, Any]]:
@@ -180,7 +183,8 @@ def web_map(layers: PlanLayers, *, tiles: bool = False) -> Any:
 
     p = layers.proposed
     checks = layers.check_columns
-    colour = [VERDICT_COLOURS[worst_verdict(r[c] for c in checks if pd.notna(r[c]))] for _, r in p.iterrows()]
+    worst = [worst_verdict(r[c] for c in checks if pd.notna(r[c])) for _, r in p.iterrows()]
+    colour = [VERDICT_COLOURS[v] for v in worst]
     _add_layer(group("拟建设施"), p,
                [popup_table(r["name"] or r["facility_id"], [
                    ("设施编号", r["facility_id"]), ("类型", zh.get(r["facility_type"], r["facility_type"])),
@@ -192,9 +196,9 @@ def web_map(layers: PlanLayers, *, tiles: bool = False) -> Any:
                           "fillOpacity": 0.8})
 
     sun = layers.sunlight
-    sun_colour = [SUN_STATUS.get(str(r.get("status")), (None, "#fd8d3c"))[1] if "status" in sun.columns
-                  else SUN_STATUS["unaffected" if r.get("passes", True) else "newly_failing"][1]
-                  for _, r in sun.iterrows()]
+    sun_class = [str(r.get("status")) if "status" in sun.columns
+                 else "unaffected" if r.get("passes", True) else "newly_failing" for _, r in sun.iterrows()]
+    sun_colour = [SUN_STATUS.get(k, (None, "#fd8d3c"))[1] for k in sun_class]
     _add_layer(group("日照采样点"), sun,
                [popup_table("日照采样点", _stats_rows(r, set())) for _, r in sun.iterrows()],
                [_cell(SUN_STATUS.get(str(r.get("status")), ("日照采样点",))[0]) for _, r in sun.iterrows()],
@@ -205,12 +209,23 @@ def web_map(layers: PlanLayers, *, tiles: bool = False) -> Any:
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
     note = ONLINE_NOTE if tiles else OFFLINE_NOTE
     attribution = f"<br>数据：{_cell(layers.attribution)}" if layers.attribution else ""
+    legend = (_swatches("拟建设施", [(VERDICT_ZH[v], VERDICT_COLOURS[v]) for v in VERDICT_COLOURS if v in worst])
+              + _swatches("日照", [SUN_STATUS[k] for k in SUN_STATUS if k in sun_class]))
     fmap.get_root().html.add_child(Element(
         "{% raw %}<div id='plan-note' style='position:fixed;bottom:24px;left:12px;z-index:1000;max-width:420px;"
         "background:#fff;padding:6px 10px;border:1px solid #999;font:13px sans-serif'>"
-        f"<b>{_cell(layers.title)} · {_cell(layers.district_label)}</b><br>{note}{attribution}"
+        f"<b>{_cell(layers.title)} · {_cell(layers.district_label)}</b><br>{note}{attribution}{legend}"
         f"<br>坐标：WGS 84（由项目坐标系 {_cell(layers.crs.name)} 转换）</div>{{% endraw %}}"))
     return fmap
+
+
+def _swatches(title: str, items: list[tuple[str, str]]) -> str:
+    """A legend line of coloured squares for the data-driven colours; empty when nothing is drawn."""
+    if not items:
+        return ""
+    cells = "".join(f"<span style='display:inline-block;width:10px;height:10px;background:{colour};"
+                    f"margin:0 3px 0 8px'></span>{html.escape(label)}" for label, colour in items)
+    return f"<br>{html.escape(title)}：{cells}"
 
 
 def write_web_map(layers: PlanLayers, path: Path, *, tiles: bool = False) -> Path:

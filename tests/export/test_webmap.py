@@ -124,3 +124,10 @@ def test_page_scripts_parse_as_javascript(page_html, tmp_path):
     script = tmp_path / "page.js"
     script.write_text("\n;\n".join(parse(page_html).scripts), encoding="utf-8")
     subprocess.run(["node", "--check", str(script)], check=True, capture_output=True)
+
+
+def test_note_explains_the_verdict_and_sunlight_colours(page_html):
+    text = "".join(parse(page_html).text)
+    assert "拟建设施：有条件" not in text  # only verdicts drawn are listed: P1's worst is consult
+    assert "拟建设施：需征询居民意见" in text
+    assert "日照：窗台新增不满足日照窗台日照不受影响" in text
