@@ -291,8 +291,9 @@ def _junctions(vx_line: np.ndarray, vx_m: np.ndarray, vx_xy: np.ndarray, line_le
     s_len = vx_m[seg + 1] - s_m0
     lo, hi = np.minimum(a, b), np.maximum(a, b)
     reach = max(tol, _TOUCH_EPS_M)
-    tree = shapely.STRtree(shapely.box(lo[:, 0], lo[:, 1], hi[:, 0], hi[:, 1]))
-    qi, qj = tree.query(shapely.box(lo[:, 0] - reach, lo[:, 1] - reach, hi[:, 0] + reach, hi[:, 1] + reach))
+    # Boxes grown by the reach on both sides: a few more candidate pairs than needed, one box per segment.
+    boxes = shapely.box(lo[:, 0] - reach, lo[:, 1] - reach, hi[:, 0] + reach, hi[:, 1] + reach)
+    qi, qj = shapely.STRtree(boxes).query(boxes)
     pick = (qi < qj) & (s_line[qi] != s_line[qj])
     i, j = qi[pick], qj[pick]
     ev_i, ev_ti, ev_j, ev_tj = [], [], [], []
