@@ -199,6 +199,12 @@ def peer_osmnx_pandana(path: Path, req: pd.DataFrame, category_map) -> dict[str,
     return t
 
 
+def _timed(work) -> float:
+    t0 = time.perf_counter()
+    work()
+    return time.perf_counter() - t0
+
+
 def median(runs: list[dict[str, float]]) -> dict[str, float]:
     return {k: statistics.median(r[k] for r in runs) for k in runs[0]}
 
@@ -230,6 +236,9 @@ def main() -> int:
     print(f"growth focus -> central: {c / f:.1f}x time for {10009 / 602:.1f}x ways")
 
     graph, net, gaps, areas, comm = ours.last  # type: ignore[attr-defined]
+    single = statistics.median(_timed(lambda: service_areas(net, req, buffer_m=BUFFER_M, workers=1))
+                               for _ in range(args.repeat))
+    print(f"service areas on one thread: {single:.3f} s (two threads: {figures['central']['service areas']:.3f} s)")
     d_ours, d_scipy, d_nx = (statistics.median(x) for x in zip(*(distance_floor(net, req)
                                                                   for _ in range(args.repeat))))
     print(f"\n== distance step, central ({len(set(req['facility_type']))} types)")
