@@ -378,7 +378,7 @@ def _facilities(sheet: _Sheet) -> list[str]:
     if len(p):
         # a ring and an offset id keep a small footprint visible at district scale
         centres = p.geometry.representative_point()
-        sheet.ax.scatter(centres.x, centres.y, s=500 * sheet.k ** 2, facecolors="none", zorder=13,
+        sheet.ax.scatter(centres.x, centres.y, s=1000 * sheet.k ** 2, facecolors="none", zorder=13,
                          edgecolors=[VERDICT_COLOURS[v] for v in worst], linewidths=2.0 * sheet.k)
         for fid, x, y in zip(p["facility_id"].astype(str), centres.x, centres.y):
             sheet.ax.annotate(fid, (x, y), xytext=(12 * sheet.k, 12 * sheet.k), textcoords="offset points",
