@@ -69,7 +69,8 @@ def test_geopackage_holds_members_with_items_and_checked_facilities(project, tmp
 
 
 def test_district_with_no_gaps_exports_cleanly(project, tmp_path):
-    written = package.export_plan_package(project, tmp_path, district="D2", formats=["gpkg", "csv", "html"])
+    written = package.export_plan_package(project, tmp_path, district="D2", paper="A4", when=DAY)
+    assert set(written) == set(package.FORMATS)
     gpkg = written["gpkg"][0]
     assert len(pyogrio.read_dataframe(gpkg, layer="gaps")) == 0
     assert len(pyogrio.read_dataframe(gpkg, layer="proposed_facilities")) == 0
@@ -78,8 +79,8 @@ def test_district_with_no_gaps_exports_cleanly(project, tmp_path):
 
 
 def test_district_with_no_resources_exports_cleanly(project, tmp_path):
-    written = package.export_plan_package(project, tmp_path, district="D1", formats=["gpkg", "xlsx", "pdf"],
-                                          paper="A4", when=DAY)
+    written = package.export_plan_package(project, tmp_path, district="D1", paper="A4", when=DAY)
+    assert set(written) == set(package.FORMATS)
     gpkg = written["gpkg"][0]
     assert len(pyogrio.read_dataframe(gpkg, layer="resources")) == 0
     assert sorted(pyogrio.read_dataframe(gpkg, layer="communities")["feature_id"]) == ["c1", "c2"]
