@@ -323,6 +323,10 @@ def _resources(sheet: _Sheet) -> list[str]:
         sheet.polygons(rows, name, face=colour, edge=colour, alpha=0.6, z=6)
     sheet.polygons(layers.chosen_sites, "推荐候选用地", edge="#8c510a", width=1.2, dashed=True, z=7)
     _districts(sheet)
+    named = res.drop_duplicates(["layer", "resource_id"]) if len(res) else res
+    named = named[named["name"].notna() & (named["name"].astype(str) != "")]
+    if 0 < len(named) <= MAX_LABELS // 2:
+        sheet.labels(named, "name", 8, colour="#4a1486")
     if res.empty:
         sheet.note("本片区无可利用资源（空闲地、锅炉房、公有房屋）")
     # a resource within reach of two districts is listed for both: count it once
