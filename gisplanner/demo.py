@@ -33,6 +33,17 @@ SPECIAL_BLOCKS = {(1, 1): "school", (5, 4): "school", (2, 3): "park", (6, 1): "p
                   (7, 3): "idle", (4, 1): "public", (0, 4): "market"}
 
 
+# Proposals the headless demo checks: conversions of a decommissioned and an in-service boiler room, a new
+# building on an idle parcel, and the conversion of a vacant public building.
+DEMO_PLACEMENTS = (
+    {"facility": "kindergarten", "site": "boiler_rooms:K001", "floors": 2, "name": "锅炉房改建幼儿园"},
+    {"facility": "elderly_daycare", "site": "idle_land:I001", "floors": 2, "gfa_m2": 600.0,
+     "name": "闲置地新建老年人日间照料中心"},
+    {"facility": "community_canteen", "site": "public_buildings:P001", "name": "原街道办公楼改社区食堂"},
+    {"facility": "elderly_daycare", "site": "boiler_rooms:K003", "floors": 1, "name": "在用锅炉房改托老所"},
+)
+
+
 def _origin() -> tuple[float, float]:
     return Transformer.from_crs(4326, DEMO_CRS, always_xy=True).transform(*ORIGIN_LONLAT)
 

@@ -40,6 +40,20 @@ class Progress:
         if self._cancel.is_set():
             raise CancelledError("cancelled by the user")
 
+    def stage(self, index: int, count: int, label: str) -> Progress:
+        """A Progress for stage ``index`` of ``count``: its updates map into this one's range, with ``label``
+        before their message, and it shares this one's cancel flag."""
+        steps = 1000
+
+        def forward(done: int, total: int, message: str) -> None:
+            fraction = min(max(done / total, 0.0), 1.0) if total else 0.0
+            self.update(index * steps + int(fraction * steps), count * steps,
+                        f"{label}: {message}" if message else label)
+
+        child = Progress(forward)
+        child._cancel = self._cancel
+        return child
+
     def update(self, done: int, total: int, message: str = "") -> None:
         """Report ``done`` of ``total`` steps, then honour a pending cancel."""
         if self._callback is not None:

@@ -8,13 +8,10 @@ from pathlib import Path
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from gisplanner.analysis.placement import PlacementInput, Site, check_placement, site_footprint
 from gisplanner.errors import InputError
 from gisplanner.project import Project
 from gisplanner.standards import INTERVENTIONS
-
-# Sites that are existing buildings: a check on them is a conversion unless said otherwise.
-BUILDING_SITES = ("boiler_rooms", "public_buildings", "buildings")
+from gisplanner.workflow import run_placement
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -70,39 +67,20 @@ def read_footprint(path: Path, project: Project) -> BaseGeometry:
 
 def run(args: argparse.Namespace) -> int:
     project = Project.load(args.project)
-    standards = project.standards()
-    ftype = standards.facility_type(args.facility)
-    site_layer = site_id = None
-    if args.site:
-        site_layer, sep, site_id = args.site.partition(":")
-        if not sep or not site_id:
-            raise InputError(f"--site {args.site!r} is not LAYER:ID", fix="e.g. --site boiler_rooms:br-3")
-        equipment = ftype.equipment or args.intervention == "equipment"
-        site = site_footprint(project.layer(site_layer), site_layer, site_id, equipment=equipment)
-    else:
-        site = Site(read_footprint(args.footprint, project), None, "")
-    intervention = args.intervention or ("equipment" if ftype.equipment else
-                                         "conversion" if site_layer in BUILDING_SITES else "new")
-    placement = PlacementInput(
-        facility_type=ftype.key, footprint=site.footprint, intervention=intervention, floors=args.floors,
-        height_m=args.height, gfa_m2=args.gfa, adds_far=args.adds_far,
-        new_construction_land=args.new_construction_land, investment_wan_yuan=args.investment,
-        site_layer=site_layer, site_id=site_id, site_status=site.status, footprint_estimated=site.estimated,
-        name=args.name or site.name, old_area=args.old_area)
-    report = check_placement(placement, project.layers, standards, city=project.city,
-                             crs=project.crs.to_string() if project.crs is not None else None)
+    report = run_placement(
+        project, facility=args.facility, site=args.site,
+        footprint=read_footprint(args.footprint, project) if args.footprint else None,
+        intervention=args.intervention, floors=args.floors, height_m=args.height, gfa_m2=args.gfa,
+        adds_far=args.adds_far, new_construction_land=args.new_construction_land,
+        investment_wan_yuan=args.investment, name=args.name, old_area=args.old_area, store=not args.no_store)
     args.out.write_text(report.to_json(), encoding="utf-8")
     if args.html:
         from gisplanner.export.report_html import write_report_html
 
         write_report_html(report, args.html, context=project.layers, attribution=args.attribution)
     if not args.no_store:
-        taken = [int(p["facility_id"][1:]) for p in project.placed_facilities
-                 if str(p.get("facility_id", "")).startswith("P") and str(p["facility_id"])[1:].isdigit()]
-        facility_id = f"P{max(taken, default=0) + 1}"
-        project.placed_facilities.append(report.placed_facility(facility_id))
         project.save()
-    print(f"{ftype.zh} ({ftype.key}), {intervention}: {report.overall}")
+    print(f"{report.facility_zh} ({report.facility_type}), {report.intervention}: {report.overall}")
     for check in report.checks:
         print(f"  {check.verdict:<11} {check.key}: {check.message}")
     return 0

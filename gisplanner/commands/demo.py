@@ -1,27 +1,56 @@
-"""``gisplanner demo``: build the bundled demo project (and, with --export, run everything and export)."""
+"""``gisplanner demo``: build the bundled demo project; with --export, run every analysis and write the plan
+package (the headless main job)."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
-from gisplanner.demo import build_demo_project, default_demo_path
+from gisplanner.demo import DEMO_PLACEMENTS, build_demo_project, default_demo_path
+from gisplanner.progress import Progress
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("demo", help="build the bundled synthetic old-town project",
                                    description=__doc__)
     parser.add_argument("--out", type=Path, default=None,
-                        help=f"project file to write (default {default_demo_path()})")
+                        help=f"project file to write (default {default_demo_path()}, or DIR/demo_oldtown.gpkg "
+                             "with --export)")
+    parser.add_argument("--export", type=Path, metavar="DIR", default=None,
+                        help="run districts, life-circle gaps, sunlight and the demo placements, then write the "
+                             "plan package to DIR")
     parser.add_argument("--seed", type=int, default=20240409, help="random seed of the synthetic town")
     parser.set_defaults(run=run)
+
+
+def _print_progress(done: int, total: int, message: str) -> None:
+    if sys.stderr.isatty():
+        print(f"\r  {done * 100 // max(total, 1):3d}% {message[:70]:<70}", end="", file=sys.stderr, flush=True)
 
 
 def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     project = build_demo_project(seed=args.seed)
-    path = project.save(args.out or default_demo_path())
-    counts = ", ".join(f"{role} {len(frame)}" for role, frame in project.layers.items())
-    print(f"demo project written to {path} in {time.perf_counter() - start:.1f} s: {counts}")
+    if args.export is None:
+        path = project.save(args.out or default_demo_path())
+        counts = ", ".join(f"{role} {len(frame)}" for role, frame in project.layers.items())
+        print(f"demo project written to {path} in {time.perf_counter() - start:.1f} s: {counts}")
+        return 0
+    from gisplanner.export.package import export_plan_package
+    from gisplanner.workflow import run_all
+
+    summary = run_all(project, placements=DEMO_PLACEMENTS, progress=Progress(_print_progress))
+    path = project.save(args.out or args.export / "demo_oldtown.gpkg")
+    written = export_plan_package(project, args.export, progress=Progress(_print_progress))
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    files = sorted({p for paths in written.values() for p in paths})
+    print(f"demo project with results written to {path}: {summary['districts']} districts, {summary['gaps']} "
+          f"life-circle gaps, {summary['sill_points']} sunlight sill points, placements "
+          f"{', '.join(summary['placements'])}")
+    print(f"plan package: {len(files)} files in {args.export} ({time.perf_counter() - start:.1f} s)")
+    for file in files:
+        print(f"  {file}")
     return 0

@@ -18,7 +18,6 @@ from gisplanner.analysis.districts import (
     admin_groups,
     community_eligibility,
     community_walk_distances,
-    plan_districts,
 )
 from gisplanner.analysis.network import build_walk_graph
 from gisplanner.errors import InputError
@@ -54,14 +53,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     project = Project.load(args.project)
-    inputs = district_inputs(project, min_population=args.min_population, max_population=args.max_population,
-                             max_extent_m=args.max_extent, within_admin=args.within_admin,
-                             unit_costs=args.unit_costs)
-    plan = plan_districts(inputs, seed=args.seed)
-    results = plan.results()
-    for name, frame in results.items():
-        project.set_result(name, frame)
-    write_layers(results, args.out)
+    from gisplanner.workflow import run_districts
+
+    plan = run_districts(project, seed=args.seed, min_population=args.min_population,
+                         max_population=args.max_population, max_extent_m=args.max_extent,
+                         within_admin=args.within_admin, unit_costs=args.unit_costs)
+    write_layers(plan.results(), args.out)
     if not args.no_save:
         project.save()
     d = plan.districts
@@ -69,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"{len(d)} districts of {len(plan.members)} communities ({broken} breaking a constraint, see "
           f"'violations'); {len(plan.exclusions)} communities excluded with reasons; "
           f"{len(plan.resources)} resources; written to {args.out} in {time.perf_counter() - start:.1f} s")
-    unknown = int(inputs.eligibility["built_year"].isna().sum())
+    unknown = int(plan.exclusions["built_year"].isna().sum())
     if unknown:
         print(f"{unknown} communities have no built year and are excluded: import communities (or buildings) "
               "with a built_year field")

@@ -11,9 +11,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from gisplanner.analysis.sunlight import requirement_for, sun_for, sunlight_hours, sunlight_impact
 from gisplanner.errors import InputError
 from gisplanner.project import Project
+from gisplanner.workflow import run_sunlight
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -81,53 +81,26 @@ def run(args: argparse.Namespace) -> int:
     if (args.add is None) != (args.add_height is None):
         raise InputError("--add and --add-height go together", fix="give the footprint file and its height in m")
     project = _project(args)
-    standards = project.standards()
-    rules = standards.sunlight
-    city = args.city or project.city
-    requirement = requirement_for(rules, city, special=args.special, day=args.day)
-    calc = rules.calculation
-    buildings = project.layer("buildings")
     if args.floors_field:
         # The height follows the floors given, not a height field the importer may also have found.
-        buildings = buildings.assign(height_m=buildings["floors"] * calc["floor_height_m"].value,
-                                     height_estimated=True)
-    lon, lat = project.lonlat_center()
-    step = args.step_min or float(calc["time_step_min"].value)
-    sun = sun_for(requirement, lat, lon, year=args.year, date=args.date, step_min=step)
-    options = {
-        "spacing_m": float(calc["sample_spacing_m"].value),
-        "sill_height_m": float(rules.sill_height_m.value),
-        "floor_height_m": float(calc["floor_height_m"].value),
-        "all_floors": args.all_floors,
-        "window_width_m": float(calc["window_width_m"].value) if args.whole_window else None,
-        "sweep_deg": requirement.counting.sweep_deg if args.sweep_deg is None else args.sweep_deg,
-    }
-    points = sunlight_hours(buildings, sun, requirement, **options)
+        floor_height = project.standards().sunlight.calculation["floor_height_m"].value
+        buildings = project.layer("buildings")
+        project.set_layer("buildings", buildings.assign(height_m=buildings["floors"] * floor_height,
+                                                        height_estimated=True))
+    add = None
     if args.add is not None:
         from gisplanner.commands.check import read_footprint
 
-        impact = sunlight_impact(buildings, read_footprint(args.add, project), args.add_height, sun, requirement,
-                                 elevator=args.elevator and bool(rules.elevator_retrofit_exempt.value), **options)
-        points = _with_impact(points, impact)
-    points.to_file(args.out, layer="sill_points", driver="GPKG")
+        add = read_footprint(args.add, project)
+    result = run_sunlight(project, city=args.city, special=args.special, day=args.day, year=args.year,
+                          date=args.date, step_min=args.step_min, all_floors=args.all_floors,
+                          whole_window=args.whole_window, sweep_deg=args.sweep_deg, add=add,
+                          add_height_m=args.add_height, elevator=args.elevator)
+    result.points.to_file(args.out, layer="sill_points", driver="GPKG")
     if args.project is not None:
-        project.set_result("sill_points", points)
         project.save()
-    _summary(points, requirement, sun.date, city)
+    _summary(result.points, result.requirement, result.date, args.city or project.city)
     return 0
-
-
-def _with_impact(points: gpd.GeoDataFrame, impact: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Every sill with hours_before/hours_after/status; sills beyond the new building's reach are unaffected."""
-    out = points.copy()
-    out["hours_before"] = out["hours"]
-    out["hours_after"] = out["hours"]
-    out["status"] = "unaffected"
-    at = out.set_index("sill_id").index.get_indexer(impact["sill_id"])
-    for column in ("hours_before", "hours_after"):
-        out.iloc[at, out.columns.get_loc(column)] = impact[column].to_numpy()
-    out.iloc[at, out.columns.get_loc("status")] = impact["status"].astype(str).to_numpy()
-    return out
 
 
 def _summary(points: gpd.GeoDataFrame, requirement, date: dt.date, city: str) -> None:

@@ -1,0 +1,59 @@
+"""The shared entry points: stage progress, the whole demo run and its plan package."""
+
+import pytest
+from shapely.geometry import box
+
+from gisplanner.cli import main
+from gisplanner.demo import DEMO_PLACEMENTS, build_demo_project
+from gisplanner.errors import CancelledError, InputError
+from gisplanner.progress import Progress
+from gisplanner.project import Project
+from gisplanner.workflow import run_placement
+
+
+def test_stage_maps_its_updates_into_the_parent_range():
+    seen = []
+    parent = Progress(lambda done, total, message: seen.append((done / total, message)))
+    parent.stage(1, 4, "生活圈").update(5, 10, "distances")
+    assert seen == [(pytest.approx(0.375), "生活圈: distances")]
+
+
+def test_stage_shares_the_parent_cancel():
+    parent = Progress()
+    child = parent.stage(0, 2, "片区")
+    parent.cancel()
+    with pytest.raises(CancelledError):
+        child.update(1, 2)
+
+
+def test_placement_needs_exactly_one_site():
+    project = build_demo_project()
+    with pytest.raises(InputError, match="either a site"):
+        run_placement(project, facility="kindergarten")
+    with pytest.raises(InputError, match="either a site"):
+        run_placement(project, facility="kindergarten", site="boiler_rooms:K001", footprint=box(0, 0, 1, 1))
+
+
+def test_drawn_footprint_is_a_new_building_stored_on_the_project():
+    project = build_demo_project()
+    idle = project.layer("idle_land").geometry.iloc[0]
+    report = run_placement(project, facility="elderly_daycare", footprint=idle.centroid.buffer(15), floors=2)
+    assert report.intervention == "new"
+    assert project.placed_facilities[-1]["facility_id"] == "P1"
+
+
+def test_demo_export_runs_everything_and_writes_the_package(tmp_path, capsys):
+    out = tmp_path / "package"
+    assert main(["demo", "--export", str(out)]) == 0
+    project = Project.load(out / "demo_oldtown.gpkg")
+    for name in ("districts", "district_members", "gaps", "coverage", "service_areas", "candidate_sites",
+                 "sill_points"):
+        assert name in project.results and len(project.results[name]), name
+    assert len(project.placed_facilities) == len(DEMO_PLACEMENTS)
+    in_service = next(p for p in project.placed_facilities if p.get("site") == "boiler_rooms:K003")
+    assert in_service["overall"] == "refused"
+    # Districts were bundled again once the gaps were known, so they carry them.
+    assert project.results["district_gaps"]["district_id"].isin(project.results["districts"]["district_id"]).all()
+    for name in ("plan.gpkg", "sheets.pdf", "webmap.html", "review.html", "plan_tables.xlsx"):
+        assert (out / name).stat().st_size > 0, name
+    assert f"{len(project.results['districts'])} districts" in capsys.readouterr().out
