@@ -21,6 +21,17 @@ def buildings_frame():
         geometry=[shapely.box(x0, y0, x0 + 40, y0 + 10), shapely.box(x0 - 100, y0 - 32, x0 + 140, y0 - 20)], crs=CRS)
 
 
+def engine_inputs(crs, city):
+    """The same buildings as the engine sees them, with the city's requirement and the sun of 2026."""
+    frame = buildings_frame().to_crs(crs)
+    frame["feature_id"] = ["x0", "x1"]
+    frame["height_m"] = frame["楼层"] * 3.0
+    frame["use"] = frame["用途"]
+    req = load_standards().sunlight.requirement(city)
+    lon, lat = gpd.GeoSeries([frame.union_all().envelope.centroid], crs=crs).to_crs(4326).iloc[0].coords[0]
+    return frame, req, sun_for(req, lat, lon, year=2026)
+
+
 @pytest.fixture
 def building_file(tmp_path):
     """The buildings in WGS84 GeoJSON with a Chinese floors field, as a planner gets them."""
@@ -56,13 +67,8 @@ def test_cli_hours_equal_the_engine_on_the_same_buildings(building_file, tmp_pat
     main(["sunlight", str(building_file), "--city", "suzhou", "--year", "2026", "--floors-field", "楼层",
           "--out", str(out)])
     points = gpd.read_file(out, layer="sill_points")
-    frame = buildings_frame().to_crs(points.crs)
-    frame["feature_id"] = ["x0", "x1"]
-    frame["height_m"] = frame["楼层"] * 3.0
-    frame["use"] = frame["用途"]
-    req = load_standards().sunlight.requirement("suzhou")
-    lon, lat = gpd.GeoSeries([frame.union_all().envelope.centroid], crs=points.crs).to_crs(4326).iloc[0].coords[0]
-    engine = sunlight_hours(frame, sun_for(req, lat, lon, year=2026), req)
+    frame, req, sun = engine_inputs(points.crs, "suzhou")
+    engine = sunlight_hours(frame, sun, req)
     np.testing.assert_allclose(np.sort(points.hours), np.sort(engine.hours), atol=1 / 60)
 
 
@@ -109,13 +115,7 @@ def test_city_counting_rule_sets_the_default_sweep_angle(building_file, tmp_path
     main(["sunlight", str(building_file), "--city", "beijing", "--year", "2026", "--floors-field", "楼层",
           "--out", str(out)])
     points = gpd.read_file(out, layer="sill_points")
-    frame = buildings_frame().to_crs(points.crs)
-    frame["feature_id"] = ["x0", "x1"]
-    frame["height_m"] = frame["楼层"] * 3.0
-    frame["use"] = frame["用途"]
-    req = load_standards().sunlight.requirement("beijing")
-    lon, lat = gpd.GeoSeries([frame.union_all().envelope.centroid], crs=points.crs).to_crs(4326).iloc[0].coords[0]
-    sun = sun_for(req, lat, lon, year=2026)
+    frame, req, sun = engine_inputs(points.crs, "beijing")
     swept = sunlight_hours(frame, sun, req, sweep_deg=12.0)
     unswept = sunlight_hours(frame, sun, req, sweep_deg=0.0)
     np.testing.assert_allclose(np.sort(points.hours), np.sort(swept.hours), atol=1 / 60)
