@@ -309,7 +309,7 @@ def _overview(sheet: _Sheet) -> list[str]:
         sheet.labels(c, "name", 7, colour="#424242")
     d = layers.districts
     sizes = d["district_id"].astype(str).map(c["district_id"].astype(str).value_counts())
-    return [f"片区 {len(d)} 个，片区内小区 {int(sizes.sum())} 个"] + [
+    return [f"片区 {len(d)} 个，片区内小区 {int(c['district_id'].notna().sum())} 个"] + [
         f"{i}{'' if str(n) == str(i) else '  ' + str(n)}（{k} 个小区）"
         for i, n, k in zip(d["district_id"], d["name"], sizes)]
 

@@ -3,6 +3,7 @@ import math
 import subprocess
 
 import numpy as np
+import plan_data as fx
 import pytest
 from fontTools.ttLib import TTFont
 from matplotlib import font_manager
@@ -15,7 +16,7 @@ from pyproj import CRS, Proj, Transformer
 
 from gisplanner.errors import ConfigError
 from gisplanner.export import sheets
-from gisplanner.export.layers import select_district
+from gisplanner.export.layers import plan_layers, select_district
 
 DAY = dt.date(2026, 11, 23)
 
@@ -179,3 +180,18 @@ def test_pdf_and_png_open_with_independent_readers(plan, tmp_path):
                     str(tmp_path / "page")], check=True, capture_output=True)
     page = np.asarray(Image.open(next(tmp_path.glob("page*.png"))).convert("L"))
     assert (page < 128).mean() > 0.005
+
+
+def test_plan_without_districts_draws_every_theme_and_names_stay_literal():
+    communities = fx.communities()
+    communities.loc[1, "name"] = "$x^{2}$ 小区"  # mathtext would typeset this
+    layers = plan_layers(crs=fx.CRS, communities=communities)
+    for theme in sheets.THEMES:
+        fig = sheets.sheet_figure(layers, theme, when=DAY)
+        fig.canvas.draw()
+        if theme == "overview":
+            lines = texts(fig)
+            assert "$x^{2}$ 小区" in lines
+            assert "片区 0 个，片区内小区 0 个" in lines
+            label = next(t for t in fig.findobj(Text) if t.get_text() == "$x^{2}$ 小区")
+            assert not label.get_parse_math()
