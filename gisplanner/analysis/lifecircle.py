@@ -296,8 +296,12 @@ def prepare_life_circle(walk_network: gpd.GeoDataFrame | WalkGraph, communities:
     LifeCircleNetwork
     """
     progress = ensure_progress(progress)
-    graph = walk_network if isinstance(walk_network, WalkGraph) else build_walk_graph(
-        walk_network, walkable_highways=walkable_highways, progress=progress)
+    if isinstance(walk_network, WalkGraph):
+        graph = walk_network
+    else:
+        graph = build_walk_graph(walk_network, walkable_highways=walkable_highways,
+                                 progress=progress.stage(0, 2, "walking network"))
+        progress = progress.stage(1, 2, "access")
     progress.update(0, 2, "snapping facilities")
     fac = _facility_table(facilities, category_map)
     mapped = (fac["status"] != FACILITY_UNMAPPED).to_numpy()

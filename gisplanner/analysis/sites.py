@@ -140,7 +140,7 @@ def candidate_sites(network: LifeCircleNetwork, communities: gpd.GeoDataFrame, c
     limit = float(req["threshold_m"].max())
     dist = np.full((len(on_net), n), np.inf)
     for c in range(0, len(on_net), _CHUNK):
-        progress.update(c, len(on_net), "distances from candidate sites")
+        progress.update(c, 2 * len(on_net), "distances from candidate sites")
         part = site_snap.take(np.arange(c, min(c + _CHUNK, len(on_net))))
         node_d = distances_from_points(network.graph, part, limit_m=limit)
         dist[c:c + _CHUNK] = network.community_distance(node_d, n, source_snap=part)
@@ -149,6 +149,7 @@ def candidate_sites(network: LifeCircleNetwork, communities: gpd.GeoDataFrame, c
     population = np.nan_to_num(pd.to_numeric(column_or(communities, "population", np.nan),
                                              errors="coerce").to_numpy(float), nan=0.0)
     out = []
+    progress = progress.stage(1, 2, "ranking")
     for r, row in enumerate(req.itertuples(index=False)):
         progress.update(r, len(req), f"sites for {row.facility_type} ({row.level})")
         sel = (community_access["facility_type"].to_numpy() == row.facility_type) & \

@@ -15,7 +15,7 @@ from gisplanner.analysis.service_areas import service_areas
 from gisplanner.analysis.sites import SITE_LAYERS, candidate_sites, site_table
 from gisplanner.commands.districts import write_layers
 from gisplanner.errors import InputError
-from gisplanner.progress import Progress
+from gisplanner.progress import Progress, ensure_progress
 from gisplanner.project import Project
 
 RESULTS = ("community_access", "gaps", "coverage", "service_areas", "candidate_sites", "facility_access")
@@ -80,11 +80,14 @@ def life_circle_results(project: Project, *, levels: Sequence[str] | None = None
         raise InputError("no catalogue type has a walking threshold at the chosen levels and types",
                          fix="choose other --levels or --types")
     communities = project.layer("communities")
+    progress = ensure_progress(progress)
     graph = build_walk_graph(project.layer("walk_network"), walkable_highways=settings.walkable_highways,
-                             min_component_nodes=settings.small_component_nodes, progress=progress)
+                             min_component_nodes=settings.small_component_nodes,
+                             progress=progress.stage(0, 5, "walking network"))
     network = prepare_life_circle(
         graph, communities, project.layer("facilities"), standards.category_map,
-        gates=project.layers.get("gates"), access_snap_m=settings.access_snap_m, progress=progress)
+        gates=project.layers.get("gates"), access_snap_m=settings.access_snap_m,
+        progress=progress.stage(1, 5, "access points"))
     missing = sorted(set(facility_ids or ()) - set(network.facilities["facility_id"]))
     if missing:
         raise InputError(f"no facility with id {', '.join(missing)}", layer="facilities",
@@ -94,12 +97,13 @@ def life_circle_results(project: Project, *, levels: Sequence[str] | None = None
     if members is not None and len(members):
         districts = pd.Series(members["district_id"].to_numpy(), index=members["community_id"].astype(str))
     gaps = life_circle_gaps(network, communities, req, search_limit_m=settings.search_limit_m,
-                            districts=districts, progress=progress)
+                            districts=districts, progress=progress.stage(2, 5, "gaps"))
     areas = service_areas(network, req, buffer_m=settings.access_snap_m, per_facility=per_facility,
-                          facility_ids=facility_ids, progress=progress)
+                          facility_ids=facility_ids, progress=progress.stage(3, 5, "service areas"))
     sites = site_table({role: project.layers.get(role) for role in SITE_LAYERS})
     k = settings.default_sites_k if sites_k is None else sites_k
-    chosen = candidate_sites(network, communities, gaps.community_access, req, sites, k=k, progress=progress)
+    chosen = candidate_sites(network, communities, gaps.community_access, req, sites, k=k,
+                             progress=progress.stage(4, 5, "candidate sites"))
     facility_access = network.facilities.drop(columns="node").assign(
         facility_types=network.facilities["facility_types"].map(",".join))
     return {"community_access": gaps.community_access, "gaps": gaps.gaps, "coverage": gaps.coverage,

@@ -229,3 +229,11 @@ def test_dropping_dominated_access_points_keeps_every_distance():
         np.minimum.at(brute, net.access_community, every)
         assert np.array_equal(net.community_distance(d, len(comm)), brute)
     assert len(net._access_groups[0]) < len(net.access_community)
+
+
+def test_progress_of_preparation_runs_forward_through_the_graph_build():
+    seen = []
+    prepare_life_circle(town_network(), town_communities(), town_facilities(), CATEGORIES,
+                        progress=Progress(lambda done, total, message: seen.append(done / total)))
+    assert seen == sorted(seen) and seen[-1] == 1.0
+    assert len(seen) > 4  # the graph build's steps and the access steps

@@ -9,6 +9,7 @@ from shapely.geometry import LineString, Point
 
 from gisplanner.cli import main
 from gisplanner.commands.lifecircle import life_circle_results, parse_levels
+from gisplanner.progress import Progress
 from gisplanner.project import Project
 
 CRS = "EPSG:32652"
@@ -83,3 +84,11 @@ def test_coverage_per_district_when_the_project_has_districts(project_file):
 def test_unknown_facility_id_for_per_facility_areas_exits_2(project_file, tmp_path, capsys):
     assert main(["lifecircle", str(project_file), "--out", str(tmp_path / "o.gpkg"), "--per-facility", "K9"]) == 2
     assert "K9" in capsys.readouterr().err
+
+
+def test_progress_runs_forward_through_the_stages(project_file):
+    seen = []
+    life_circle_results(Project.load(project_file), levels=["lc5"], types=["kindergarten"],
+                        progress=Progress(lambda done, total, message: seen.append(done / total)))
+    assert seen == sorted(seen)
+    assert seen[-1] == 1.0
