@@ -83,7 +83,7 @@ def size_check(area_m2: np.ndarray, low: float, high: float) -> np.ndarray:
 
 
 def candidate_sites(network: LifeCircleNetwork, communities: gpd.GeoDataFrame, community_access: pd.DataFrame,
-                    requirements: pd.DataFrame, sites: gpd.GeoDataFrame, *, k: int = 3,
+                    requirements: pd.DataFrame, sites: gpd.GeoDataFrame, *, k: int = 3, listed: int | None = 20,
                     access_spacing_m: float = 20.0, site_snap_m: float = 250.0,
                     progress: Progress | None = None) -> gpd.GeoDataFrame:
     """Rank candidate sites per gap type by the population they would newly serve; pick k greedily.
@@ -108,6 +108,9 @@ def candidate_sites(network: LifeCircleNetwork, communities: gpd.GeoDataFrame, c
         :func:`site_table` of the candidate layers.
     k
         Sites to choose per requirement row.
+    listed
+        Rows kept per requirement row: the chosen sites, then the best of the rest by population they
+        would serve alone, up to this many in all (a city has thousands of candidates); None keeps all.
     access_spacing_m
         Spacing of the boundary points of polygon sites tested for the nearest network point, metres.
     site_snap_m
@@ -118,7 +121,7 @@ def candidate_sites(network: LifeCircleNetwork, communities: gpd.GeoDataFrame, c
     Returns
     -------
     geopandas.GeoDataFrame
-        One row per requirement row and site that would newly serve someone: facility_type, level,
+        Per requirement row, the sites that would newly serve someone (see ``listed``): facility_type, level,
         threshold_m, site_layer, site_id, name, area_m2, size_check, population_alone (newly served by
         this site alone), communities_alone, rank (1..k for the chosen, NA otherwise), population_new
         (added at its pick), communities_new (ids, comma-separated), geometry (the site).
@@ -197,8 +200,10 @@ def candidate_sites(network: LifeCircleNetwork, communities: gpd.GeoDataFrame, c
     if not out:
         return gpd.GeoDataFrame(columns=columns, geometry="geometry", crs=network.crs)
     result = pd.concat(out, ignore_index=True)
-    result["_chosen"] = result["rank"].isna()
-    result = result.sort_values(["facility_type", "level", "_chosen", "rank", "population_alone"],
+    result["_unchosen"] = result["rank"].isna()
+    result = result.sort_values(["facility_type", "level", "_unchosen", "rank", "population_alone"],
                                 ascending=[True, True, True, True, False], kind="stable")
-    return gpd.GeoDataFrame(result.drop(columns="_chosen").reset_index(drop=True), geometry="geometry",
+    if listed is not None:
+        result = result.groupby(["facility_type", "level"], sort=False).head(max(listed, k))
+    return gpd.GeoDataFrame(result.drop(columns="_unchosen").reset_index(drop=True), geometry="geometry",
                             crs=network.crs)

@@ -79,3 +79,11 @@ def test_distance_to_a_site_counts_its_connector():
     assert out.loc["A", "population_alone"] == 200.0
     sites.loc[0, "geometry"] = Point(350, -80)
     assert "A" not in choose(sites).set_index("site_id").index
+
+
+def test_listed_keeps_the_chosen_then_the_best_of_the_rest():
+    out = choose(idle(), k=1)
+    assert len(out) == 3
+    net, comm, gaps = town()
+    short = candidate_sites(net, comm, gaps.community_access, REQ, site_table({"idle_land": idle()}), k=1, listed=2)
+    assert short["site_id"].tolist() == ["B", "A"]  # B chosen, then A (200) before C (150)
