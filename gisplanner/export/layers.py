@@ -23,9 +23,24 @@ VERDICT_COLOURS = {"pass": "#1a9850", "not_checked": "#9e9e9e", "warn": "#f39c12
                    "fail": "#d73027"}
 OVERALL_ZH = {"pass": "通过", "conditions": "有条件通过", "consultation": "需征询居民意见", "refused": "不通过"}
 
-#: Sill-sample classes of a before/after sunlight run (gisplanner.analysis.sunlight.STATUSES): label, colour.
-SUN_STATUS = {"newly_failing": ("窗台新增不满足日照", "#d73027"), "reduced": ("窗台日照减少", "#fdae61"),
-              "exempt": ("窗台日照减少（加装电梯豁免）", "#9e9e9e"), "unaffected": ("窗台日照不受影响", "#4575b4")}
+#: Classes of sill samples and their colours: a before/after run's ``status``
+#: (gisplanner.analysis.sunlight.STATUSES), else whether the sill ``passes`` the standard.
+SUN_STATUS = {"newly_failing": "窗台新增不满足日照", "reduced": "窗台日照减少",
+              "exempt": "窗台日照减少（加装电梯豁免）", "unaffected": "窗台日照不受影响"}
+SILL_COLOURS = {"窗台新增不满足日照": "#d73027", "窗台日照减少": "#fdae61", "窗台日照减少（加装电梯豁免）": "#9e9e9e",
+                "窗台日照不受影响": "#4575b4", "窗台不满足日照": "#d73027", "窗台满足日照": "#4575b4",
+                "日照采样点": "#fd8d3c"}
+
+
+def sill_labels(sills: pd.DataFrame) -> pd.Series:
+    """The class of each sill sample, one of :data:`SILL_COLOURS`, aligned to ``sills``."""
+    if "status" in sills.columns:
+        return sills["status"].astype(str).map(SUN_STATUS).fillna("日照采样点")
+    if "passes" in sills.columns:
+        passes = sills["passes"].fillna(False).astype(bool)
+        return pd.Series(np.where(passes, "窗台满足日照", "窗台不满足日照"), index=sills.index)
+    return pd.Series("日照采样点", index=sills.index)
+
 
 #: Columns of the proposed-facility layer besides the ``check_<name>`` verdict columns.
 PROPOSED_COLUMNS = ("facility_id", "facility_type", "name", "intervention", "site", "overall",

@@ -17,11 +17,12 @@ from gisplanner import __version__
 from gisplanner.errors import ConfigError, InputError
 from gisplanner.export.layers import (
     OVERALL_ZH,
-    SUN_STATUS,
+    SILL_COLOURS,
     VERDICT_COLOURS,
     VERDICT_ZH,
     PlanLayers,
     plan_bounds,
+    sill_labels,
     worst_verdict,
 )
 from gisplanner.progress import Progress, ensure_progress
@@ -362,15 +363,9 @@ def _facilities(sheet: _Sheet) -> list[str]:
     sheet.polygons(layers.green_space, "绿地", face="#a1d99b", edge="#41ab5d", width=0.3, z=1)
     _community_layers(sheet)
     sun = layers.sunlight
-    if "status" in sun.columns:  # a before/after impact run
-        for status, (label, colour) in SUN_STATUS.items():
-            sheet.points(sun[sun["status"].astype(str) == status], label, colour, size=30)
-    elif "passes" in sun.columns:
-        passes = sun["passes"].fillna(False).astype(bool)
-        sheet.points(sun[passes], "窗台满足日照", SUN_STATUS["unaffected"][1], size=30)
-        sheet.points(sun[~passes], "窗台不满足日照", SUN_STATUS["newly_failing"][1], size=30)
-    else:
-        sheet.points(sun, "日照采样点", "#fd8d3c", size=30)
+    labels = sill_labels(sun)
+    for label, colour in SILL_COLOURS.items():
+        sheet.points(sun[labels == label], label, colour, size=30)
     p = layers.proposed
     checks = layers.check_columns
     worst = [worst_verdict(r[c] for c in checks if pd.notna(r[c])) for _, r in p.iterrows()]

@@ -15,12 +15,13 @@ import shapely
 
 from gisplanner.export.layers import (
     OVERALL_ZH,
-    SUN_STATUS,
+    SILL_COLOURS,
     VERDICT_COLOURS,
     VERDICT_ZH,
     PlanLayers,
     display_value,
     plan_bounds,
+    sill_labels,
     worst_verdict,
 )
 from gisplanner.export.tables import AREA_ROWS
@@ -60,6 +61,10 @@ STAT_ZH = {"n_communities": "小区数", "households": "户数", "population": "
            "cost_yuan": "预计投资（元）", "n_items_unpriced": "未计价项目数", "n_districts": "可服务片区数",
            "population_alone": "单独新增服务人口", "communities_alone": "单独新增服务小区数",
            "communities_new": "新增服务小区", "level": "生活圈"}
+
+
+#: What a sill popup shows: enough to find the window and judge it, and a page small enough to open.
+SILL_FIELDS = ("building_id", "floor", "hours", "required_hours", "hours_before", "hours_after", "passes")
 
 
 def _stats_rows(row: pd.Series, skip: set[str]) -> list[tuple[str, Any]]:
@@ -102,7 +107,8 @@ def web_map(layers: PlanLayers, *, tiles: bool = False) -> Any:
     Returns
     -------
     folium.Map
-        Toggleable layers: 片区, 小区, 生活圈缺口, 服务范围, 片区资源, 推荐候选用地, 拟建设施, 日照采样点.
+        Toggleable layers: 片区, 小区, 生活圈缺口, 服务范围, 片区资源, 推荐候选用地, 拟建设施, 日照采样点
+        (only the sills a new building affects, or without a before/after run those below the standard).
     """
     import folium
     from branca.element import Element
@@ -195,28 +201,39 @@ def web_map(layers: PlanLayers, *, tiles: bool = False) -> Any:
                lambda f: {"color": "#000000", "weight": 2, "fillColor": colour[f["properties"]["_key"]],
                           "fillOpacity": 0.8})
 
-    sun = layers.sunlight
-    sun_class = [str(r.get("status")) if "status" in sun.columns
-                 else "unaffected" if r.get("passes", True) else "newly_failing" for _, r in sun.iterrows()]
-    sun_colour = [SUN_STATUS.get(k, (None, "#fd8d3c"))[1] for k in sun_class]
-    _add_layer(group("日照采样点"), sun,
-               [popup_table("日照采样点", _stats_rows(r, set())) for _, r in sun.iterrows()],
-               [_cell(SUN_STATUS.get(str(r.get("status")), ("日照采样点",))[0]) for _, r in sun.iterrows()],
-               lambda f: {"color": sun_colour[f["properties"]["_key"]],
-                          "fillColor": sun_colour[f["properties"]["_key"]]}, points=True)
+    sun = _sills_of_concern(layers.sunlight)
+    sun_label = sill_labels(sun).tolist()
+    _add_layer(group("日照采样点（受影响或不满足）"), sun,
+               [popup_table(label, [(STAT_ZH[k], r[k]) for k in SILL_FIELDS if k in r.index])
+                for label, (_, r) in zip(sun_label, sun.iterrows())],
+               [_cell(label) for label in sun_label],
+               lambda f: {"color": SILL_COLOURS[sun_label[f["properties"]["_key"]]],
+                          "fillColor": SILL_COLOURS[sun_label[f["properties"]["_key"]]]}, points=True)
 
     folium.LayerControl(collapsed=False).add_to(fmap)
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
     note = ONLINE_NOTE if tiles else OFFLINE_NOTE
     attribution = f"<br>数据：{_cell(layers.attribution)}" if layers.attribution else ""
     legend = (_swatches("拟建设施", [(VERDICT_ZH[v], VERDICT_COLOURS[v]) for v in VERDICT_COLOURS if v in worst])
-              + _swatches("日照", [SUN_STATUS[k] for k in SUN_STATUS if k in sun_class]))
+              + _swatches("日照", [(k, c) for k, c in SILL_COLOURS.items() if k in sun_label]))
     fmap.get_root().html.add_child(Element(
         "{% raw %}<div id='plan-note' style='position:fixed;bottom:24px;left:12px;z-index:1000;max-width:420px;"
         "background:#fff;padding:6px 10px;border:1px solid #999;font:13px sans-serif'>"
         f"<b>{_cell(layers.title)} · {_cell(layers.district_label)}</b><br>{note}{attribution}{legend}"
         f"<br>坐标：WGS 84（由项目坐标系 {_cell(layers.crs.name)} 转换）</div>{{% endraw %}}"))
     return fmap
+
+
+def _sills_of_concern(sills: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The sill samples a reviewer must see: those a new building affects, else those failing the standard.
+
+    A whole town has tens of thousands of sills; all of them stay in the GeoPackage and on the sheets.
+    """
+    if "status" in sills.columns:
+        return sills[sills["status"].astype(str) != "unaffected"]
+    if "passes" in sills.columns:
+        return sills[~sills["passes"].fillna(False).astype(bool)]
+    return sills
 
 
 def _swatches(title: str, items: list[tuple[str, str]]) -> str:

@@ -3,7 +3,7 @@ import plan_data as fx
 import pytest
 
 from gisplanner.errors import InputError
-from gisplanner.export.layers import plan_layers, proposed_frame, select_district, worst_verdict
+from gisplanner.export.layers import plan_layers, proposed_frame, select_district, sill_labels, worst_verdict
 
 
 def test_plan_keeps_district_members_only(plan):
@@ -71,3 +71,10 @@ def test_only_picked_candidate_sites_are_drawn():
     layers = plan_layers(crs=fx.CRS, communities=fx.communities(), candidate_sites=sites)
     assert len(layers.candidate_sites) == 2
     assert list(layers.chosen_sites["rank"]) == [1]
+
+
+def test_sills_are_classed_by_impact_else_by_the_standard():
+    impact = fx.sunlight()
+    assert list(sill_labels(impact)) == ["窗台新增不满足日照", "窗台日照不受影响"]
+    hours_only = impact.drop(columns=["status", "hours_before", "hours_after"])
+    assert list(sill_labels(hours_only)) == ["窗台不满足日照", "窗台满足日照"]

@@ -80,7 +80,8 @@ def test_page_says_it_works_offline_without_tiles(page_html):
 def test_layers_can_be_toggled(page_html):
     control = re.search(r"overlays :\s*\{(.*?)\}", page_html, flags=re.S).group(1)
     names = [json.loads(f'"{n}"') for n in re.findall(r'"((?:[^"\\]|\\.)*)" :', control)]
-    assert names == ["片区", "小区", "生活圈缺口", "服务范围", "片区资源", "推荐候选用地", "拟建设施", "日照采样点"]
+    assert names == ["片区", "小区", "生活圈缺口", "服务范围", "片区资源", "推荐候选用地", "拟建设施",
+                     "日照采样点（受影响或不满足）"]
 
 
 def test_script_in_a_name_stays_text(page_html):
@@ -130,4 +131,10 @@ def test_note_explains_the_verdict_and_sunlight_colours(page_html):
     text = "".join(parse(page_html).text)
     assert "拟建设施：有条件" not in text  # only verdicts drawn are listed: P1's worst is consult
     assert "拟建设施：需征询居民意见" in text
-    assert "日照：窗台新增不满足日照窗台日照不受影响" in text
+    assert "日照：窗台新增不满足日照" in text
+    assert "窗台日照不受影响" not in text  # unaffected sills stay off the web map
+
+
+def test_web_map_shows_only_sills_of_concern(page_html):
+    sills = [f for f in features(page_html) if f["geometry"]["type"] == "Point"]
+    assert [f["properties"]["_label"] for f in sills] == ["窗台新增不满足日照"]
