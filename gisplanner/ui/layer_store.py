@@ -31,7 +31,7 @@ import geopandas as gpd
 import numpy as np
 from PyQt6.QtCore import QObject, pyqtSignal
 
-from gisplanner.ui.styles import Style, default_style
+from gisplanner.ui.styles import HIDDEN_RESULTS, Style, default_style
 
 #: Bottom-to-top order of the canonical roles; results go above them in the order they arrive.
 ROLE_ORDER = ("landuse", "admin_boundaries", "green_space", "communities", "idle_land", "buildings",
@@ -99,7 +99,7 @@ class LayerStore(QObject):
                 self._insert(Layer(role, project.layer(role), "role", default_style(role)))
         for name, frame in project.results.items():
             if isinstance(frame, gpd.GeoDataFrame) and name not in self._layers:
-                self._insert(Layer(name, frame, "result", default_style(name)))
+                self._insert(Layer(name, frame, "result", default_style(name), visible=name not in HIDDEN_RESULTS))
         self._active = "communities" if "communities" in self._layers else (self._order[-1] if self._order else "")
         self.set_modified(False)
         self.project_replaced.emit()
@@ -166,9 +166,9 @@ class LayerStore(QObject):
             if had_selection:
                 self.selection_changed.emit(name)
         else:
-            self._insert(Layer(name, frame, kind, default_style(name)))
+            self._insert(Layer(name, frame, kind, default_style(name), visible=name not in HIDDEN_RESULTS))
         if kind == "role" and self.project is not None:
-            self.project.set_layer(name, frame, source="desktop")
+            self.project.set_layer(name, frame)
         self.set_modified(True)
 
     def remove(self, name: str) -> None:

@@ -30,10 +30,12 @@ LAYER_ZH = {
     "gaps": "生活圈服务缺口",
     "districts": "改造片区",
     "district_resources": "片区资源",
-    "sunlight": "日照时数",
+    "community_access": "小区设施可达性",
+    "service_areas": "设施服务范围",
+    "candidate_sites": "候选站点",
+    "sill_points": "窗台日照时数",
     "placement": "新设施",
-    "shadow_before": "改造前阴影",
-    "shadow_after": "改造后新增阴影",
+    "sunlight_impact": "新设施影响的窗户",
 }
 
 #: Qualitative palette for categories (districts by id): Tableau 10, readable on a light background.
@@ -72,6 +74,9 @@ class Style:
         Upper class bounds for graduated styles, in the units of ``column``; the last class is open-ended.
     unit
         Unit shown in graduated legend labels (``m``, ``h``).
+    categories
+        Fixed ``(value, colour, label)`` classes of a categorized style, in legend order; values not listed
+        get palette colours after them.
     """
 
     fill: str | None = "#cccccc"
@@ -83,6 +88,7 @@ class Style:
     ramp: str | None = None
     breaks: tuple[float, ...] = ()
     unit: str = ""
+    categories: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -116,14 +122,24 @@ RESULT_STYLES: dict[str, Style] = {
     "districts": Style(fill="#4e79a7", edge="#222222", width=2.0, kind="categorized", column="district_id"),
     "gaps": Style(fill="#d73027", edge="#7f0000", width=1.0, kind="graduated", column="shortfall_m",
                   ramp="shortfall", breaks=(100.0, 250.0, 500.0, 1000.0), unit="m"),
-    "sunlight": Style(fill="#ffd700", edge="#555555", width=0.5, point_size=6, kind="graduated",
-                      column="sun_hours", ramp="sunlight", breaks=(1.0, 2.0, 3.0, 4.0, 6.0), unit="h"),
-    "shadow_before": Style(fill="#6b6b6b", edge="#444444", width=0.5),
-    "shadow_after": Style(fill="#d7301f", edge="#99000d", width=0.5),
+    "sill_points": Style(fill="#ffd700", edge="#555555", width=0.0, point_size=4, kind="graduated",
+                         column="hours", ramp="sunlight", breaks=(1.0, 2.0, 3.0, 4.0, 6.0), unit="h"),
+    "sunlight_impact": Style(fill="#d7301f", edge="#222222", width=0.5, point_size=7, kind="categorized",
+                             column="status", categories=(("newly_failing", "#b30000", "新增不达标窗户"),
+                                                          ("reduced", "#fdae61", "日照减少仍达标"),
+                                                          ("exempt", "#9e9ac8", "豁免（加装电梯）"))),
+    "service_areas": Style(fill="#c6dbef", edge="#6baed6", width=0.5),
+    "candidate_sites": Style(fill="#fdd0a2", edge="#d94801", width=1.5, point_size=9),
+    "district_resources": Style(fill="#8c6bb1", edge="#4d004b", width=1.0, point_size=8),
+    "community_access": Style(fill="#e5f5e0", edge="#74c476", width=0.5, kind="categorized", column="served",
+                              categories=(("True", "#a1d99b", "可达"), ("False", "#fc9272", "不可达"))),
     "placement": Style(fill="#ff7f00", edge="#000000", width=2.0, point_size=12),
 }
 
 DEFAULT_STYLE = Style(fill="#a6cee3", edge="#1f78b4", width=1.0)
+
+#: Results shown unticked when they first appear: detail layers that would cover the map.
+HIDDEN_RESULTS = frozenset({"community_access", "service_areas", "candidate_sites", "district_resources"})
 
 
 def display_name(name: str) -> str:
@@ -178,10 +194,18 @@ def classify(frame: pd.DataFrame, style: Style) -> list[StyleClass]:
             cats = sorted(cats)
         except TypeError:
             cats = list(cats)
-        arr = values.to_numpy()
-        for i, cat in enumerate(cats):
-            color = CATEGORY_PALETTE[i % len(CATEGORY_PALETTE)]
-            classes.append(StyleClass(str(cat), color, style.edge, (arr == cat) & ~missing))
+        arr = values.astype(str).to_numpy()
+        fixed = {value: (color, label) for value, color, label in style.categories}
+        rest = [str(c) for c in cats if str(c) not in fixed]
+        for value in [v for v, _, _ in style.categories] + rest:
+            mask = (arr == value) & ~missing
+            if value in fixed:
+                color, label = fixed[value]
+                if not mask.any():
+                    continue
+            else:
+                color, label = CATEGORY_PALETTE[rest.index(value) % len(CATEGORY_PALETTE)], value
+            classes.append(StyleClass(label, color, style.edge, mask))
     else:
         numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
         colors = ramp_colors(style.ramp or "shortfall", len(style.breaks) + 1)

@@ -1,0 +1,41 @@
+"""Start the desktop app: ``python run.py [PROJECT.gpkg]`` (no argument opens the bundled demo)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from pathlib import Path
+
+from PyQt6.QtGui import QFont
+from PyQt6.QtWidgets import QApplication
+
+from gisplanner.ui.main_window import MainWindow
+
+
+def demo_path() -> Path:
+    """The bundled demo project, built by ``gisplanner.demo`` when it is missing."""
+    from gisplanner.demo import build_demo_project, default_demo_path
+
+    path = default_demo_path()
+    if not path.exists():
+        build_demo_project().save(path)
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    app = QApplication.instance() or QApplication(["gisplanner", *argv])
+    app.setFont(QFont("Noto Sans CJK SC", 10))
+    window = MainWindow()
+
+    def excepthook(kind, exc, tb) -> None:
+        # An unexpected error in a slot must not abort the app or lose the project: report it and go on.
+        logging.getLogger("gisplanner").error("".join(traceback.format_exception(kind, exc, tb)))
+        window.show_error(exc)
+
+    sys.excepthook = excepthook
+    window.show()
+    window.open_path(argv[0] if argv else demo_path())
+    return app.exec()

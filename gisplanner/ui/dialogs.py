@@ -1,0 +1,345 @@
+"""Dialogs: errors that say what to do, identify, import wizard, city and standards settings, export."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+from PyQt6.QtCore import Qt
+from PyQt6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+    QWizard,
+    QWizardPage,
+)
+
+from gisplanner.errors import ConfigError, GisPlannerError, InputError
+from gisplanner.ui.attribute_table import cell_text
+from gisplanner.ui.styles import LAYER_ZH, display_name
+
+
+def error_text(exc: BaseException) -> tuple[str, str]:
+    """The headline and the details of an error, in words for a planner (where, what, what to do)."""
+    if isinstance(exc, InputError):
+        where = [f"文件：{exc.file}" if exc.file else "", f"图层：{display_name(exc.layer)}（{exc.layer}）"
+                 if exc.layer else "", f"要素：{exc.feature}" if exc.feature is not None else ""]
+        message = str(exc).split("] ", 1)[-1].split(" Fix: ", 1)[0]
+        details = "\n".join([w for w in where if w] + [f"问题：{message}",
+                                                       f"怎么办：{exc.fix or '检查输入数据后重试。'}"])
+        return "输入数据有问题", details
+    if isinstance(exc, ConfigError):
+        return "标准配置有问题", f"{exc}\n怎么办：在“设置 → 城市与标准”中检查该值，或恢复 resources/standards 中的文件。"
+    if isinstance(exc, GisPlannerError):
+        return "无法完成操作", str(exc)
+    return "程序出错", (f"{type(exc).__name__}: {exc}\n怎么办：项目未受影响，可以保存后重试；"
+                       "若反复出现，请把此信息发给开发者。")
+
+
+class ErrorDialog(QMessageBox):
+    """A non-blocking message box for an error; ``details`` holds the full text (also for tests)."""
+
+    def __init__(self, exc: BaseException, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        title, details = error_text(exc)
+        self.details = details
+        self.setIcon(QMessageBox.Icon.Warning)
+        self.setWindowTitle(title)
+        self.setText(title)
+        self.setInformativeText(details)
+        self.setStandardButtons(QMessageBox.StandardButton.Ok)
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+
+class IdentifyDialog(QDialog):
+    """The attributes of the features under a click, grouped by layer."""
+
+    def __init__(self, hits: dict[str, pd.DataFrame], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("查询结果")
+        self.tree = QTreeWidget()
+        self.tree.setHeaderLabels(["字段", "值"])
+        for name, frame in hits.items():
+            layer_item = QTreeWidgetItem([display_name(name), f"{len(frame)} 个要素"])
+            for _, row in frame.head(20).iterrows():
+                feature = QTreeWidgetItem([str(row.get("feature_id", row.get("district_id", ""))), ""])
+                for column, value in row.items():
+                    if column != frame.geometry.name:
+                        feature.addChild(QTreeWidgetItem([str(column), cell_text(value)]))
+                layer_item.addChild(feature)
+            self.tree.addTopLevelItem(layer_item)
+            layer_item.setExpanded(True)
+        self.tree.resizeColumnToContents(0)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tree)
+        self.resize(420, 480)
+
+
+# --------------------------------------------------------------------------------------------- import
+
+class ImportWizard(QWizard):
+    """Files → roles → field mapping → validation report. The import itself is the engine's ``import_layers``.
+
+    The wizard collects ``sources``, ``roles`` and ``field_maps``; the main window runs the import in a worker
+    and hands the report back with :meth:`show_report`.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("导入图层")
+        self.files = QListWidget()
+        self.roles = QTableWidget(0, 2)
+        self.roles.setHorizontalHeaderLabels(["源图层", "角色"])
+        self.fields = QPlainTextEdit()
+        self.fields.setPlaceholderText('字段映射（可选，JSON）：{"communities": {"households": "户数"}}')
+        self.crs = QLineEdit()
+        self.crs.setPlaceholderText("无坐标系的图层所用坐标系，如 EPSG:4326 或 GCJ-02（可选）")
+        self.report = QPlainTextEdit()
+        self.report.setReadOnly(True)
+        self._guesses = {}
+
+        files_page = QWizardPage()
+        files_page.setTitle("1. 选择文件（GeoPackage、Shapefile、GeoJSON、OSM PBF）")
+        add = QPushButton("添加文件…")
+        add.clicked.connect(self._add_files)
+        layout = QVBoxLayout(files_page)
+        layout.addWidget(self.files)
+        layout.addWidget(add)
+        layout.addWidget(self.crs)
+
+        roles_page = QWizardPage()
+        roles_page.setTitle("2. 为每个图层指定角色")
+        QVBoxLayout(roles_page).addWidget(self.roles)
+
+        fields_page = QWizardPage()
+        fields_page.setTitle("3. 字段映射（自动识别中英文字段名，这里只写需要更正的）")
+        QVBoxLayout(fields_page).addWidget(self.fields)
+
+        report_page = QWizardPage()
+        report_page.setTitle("4. 检查报告")
+        QVBoxLayout(report_page).addWidget(self.report)
+        for page in (files_page, roles_page, fields_page, report_page):
+            self.addPage(page)
+        self.currentIdChanged.connect(self._page_changed)
+
+    def add_files(self, paths: list[str]) -> None:
+        for path in paths:
+            self.files.addItem(str(path))
+
+    def _add_files(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "选择要导入的文件", "",
+                                                "地理数据 (*.gpkg *.shp *.geojson *.json *.pbf);;所有文件 (*)")
+        self.add_files(paths)
+
+    def _page_changed(self, page_id: int) -> None:
+        if page_id == 1:
+            self._fill_roles()
+
+    def _fill_roles(self) -> None:
+        import pyogrio
+
+        from gisplanner.io.importer import roles_of_layer
+        from gisplanner.project import ROLES
+
+        self.roles.setRowCount(0)
+        self._guesses: dict[str, str] = {}
+        for path in self.sources:
+            try:
+                layers = [name for name, _ in pyogrio.list_layers(path)]
+            except Exception:  # unreadable files are reported by the import itself
+                layers = [Path(path).stem]
+            for name in layers:
+                try:
+                    guessed = roles_of_layer(name)
+                    guess = guessed[0][0] if guessed else "skip"
+                except InputError:
+                    guess = "skip"
+                self._guesses[name] = guess
+                row = self.roles.rowCount()
+                self.roles.insertRow(row)
+                self.roles.setItem(row, 0, QTableWidgetItem(name))
+                combo = QComboBox()
+                for role in ("skip", *ROLES):
+                    combo.addItem("跳过" if role == "skip" else f"{LAYER_ZH.get(role, role)}（{role}）", role)
+                combo.setCurrentIndex(max(combo.findData(guess), 0))
+                self.roles.setCellWidget(row, 1, combo)
+
+    @property
+    def sources(self) -> list[str]:
+        return [self.files.item(i).text() for i in range(self.files.count())]
+
+    @property
+    def role_map(self) -> dict[str, str]:
+        """Only the roles the user changed: a layer left at its guess keeps the importer's own rule (a POI
+        layer, for one, feeds several roles)."""
+        chosen = {self.roles.item(r, 0).text(): self.roles.cellWidget(r, 1).currentData()
+                  for r in range(self.roles.rowCount())}
+        return {name: role for name, role in chosen.items() if role != self._guesses.get(name)}
+
+    @property
+    def field_maps(self) -> dict[str, dict[str, str]]:
+        text = self.fields.toPlainText().strip()
+        if not text:
+            return {}
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"field mapping is not valid JSON: {exc}",
+                             fix='write it as {"role": {"column": "source field"}}') from None
+
+    def show_report(self, report) -> None:
+        lines = [f"[{f.code}] {f.layer or ''} {f.feature if f.feature is not None else ''}: {f.message}"
+                 for f in report.findings]
+        self.report.setPlainText("\n".join(lines) or "没有发现问题。")
+
+
+# --------------------------------------------------------------------------------------------- settings
+
+class StandardsDialog(QDialog):
+    """City and standards: every standard value with its status and source; editing a value asks for a reason.
+
+    Accepted edits are in :attr:`overrides` as ``(path, value, why)``; the main window records them on the
+    project (``Project.add_override``), which keeps who, when and the old value.
+    """
+
+    COLUMNS = ("path", "value", "status", "source", "note")
+
+    def __init__(self, project, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("城市与标准设置")
+        self.project = project
+        self.overrides: list[tuple[str, object, str]] = []
+        standards = project.standards()
+        self.city = QComboBox()
+        for key, city in standards.sunlight.cities.items():
+            self.city.addItem(f"{city.zh}（{key}）", key)
+        self.city.setCurrentIndex(max(self.city.findData(project.city), 0))
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("筛选标准项")
+        self.table = QTableWidget(0, len(self.COLUMNS))
+        self.table.setHorizontalHeaderLabels(["条目", "取值", "状态", "来源", "说明"])
+        self._rows = standards.rows()
+        self._loading = True
+        for row in self._rows:
+            r = self.table.rowCount()
+            self.table.insertRow(r)
+            for c, text in enumerate((row.path, json.dumps(row.value, ensure_ascii=False), row.status,
+                                      ", ".join(row.source), row.note)):
+                item = QTableWidgetItem(text)
+                if c != 1:
+                    item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+                self.table.setItem(r, c, item)
+        self._loading = False
+        self.table.resizeColumnsToContents()
+        self.table.setColumnWidth(0, 320)
+        self.table.itemChanged.connect(self._edited)
+        self.search.textChanged.connect(self._filter)
+        form = QFormLayout()
+        form.addRow("城市（日照标准、气候区）", self.city)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.search)
+        layout.addWidget(self.table)
+        layout.addWidget(QLabel("修改取值需填写理由；修改记录（人、时间、理由、原值）保存在项目中。"))
+        layout.addWidget(buttons)
+        self.resize(900, 600)
+
+    def ask_reason(self, path: str) -> str | None:
+        """The reason for overriding ``path``, or None when the user cancels (tests replace this)."""
+        text, ok = QInputDialog.getText(self, "修改标准值", f"修改 {path} 的理由：")
+        return text.strip() if ok and text.strip() else None
+
+    def _edited(self, item: QTableWidgetItem) -> None:
+        if self._loading or item.column() != 1:
+            return
+        row = self._rows[item.row()]
+        try:
+            value = json.loads(item.text())
+        except json.JSONDecodeError:
+            value = item.text()
+        reason = self.ask_reason(row.path) if value != row.value else None
+        self._loading = True
+        if reason is None:
+            item.setText(json.dumps(row.value, ensure_ascii=False))
+        else:
+            self.overrides = [o for o in self.overrides if o[0] != row.path] + [(row.path, value, reason)]
+            self.table.item(item.row(), 2).setText("override")
+        self._loading = False
+
+    def _filter(self, text: str) -> None:
+        for r, row in enumerate(self._rows):
+            self.table.setRowHidden(r, bool(text) and text.lower() not in f"{row.path} {row.note}".lower())
+
+
+# --------------------------------------------------------------------------------------------- export
+
+class ExportDialog(QDialog):
+    """Where and what to export: folder, district, formats, paper size (``export_plan_package`` options)."""
+
+    def __init__(self, districts: list[str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        from gisplanner.export.package import FORMATS
+
+        self.setWindowTitle("导出规划成果包")
+        self.folder = QLineEdit(str(Path.cwd() / "plan_export"))
+        browse = QPushButton("浏览…")
+        browse.clicked.connect(self._browse)
+        self.district = QComboBox()
+        self.district.addItem("全部片区", None)
+        for d in districts:
+            self.district.addItem(d, d)
+        self.paper = QComboBox()
+        self.paper.addItems(["A3", "A4", "A1"])
+        self.format_boxes = {}
+        formats = QHBoxLayout()
+        for key in FORMATS:
+            box = QCheckBox(key)
+            box.setChecked(True)
+            self.format_boxes[key] = box
+            formats.addWidget(box)
+        folder = QHBoxLayout()
+        folder.addWidget(self.folder, 1)
+        folder.addWidget(browse)
+        form = QFormLayout()
+        form.addRow("输出文件夹", folder)
+        form.addRow("片区", self.district)
+        form.addRow("图纸尺寸", self.paper)
+        form.addRow("格式", formats)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+
+    def _browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "输出文件夹", self.folder.text())
+        if folder:
+            self.folder.setText(folder)
+
+    def options(self) -> dict:
+        """Keyword arguments for ``export_plan_package`` (besides the project)."""
+        return {"out_dir": self.folder.text(), "district": self.district.currentData(),
+                "formats": [k for k, box in self.format_boxes.items() if box.isChecked()],
+                "paper": self.paper.currentText()}

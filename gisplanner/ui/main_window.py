@@ -1,0 +1,479 @@
+"""The main window: map in the middle, layers left, attribute table below, districts/coverage/placement right."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import geopandas as gpd
+from pyproj import Transformer
+from PyQt6.QtCore import QSettings, Qt, QThreadPool, QTimer
+from PyQt6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
+from PyQt6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QTabWidget,
+    QToolBar,
+)
+
+from gisplanner import workflow
+from gisplanner.errors import GisPlannerError
+from gisplanner.project import Project, recovery_path
+from gisplanner.ui.attribute_table import AttributeTable
+from gisplanner.ui.canvas import MapCanvas
+from gisplanner.ui.coverage_chart import CoverageChart
+from gisplanner.ui.dialogs import ErrorDialog, ExportDialog, IdentifyDialog, ImportWizard, StandardsDialog
+from gisplanner.ui.district_panel import DistrictPanel, plan_of
+from gisplanner.ui.layer_store import LayerStore
+from gisplanner.ui.layers_panel import LayersPanel
+from gisplanner.ui.placement_panel import PlacementPanel, place_and_check
+from gisplanner.ui.tools import TOOLS
+from gisplanner.ui.workers import Worker
+
+log = logging.getLogger(__name__)
+AUTOSAVE_MS = 5 * 60 * 1000
+MAX_RECENT = 8
+
+#: Analyses the 分析 menu runs: key -> (menu text, workflow function).
+ANALYSES = {
+    "lifecircle": ("生活圈服务缺口", workflow.run_life_circle),
+    "districts": ("自动划分片区", workflow.run_districts),
+    "sunlight": ("住宅日照", workflow.run_sunlight),
+}
+
+
+class MainWindow(QMainWindow):
+    """The planner's desktop window around one :class:`~gisplanner.project.Project`."""
+
+    def __init__(self, project: Project | None = None, *, settings: QSettings | None = None) -> None:
+        super().__init__()
+        self.settings = settings or QSettings("gisplanner", "gisplanner")
+        self.store = LayerStore(parent=self)
+        self.undo_stack = QUndoStack(self)
+        self.worker: Worker | None = None
+        self.last_error: ErrorDialog | None = None
+        self._to_lonlat: Transformer | None = None
+
+        self.canvas = MapCanvas(self.store)
+        self.setCentralWidget(self.canvas)
+        self.layers_panel = LayersPanel(self.store)
+        self.table = AttributeTable(self.store)
+        self.districts = DistrictPanel(self.store, self.undo_stack)
+        self.coverage = CoverageChart(self.store)
+        self.placement = PlacementPanel(self.store)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.districts, "片区")
+        self.tabs.addTab(self.coverage, "覆盖率")
+        self.tabs.addTab(self.placement, "设施选址")
+        areas = Qt.DockWidgetArea
+        docks = []
+        for title, widget, area in (("图层", self.layers_panel, areas.LeftDockWidgetArea),
+                                    ("属性表", self.table, areas.BottomDockWidgetArea),
+                                    ("片区与分析", self.tabs, areas.RightDockWidgetArea)):
+            dock = QDockWidget(title, self)
+            dock.setObjectName(title)
+            dock.setWidget(widget)
+            self.addDockWidget(area, dock)
+            docks.append(dock)
+        self.resizeDocks(docks[:1] + docks[2:], [260, 400], Qt.Orientation.Horizontal)
+        self.resizeDocks(docks[1:2], [200], Qt.Orientation.Vertical)
+
+        self.coords = QLabel()
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setMaximumWidth(220)
+        self.progress_bar.setFormat("%p%")
+        self.cancel_button = QPushButton("取消")
+        self.progress_bar.hide()
+        self.cancel_button.hide()
+        status = self.statusBar()
+        status.addPermanentWidget(self.progress_bar)
+        status.addPermanentWidget(self.cancel_button)
+        status.addPermanentWidget(self.coords)
+
+        self._build_actions()
+        self.autosave_timer = QTimer(self)
+        self.autosave_timer.setInterval(AUTOSAVE_MS)
+        self.autosave_timer.timeout.connect(self.autosave)
+        self.autosave_timer.start()
+
+        self.canvas.cursor_moved.connect(self._show_cursor)
+        self.canvas.identify_requested.connect(self.identify)
+        self.canvas.footprint_drawn.connect(self._footprint_drawn)
+        self.layers_panel.zoom_requested.connect(self.canvas.zoom_to_layer)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.districts.failed.connect(self.show_error)
+        self.districts.auto_bundle_requested.connect(self.auto_bundle)
+        self.placement.failed.connect(self.show_error)
+        self.placement.draw_requested.connect(lambda: self.set_tool("draw"))
+        self.placement.check_requested.connect(self.check_placement)
+        self.store.modified_changed.connect(lambda _: self._update_title())
+        self.resize(1400, 900)
+        if project is not None:
+            self.set_project(project)
+        else:
+            self._update_title()
+
+    # --- actions -------------------------------------------------------------------------------------------
+    def _build_actions(self) -> None:
+        menu = self.menuBar()
+        file_menu = menu.addMenu("文件(&F)")
+        self.actions: dict[str, QAction] = {}
+
+        def add(menu_, key, text, slot, shortcut=None):
+            action = QAction(text, self)
+            if shortcut:
+                action.setShortcut(shortcut)
+            action.triggered.connect(lambda checked=False: slot())
+            menu_.addAction(action)
+            self.actions[key] = action
+            return action
+
+        add(file_menu, "open", "打开项目…", self.open_dialog, QKeySequence.StandardKey.Open)
+        self.recent_menu = file_menu.addMenu("最近打开")
+        add(file_menu, "save", "保存", self.save, QKeySequence.StandardKey.Save)
+        add(file_menu, "save_as", "另存为…", self.save_as_dialog, QKeySequence.StandardKey.SaveAs)
+        file_menu.addSeparator()
+        add(file_menu, "import", "导入图层…", self.import_dialog)
+        add(file_menu, "export", "导出规划成果包…", self.export_dialog)
+        file_menu.addSeparator()
+        add(file_menu, "quit", "退出", self.close, QKeySequence.StandardKey.Quit)
+
+        edit_menu = menu.addMenu("编辑(&E)")
+        undo = self.undo_stack.createUndoAction(self, "撤销")
+        undo.setShortcut(QKeySequence.StandardKey.Undo)
+        redo = self.undo_stack.createRedoAction(self, "重做")
+        redo.setShortcut(QKeySequence.StandardKey.Redo)
+        edit_menu.addActions([undo, redo])
+        self.actions["undo"], self.actions["redo"] = undo, redo
+
+        analysis_menu = menu.addMenu("分析(&A)")
+        for key, (text, _) in ANALYSES.items():
+            add(analysis_menu, key, text, lambda key=key: self.run_analysis(key))
+        analysis_menu.addSeparator()
+        add(analysis_menu, "cancel", "取消正在运行的分析", self.cancel)
+
+        settings_menu = menu.addMenu("设置(&S)")
+        add(settings_menu, "standards", "城市与标准…", self.standards_dialog)
+
+        toolbar = QToolBar("工具")
+        toolbar.setObjectName("tools")
+        self.addToolBar(toolbar)
+        group = QActionGroup(self)
+        for name, cls in TOOLS.items():
+            action = QAction(cls.zh, self, checkable=True)
+            action.triggered.connect(lambda checked=False, name=name: self.set_tool(name))
+            group.addAction(action)
+            toolbar.addAction(action)
+            self.actions[f"tool_{name}"] = action
+        self.actions["tool_pan"].setChecked(True)
+        toolbar.addSeparator()
+        zoom_all = QAction("全图", self)
+        zoom_all.triggered.connect(self.canvas.zoom_to_all)
+        toolbar.addAction(zoom_all)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("按名称查找（当前图层）")
+        self.search.setMaximumWidth(240)
+        self.search.returnPressed.connect(lambda: self.select_by_name(self.search.text()))
+        toolbar.addWidget(self.search)
+        self._fill_recent()
+
+    def set_tool(self, name: str) -> None:
+        self.canvas.set_tool(TOOLS[name]())
+        self.actions[f"tool_{name}"].setChecked(True)
+
+    # --- project -------------------------------------------------------------------------------------------
+    def set_project(self, project: Project) -> None:
+        self.store.set_project(project)
+        self._to_lonlat = (Transformer.from_crs(project.crs, 4326, always_xy=True)
+                           if project.crs is not None else None)
+        self.coverage.refresh()
+        self._update_title()
+
+    def open_path(self, path: str | Path) -> bool:
+        """Open a project file, offering its autosave when that is newer; False when it could not be read."""
+        path = Path(path)
+        recovery = recovery_path(path)
+        try:
+            if recovery.exists() and (not path.exists() or recovery.stat().st_mtime > path.stat().st_mtime):
+                if self.ask("恢复自动保存", f"发现比 {path.name} 更新的自动保存文件（程序可能曾意外退出）。\n"
+                                           "是否打开自动保存的版本？"):
+                    project = Project.load(recovery)
+                    project.path = path.resolve()
+                    self.set_project(project)
+                    self.store.set_modified(True)
+                    self._remember(path)
+                    return True
+            self.set_project(Project.load(path))
+        except GisPlannerError as exc:
+            self.show_error(exc)
+            return False
+        self._remember(path)
+        return True
+
+    def ask(self, title: str, text: str) -> bool:
+        """A yes/no question (tests replace this to answer without a modal dialog)."""
+        answer = QMessageBox.question(self, title, text)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def save(self, path: str | Path | None = None) -> bool:
+        project = self.store.project
+        if project is None:
+            return False
+        if path is None and project.path is None:
+            return self.save_as_dialog()
+        try:
+            saved = project.save(path)
+        except (GisPlannerError, OSError) as exc:
+            self.show_error(exc)
+            return False
+        self.store.set_modified(False)
+        self._remember(saved)
+        self.statusBar().showMessage(f"已保存 {saved}", 5000)
+        return True
+
+    def autosave(self) -> Path | None:
+        """Write the recovery copy when there are unsaved edits; never interrupts the user."""
+        project = self.store.project
+        if project is None or not self.store.modified or self.worker is not None:
+            return None
+        try:
+            return project.autosave()
+        except (GisPlannerError, OSError) as exc:
+            log.warning("autosave failed: %s", exc)
+            return None
+
+    def open_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "打开项目", "", "gisplanner 项目 (*.gpkg)")
+        if path and self._may_discard():
+            self.open_path(path)
+
+    def save_as_dialog(self) -> bool:
+        path, _ = QFileDialog.getSaveFileName(self, "项目另存为", "", "gisplanner 项目 (*.gpkg)")
+        return self.save(path) if path else False
+
+    def _may_discard(self) -> bool:
+        return not self.store.modified or self.ask("未保存的修改", "当前项目有未保存的修改，确定放弃吗？")
+
+    def _remember(self, path: str | Path) -> None:
+        path = str(Path(path).resolve())
+        recent = [p for p in (self.settings.value("recent", []) or []) if p != path]
+        self.settings.setValue("recent", [path, *recent][:MAX_RECENT])
+        self._fill_recent()
+
+    def recent_files(self) -> list[str]:
+        return list(self.settings.value("recent", []) or [])
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for path in self.recent_files():
+            action = self.recent_menu.addAction(path)
+            action.triggered.connect(lambda checked=False, p=path: self._may_discard() and self.open_path(p))
+        self.recent_menu.setEnabled(bool(self.recent_files()))
+
+    def _update_title(self) -> None:
+        project = self.store.project
+        name = (project.path.name if project is not None and project.path else "未命名") if project else "无项目"
+        self.setWindowTitle(f"{'*' if self.store.modified else ''}{name} — 老旧小区改造规划 gisplanner")
+
+    def closeEvent(self, event) -> None:
+        if not self._may_discard():
+            event.ignore()
+            return
+        self.cancel()
+        QThreadPool.globalInstance().waitForDone()
+        event.accept()
+
+    # --- errors and status ---------------------------------------------------------------------------------
+    def show_error(self, exc: BaseException) -> None:
+        """Show what went wrong and what to do, without blocking; the project stays as it was."""
+        self.last_error = ErrorDialog(exc, self)
+        self.last_error.open()
+
+    def _show_cursor(self, x: float, y: float) -> None:
+        text = f"X {x:,.1f} m  Y {y:,.1f} m"
+        if self._to_lonlat is not None:
+            lon, lat = self._to_lonlat.transform(x, y)
+            text += f"   经度 {lon:.6f}°  纬度 {lat:.6f}°"
+        self.coords.setText(text)
+
+    # --- selection and identify ----------------------------------------------------------------------------
+    def select_by_name(self, text: str) -> None:
+        name = self.store.active
+        if not name:
+            return
+        rows = self.store.rows_named(name, text.strip())
+        self.store.select(name, rows)
+        if len(rows):
+            self.canvas.zoom_to(tuple(self.store.layer(name).frame.iloc[rows].total_bounds), margin=0.3)
+        self.statusBar().showMessage(f"找到 {len(rows)} 个要素", 5000)
+
+    def identify(self, geometry) -> IdentifyDialog:
+        hits = {}
+        for name in reversed(self.store.names):
+            layer = self.store.layer(name)
+            if layer.visible:
+                rows = self.store.rows_in(name, geometry)
+                if len(rows):
+                    hits[name] = layer.frame.iloc[rows]
+        dialog = IdentifyDialog(hits, self)
+        dialog.show()
+        return dialog
+
+    def _footprint_drawn(self, polygon) -> None:
+        self.placement.set_footprint(polygon)
+        self.tabs.setCurrentWidget(self.placement)
+        self.set_tool("pan")
+
+    # --- workers -------------------------------------------------------------------------------------------
+    def start_worker(self, worker: Worker, on_finished) -> Worker | None:
+        """Run ``worker`` with the progress bar and cancel button; one analysis at a time."""
+        if self.worker is not None:
+            self.statusBar().showMessage("已有分析在运行，请等待完成或取消", 5000)
+            return None
+        self.worker = worker
+        worker.signals.progressed.connect(self._progressed)
+        worker.signals.finished.connect(lambda result: self._done(on_finished, result))
+        worker.signals.failed.connect(lambda exc: self._done(self.show_error, exc))
+        worker.signals.cancelled.connect(lambda: self._done(None, None))
+        self.progress_bar.setRange(0, 0)
+        self.progress_bar.show()
+        self.cancel_button.show()
+        self.statusBar().showMessage(f"{worker.title}…")
+        for key in ANALYSES:
+            self.actions[key].setEnabled(False)
+        return worker.start()
+
+    def _progressed(self, done: int, total: int, message: str) -> None:
+        self.progress_bar.setRange(0, max(total, 1))
+        self.progress_bar.setValue(done)
+        if message and self.worker is not None:
+            self.statusBar().showMessage(f"{self.worker.title}：{message}")
+
+    def _done(self, then, value) -> None:
+        title = self.worker.title if self.worker else ""
+        self.worker = None
+        self.progress_bar.hide()
+        self.cancel_button.hide()
+        for key in ANALYSES:
+            self.actions[key].setEnabled(True)
+        if then is None:
+            self.statusBar().showMessage(f"{title}已取消", 5000)
+            return
+        self.statusBar().showMessage(f"{title}完成" if then is not self.show_error else f"{title}失败", 5000)
+        try:
+            then(value)
+        except GisPlannerError as exc:
+            self.show_error(exc)
+
+    def cancel(self) -> None:
+        if self.worker is not None:
+            self.worker.cancel()
+
+    def run_analysis(self, key: str, **options) -> Worker | None:
+        """Run one analysis of :data:`ANALYSES` on the project in a worker; results appear as layers."""
+        text, fn = ANALYSES[key]
+        project = self.store.project
+        if project is None:
+            return None
+        before = plan_of(project) if key == "districts" else None
+
+        def finished(result) -> None:
+            self.show_results()
+            if key == "districts":
+                self.districts.record(text, before, plan_of(project))
+            if key == "lifecircle":
+                self.coverage.refresh()
+                self.tabs.setCurrentWidget(self.coverage)
+
+        return self.start_worker(Worker(fn, project, title=text, **options), finished)
+
+    def auto_bundle(self, parameters: dict) -> Worker | None:
+        return self.run_analysis("districts", **parameters)
+
+    def show_results(self) -> None:
+        """Put every spatial result of the project on the map (new ones on top)."""
+        for name, frame in self.store.project.results.items():
+            if isinstance(frame, gpd.GeoDataFrame) and (
+                    name not in self.store or self.store.layer(name).frame is not frame):
+                self.store.set_frame(name, frame)
+        self.store.set_modified(True)
+
+    def check_placement(self, request: dict) -> Worker | None:
+        return self.start_worker(Worker(place_and_check, self.store.project, title="设施选址检查", **request),
+                                 lambda result: self._placement_done(*result))
+
+    def _placement_done(self, report, impact) -> None:
+        self.show_results()
+        self.placement.show_result(report, impact)
+
+    # --- dialogs -------------------------------------------------------------------------------------------
+    def import_dialog(self) -> None:
+        wizard = ImportWizard(self)
+        if wizard.exec() != ImportWizard.DialogCode.Accepted or not wizard.sources:
+            return
+        from gisplanner.io.importer import import_layers
+
+        try:
+            field_maps = wizard.field_maps
+        except GisPlannerError as exc:
+            self.show_error(exc)
+            return
+        project = self.store.project or Project()
+        self.start_worker(Worker(import_layers, project, wizard.sources, roles=wizard.role_map,
+                                 field_maps=field_maps, source_crs=wizard.crs.text().strip() or None,
+                                 title="导入图层"),
+                          lambda report: self._imported(project, report))
+
+    def _imported(self, project: Project, report) -> None:
+        self.set_project(project)
+        self.store.set_modified(True)
+        lines = [f"[{f.code}] {f.layer or ''}: {f.message}" for f in report.findings]
+        QMessageBox.information(self, "导入完成", "\n".join(lines[:40]) or "导入完成，没有发现问题。")
+
+    def standards_dialog(self) -> None:
+        project = self.store.project
+        if project is None:
+            return
+        dialog = StandardsDialog(project, self)
+        if dialog.exec() == StandardsDialog.DialogCode.Accepted:
+            self.apply_standards(dialog.city.currentData(), dialog.overrides)
+
+    def apply_standards(self, city: str, overrides: list[tuple[str, object, str]]) -> None:
+        """Set the city and record each override (path, value, reason) on the project."""
+        from getpass import getuser
+
+        from gisplanner.standards import Override
+
+        project = self.store.project
+        project.city = city
+        for path, value, why in overrides:
+            try:
+                project.add_override(Override(path=path, value=value, who=getuser(), why=why))
+            except GisPlannerError as exc:
+                self.show_error(exc)
+        self.store.set_modified(True)
+
+    def export_dialog(self) -> None:
+        project = self.store.project
+        if project is None:
+            return
+        plan = plan_of(project)
+        dialog = ExportDialog([] if plan is None else plan.districts["district_id"].astype(str).tolist(), self)
+        if dialog.exec() == ExportDialog.DialogCode.Accepted:
+            self.export(**dialog.options())
+
+    def export(self, **options) -> Worker | None:
+        from gisplanner.export.package import export_plan_package
+
+        return self.start_worker(Worker(export_plan_package, self.store.project, title="导出规划成果包", **options),
+                                 self._exported)
+
+    def _exported(self, written: dict) -> None:
+        n = sum(len(paths) for paths in written.values())
+        self.statusBar().showMessage(f"已导出 {n} 个文件", 10000)

@@ -1,0 +1,170 @@
+"""Placement tool: pick a site or draw a footprint, choose type and floors, read the check report."""
+
+from __future__ import annotations
+
+import html
+
+import geopandas as gpd
+import shapely
+from PyQt6.QtCore import pyqtSignal
+from PyQt6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gisplanner import workflow
+from gisplanner.errors import InputError
+from gisplanner.progress import Progress, ensure_progress
+from gisplanner.ui.layer_store import LayerStore
+
+SITE_LAYERS = ("boiler_rooms", "public_buildings", "idle_land", "buildings")
+VERDICT_ZH = {"pass": "通过", "conditions": "有条件通过", "consultation": "需征求居民意见", "refused": "不通过",
+              "fail": "不通过", "warning": "注意", "info": "说明", "not_checked": "未检查"}
+VERDICT_COLOR = {"pass": "#1a7f37", "conditions": "#b26b00", "consultation": "#b26b00", "refused": "#b30000",
+                 "fail": "#b30000"}
+
+
+def place_and_check(project, *, facility: str, site: str | None = None, footprint=None,
+                    floors: float | None = None, progress: Progress | None = None, **options):
+    """Check a placement and the sunlight it takes from neighbouring windows (before/after).
+
+    Returns the :class:`~gisplanner.analysis.placement.PlacementReport` and the window-sill points whose hours
+    the new building changes (``status`` other than ``unaffected``).
+    """
+    progress = ensure_progress(progress)
+    report = workflow.run_placement(project, facility=facility, site=site, footprint=footprint, floors=floors,
+                                    progress=progress.stage(0, 2, "设施检查"), **options)
+    impact = None
+    if floors and project.has_layer("buildings"):
+        calc = project.standards().sunlight.calculation
+        run = workflow.run_sunlight(project, add=shapely.from_wkt(report.footprint_wkt),
+                                    add_height_m=float(floors) * float(calc["floor_height_m"].value),
+                                    progress=progress.stage(1, 2, "周边日照"))
+        impact = run.points[run.points["status"] != "unaffected"].reset_index(drop=True)
+    progress.update(2, 2, "完成")
+    return report, impact
+
+
+def report_html(report) -> str:
+    """The check report as HTML: overall verdict, then each check with its message and next steps."""
+    def verdict(v: str) -> str:
+        return f'<b style="color:{VERDICT_COLOR.get(v, "#333")}">{VERDICT_ZH.get(v, v)}</b>'
+
+    parts = [f"<h3>{html.escape(report.facility_zh)} {html.escape(report.name)}：{verdict(report.overall)}</h3>",
+             f"<p>方式：{html.escape(report.intervention)}；站点：{html.escape(report.site or '绘制的轮廓')}</p>"]
+    for check in report.checks:
+        parts.append(f"<p>{verdict(check.verdict)} <b>{html.escape(check.title)}</b><br>"
+                     f"{html.escape(check.message)}</p>")
+        if check.next_steps:
+            parts.append("<ul>" + "".join(f"<li>{html.escape(s)}</li>" for s in check.next_steps) + "</ul>")
+    return "".join(parts)
+
+
+class PlacementPanel(QWidget):
+    """Site, facility type and floors; the main window runs :func:`place_and_check` in a worker.
+
+    Signals
+    -------
+    draw_requested()
+        switch the map to the draw tool.
+    check_requested(dict)
+        keyword arguments for :func:`place_and_check`.
+    failed(exception)
+        the chosen site cannot be used.
+    """
+
+    draw_requested = pyqtSignal()
+    check_requested = pyqtSignal(dict)
+    failed = pyqtSignal(object)
+
+    def __init__(self, store: LayerStore, parent=None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.site: str | None = None
+        self.footprint = None
+        self.facility = QComboBox()
+        self.floors = QDoubleSpinBox()
+        self.floors.setRange(1, 30)
+        self.floors.setDecimals(0)
+        self.floors.setValue(3)
+        self.site_label = QLabel("未选择站点")
+        self.site_label.setWordWrap(True)
+        pick = QPushButton("用选中要素作站点")
+        pick.setToolTip("在地图上选中锅炉房、公有房屋、空闲地或建筑后点击")
+        draw = QPushButton("绘制轮廓")
+        self.check = QPushButton("检查")
+        self.report = QTextBrowser()
+        form = QFormLayout()
+        form.addRow("设施类型", self.facility)
+        form.addRow("层数", self.floors)
+        form.addRow("站点", self.site_label)
+        buttons = QHBoxLayout()
+        for b in (pick, draw, self.check):
+            buttons.addWidget(b)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.report, 1)
+        pick.clicked.connect(self.use_selection)
+        draw.clicked.connect(self.draw_requested.emit)
+        self.check.clicked.connect(self._check_clicked)
+        store.project_replaced.connect(self._fill_types)
+        self._fill_types()
+
+    def _fill_types(self) -> None:
+        self.facility.clear()
+        if self.store.project is None:
+            return
+        for key, ftype in self.store.project.standards().facility_types().items():
+            self.facility.addItem(f"{ftype.zh}（{key}）", key)
+        self.facility.setCurrentIndex(max(self.facility.findData("elderly_daycare"), 0))
+
+    def use_selection(self) -> None:
+        """Take the first selected feature of the active layer as the site (``LAYER:ID``)."""
+        name = self.store.active
+        if name not in SITE_LAYERS or not len(self.store.selected(name)):
+            self.failed.emit(InputError("no site selected", layer=name or None,
+                                        fix="make a boiler room, public building, idle parcel or building layer "
+                                            "active, select one feature on the map, then click again"))
+            return
+        row = self.store.layer(name).frame.iloc[int(self.store.selected(name)[0])]
+        self.set_site(f"{name}:{row['feature_id']}")
+
+    def set_site(self, site: str) -> None:
+        self.site, self.footprint = site, None
+        self.site_label.setText(site)
+
+    def set_footprint(self, polygon) -> None:
+        self.site, self.footprint = None, polygon
+        self.site_label.setText(f"绘制的轮廓（{polygon.area:,.0f} m²）")
+
+    def request(self) -> dict:
+        """The keyword arguments of the check the panel describes now."""
+        if self.site is None and self.footprint is None:
+            raise InputError("no site for the facility", fix="select a site and click 用选中要素作站点, or draw one")
+        return {"facility": self.facility.currentData(), "site": self.site, "footprint": self.footprint,
+                "floors": self.floors.value()}
+
+    def _check_clicked(self) -> None:
+        try:
+            self.check_requested.emit(self.request())
+        except InputError as exc:
+            self.failed.emit(exc)
+
+    def show_result(self, report, impact: gpd.GeoDataFrame | None) -> None:
+        """Show the report; the footprint and the changed window sills go on the map."""
+        self.report.setHtml(report_html(report))
+        crs = self.store.project.crs if self.store.project is not None else None
+        footprint = gpd.GeoDataFrame({"name": [report.name or report.facility_zh], "overall": [report.overall]},
+                                     geometry=[shapely.from_wkt(report.footprint_wkt)], crs=crs)
+        self.store.set_frame("placement", footprint)
+        if impact is not None:
+            self.store.set_frame("sunlight_impact", impact)
+        self.store.set_modified(True)
