@@ -42,6 +42,21 @@ def sill_labels(sills: pd.DataFrame) -> pd.Series:
     return pd.Series("日照采样点", index=sills.index)
 
 
+#: Reviewer's words for the district constraint flags (gisplanner.analysis.districts.VIOLATIONS).
+VIOLATION_ZH = {"below_min_population": "人口低于下限", "above_max_population": "人口高于上限",
+                "extent_exceeded": "范围超过上限", "not_contiguous": "不连片"}
+
+
+def violations_text(flags: object) -> str:
+    """A district's ``violations`` (``;``-separated keys) in Chinese; 符合 when there are none.
+
+    >>> violations_text("below_min_population;not_contiguous"), violations_text("")
+    ('人口低于下限、不连片', '符合')
+    """
+    keys = [k for k in str(flags if isinstance(flags, str) else "").split(";") if k]
+    return "、".join(VIOLATION_ZH.get(k, k) for k in keys) or "符合"
+
+
 #: Columns of the proposed-facility layer besides the ``check_<name>`` verdict columns.
 PROPOSED_COLUMNS = ("facility_id", "facility_type", "name", "intervention", "site", "overall",
                     "needs_consultation")

@@ -13,7 +13,7 @@ import pandas as pd
 
 from gisplanner import __version__
 from gisplanner.errors import InputError
-from gisplanner.export.layers import OVERALL_ZH, VERDICT_ZH, PlanLayers, display_value
+from gisplanner.export.layers import OVERALL_ZH, VERDICT_ZH, PlanLayers, display_value, violations_text
 from gisplanner.export.tables import INVESTMENT, TOTAL, PlanTables
 
 NO_FACILITY = "尚无拟建设施。"
@@ -56,9 +56,9 @@ def review_sections(layers: PlanLayers, tables: PlanTables) -> list[Section]:
         f"片区 {len(d)} 个，小区 {total('小区数')} 个，居民 {total('居民户数')} 户，楼栋 {total('楼栋数')} 栋，"
         f"住宅建筑面积 {total('住宅建筑面积（万平方米）')} 万平方米。",
         f"预计投资额：{display_value(invest)} 万元。" if pd.notna(invest) else "预计投资额：留空（见说明）。"),
-        ("片区编号", "片区名称", "小区数"),
-        tuple((str(i), str(n), str(int((layers.communities["district_id"] == i).sum())))
-              for i, n in zip(d["district_id"], d["name"])))
+        ("片区编号", "片区名称", "小区数", "约束检查"),
+        tuple((str(i), str(n), str(int((layers.communities["district_id"] == i).sum())), violations_text(v))
+              for i, n, v in zip(d["district_id"], d["name"], d.get("violations", pd.Series("", index=d.index)))))
 
     p = layers.proposed
     checks = layers.check_columns

@@ -22,6 +22,7 @@ from gisplanner.export.layers import (
     display_value,
     plan_bounds,
     sill_labels,
+    violations_text,
     worst_verdict,
 )
 from gisplanner.export.tables import AREA_ROWS
@@ -137,7 +138,9 @@ def web_map(layers: PlanLayers, *, tiles: bool = False) -> Any:
     d = layers.districts
     _add_layer(group("片区"), d,
                [popup_table(r["name"], [("片区编号", r["district_id"]),
-                                        *_stats_rows(r, {"district_id", "name"})]) for _, r in d.iterrows()],
+                                        ("约束检查", violations_text(r.get("violations"))),
+                                        *_stats_rows(r, {"district_id", "name", "violations"})])
+                for _, r in d.iterrows()],
                [_cell(n) for n in d["name"]],
                lambda f: {"color": "#1f3a93", "weight": 3, "fill": False})
 

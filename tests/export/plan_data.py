@@ -31,7 +31,8 @@ def communities() -> gpd.GeoDataFrame:
 
 def districts() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
-        {"district_id": ["D1", "D2"], "name": ["花园片区", "革新片区"], "population": [1872.0, 1639.3]},
+        {"district_id": ["D1", "D2"], "name": ["花园片区", "革新片区"], "population": [1872.0, 1639.3],
+         "violations": ["", "below_min_population;not_contiguous"]},
         geometry=[box(X0, Y0, X0 + 210, Y0 + 100), box(X0 + 220, Y0, X0 + 430, Y0 + 100)], crs=CRS)
 
 

@@ -73,6 +73,12 @@ def test_district_without_facilities_or_gaps_says_so(plan, tmp_path):
     assert "无生活圈服务缺口。" in page.text
 
 
+def test_district_constraints_are_in_words(plan, tmp_path):
+    cells = html_page(plan, tmp_path).cells
+    start = cells.index("约束检查")
+    assert cells[start + 1:start + 9] == ["D1", "花园片区", "2", "符合", "D2", "革新片区", "2", "人口低于下限、不连片"]
+
+
 def test_gap_summary_has_one_row_per_district(plan, tmp_path):
     page = html_page(plan, tmp_path)
     start = page.cells.index("缺口最多的设施（小区数）")
