@@ -779,6 +779,19 @@ class Standards:
                               file="facilities.yaml", key=f"profiles.{profile}.types", value=key)
         return types[key]
 
+    def renovation_items(self, city: str) -> dict[str, tuple[str, ...]]:
+        """Items per renovation class (by Chinese class name), with the city's local classes added."""
+        renovation = self.renovation
+        items = {c.zh: tuple(c.items.values()) for c in renovation.classes.values()}
+        items.update({c.zh: tuple(c.items.values()) for c in renovation.local_classes.values() if city in c.cities})
+        return items
+
+    def facility_classes(self, profile: str = "gb50180") -> dict[str, str]:
+        """Chinese renovation class name of every facility type that has one."""
+        classes = self.renovation.classes
+        return {key: classes[t.renovation_class].zh for key, t in self.facility_types(profile).items()
+                if t.renovation_class in classes}
+
     def rows(self) -> list[StandardRow]:
         """Every leaf value with the provenance of the entry it belongs to (for the settings table)."""
         return list(_walk_rows(self.raw, (), None))

@@ -108,19 +108,14 @@ def district_inputs(project: Project, *, min_population: float | None = None,
     groups = None
     if within_admin:
         groups = admin_groups(communities, project.layer("admin_boundaries"))
-    renovation = standards.renovation
-    classes = {c.zh: tuple(c.items.values()) for c in renovation.classes.values()}
-    classes.update({c.zh: tuple(c.items.values()) for c in renovation.local_classes.values()
-                    if project.city in c.cities})
     types = standards.facility_types()
     return DistrictInputs(
         communities=communities,
         adjacency=community_adjacency(communities, barriers=barriers, gap_m=settings.adjacency_gap_m),
         eligibility=eligibility, rules=rules,
         resources={role: project.layers[role] for role in RESOURCE_ROLES if role in project.layers},
-        gaps=project.results.get("gaps"), groups=groups, classes=classes,
-        facility_classes={k: renovation.classes[t.renovation_class].zh for k, t in types.items()
-                          if t.renovation_class in renovation.classes},
+        gaps=project.results.get("gaps"), groups=groups, classes=standards.renovation_items(project.city),
+        facility_classes=standards.facility_classes(),
         facility_names={k: t.zh for k, t in types.items()},
         unit_costs=read_unit_costs(unit_costs) if unit_costs is not None else None,
         unit_costs_file=str(unit_costs) if unit_costs is not None else None, walk=walk)

@@ -66,8 +66,6 @@ def project_plan_layers(project: Any, *, district: str | None = None) -> PlanLay
         raise InputError("the project has no communities layer", layer="communities",
                          fix="import a communities layer first (gisplanner import)")
     standards = project.standards()
-    renovation = standards.renovation
-    local = {c.zh: tuple(c.items.values()) for c in renovation.local_classes.values() if project.city in c.cities}
     types = standards.facility_types()
     results = project.results
     city = standards.sunlight.cities.get(project.city)
@@ -81,9 +79,7 @@ def project_plan_layers(project: Any, *, district: str | None = None) -> PlanLay
         facilities=project.layers.get("facilities"), green_space=project.layers.get("green_space"),
         facility_zh={k: t.zh for k, t in types.items()},
         level_zh={k: level.zh for k, level in standards.levels.items()},
-        renovation_class={k: renovation.classes[t.renovation_class].zh for k, t in types.items()
-                          if t.renovation_class in renovation.classes},
-        renovation_items={**{c.zh: tuple(c.items.values()) for c in renovation.classes.values()}, **local},
+        renovation_class=standards.facility_classes(), renovation_items=standards.renovation_items(project.city),
         attribution=osm_attribution(project))
     return layers if district is None else select_district(layers, district)
 
