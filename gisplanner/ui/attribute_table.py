@@ -118,7 +118,7 @@ class AttributeTable(QWidget):
     def __init__(self, store: LayerStore, parent=None) -> None:
         super().__init__(parent)
         self.store = store
-        self.model = FrameModel()
+        self.model = FrameModel(parent=self)
         self.view = QTableView()
         self.view.setModel(self.model)
         self.view.setSortingEnabled(True)
@@ -178,7 +178,8 @@ class AttributeTable(QWidget):
 
     def _show_store_selection(self) -> None:
         name = self.store.active
-        if name not in self.store:
+        selection_model = self.view.selectionModel()
+        if name not in self.store or selection_model is None or selection_model.model() is None:
             return
         display = self.model.display_rows(self.store.selected(name))
         selection = QItemSelection()

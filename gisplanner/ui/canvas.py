@@ -30,11 +30,13 @@ MAX_LABELS = 150
 def geometry_path(geoms: np.ndarray) -> QPainterPath:
     """One QPainterPath holding every ring of the polygons and every part of the lines in ``geoms``.
 
-    Rings become separate closed subpaths and the path uses the odd-even fill rule, so holes stay empty.
+    Rings become separate closed subpaths. Polygons are oriented (shells counter-clockwise, holes clockwise) and
+    the path uses the winding fill rule, so holes stay empty while overlapping features (a community listed
+    once per gap) still fill, which the odd-even rule would cancel out.
     """
     parts = shapely.get_parts(geoms)
     types = shapely.get_type_id(parts)
-    polygons = parts[types == 3]
+    polygons = shapely.orient_polygons(parts[types == 3])
     rings = shapely.get_rings(polygons) if len(polygons) else np.empty(0, dtype=object)
     linear = np.concatenate([rings, parts[np.isin(types, (1, 2))]])
     if not len(linear):
@@ -42,7 +44,9 @@ def geometry_path(geoms: np.ndarray) -> QPainterPath:
     coords, index = shapely.get_coordinates(linear, return_index=True)
     connect = np.zeros(len(index), dtype=np.int32)
     connect[:-1] = index[1:] == index[:-1]
-    return pg.arrayToQPath(coords[:, 0], coords[:, 1], connect=connect, finiteCheck=False)
+    path = pg.arrayToQPath(coords[:, 0], coords[:, 1], connect=connect, finiteCheck=False)
+    path.setFillRule(Qt.FillRule.WindingFill)
+    return path
 
 
 def _pen(color: str, width: float) -> QPen:
@@ -264,7 +268,8 @@ class MapCanvas(pg.GraphicsView):
 
     def _restack(self) -> None:
         for z, name in enumerate(self.store.names):
-            self._graphics[name].apply_state(self.store.layer(name), z=z * 10)
+            if name in self._graphics:  # while the canvas is being filled, later layers are not built yet
+                self._graphics[name].apply_state(self.store.layer(name), z=z * 10)
 
     # --- view ----------------------------------------------------------------------------------------------
     def zoom_to(self, bounds, *, margin: float = 0.05) -> None:

@@ -1,0 +1,94 @@
+"""The map canvas: batched paths, fill rules, scale bar lengths, tools wired to the store's selection."""
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from PyQt6.QtCore import QPointF
+from PyQt6.QtWidgets import QGraphicsPathItem
+
+from gisplanner.ui.canvas import MapCanvas, geometry_path, nice_length
+from gisplanner.ui.layer_store import LayerStore
+from gisplanner.ui.tools import BoxSelectTool
+
+CRS = "EPSG:32652"
+
+
+def test_path_holds_every_vertex_of_every_ring_and_line():
+    donut = shapely.box(0, 0, 10, 10).difference(shapely.box(3, 3, 6, 6))
+    line = shapely.LineString([(20, 0), (25, 5), (30, 0)])
+    geoms = np.array([donut, shapely.box(40, 0, 41, 1), line])
+    path = geometry_path(geoms)
+    expected = len(shapely.get_coordinates(geoms))  # 5 + 5 + 5 + 3
+    assert path.elementCount() == expected == 18
+    # a new subpath (moveTo) starts every ring and the line
+    assert sum(path.elementAt(i).isMoveTo() for i in range(path.elementCount())) == 4
+
+
+def test_holes_stay_empty_and_overlapping_features_stay_filled():
+    donut = shapely.box(0, 0, 10, 10).difference(shapely.box(3, 3, 6, 6))
+    path = geometry_path(np.array([donut, shapely.box(20, 0, 30, 10), shapely.box(20, 0, 30, 10)]))
+    assert path.contains(QPointF(1, 1))
+    assert not path.contains(QPointF(4.5, 4.5))
+    # the same square twice (a community listed under two gaps): odd-even would cancel it out
+    assert path.contains(QPointF(25, 5))
+
+
+@pytest.mark.parametrize(("limit", "expected"), [(0.9, 0.5), (1.0, 1.0), (370.0, 200.0), (4999.0, 2000.0),
+                                                 (5000.0, 5000.0), (0.0, 0.0)])
+def test_scale_bar_length_is_1_2_5_times_a_power_of_ten(limit, expected):
+    assert nice_length(limit) == pytest.approx(expected)
+
+
+@pytest.fixture
+def canvas(qtbot):
+    polygons = gpd.GeoDataFrame({"feature_id": [f"C{i}" for i in range(50)], "name": ["x"] * 50,
+                                 "district_id": [f"D{i % 3}" for i in range(50)]},
+                                geometry=[shapely.box(i * 20, 0, i * 20 + 10, 10) for i in range(50)], crs=CRS)
+    store = LayerStore()
+    store.set_frame("communities", polygons, kind="role")
+    store.set_frame("districts", polygons.copy())
+    canvas = MapCanvas(store)
+    qtbot.addWidget(canvas)
+    canvas.resize(800, 400)
+    canvas.zoom_to_all()
+    return canvas
+
+
+def path_items(canvas, name):
+    return [i for i in canvas._graphics[name].items if isinstance(i, QGraphicsPathItem)]
+
+
+def test_one_item_per_style_class_not_per_feature(canvas):
+    assert len(path_items(canvas, "communities")) == 1
+    assert len(path_items(canvas, "districts")) == 3  # categorized by district_id: D0, D1, D2
+
+
+def test_box_tool_selects_what_the_box_touches(canvas):
+    store = canvas.store
+    store.set_active("communities")
+    canvas.set_tool(BoxSelectTool())
+    canvas.feed("press", 25.0, 2.0)
+    canvas.feed("move", 65.0, 8.0)
+    canvas.feed("release", 65.0, 8.0)
+    # boxes start every 20 m and are 10 m wide: x 25..65 touches boxes at 40 and 60 (and the one ending at 30)
+    assert store.selected("communities").tolist() == [1, 2, 3]
+    assert len(canvas._graphics["communities"].highlight) == 1
+
+
+def test_hidden_layer_items_are_hidden(canvas):
+    canvas.store.set_visible("districts", False)
+    assert not any(i.isVisible() for i in canvas._graphics["districts"].items)
+
+
+def test_draw_order_follows_the_store(canvas):
+    canvas.store.move("districts", 0)
+    z_districts = path_items(canvas, "districts")[0].zValue()
+    z_communities = path_items(canvas, "communities")[0].zValue()
+    assert z_districts < z_communities
+
+
+def test_pixel_size_matches_the_view(canvas):
+    left = canvas.view.mapSceneToView(QPointF(100, 100))
+    right = canvas.view.mapSceneToView(QPointF(300, 100))
+    assert canvas.pixel_size() == pytest.approx((right.x() - left.x()) / 200, rel=1e-6)
