@@ -28,6 +28,20 @@ VERDICTS = ("pass", "not_checked", "warn", "consult", "fail")
 # Overall outcome named after the worst verdict.
 OVERALL = {"pass": "pass", "not_checked": "pass", "warn": "conditions", "consult": "consultation",
            "fail": "refused"}
+# Title of every check (Chinese, then English); green_public_<level> titles name the level.
+CHECK_TITLES = {
+    "site_status": "锅炉房停用 Boiler room decommissioned",
+    "size_site": "用地规模 Site area",
+    "size_gfa": "建筑规模 Floor area",
+    "land_use": "用地性质 Land use",
+    "permit": "施工许可 Construction permit",
+    "service": "服务缺口 Service gaps closed",
+    "sunlight_own": "自身日照 Own sunlight",
+    "sunlight_neighbours": "邻近住宅日照 Neighbours' sunlight",
+    "park": "公园规模与宽度 Park size and width",
+    "block_green": "街坊集中绿地 Block concentrated green",
+    "green_ratio": "绿地率 Green ratio",
+}
 CONSULT_STEP = "hold residents' consultation (一事一议) on this point, or move or shrink the footprint"
 # Cuts smaller than this are geometry noise, not green taken (m²).
 _NOISE_M2 = 0.01
@@ -339,14 +353,14 @@ def _land_use_check(decision: landuse.LandUseDecision, standards: Standards) -> 
         verdict = "warn"
     notes = {d.row_id: d.note for d in decision.parcels if d.outcome == decision.outcome}
     message = f"{decision.outcome}: " + "; ".join(f"{note or row} (row {row})" for row, note in notes.items())
-    return CheckResult("land_use", "用地性质 Land use", verdict, message, numbers, decision.basis, tuple(steps))
+    return CheckResult("land_use", CHECK_TITLES["land_use"], verdict, message, numbers, decision.basis, tuple(steps))
 
 
 def _site_status(placement: PlacementInput, decision: landuse.LandUseDecision,
                  standards: Standards) -> CheckResult:
     basis = tuple(dict.fromkeys(s for row in standards.landuse.decisions if "decommissioned" in row.checks
                                 for s in row.basis))
-    title = "锅炉房停用 Boiler room decommissioned"
+    title = CHECK_TITLES["site_status"]
     numbers = {"site": placement.site, "status": placement.site_status}
     if placement.site_layer == "boiler_rooms" and placement.intervention in ("new", "conversion"):
         refusal = landuse.decommission_refusal(placement.site_status)
@@ -367,7 +381,7 @@ def _site_status(placement: PlacementInput, decision: landuse.LandUseDecision,
 def _permit_check(placement: PlacementInput, standards: Standards, city: str | None) -> CheckResult:
     rule = landuse.permit_rule_for(standards.landuse.permit_rules.values(), city)
     new_area = placement.floor_area_m2() if placement.intervention in ("new", "elevator") else 0.0
-    title = "施工许可 Construction permit"
+    title = CHECK_TITLES["permit"]
     numbers = {"new_floor_area_m2": new_area, "investment_wan_yuan": placement.investment_wan_yuan,
                "rule": rule.key if rule else None,
                "max_new_floor_area_m2": rule.max_new_floor_area_m2 if rule else None,
@@ -389,12 +403,12 @@ def _permit_check(placement: PlacementInput, standards: Standards, city: str | N
 # --------------------------------------------------------------------------------------------- size
 def _size_checks(placement: PlacementInput, ftype: FacilityType) -> list[CheckResult]:
     site_area = placement.footprint.area if placement.footprint.area > 0 else None
-    site = _range_check("size_site", "用地规模 Site area", site_area, ftype.site_m2, ftype)
+    site = _range_check("size_site", CHECK_TITLES["size_site"], site_area, ftype.site_m2, ftype)
     if placement.footprint_estimated:
         site = replace(site, numbers={**site.numbers, "footprint_estimated": True},
                        message=f"{site.message} (footprint estimated: a square of the site's recorded area)",
                        next_steps=(*site.next_steps, "draw the real outline and check again with --footprint"))
-    return [site, _range_check("size_gfa", "建筑规模 Floor area", placement.floor_area_m2(), ftype.gfa_m2,
+    return [site, _range_check("size_gfa", CHECK_TITLES["size_gfa"], placement.floor_area_m2(), ftype.gfa_m2,
                                ftype)]
 
 
@@ -419,7 +433,7 @@ def _range_check(key: str, title: str, value: float | None, bounds: tuple[float,
 def _service_check(placement: PlacementInput, ftype: FacilityType, layers: Mapping[str, gpd.GeoDataFrame],
                    standards: Standards, progress: Progress) -> CheckResult:
     """Life-circle gaps of the facility's type that it closes, on the walking network, and who gains."""
-    key, title = "service", "服务缺口 Service gaps closed"
+    key, title = "service", CHECK_TITLES["service"]
     requirements = lifecircle.requirements_from_standards(standards, types={ftype.key})
     if requirements.empty:
         return CheckResult(key, title, "not_checked", f"{ftype.zh} is not part of the life-circle gap analysis")
@@ -522,7 +536,7 @@ class _SunContext:
 
 def _own_sunlight_check(placement: PlacementInput, ftype: FacilityType, sun: _SunContext, standards: Standards,
                         progress: Progress) -> CheckResult:
-    key, title = "sunlight_own", "自身日照 Own sunlight"
+    key, title = "sunlight_own", CHECK_TITLES["sunlight_own"]
     if ftype.sun is None:
         return CheckResult(key, title, "pass", f"{ftype.zh} has no sunlight requirement of its own")
     basis = ftype.source
@@ -556,7 +570,7 @@ def _own_sunlight_check(placement: PlacementInput, ftype: FacilityType, sun: _Su
 
 def _neighbour_sunlight_check(placement: PlacementInput, layers: Mapping[str, gpd.GeoDataFrame],
                               sun: _SunContext, standards: Standards, progress: Progress) -> CheckResult:
-    key, title = "sunlight_neighbours", "邻近住宅日照 Neighbours' sunlight"
+    key, title = "sunlight_neighbours", CHECK_TITLES["sunlight_neighbours"]
     if placement.intervention in ("conversion", "equipment"):
         return CheckResult(key, title, "pass", f"a {placement.intervention} adds no building mass")
     if sun.requirement is None:
@@ -694,7 +708,7 @@ def _with_levels(parks: gpd.GeoDataFrame, standards: Standards) -> gpd.GeoDataFr
 
 
 def _park_check(placement: PlacementInput, greens: _GreenStates | None, standards: Standards) -> CheckResult:
-    title = "公园规模与宽度 Park size and width"
+    title = CHECK_TITLES["park"]
     if greens is None:
         return CheckResult("park", title, "not_checked", "the green_space layer is absent")
     parks = greens.parks_before
@@ -728,7 +742,7 @@ def _park_check(placement: PlacementInput, greens: _GreenStates | None, standard
 def _block_checks(placement: PlacementInput, layers: Mapping[str, gpd.GeoDataFrame],
                   greens: _GreenStates | None, sun: _SunContext, standards: Standards,
                   progress: Progress) -> list[CheckResult]:
-    titles = {"block_green": "街坊集中绿地 Block concentrated green", "green_ratio": "绿地率 Green ratio"}
+    titles = {k: CHECK_TITLES[k] for k in ("block_green", "green_ratio")}
     missing = _missing_layers(layers, ("green_space", "communities"))
     if greens is None or missing:
         return [CheckResult(k, t, "not_checked", missing) for k, t in titles.items()]

@@ -12,7 +12,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from gisplanner.analysis.placement import VERDICTS
+from gisplanner.analysis.placement import CHECK_TITLES, VERDICTS
 from gisplanner.errors import InputError
 
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
@@ -124,6 +124,14 @@ class PlanLayers:
     renovation_items: Mapping[str, Sequence[str]] = field(default_factory=dict)
     attribution: str | None = None
     district: str | None = None
+
+    def check_label(self, column: str) -> str:
+        """Chinese name of a ``check_<key>`` column of :attr:`proposed`."""
+        key = column.removeprefix("check_")
+        if key.startswith("green_public_"):
+            level = key.removeprefix("green_public_")
+            return f"{self.level_zh.get(level, level)}公共绿地"
+        return CHECK_TITLES.get(key, key).split(" ")[0]
 
     @property
     def check_columns(self) -> list[str]:

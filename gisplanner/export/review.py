@@ -65,7 +65,7 @@ def review_sections(layers: PlanLayers, tables: PlanTables) -> list[Section]:
     zh = layers.facility_zh
     facility_rows = []
     for _, r in p.iterrows():
-        verdicts = "；".join(f"{c.removeprefix('check_')}：{VERDICT_ZH.get(r[c], r[c])}" for c in checks
+        verdicts = "；".join(f"{layers.check_label(c)}：{VERDICT_ZH.get(r[c], r[c])}" for c in checks
                             if pd.notna(r[c]))
         facility_rows.append((str(r["facility_id"]), str(r["name"]),
                               str(zh.get(r["facility_type"], r["facility_type"])), str(r["site"] or "绘制"),

@@ -261,7 +261,7 @@ def facility_checks(layers: PlanLayers) -> pd.DataFrame:
         for column in layers.check_columns:
             if pd.notna(facility[column]):
                 rows.append([facility["facility_id"], facility["name"], layers.facility_zh.get(ftype, ftype),
-                             column.removeprefix("check_"), facility[column],
+                             layers.check_label(column), facility[column],
                              "是" if facility["needs_consultation"] else "否"])
     return pd.DataFrame(rows, columns=["设施编号", "设施名称", "设施类型", "核查项", "结论", "需征询居民意见"])
 

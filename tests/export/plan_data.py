@@ -80,8 +80,8 @@ def placed() -> list[dict]:
     return [{"facility_id": "P1", "facility_type": "kindergarten", "name": XSS_NAME, "intervention": "new_build",
              "site": None, "footprint": box(X0 + 120, Y0 + 20, X0 + 150, Y0 + 50).wkt, "overall": "consultation",
              "needs_consultation": True,
-             "verdicts": {"site_area": "pass", "sunlight_own": "pass", "sunlight_neighbours": "consult",
-                          "public_green_lc5": "warn", "land_use": "pass"},
+             "verdicts": {"size_site": "pass", "sunlight_own": "pass", "sunlight_neighbours": "consult",
+                          "green_public_lc5": "warn", "land_use": "pass"},
              "created": "2026-11-23T12:00:00+00:00"}]
 
 

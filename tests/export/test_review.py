@@ -38,8 +38,8 @@ def html_page(layers, tmp_path) -> Page:
 def test_summary_lists_each_facility_with_its_verdicts(plan, tmp_path):
     page = html_page(plan, tmp_path)
     assert "P1" in page.cells and "幼儿园" in page.cells and "需征询居民意见" in page.cells
-    assert "site_area：通过；sunlight_own：通过；sunlight_neighbours：需征询居民意见；public_green_lc5：有条件；" \
-           "land_use：通过" in page.cells
+    assert "用地规模：通过；自身日照：通过；邻近住宅日照：需征询居民意见；五分钟生活圈公共绿地：有条件；" \
+           "用地性质：通过" in page.cells
 
 
 def test_summary_lists_open_consultation_items(plan, tmp_path):

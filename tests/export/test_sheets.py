@@ -163,8 +163,8 @@ def test_facility_sheet_shows_sills_by_sunlight_impact(plan):
 def test_facility_sheet_lists_the_verdicts_needing_action(plan):
     lines = texts(sheets.sheet_figure(plan, "facilities", when=DAY))
     assert "P1 幼儿园：需征询居民意见" in lines
-    assert "  sunlight_neighbours：需征询居民意见" in lines
-    assert not any(line.startswith("  site_area") for line in lines)  # passed checks are not listed
+    assert "  邻近住宅日照：需征询居民意见" in lines
+    assert not any(line.startswith("  用地规模") for line in lines)  # passed checks are not listed
 
 
 def test_pdf_and_png_open_with_independent_readers(plan, tmp_path):
