@@ -255,6 +255,8 @@ class LandUseRules:
     decisions: tuple[DecisionRow, ...]
     permit_rules: Mapping[str, PermitRule]
     local_conversion_cities: tuple[str, ...]
+    osm_codes: Mapping[str, str]
+    osm_codes_provenance: Value
 
     def name(self, code: str) -> str:
         """Name of a 2023 code, or of its nearest listed parent; raises ConfigError for an unknown code."""
@@ -687,8 +689,15 @@ def _landuse(r: _Reader, raw: Mapping[str, Any]) -> LandUseRules:
                                   status, source, note)
     local = r.mapping(raw.get("local_conversion_rules"), "local_conversion_rules")
     r.provenance(local, "local_conversion_rules")
+    osm = r.mapping(raw.get("osm_landuse"), "osm_landuse")
+    status, source, note = r.provenance(osm, "osm_landuse")
+    osm_codes = {str(tag): str(code) for tag, code in r.mapping(osm.get("tags"), "osm_landuse.tags").items()}
+    for tag, code in osm_codes.items():
+        if code not in codes:
+            raise r.fail(f"osm_landuse.tags.{tag}", code, "not a 2023 land-use code of codes.table")
     return LandUseRules(MappingProxyType(codes), tuple(decisions), MappingProxyType(permits),
-                        r.strings(local, "cities", "local_conversion_rules"))
+                        r.strings(local, "cities", "local_conversion_rules"), MappingProxyType(osm_codes),
+                        Value(dict(osm_codes), status, source, note))
 
 
 def _renovation(r: _Reader, raw: Mapping[str, Any]) -> RenovationRules:

@@ -199,3 +199,16 @@ def test_facility_classes_follow_the_catalogue(standards):
     classes = standards.facility_classes()
     assert classes["kindergarten"] == "提升类" and classes["outdoor_fitness"] == "完善类"
     assert "middle_school" not in classes
+
+
+def test_osm_landuse_tags_map_to_listed_codes(standards):
+    assert standards.landuse.osm_codes["brownfield"] == "2301"
+    assert standards.landuse.osm_codes_provenance.status == "U-inference"
+    for code in standards.landuse.osm_codes.values():
+        standards.landuse.name(code)
+
+
+def test_osm_tag_mapped_to_an_unlisted_code_is_refused(config_dir):
+    edit(config_dir, "landuse", lambda d: d["osm_landuse"]["tags"].update(retail="0999"))
+    with pytest.raises(ConfigError, match=r"osm_landuse.tags.retail.*0999"):
+        load_standards(directory=config_dir)

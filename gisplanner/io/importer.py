@@ -20,7 +20,6 @@ import shapely
 
 from gisplanner.errors import InputError
 from gisplanner.io import crs as crs_tools
-from gisplanner.io import osm_landuse
 from gisplanner.io.estimate import assign_buildings, estimate_buildings, estimate_communities
 from gisplanner.io.fields import CANDIDATES, detect_fields, parse_flag, parse_number, parse_year
 from gisplanner.io.findings import Finding, ImportReport
@@ -33,6 +32,7 @@ from gisplanner.io.validate import (
     repair_geometries,
 )
 from gisplanner.progress import Progress, ensure_progress
+from gisplanner.standards import Value
 
 #: Roles of the layers of the derived Harbin GeoPackages (and of an OSM PBF read by gisplanner.io.osm):
 #: layer name -> [(role, (column, value) filter or None)].
@@ -171,9 +171,9 @@ def _area_type(values: pd.Series) -> pd.Series:
     return pd.Series(np.where(county, "county", "city"), index=values.index, dtype="string")
 
 
-def _lu_codes(frame: pd.DataFrame, mapping: Mapping[str, str], layer: str,
+def _lu_codes(frame: pd.DataFrame, mapping: Mapping[str, str], layer: str, osm: Value,
               findings: list[Finding]) -> tuple[pd.Series, pd.Series]:
-    """lu_code from the mapped field, else from an OSM ``landuse`` column through the OSM table.
+    """lu_code from the mapped field, else from an OSM ``landuse`` column through the standards' OSM table.
 
     Codes stored as numbers lose their leading zero (0701 -> 701); 2023 codes have 2, 4 or 6 digits, so an
     odd number of digits gets it back.
@@ -183,16 +183,16 @@ def _lu_codes(frame: pd.DataFrame, mapping: Mapping[str, str], layer: str,
     codes = codes.mask(odd, "0" + codes)
     estimated = pd.Series(False, index=frame.index)
     if "lu_code" not in mapping and "landuse" in frame.columns:
-        codes = frame["landuse"].astype("string").map(osm_landuse.OSM_LANDUSE_2023).astype("string")
+        codes = frame["landuse"].astype("string").map(osm.value).astype("string")
         estimated = codes.notna()
         findings.append(Finding("value_estimated", layer, None,
                                 f"lu_code derived from the OSM landuse tag for {int(estimated.sum())} features "
-                                f"({osm_landuse.SOURCE}; status {osm_landuse.STATUS}); "
+                                f"(landuse.yaml osm_landuse; status {osm.status}); "
                                 f"{int(codes.isna().sum())} have no code."))
     return codes, estimated
 
 
-def _canonical(p: _Prepared, findings: list[Finding]) -> gpd.GeoDataFrame:
+def _canonical(p: _Prepared, osm_landuse: Value, findings: list[Finding]) -> gpd.GeoDataFrame:
     """The canonical columns of docs/developing.md for the role, from the mapped source fields."""
     f, m, role = p.frame, p.mapping, p.role
     area = pd.Series(shapely.area(f.geometry.values), index=f.index)
@@ -227,7 +227,7 @@ def _canonical(p: _Prepared, findings: list[Finding]) -> gpd.GeoDataFrame:
                      else green_type.str.casefold().isin(_PUBLIC_GREEN))
         cols |= {"green_type": green_type, "name": name, "is_public": is_public.astype(bool)}
     elif role in ("landuse", "idle_land"):
-        codes, estimated = _lu_codes(f, m, p.layer, findings)
+        codes, estimated = _lu_codes(f, m, p.layer, osm_landuse, findings)
         cols |= {"lu_code": codes, "name": name, "lu_code_estimated": estimated.to_numpy()}
         if role == "landuse":
             cols["lu_code_planned"] = _text(f, m, "lu_code_planned")
@@ -398,11 +398,12 @@ def import_layers(project: Any, sources: Sequence[str | Path], *, roles: Mapping
                              fix="check the files and the --role options.")
         target = crs_tools.metric_crs((bounds[:, 0].min() + bounds[:, 2].max()) / 2,
                                       (bounds[:, 1].min() + bounds[:, 3].max()) / 2)
-    params = project.standards().settings.estimation
+    standards = project.standards()
+    params = standards.settings.estimation
     out: dict[str, gpd.GeoDataFrame] = {}
     for p in prepared:
         p.frame = p.frame.to_crs(target)
-        out[p.role] = _canonical(p, report.findings)
+        out[p.role] = _canonical(p, standards.landuse.osm_codes_provenance, report.findings)
     updated = _estimate(out, prepared, project, params, report)
 
     # Only now touch the project; restore it if setting a layer still fails.
