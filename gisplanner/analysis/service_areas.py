@@ -114,9 +114,9 @@ def service_areas(network: LifeCircleNetwork, requirements: pd.DataFrame, *, buf
 
     The reached part of every edge (partial edges clipped at the exact distance) is merged into lines,
     simplified by a fifteenth of ``buffer_m``, buffered by ``buffer_m`` and unioned (within 1% symmetric
-    difference of buffering every reached segment on its own). The default gives one
-    polygon per facility type and level, the band around the network walkable from any facility of
-    that type: one multi-source Dijkstra and one union per row of ``requirements``. Rows fed by the
+    difference of buffering every reached segment on its own). The default gives one polygon per
+    facility type and level, the band around the network walkable from any facility of that type: one
+    multi-source Dijkstra and one union per row of ``requirements``. Rows fed by the
     same facilities at the same distance share the polygon; a row whose facilities strictly contain
     those of a row already computed at the same distance (clinic ⊃ health_center, outdoor_fitness ⊃
     sports_field_s on OSM categories) reuses it: the reach of a facility set is the union of the reaches
