@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import statistics
 import time
 import warnings
-from pathlib import Path
 
 import networkx as nx
 import numpy as np
 import pandas as pd
+from _common import HARBIN, timed
 
 from gisplanner.analysis.adjacency import barrier_lines, community_adjacency
 from gisplanner.analysis.districts import (
@@ -38,18 +37,6 @@ from gisplanner.analysis.network import build_walk_graph
 from gisplanner.commands.districts import WALK_REPORT_FACTOR, district_inputs
 from gisplanner.io.importer import import_layers
 from gisplanner.project import Project
-
-HARBIN = Path(__file__).resolve().parents[2] / "shared" / "refdata" / "harbin_central_osm" / "harbin_central_osm.gpkg"
-
-
-def timed(fn, repeat):
-    """Median wall time (s) of ``repeat`` calls and the last result."""
-    times, result = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
 
 
 def quality(labels: np.ndarray, pop: np.ndarray, ids: np.ndarray, graph: nx.Graph, rules: DistrictRules) -> dict:

@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import statistics
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _common import HARBIN, timed
 
 from gisplanner.analysis.districts import plan_districts
 from gisplanner.commands.districts import district_inputs
@@ -34,18 +34,7 @@ from gisplanner.export import package, sheets, tables, webmap
 from gisplanner.io.importer import import_layers
 from gisplanner.project import Project
 
-HARBIN = Path(__file__).resolve().parents[2] / "shared" / "refdata" / "harbin_central_osm" / "harbin_central_osm.gpkg"
 DAY = dt.date(2026, 11, 23)
-
-
-def timed(fn, repeat):
-    """Median wall time (s) of ``repeat`` calls and the last result."""
-    times, result = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
 
 
 def harbin_project() -> Project:

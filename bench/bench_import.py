@@ -20,30 +20,18 @@ import argparse
 import statistics
 import subprocess
 import sys
-import time
-from pathlib import Path
 
 import geopandas as gpd
 import pyogrio
+from _common import HARBIN as GPKG
+from _common import REFDATA, timed
 
 from gisplanner.io import crs as crs_tools
 from gisplanner.io.importer import import_layers
 from gisplanner.project import Project
 
-REFDATA = Path(__file__).resolve().parents[2] / "shared" / "refdata" / "harbin_central_osm"
-GPKG = REFDATA / "harbin_central_osm.gpkg"
-PBF = REFDATA / "harbin_central_2024-04.osm.pbf"
+PBF = REFDATA / "harbin_central_osm" / "harbin_central_2024-04.osm.pbf"
 METRIC = 4551
-
-
-def timed(fn, repeat):
-    """Median wall time (s) of ``repeat`` calls and the last result."""
-    times, result = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
 
 
 def ours(path):
