@@ -1,0 +1,210 @@
+"""Workflows in the real main window: open the demo, run analyses, cancel, bundle with undo, place, export."""
+
+import os
+import time
+
+import pandas as pd
+import pytest
+from geopandas.testing import assert_geodataframe_equal
+
+from gisplanner.project import Project, recovery_path
+from gisplanner.ui.main_window import MainWindow
+
+
+@pytest.fixture
+def window(qtbot, settings, demo_file):
+    w = MainWindow(settings=settings)
+    qtbot.addWidget(w)
+    assert w.open_path(demo_file)
+    # pytest-qt closes the window before fixtures tear down; with unsaved edits closing asks, so answer
+    # without a modal box.
+    w.ask = lambda title, text: True
+    yield w
+    w.cancel()
+
+
+def run(qtbot, window, start, timeout=60_000):
+    """Start a worker through the window and wait for it to end (finished, failed or cancelled)."""
+    worker = start()
+    assert worker is not None
+    qtbot.waitUntil(lambda: window.worker is None, timeout=timeout)
+    return worker
+
+
+def test_demo_opens_with_every_role_layer_on_the_map(window):
+    project = window.store.project
+    assert set(window.store.names) == set(project.layers)
+    assert window.store.active == "communities"
+    assert window.table.model.rowCount() == len(project.layer("communities"))
+    assert "demo.gpkg" in window.windowTitle()
+
+
+@pytest.mark.parametrize(("key", "layers"), [("districts", {"districts", "district_resources"}),
+                                             ("lifecircle", {"gaps", "service_areas"}),
+                                             ("sunlight", {"sill_points"})])
+def test_each_analysis_runs_to_completion_and_shows_its_results(qtbot, window, key, layers):
+    with qtbot.waitSignal(window.store.modified_changed, timeout=60_000):
+        run(qtbot, window, lambda: window.run_analysis(key))
+    assert window.last_error is None
+    assert layers <= set(window.store.names)
+    for name in layers:
+        assert window.store.layer(name).frame is window.store.project.results[name]
+    assert window.windowTitle().startswith("*")
+
+
+def test_life_circle_fills_the_coverage_chart(qtbot, window):
+    run(qtbot, window, lambda: window.run_analysis("lifecircle"))
+    coverage = window.store.project.results["coverage"]
+    level = window.coverage.level.currentData()
+    shown = coverage[(coverage["level"] == level) & (coverage["district"] == "all")]
+    assert window.coverage.bars is not None
+    assert len(window.coverage.bars.opts["width"]) == len(shown) > 0
+    assert sorted(window.coverage.bars.opts["width"]) == sorted(shown["share_served"])
+
+
+def test_cancel_midway_leaves_no_result(qtbot, window):
+    progressed = []
+    worker = window.run_analysis("sunlight")
+    worker.signals.progressed.connect(lambda *a: progressed.append(a))
+    with qtbot.waitSignal(worker.signals.cancelled, timeout=60_000):
+        qtbot.waitUntil(lambda: len(progressed) > 0, timeout=30_000)
+        window.cancel()
+    qtbot.waitUntil(lambda: window.worker is None)
+    assert "sill_points" not in window.store.project.results
+    assert "sill_points" not in window.store
+    assert not window.progress_bar.isVisible()
+
+
+def test_districts_bundle_edit_undo_redo(qtbot, window):
+    run(qtbot, window, lambda: window.run_analysis("districts"))
+    panel, stack, results = window.districts, window.undo_stack, window.store.project.results
+    auto = results["districts"].copy()
+    assert stack.count() == 1 and panel.table.rowCount() == len(auto)
+
+    members = results["district_members"]
+    first = auto["district_id"].iloc[0]
+    taken = members.loc[members["district_id"] == first, "community_id"].iloc[:1].tolist()
+    panel.split(first, taken)
+    split = results["districts"]
+    assert len(split) == len(auto) + 1
+    assert split["n_communities"].sum() == auto["n_communities"].sum()
+
+    panel.rename(first, "和平片区")
+    assert results["districts"].set_index("district_id").loc[first, "name"] == "和平片区"
+
+    stack.undo()
+    stack.undo()
+    assert_geodataframe_equal(results["districts"], auto)
+    assert window.store.layer("districts").frame is results["districts"]
+    stack.redo()
+    assert len(results["districts"]) == len(auto) + 1
+    stack.undo()
+    stack.undo()  # the auto-bundle itself
+    assert "districts" not in results and "districts" not in window.store
+
+
+def test_create_district_from_the_map_selection(qtbot, window):
+    communities = window.store.layer("communities").frame
+    window.store.select("communities", [0, 1])
+    window.districts.buttons["create"].click()
+    districts = window.store.project.results["districts"]
+    members = window.store.project.results["district_members"]
+    assert len(districts) == 1
+    assert sorted(members["community_id"]) == sorted(communities["feature_id"].iloc[[0, 1]])
+    window.undo_stack.undo()
+    assert "districts" not in window.store.project.results
+
+
+def test_refused_edit_shows_what_to_do(qtbot, window):
+    window.districts.buttons["merge"].click()  # nothing selected
+    assert window.last_error is not None
+    assert "怎么办" in window.last_error.details
+
+
+def test_place_a_facility_on_a_boiler_room(qtbot, window):
+    boilers = window.store.layer("boiler_rooms").frame
+    window.store.set_active("boiler_rooms")
+    window.store.select("boiler_rooms", [0])
+    window.placement.use_selection()
+    assert window.placement.site == f"boiler_rooms:{boilers['feature_id'].iloc[0]}"
+    window.placement.floors.setValue(2)
+    run(qtbot, window, lambda: window.check_placement(window.placement.request()), timeout=120_000)
+    assert window.last_error is None
+    placed = window.store.project.placed_facilities
+    assert len(placed) == 1 and placed[0]["site"] == window.placement.site
+    assert "placement" in window.store
+    assert window.store.layer("placement").frame["overall"].iloc[0] == placed[0]["overall"]
+    assert "通过" in window.placement.report.toPlainText() or "意见" in window.placement.report.toPlainText()
+
+
+def test_drawn_footprint_goes_to_the_placement_panel(qtbot, window):
+    window.set_tool("draw")
+    x0, y0, _, _ = window.store.layer("idle_land").frame.total_bounds
+    for x, y in ((x0 + 10, y0 + 10), (x0 + 40, y0 + 10), (x0 + 40, y0 + 30)):
+        window.canvas.feed("press", x, y)
+    window.canvas.feed("key", "Return")
+    assert window.placement.footprint.area == pytest.approx(30 * 20 / 2)
+    assert window.tabs.currentWidget() is window.placement
+    assert type(window.canvas.tool).__name__ == "Tool"
+
+
+def test_export_writes_the_plan_package(qtbot, window, tmp_path):
+    run(qtbot, window, lambda: window.run_analysis("districts"))
+    out = tmp_path / "out"
+    run(qtbot, window, lambda: window.export(out_dir=str(out), formats=["gpkg", "csv"]), timeout=120_000)
+    assert window.last_error is None
+    assert (out / "plan.gpkg").exists()
+    assert any(out.rglob("*.csv"))
+
+
+def test_save_and_reopen_keep_the_results(qtbot, window, tmp_path):
+    run(qtbot, window, lambda: window.run_analysis("districts"))
+    target = tmp_path / "saved.gpkg"
+    assert window.save(target)
+    assert not window.store.modified
+    reopened = Project.load(target)
+    assert len(reopened.results["districts"]) == len(window.store.project.results["districts"])
+    assert window.recent_files()[0] == str(target.resolve())
+
+
+def test_recovery_prompt_offers_a_newer_autosave(qtbot, window, demo_file):
+    run(qtbot, window, lambda: window.run_analysis("districts"))
+    assert window.autosave() == recovery_path(demo_file)
+    later = time.time() + 10
+    os.utime(recovery_path(demo_file), (later, later))
+    questions = []
+    window.ask = lambda title, text: questions.append(title) or True
+    assert window.open_path(demo_file)
+    assert questions == ["恢复自动保存"]
+    assert "districts" in window.store.project.results
+    assert window.store.project.path == demo_file.resolve()
+    assert window.store.modified
+
+
+def test_unreadable_file_is_an_error_dialog_not_a_crash(window, tmp_path):
+    bad = tmp_path / "broken.gpkg"
+    bad.write_bytes(b"not a geopackage")
+    before = window.store.project
+    assert not window.open_path(bad)
+    assert window.store.project is before
+    assert "怎么办" in window.last_error.details and "broken.gpkg" in window.last_error.details
+
+
+def test_name_search_selects_and_the_table_follows(window):
+    communities = window.store.layer("communities").frame
+    name = communities["name"].iloc[3]
+    window.select_by_name(name)
+    expected = [i for i, n in enumerate(communities["name"]) if name in n]
+    assert window.store.selected("communities").tolist() == expected
+    shown = {i.row() for i in window.table.view.selectionModel().selectedRows()}
+    assert len(shown) == len(expected)
+
+
+def test_standards_override_is_recorded_with_its_reason(window):
+    rows = {r.path: r for r in window.store.project.standards().rows()}
+    path = next(p for p, r in rows.items() if p.endswith("walk_distance_m") and isinstance(r.value, int | float))
+    window.apply_standards("harbin", [(path, rows[path].value + 100, "本地规划要求")])
+    override = window.store.project.overrides[-1]
+    assert override.path == path and override.why == "本地规划要求"
+    assert override.old_value == rows[path].value
+    assert pd.notna(override.when)
