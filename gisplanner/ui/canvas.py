@@ -100,7 +100,8 @@ class LayerGraphics:
             item = pg.ScatterPlotItem(
                 x=xy[:, 0], y=xy[:, 1], size=style.point_size + (4 if selected else 0), pxMode=True,
                 brush=pg.mkBrush(SELECTION_COLOR if selected else (fill or edge)),
-                pen=pg.mkPen(edge if not selected else "#000000", width=1))
+                pen=pg.mkPen("#000000", width=1) if selected else
+                pg.mkPen(edge, width=1) if style.width > 0 else pg.mkPen(None))
             items.append(item)
         for item in items:
             self.view.addItem(item, ignoreBounds=True)

@@ -248,8 +248,9 @@ class StandardsDialog(QDialog):
                     item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
                 self.table.setItem(r, c, item)
         self._loading = False
-        self.table.resizeColumnsToContents()
-        self.table.setColumnWidth(0, 320)
+        for column, width in enumerate((330, 150, 90, 240)):
+            self.table.setColumnWidth(column, width)
+        self.table.horizontalHeader().setStretchLastSection(True)
         self.table.itemChanged.connect(self._edited)
         self.search.textChanged.connect(self._filter)
         form = QFormLayout()

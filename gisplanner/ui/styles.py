@@ -122,7 +122,7 @@ RESULT_STYLES: dict[str, Style] = {
     "districts": Style(fill="#4e79a7", edge="#222222", width=2.0, kind="categorized", column="district_id"),
     "gaps": Style(fill="#d73027", edge="#7f0000", width=1.0, kind="graduated", column="shortfall_m",
                   ramp="shortfall", breaks=(100.0, 250.0, 500.0, 1000.0), unit="m"),
-    "sill_points": Style(fill="#ffd700", edge="#555555", width=0.0, point_size=4, kind="graduated",
+    "sill_points": Style(fill="#ffd700", edge="#555555", width=0.0, point_size=6, kind="graduated",
                          column="hours", ramp="sunlight", breaks=(1.0, 2.0, 3.0, 4.0, 6.0), unit="h"),
     "sunlight_impact": Style(fill="#d7301f", edge="#222222", width=0.5, point_size=7, kind="categorized",
                              column="status", categories=(("newly_failing", "#b30000", "新增不达标窗户"),
