@@ -243,6 +243,16 @@ class MapCanvas(pg.GraphicsView):
             self._added(name)
         self.zoom_to_all()
 
+    # The scene turns press/release pairs into its own click and drag events and leaves the Qt event
+    # unaccepted; the map consumes every mouse press, so say so (parents must not act on it too).
+    def mousePressEvent(self, ev) -> None:
+        super().mousePressEvent(ev)
+        ev.accept()
+
+    def mouseReleaseEvent(self, ev) -> None:
+        super().mouseReleaseEvent(ev)
+        ev.accept()
+
     # --- store events --------------------------------------------------------------------------------------
     def _added(self, name: str) -> None:
         graphics = LayerGraphics(self.view)

@@ -188,11 +188,11 @@ class ImportWizard(QWizard):
 
     @property
     def role_map(self) -> dict[str, str]:
-        """Only the roles the user changed: a layer left at its guess keeps the importer's own rule (a POI
-        layer, for one, feeds several roles)."""
+        """The roles the user changed, and every skipped layer: a layer left at its guess keeps the importer's
+        own rule (a POI layer, for one, feeds several roles)."""
         chosen = {self.roles.item(r, 0).text(): self.roles.cellWidget(r, 1).currentData()
                   for r in range(self.roles.rowCount())}
-        return {name: role for name, role in chosen.items() if role != self._guesses.get(name)}
+        return {name: role for name, role in chosen.items() if role != self._guesses.get(name) or role == "skip"}
 
     @property
     def field_maps(self) -> dict[str, dict[str, str]]:

@@ -58,6 +58,7 @@ class MainWindow(QMainWindow):
         self.undo_stack = QUndoStack(self)
         self.worker: Worker | None = None
         self.last_error: ErrorDialog | None = None
+        self.import_report: QMessageBox | None = None
         self._to_lonlat: Transformer | None = None
 
         self.canvas = MapCanvas(self.store)
@@ -415,26 +416,32 @@ class MainWindow(QMainWindow):
     # --- dialogs -------------------------------------------------------------------------------------------
     def import_dialog(self) -> None:
         wizard = ImportWizard(self)
-        if wizard.exec() != ImportWizard.DialogCode.Accepted or not wizard.sources:
-            return
+        if wizard.exec() == ImportWizard.DialogCode.Accepted and wizard.sources:
+            self.import_files(wizard)
+
+    def import_files(self, wizard: ImportWizard) -> Worker | None:
+        """Import what the wizard collected into the project, in a worker; the report shows when done."""
         from gisplanner.io.importer import import_layers
 
         try:
             field_maps = wizard.field_maps
         except GisPlannerError as exc:
             self.show_error(exc)
-            return
+            return None
         project = self.store.project or Project()
-        self.start_worker(Worker(import_layers, project, wizard.sources, roles=wizard.role_map,
-                                 field_maps=field_maps, source_crs=wizard.crs.text().strip() or None,
-                                 title="导入图层"),
-                          lambda report: self._imported(project, report))
+        return self.start_worker(Worker(import_layers, project, wizard.sources, roles=wizard.role_map,
+                                        field_maps=field_maps, source_crs=wizard.crs.text().strip() or None,
+                                        title="导入图层"),
+                                 lambda report: self._imported(project, report))
 
     def _imported(self, project: Project, report) -> None:
         self.set_project(project)
         self.store.set_modified(True)
         lines = [f"[{f.code}] {f.layer or ''}: {f.message}" for f in report.findings]
-        QMessageBox.information(self, "导入完成", "\n".join(lines[:40]) or "导入完成，没有发现问题。")
+        self.import_report = QMessageBox(QMessageBox.Icon.Information, "导入完成",
+                                         f"导入完成：{len(project.layers)} 个图层，{len(lines)} 条检查记录。", parent=self)
+        self.import_report.setDetailedText("\n".join(lines) or "没有发现问题。")
+        self.import_report.open()
 
     def standards_dialog(self) -> None:
         project = self.store.project

@@ -92,3 +92,37 @@ def test_pixel_size_matches_the_view(canvas):
     left = canvas.view.mapSceneToView(QPointF(100, 100))
     right = canvas.view.mapSceneToView(QPointF(300, 100))
     assert canvas.pixel_size() == pytest.approx((right.x() - left.x()) / 200, rel=1e-6)
+
+
+def _widget_pos(canvas, x, y):
+    from PyQt6.QtCore import QPoint
+
+    scene = canvas.view.mapViewToScene(QPointF(x, y))
+    view = canvas.mapFromScene(scene)
+    return QPoint(view.x(), view.y())
+
+
+def test_a_real_mouse_click_selects_through_the_view(qtbot, canvas):
+    from PyQt6.QtCore import Qt
+    from PyQt6.QtTest import QTest
+
+    from gisplanner.ui.tools import ClickSelectTool
+
+    canvas.show()
+    qtbot.waitExposed(canvas)
+    canvas.store.set_active("communities")
+    canvas.set_tool(ClickSelectTool())
+    QTest.mouseClick(canvas.viewport(), Qt.MouseButton.LeftButton, pos=_widget_pos(canvas, 45.0, 5.0))
+    assert canvas.store.selected("communities").tolist() == [2]  # the box from 40 to 50 m
+
+
+def test_arrow_key_pans_a_fifth_of_the_view(qtbot, canvas):
+    from PyQt6.QtCore import Qt
+
+    canvas.show()
+    qtbot.waitExposed(canvas)
+    (x0, x1), _ = canvas.view.viewRange()
+    canvas.view.setFocus()
+    qtbot.keyClick(canvas.viewport(), Qt.Key.Key_Right)
+    (n0, n1), _ = canvas.view.viewRange()
+    assert n0 - x0 == pytest.approx((x1 - x0) * 0.2, rel=1e-6)
