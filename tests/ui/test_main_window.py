@@ -208,3 +208,21 @@ def test_standards_override_is_recorded_with_its_reason(window):
     assert override.path == path and override.why == "本地规划要求"
     assert override.old_value == rows[path].value
     assert pd.notna(override.when)
+
+
+def test_auto_bundle_uses_the_panel_parameters(qtbot, window):
+    panel = window.districts
+    panel.min_population.setValue(1000)
+    panel.max_population.setValue(3000)
+    panel.seed.setValue(7)
+    panel.auto.click()
+    worker = window.worker
+    assert worker.kwargs == {"min_population": 1000.0, "max_population": 3000.0,
+                             "max_extent_m": panel.max_extent.value(), "seed": 7}
+    qtbot.waitUntil(lambda: window.worker is None, timeout=60_000)
+    districts = window.store.project.results["districts"]
+    assert (districts["population"] <= 3000).all()
+    small = districts["population"] < 1000
+    assert small.any()
+    assert districts.loc[small, "violations"].astype(str).str.contains("below_min_population").all()
+    assert window.undo_stack.count() == 1 and window.undo_stack.undoText() == "自动划分片区"
