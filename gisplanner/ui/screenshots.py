@@ -79,8 +79,10 @@ def take(out_dir: Path) -> list[Path]:
     _only(window, {"sill_points"})
     window.store.set_active("sill_points")
     window.layers_panel.item("sill_points").setExpanded(True)
+    window.tabs.setCurrentWidget(window.districts)
+    app.processEvents()
     communities = window.store.layer("communities").frame
-    window.canvas.zoom_to(tuple(communities.iloc[[0, 1, 8, 9]].total_bounds), margin=0.05)
+    window.canvas.zoom_to(tuple(communities.iloc[[0]].total_bounds), margin=0.4)
     shot("sunlight")
 
     window.store.set_active("boiler_rooms")
