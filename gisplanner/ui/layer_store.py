@@ -56,15 +56,6 @@ class Layer:
     opacity: float = 1.0
     selected: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
 
-    @property
-    def geom_type(self) -> str:
-        """``polygon``, ``line``, ``point`` or ``empty``: what the canvas draws for this layer."""
-        types = self.frame.geom_type.dropna().unique() if len(self.frame) else []
-        for key in ("Polygon", "LineString", "Point"):
-            if any(key in str(t) for t in types):
-                return {"Polygon": "polygon", "LineString": "line", "Point": "point"}[key]
-        return "empty"
-
 
 class LayerStore(QObject):
     """Ordered layers of one project; see the module docstring for the signals."""
@@ -122,9 +113,6 @@ class LayerStore(QObject):
 
     def __contains__(self, name: object) -> bool:
         return name in self._layers
-
-    def __len__(self) -> int:
-        return len(self._order)
 
     def layer(self, name: str) -> Layer:
         return self._layers[name]

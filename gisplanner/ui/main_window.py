@@ -346,9 +346,15 @@ class MainWindow(QMainWindow):
         self.progress_bar.show()
         self.cancel_button.show()
         self.statusBar().showMessage(f"{worker.title}…")
-        for key in ANALYSES:
-            self.actions[key].setEnabled(False)
+        self._set_editing(False)
         return worker.start()
+
+    def _set_editing(self, enabled: bool) -> None:
+        # While a worker changes the project, edits of the same results would race with it.
+        for key in ANALYSES:
+            self.actions[key].setEnabled(enabled)
+        self.districts.setEnabled(enabled)
+        self.placement.setEnabled(enabled)
 
     def _progressed(self, done: int, total: int, message: str) -> None:
         self.progress_bar.setRange(0, max(total, 1))
@@ -361,8 +367,7 @@ class MainWindow(QMainWindow):
         self.worker = None
         self.progress_bar.hide()
         self.cancel_button.hide()
-        for key in ANALYSES:
-            self.actions[key].setEnabled(True)
+        self._set_editing(True)
         if then is None:
             self.statusBar().showMessage(f"{title}已取消", 5000)
             return

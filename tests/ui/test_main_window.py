@@ -66,6 +66,7 @@ def test_cancel_midway_leaves_no_result(qtbot, window):
     progressed = []
     worker = window.run_analysis("sunlight")
     worker.signals.progressed.connect(lambda *a: progressed.append(a))
+    assert not window.districts.isEnabled() and not window.actions["lifecircle"].isEnabled()
     with qtbot.waitSignal(worker.signals.cancelled, timeout=60_000):
         qtbot.waitUntil(lambda: len(progressed) > 0, timeout=30_000)
         window.cancel()
@@ -73,6 +74,7 @@ def test_cancel_midway_leaves_no_result(qtbot, window):
     assert "sill_points" not in window.store.project.results
     assert "sill_points" not in window.store
     assert not window.progress_bar.isVisible()
+    assert window.districts.isEnabled() and window.actions["lifecircle"].isEnabled()
 
 
 def test_districts_bundle_edit_undo_redo(qtbot, window):
