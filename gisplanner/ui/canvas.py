@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 import shapely
-from PyQt6.QtCore import QPointF, QRectF, Qt, pyqtSignal
+from PyQt6.QtCore import QPointF, QRectF, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen, QPolygonF
 from PyQt6.QtWidgets import QGraphicsPathItem
 
@@ -231,6 +231,11 @@ class MapCanvas(pg.GraphicsView):
         self._rubber.setZValue(20_000)
         self.view.addItem(self._rubber, ignoreBounds=True)
         self.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        # Labels are rebuilt once the view settles, not on every frame of a drag.
+        self._label_timer = QTimer(self)
+        self._label_timer.setSingleShot(True)
+        self._label_timer.setInterval(80)
+        self._label_timer.timeout.connect(self._update_labels)
         self.scene().sigMouseMoved.connect(self._mouse_moved)
         self.view.sigRangeChanged.connect(self._range_changed)
         store.added.connect(self._added)
@@ -342,7 +347,7 @@ class MapCanvas(pg.GraphicsView):
             self._draw_rubber()
 
     def _range_changed(self, *args) -> None:
-        self._update_labels()
+        self._label_timer.start()
 
     # --- labels --------------------------------------------------------------------------------------------
     def _update_labels(self) -> None:

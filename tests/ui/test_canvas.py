@@ -126,3 +126,17 @@ def test_arrow_key_pans_a_fifth_of_the_view(qtbot, canvas):
     qtbot.keyClick(canvas.viewport(), Qt.Key.Key_Right)
     (n0, n1), _ = canvas.view.viewRange()
     assert n0 - x0 == pytest.approx((x1 - x0) * 0.2, rel=1e-6)
+
+
+def test_labels_follow_the_view_once_it_settles(qtbot, canvas):
+    canvas.store.set_frame("communities", canvas.store.layer("communities").frame.assign(
+        name=[f"小区{i}" for i in range(50)]), kind="role")
+    canvas.zoom_to((0.0, 0.0, 50.0, 10.0), margin=0.0)
+    qtbot.waitUntil(lambda: not canvas._label_timer.isActive())
+    (x0, x1), (y0, y1) = canvas.view.viewRange()
+    frame = canvas.store.layer("communities").frame
+    in_view = frame[frame.intersects(shapely.box(x0, y0, x1, y1))]
+    texts = sorted(item.toPlainText() for item in canvas._labels)
+    districts_in_view = canvas.store.layer("districts").frame.intersects(shapely.box(x0, y0, x1, y1)).sum()
+    assert texts.count("x") == districts_in_view  # the district layer's names
+    assert sorted(t for t in texts if t != "x") == sorted(in_view["name"])
