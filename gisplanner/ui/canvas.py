@@ -258,6 +258,11 @@ class MapCanvas(pg.GraphicsView):
         super().mouseReleaseEvent(ev)
         ev.accept()
 
+    def close(self) -> bool:
+        # pyqtgraph's close() deletes the scene's items; a pending label rebuild must not touch them after.
+        self._label_timer.stop()
+        return super().close()
+
     # --- store events --------------------------------------------------------------------------------------
     def _added(self, name: str) -> None:
         graphics = LayerGraphics(self.view)
