@@ -108,13 +108,15 @@ class ImportWizard(QWizard):
         self.files = QListWidget()
         self.roles = QTableWidget(0, 2)
         self.roles.setHorizontalHeaderLabels(["源图层", "角色"])
-        self.fields = QPlainTextEdit()
-        self.fields.setPlaceholderText('字段映射（可选，JSON）：{"communities": {"households": "户数"}}')
+        self.fields = QTableWidget(0, 4)
+        self.fields.setHorizontalHeaderLabels(["源图层", "角色", "标准字段", "源字段"])
         self.crs = QLineEdit()
         self.crs.setPlaceholderText("无坐标系的图层所用坐标系，如 EPSG:4326 或 GCJ-02（可选）")
         self.report = QPlainTextEdit()
         self.report.setReadOnly(True)
-        self._guesses = {}
+        self._guesses: dict[str, str] = {}
+        self._paths: dict[str, str] = {}
+        self._detected: dict[tuple[str, str], str | None] = {}
 
         files_page = QWizardPage()
         files_page.setTitle("1. 选择文件（GeoPackage、Shapefile、GeoJSON、OSM PBF）")
@@ -130,7 +132,7 @@ class ImportWizard(QWizard):
         QVBoxLayout(roles_page).addWidget(self.roles)
 
         fields_page = QWizardPage()
-        fields_page.setTitle("3. 字段映射（自动识别中英文字段名，这里只写需要更正的）")
+        fields_page.setTitle("3. 字段映射（已自动识别中英文字段名，只需更正识别错的）")
         QVBoxLayout(fields_page).addWidget(self.fields)
 
         report_page = QWizardPage()
@@ -152,6 +154,8 @@ class ImportWizard(QWizard):
     def _page_changed(self, page_id: int) -> None:
         if page_id == 1:
             self._fill_roles()
+        elif page_id == 2:
+            self._fill_fields()
 
     def _fill_roles(self) -> None:
         import pyogrio
@@ -160,7 +164,7 @@ class ImportWizard(QWizard):
         from gisplanner.project import ROLES
 
         self.roles.setRowCount(0)
-        self._guesses: dict[str, str] = {}
+        self._guesses, self._paths = {}, {}
         for path in self.sources:
             try:
                 layers = [name for name, _ in pyogrio.list_layers(path)]
@@ -173,6 +177,7 @@ class ImportWizard(QWizard):
                 except InputError:
                     guess = "skip"
                 self._guesses[name] = guess
+                self._paths[name] = path
                 row = self.roles.rowCount()
                 self.roles.insertRow(row)
                 self.roles.setItem(row, 0, QTableWidgetItem(name))
@@ -194,16 +199,46 @@ class ImportWizard(QWizard):
                   for r in range(self.roles.rowCount())}
         return {name: role for name, role in chosen.items() if role != self._guesses.get(name) or role == "skip"}
 
+    def _fill_fields(self) -> None:
+        """One row per canonical column of each chosen role, preset to the field the importer detects."""
+        import pyogrio
+
+        from gisplanner.io.fields import CANDIDATES, detect_fields
+
+        self.fields.setRowCount(0)
+        self._detected = {}
+        for r in range(self.roles.rowCount()):
+            layer, role = self.roles.item(r, 0).text(), self.roles.cellWidget(r, 1).currentData()
+            if role not in CANDIDATES:
+                continue
+            try:
+                columns = list(pyogrio.read_info(self._paths[layer], layer=layer)["fields"])
+            except Exception:  # a layer that cannot be read is reported by the import itself
+                continue
+            detected = detect_fields(columns, role)
+            for canonical in CANDIDATES[role]:
+                row = self.fields.rowCount()
+                self.fields.insertRow(row)
+                for c, text in enumerate((layer, role, canonical)):
+                    self.fields.setItem(row, c, QTableWidgetItem(text))
+                combo = QComboBox()
+                combo.addItem("（未找到：估算或留空）", None)
+                for column in columns:
+                    combo.addItem(column, column)
+                combo.setCurrentIndex(max(combo.findData(detected.get(canonical)), 0))
+                self.fields.setCellWidget(row, 3, combo)
+                self._detected[(role, canonical)] = detected.get(canonical)
+
     @property
     def field_maps(self) -> dict[str, dict[str, str]]:
-        text = self.fields.toPlainText().strip()
-        if not text:
-            return {}
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"field mapping is not valid JSON: {exc}",
-                             fix='write it as {"role": {"column": "source field"}}') from None
+        """role -> {canonical column -> source field} for the fields the user changed from the detected ones."""
+        maps: dict[str, dict[str, str]] = {}
+        for r in range(self.fields.rowCount()):
+            role, canonical = self.fields.item(r, 1).text(), self.fields.item(r, 2).text()
+            chosen = self.fields.cellWidget(r, 3).currentData()
+            if chosen is not None and chosen != self._detected.get((role, canonical)):
+                maps.setdefault(role, {})[canonical] = chosen
+        return maps
 
     def show_report(self, report) -> None:
         lines = [f"[{f.code}] {f.layer or ''} {f.feature if f.feature is not None else ''}: {f.message}"

@@ -428,14 +428,9 @@ class MainWindow(QMainWindow):
         """Import what the wizard collected into the project, in a worker; the report shows when done."""
         from gisplanner.io.importer import import_layers
 
-        try:
-            field_maps = wizard.field_maps
-        except GisPlannerError as exc:
-            self.show_error(exc)
-            return None
         project = self.store.project or Project()
         return self.start_worker(Worker(import_layers, project, wizard.sources, roles=wizard.role_map,
-                                        field_maps=field_maps, source_crs=wizard.crs.text().strip() or None,
+                                        field_maps=wizard.field_maps, source_crs=wizard.crs.text().strip() or None,
                                         title="导入图层"),
                                  lambda report: self._imported(project, report))
 

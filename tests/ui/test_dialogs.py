@@ -66,14 +66,31 @@ def test_import_wizard_roles_then_import_in_a_worker(qtbot, settings, communitie
     assert "population" in window.import_report.detailedText()  # the estimate is reported
 
 
-def test_bad_field_mapping_is_an_error_dialog(qtbot, settings, communities_file):
+def test_field_page_presets_detected_fields_and_passes_corrections(qtbot, settings, communities_file, tmp_path):
+    frame = gpd.read_file(communities_file).rename(columns={"households": "户数"})
+    frame["人口数量"] = [900.0, 650.0]  # a field name the detection does not know
+    path = tmp_path / "xiaoqu.geojson"
+    frame.to_file(path, driver="GeoJSON")
     window = new_window(qtbot, settings)
     wizard = ImportWizard(window)
     qtbot.addWidget(wizard)
-    wizard.add_files([str(communities_file)])
-    wizard.fields.setPlainText("{not json")
-    assert window.import_files(wizard) is None
-    assert "JSON" in window.last_error.details
+    wizard.add_files([str(path)])
+    wizard._fill_roles()
+    combo = wizard.roles.cellWidget(0, 1)
+    combo.setCurrentIndex(combo.findData("communities"))
+    wizard._fill_fields()
+    rows = {wizard.fields.item(r, 2).text(): wizard.fields.cellWidget(r, 3) for r in range(wizard.fields.rowCount())}
+    assert rows["households"].currentData() == "户数" and rows["name"].currentData() == "name"
+    assert rows["population"].currentData() is None
+    assert wizard.field_maps == {}
+    rows["population"].setCurrentIndex(rows["population"].findData("人口数量"))
+    assert wizard.field_maps == {"communities": {"population": "人口数量"}}
+    with qtbot.waitSignal(window.store.project_replaced, timeout=30_000):
+        window.import_files(wizard)
+    qtbot.waitUntil(lambda: window.worker is None)
+    communities = window.store.project.layer("communities")
+    assert communities["population"].tolist() == [900.0, 650.0]
+    assert not communities["population_estimated"].any()
 
 
 @pytest.fixture
