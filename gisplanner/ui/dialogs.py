@@ -20,7 +20,6 @@ from PyQt6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QMessageBox,
-    QPlainTextEdit,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -96,10 +95,10 @@ class IdentifyDialog(QDialog):
 # --------------------------------------------------------------------------------------------- import
 
 class ImportWizard(QWizard):
-    """Files → roles → field mapping → validation report. The import itself is the engine's ``import_layers``.
+    """Files → roles → field mapping. The import itself is the engine's ``import_layers``.
 
-    The wizard collects ``sources``, ``roles`` and ``field_maps``; the main window runs the import in a worker
-    and hands the report back with :meth:`show_report`.
+    The wizard collects ``sources``, ``role_map`` and ``field_maps``; the main window runs the import in a
+    worker and shows its validation report (the importer's findings) when it is done.
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -112,8 +111,6 @@ class ImportWizard(QWizard):
         self.fields.setHorizontalHeaderLabels(["源图层", "角色", "标准字段", "源字段"])
         self.crs = QLineEdit()
         self.crs.setPlaceholderText("无坐标系的图层所用坐标系，如 EPSG:4326 或 GCJ-02（可选）")
-        self.report = QPlainTextEdit()
-        self.report.setReadOnly(True)
         self._guesses: dict[str, str] = {}
         self._paths: dict[str, str] = {}
         self._detected: dict[tuple[str, str], str | None] = {}
@@ -134,11 +131,7 @@ class ImportWizard(QWizard):
         fields_page = QWizardPage()
         fields_page.setTitle("3. 字段映射（已自动识别中英文字段名，只需更正识别错的）")
         QVBoxLayout(fields_page).addWidget(self.fields)
-
-        report_page = QWizardPage()
-        report_page.setTitle("4. 检查报告")
-        QVBoxLayout(report_page).addWidget(self.report)
-        for page in (files_page, roles_page, fields_page, report_page):
+        for page in (files_page, roles_page, fields_page):
             self.addPage(page)
         self.currentIdChanged.connect(self._page_changed)
 
@@ -239,11 +232,6 @@ class ImportWizard(QWizard):
             if chosen is not None and chosen != self._detected.get((role, canonical)):
                 maps.setdefault(role, {})[canonical] = chosen
         return maps
-
-    def show_report(self, report) -> None:
-        lines = [f"[{f.code}] {f.layer or ''} {f.feature if f.feature is not None else ''}: {f.message}"
-                 for f in report.findings]
-        self.report.setPlainText("\n".join(lines) or "没有发现问题。")
 
 
 # --------------------------------------------------------------------------------------------- settings

@@ -438,7 +438,7 @@ class MainWindow(QMainWindow):
         self.set_project(project)
         self.store.set_modified(True)
         lines = [f"[{f.code}] {f.layer or ''}: {f.message}" for f in report.findings]
-        self.import_report = QMessageBox(QMessageBox.Icon.Information, "导入完成",
+        self.import_report = QMessageBox(QMessageBox.Icon.Information, "导入检查报告",
                                          f"导入完成：{len(project.layers)} 个图层，{len(lines)} 条检查记录。", parent=self)
         self.import_report.setDetailedText("\n".join(lines) or "没有发现问题。")
         self.import_report.open()
