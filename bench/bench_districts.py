@@ -34,9 +34,9 @@ from gisplanner.analysis.districts import (
     plan_districts,
 )
 from gisplanner.analysis.network import build_walk_graph
-from gisplanner.commands.districts import WALK_REPORT_FACTOR, district_inputs
 from gisplanner.io.importer import import_layers
 from gisplanner.project import Project
+from gisplanner.workflow import WALK_REPORT_FACTOR, district_inputs
 
 
 def quality(labels: np.ndarray, pop: np.ndarray, ids: np.ndarray, graph: nx.Graph, rules: DistrictRules) -> dict:

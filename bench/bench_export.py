@@ -28,11 +28,10 @@ import pandas as pd
 from _common import HARBIN, timed
 
 from gisplanner.analysis.districts import plan_districts
-from gisplanner.commands.districts import district_inputs
-from gisplanner.commands.lifecircle import life_circle_results
 from gisplanner.export import package, sheets, tables, webmap
 from gisplanner.io.importer import import_layers
 from gisplanner.project import Project
+from gisplanner.workflow import district_inputs, life_circle_results
 
 DAY = dt.date(2026, 11, 23)
 

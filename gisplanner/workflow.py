@@ -16,7 +16,18 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
-from gisplanner.analysis.districts import DistrictPlan, plan_districts
+from gisplanner.analysis.adjacency import barrier_lines, community_adjacency
+from gisplanner.analysis.districts import (
+    DistrictInputs,
+    DistrictPlan,
+    DistrictRules,
+    admin_groups,
+    community_eligibility,
+    community_walk_distances,
+    plan_districts,
+)
+from gisplanner.analysis.lifecircle import life_circle_gaps, prepare_life_circle, requirements_from_standards
+from gisplanner.analysis.network import build_walk_graph
 from gisplanner.analysis.placement import (
     PlacementInput,
     PlacementReport,
@@ -24,16 +35,118 @@ from gisplanner.analysis.placement import (
     check_placement,
     site_footprint,
 )
+from gisplanner.analysis.service_areas import service_areas
+from gisplanner.analysis.sites import SITE_LAYERS, candidate_sites, site_table
 from gisplanner.analysis.sunlight import requirement_for, sun_for, sunlight_hours, sunlight_impact
-from gisplanner.commands.districts import district_inputs
-from gisplanner.commands.lifecircle import life_circle_results
 from gisplanner.errors import InputError
+from gisplanner.io.writers import read_unit_costs
 from gisplanner.progress import Progress, ensure_progress
 from gisplanner.project import Project
 from gisplanner.standards import SunlightRequirement
 
 # Sites that are existing buildings: a facility placed on one is a conversion unless said otherwise.
 BUILDING_SITES = ("boiler_rooms", "public_buildings", "buildings")
+RESOURCE_ROLES = ("idle_land", "boiler_rooms", "public_buildings")
+#: Walking distances between communities are computed up to this multiple of the district extent limit.
+WALK_REPORT_FACTOR = 1.5
+
+
+def life_circle_results(project: Project, *, levels: Sequence[str] | None = None,
+                        types: Sequence[str] | None = None, profile: str = "gb50180", sites_k: int | None = None,
+                        per_facility: bool = False, facility_ids: Sequence[str] | None = None,
+                        progress: Progress | None = None) -> dict[str, pd.DataFrame]:
+    """Run the whole life-circle analysis on a project's layers and standards; return the result frames."""
+    standards = project.standards()
+    settings = standards.settings
+    unknown = [lv for lv in levels or () if lv not in standards.levels]
+    if unknown:
+        raise InputError(f"unknown life-circle level(s) {', '.join(unknown)}",
+                         fix=f"use minutes 5,10,15 or level keys {', '.join(standards.levels)}")
+    catalogue = standards.facility_types(profile)
+    bad = [t for t in types or () if t not in catalogue]
+    if bad:
+        raise InputError(f"unknown facility type(s) {', '.join(bad)}", fix=f"use types of the {profile} catalogue")
+    req = requirements_from_standards(standards, profile=profile, levels=levels, types=types)
+    if req.empty:
+        raise InputError("no catalogue type has a walking threshold at the chosen levels and types",
+                         fix="choose other --levels or --types")
+    communities = project.layer("communities")
+    progress = ensure_progress(progress)
+    graph = build_walk_graph(project.layer("walk_network"), walkable_highways=settings.walkable_highways,
+                             min_component_nodes=settings.small_component_nodes,
+                             progress=progress.stage(0, 5, "walking network"))
+    network = prepare_life_circle(
+        graph, communities, project.layer("facilities"), standards.category_map,
+        gates=project.layers.get("gates"), access_snap_m=settings.access_snap_m,
+        progress=progress.stage(1, 5, "access points"))
+    missing = sorted(set(facility_ids or ()) - set(network.facilities["facility_id"]))
+    if missing:
+        raise InputError(f"no facility with id {', '.join(missing)}", layer="facilities",
+                         fix="use feature_id values shown by gisplanner info")
+    districts = None
+    members = project.results.get("district_members")
+    if members is not None and len(members):
+        districts = pd.Series(members["district_id"].to_numpy(), index=members["community_id"].astype(str))
+    gaps = life_circle_gaps(network, communities, req, search_limit_m=settings.search_limit_m,
+                            districts=districts, progress=progress.stage(2, 5, "gaps"))
+    areas = service_areas(network, req, buffer_m=settings.access_snap_m, per_facility=per_facility,
+                          facility_ids=facility_ids, progress=progress.stage(3, 5, "service areas"))
+    sites = site_table({role: project.layers.get(role) for role in SITE_LAYERS})
+    k = settings.default_sites_k if sites_k is None else sites_k
+    chosen = candidate_sites(network, communities, gaps.community_access, req, sites, k=k,
+                             progress=progress.stage(4, 5, "candidate sites"))
+    facility_access = network.facilities.drop(columns="node").assign(
+        facility_types=network.facilities["facility_types"].map(",".join))
+    return {"community_access": gaps.community_access, "gaps": gaps.gaps, "coverage": gaps.coverage,
+            "service_areas": areas, "candidate_sites": chosen, "facility_access": facility_access}
+
+
+def district_inputs(project: Project, *, min_population: float | None = None,
+                    max_population: float | None = None, max_extent_m: float | None = None,
+                    within_admin: bool = False, unit_costs: Path | None = None) -> DistrictInputs:
+    """Gather a project's layers and standards into the inputs of the district engine.
+
+    With a walk_network the extent limit is checked on walking distances between community
+    centroids; without one, on straight lines.
+    """
+    standards = project.standards()
+    settings = standards.settings
+    elig = standards.renovation.eligibility
+    lo, hi = settings.district_population
+    rules = DistrictRules(
+        min_population=lo if min_population is None else min_population,
+        max_population=hi if max_population is None else max_population,
+        max_extent_m=settings.district_max_extent_m if max_extent_m is None else max_extent_m,
+        resource_reach_m=settings.resource_reach_m, adjacency_gap_m=settings.adjacency_gap_m,
+        built_before=elig.built_before_end_of)
+    communities = project.layer("communities")
+    optional = {role: project.layers.get(role) for role in ("walk_network", "railways", "rivers", "buildings")}
+    barriers = barrier_lines(optional["walk_network"], barrier_highways=settings.barrier_highways,
+                             railways=optional["railways"], rivers=optional["rivers"])
+    eligibility = community_eligibility(
+        communities, buildings=optional["buildings"], built_before=elig.built_before_end_of,
+        extended_built_before=elig.extension_built_before_end_of,
+        extended_max_share=elig.extension_max_share_of_households if elig.extension_enabled else 0.0)
+    walk = None
+    if optional["walk_network"] is not None:
+        graph = build_walk_graph(optional["walk_network"], walkable_highways=settings.walkable_highways,
+                                 min_component_nodes=settings.small_component_nodes)
+        # Beyond the limit itself, so a district that is a little too wide still shows by how much.
+        walk = community_walk_distances(communities, graph, limit_m=WALK_REPORT_FACTOR * rules.max_extent_m)
+    groups = None
+    if within_admin:
+        groups = admin_groups(communities, project.layer("admin_boundaries"))
+    types = standards.facility_types()
+    return DistrictInputs(
+        communities=communities,
+        adjacency=community_adjacency(communities, barriers=barriers, gap_m=settings.adjacency_gap_m),
+        eligibility=eligibility, rules=rules,
+        resources={role: project.layers[role] for role in RESOURCE_ROLES if role in project.layers},
+        gaps=project.results.get("gaps"), groups=groups, classes=standards.renovation_items(project.city),
+        facility_classes=standards.facility_classes(),
+        facility_names={k: t.zh for k, t in types.items()},
+        unit_costs=read_unit_costs(unit_costs) if unit_costs is not None else None,
+        unit_costs_file=str(unit_costs) if unit_costs is not None else None, walk=walk)
 
 
 def run_life_circle(project: Project, *, levels: Sequence[str] | None = None, types: Sequence[str] | None = None,

@@ -7,10 +7,10 @@ import logging
 import time
 from pathlib import Path
 
-from gisplanner.commands.districts import read_unit_costs
 from gisplanner.errors import InputError
 from gisplanner.export.package import FORMATS, KNOWN_FORMATS, export_plan_package
 from gisplanner.export.sheets import PAPERS_MM
+from gisplanner.io.writers import read_unit_costs
 from gisplanner.progress import Progress
 from gisplanner.project import Project
 

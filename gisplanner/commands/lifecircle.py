@@ -4,19 +4,13 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
-from gisplanner.analysis.lifecircle import life_circle_gaps, prepare_life_circle, requirements_from_standards
-from gisplanner.analysis.network import build_walk_graph
-from gisplanner.analysis.service_areas import service_areas
-from gisplanner.analysis.sites import SITE_LAYERS, candidate_sites, site_table
-from gisplanner.commands.districts import write_layers
-from gisplanner.errors import InputError
-from gisplanner.progress import Progress, ensure_progress
+from gisplanner.io.writers import write_layers
 from gisplanner.project import Project
+from gisplanner.workflow import life_circle_results
 
 RESULTS = ("community_access", "gaps", "coverage", "service_areas", "candidate_sites", "facility_access")
 
@@ -58,56 +52,6 @@ def parse_levels(text: str) -> list[str]:
         if item:
             keys.append(f"lc{item}" if item.isdigit() else item)
     return keys
-
-
-def life_circle_results(project: Project, *, levels: Sequence[str] | None = None,
-                        types: Sequence[str] | None = None, profile: str = "gb50180", sites_k: int | None = None,
-                        per_facility: bool = False, facility_ids: Sequence[str] | None = None,
-                        progress: Progress | None = None) -> dict[str, pd.DataFrame]:
-    """Run the whole life-circle analysis on a project's layers and standards; return the result frames."""
-    standards = project.standards()
-    settings = standards.settings
-    unknown = [lv for lv in levels or () if lv not in standards.levels]
-    if unknown:
-        raise InputError(f"unknown life-circle level(s) {', '.join(unknown)}",
-                         fix=f"use minutes 5,10,15 or level keys {', '.join(standards.levels)}")
-    catalogue = standards.facility_types(profile)
-    bad = [t for t in types or () if t not in catalogue]
-    if bad:
-        raise InputError(f"unknown facility type(s) {', '.join(bad)}", fix=f"use types of the {profile} catalogue")
-    req = requirements_from_standards(standards, profile=profile, levels=levels, types=types)
-    if req.empty:
-        raise InputError("no catalogue type has a walking threshold at the chosen levels and types",
-                         fix="choose other --levels or --types")
-    communities = project.layer("communities")
-    progress = ensure_progress(progress)
-    graph = build_walk_graph(project.layer("walk_network"), walkable_highways=settings.walkable_highways,
-                             min_component_nodes=settings.small_component_nodes,
-                             progress=progress.stage(0, 5, "walking network"))
-    network = prepare_life_circle(
-        graph, communities, project.layer("facilities"), standards.category_map,
-        gates=project.layers.get("gates"), access_snap_m=settings.access_snap_m,
-        progress=progress.stage(1, 5, "access points"))
-    missing = sorted(set(facility_ids or ()) - set(network.facilities["facility_id"]))
-    if missing:
-        raise InputError(f"no facility with id {', '.join(missing)}", layer="facilities",
-                         fix="use feature_id values shown by gisplanner info")
-    districts = None
-    members = project.results.get("district_members")
-    if members is not None and len(members):
-        districts = pd.Series(members["district_id"].to_numpy(), index=members["community_id"].astype(str))
-    gaps = life_circle_gaps(network, communities, req, search_limit_m=settings.search_limit_m,
-                            districts=districts, progress=progress.stage(2, 5, "gaps"))
-    areas = service_areas(network, req, buffer_m=settings.access_snap_m, per_facility=per_facility,
-                          facility_ids=facility_ids, progress=progress.stage(3, 5, "service areas"))
-    sites = site_table({role: project.layers.get(role) for role in SITE_LAYERS})
-    k = settings.default_sites_k if sites_k is None else sites_k
-    chosen = candidate_sites(network, communities, gaps.community_access, req, sites, k=k,
-                             progress=progress.stage(4, 5, "candidate sites"))
-    facility_access = network.facilities.drop(columns="node").assign(
-        facility_types=network.facilities["facility_types"].map(",".join))
-    return {"community_access": gaps.community_access, "gaps": gaps.gaps, "coverage": gaps.coverage,
-            "service_areas": areas, "candidate_sites": chosen, "facility_access": facility_access}
 
 
 def run(args: argparse.Namespace) -> int:

@@ -150,7 +150,7 @@ class DistrictPanel(QWidget):
     def inputs(self):
         """The district engine's inputs for the current project (computed once per project)."""
         if self._inputs is None:
-            from gisplanner.commands.districts import district_inputs
+            from gisplanner.workflow import district_inputs
 
             self._inputs = district_inputs(self.store.project)
         return self._inputs

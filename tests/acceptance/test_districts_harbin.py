@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from gisplanner.analysis.districts import plan_districts
-from gisplanner.commands.districts import district_inputs
 from gisplanner.io.importer import import_layers
 from gisplanner.project import Project
+from gisplanner.workflow import district_inputs
 
 pytestmark = pytest.mark.acceptance
 

@@ -15,10 +15,10 @@ import pytest
 from pypdf import PdfReader
 
 from gisplanner.analysis.districts import plan_districts
-from gisplanner.commands.districts import district_inputs
 from gisplanner.export.package import export_plan_package
 from gisplanner.io.importer import import_layers
 from gisplanner.project import Project
+from gisplanner.workflow import district_inputs
 
 pytestmark = pytest.mark.acceptance
 

@@ -6,9 +6,9 @@ import pytest
 import shapely
 
 from gisplanner.analysis.network import build_walk_graph, network_distances
-from gisplanner.commands.lifecircle import life_circle_results
 from gisplanner.io.importer import import_layers
 from gisplanner.project import Project
+from gisplanner.workflow import life_circle_results
 
 pytestmark = pytest.mark.acceptance
 

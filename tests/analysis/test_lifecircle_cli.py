@@ -8,9 +8,10 @@ import shapely
 from shapely.geometry import LineString, Point
 
 from gisplanner.cli import main
-from gisplanner.commands.lifecircle import life_circle_results, parse_levels
+from gisplanner.commands.lifecircle import parse_levels
 from gisplanner.progress import Progress
 from gisplanner.project import Project
+from gisplanner.workflow import life_circle_results
 
 CRS = "EPSG:32652"
 
