@@ -37,6 +37,7 @@ from gisplanner.analysis.placement import (
 )
 from gisplanner.analysis.service_areas import service_areas
 from gisplanner.analysis.sites import SITE_LAYERS, candidate_sites, site_table
+from gisplanner.analysis.sun import SunPath
 from gisplanner.analysis.sunlight import requirement_for, sun_for, sunlight_hours, sunlight_impact
 from gisplanner.errors import InputError
 from gisplanner.io.writers import read_unit_costs
@@ -175,11 +176,15 @@ def run_districts(project: Project, *, seed: int = 0, min_population: float | No
 
 @dataclass(frozen=True)
 class SunlightRun:
-    """Sill points with their hours, the requirement they were judged by and the standard day's date."""
+    """Sill points with their hours, the requirement they were judged by, and the sun path of the standard day."""
 
     points: gpd.GeoDataFrame
     requirement: SunlightRequirement
-    date: dt.date
+    sun: SunPath
+
+    @property
+    def date(self) -> dt.date:
+        return self.sun.date
 
 
 def run_sunlight(project: Project, *, city: str | None = None, special: str | None = None,
@@ -216,7 +221,7 @@ def run_sunlight(project: Project, *, city: str | None = None, special: str | No
                                  elevator=elevator and bool(rules.elevator_retrofit_exempt.value), **options)
         points = _with_impact(points, impact)
     project.set_result("sill_points", points)
-    return SunlightRun(points, requirement, sun.date)
+    return SunlightRun(points, requirement, sun)
 
 
 def _with_impact(points: gpd.GeoDataFrame, impact: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -19,6 +19,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+import shapely.affinity
 
 from gisplanner.analysis.sun import SunPath, standard_day, sun_path
 from gisplanner.errors import ConfigError, InputError
@@ -723,3 +724,39 @@ def ground_hours(x: np.ndarray, y: np.ndarray, buildings: gpd.GeoDataFrame, sun:
     lit = _unit_lit(samples, obstacles, s, _inside(x, y, geoms), np.arange(n), ensure_progress(progress),
                     "ground sunlight")
     return count_hours(lit, s.step_min, **_counting(requirement))[0]
+
+
+def shadow_polygon(footprint: shapely.Geometry, height_m: float, altitude_deg: float,
+                   azimuth_deg: float) -> shapely.Geometry:
+    """Ground shadow of a footprint extruded to ``height_m`` (m) on flat ground, sun at the given position.
+
+    The shadow is the footprint swept along the shadow vector (length ``height_m / tan(altitude)`` m, pointing
+    away from the sun's compass ``azimuth_deg``): the union of the footprint, its translate and the
+    quadrilateral each edge sweeps. Empty when the sun is at or below the horizon.
+    """
+    if altitude_deg <= 0:
+        return shapely.Polygon()
+    length = height_m / np.tan(np.radians(altitude_deg))
+    dx, dy = -length * np.sin(np.radians(azimuth_deg)), -length * np.cos(np.radians(azimuth_deg))
+    rings = shapely.get_rings(shapely.get_parts(footprint))
+    pieces = [footprint, shapely.affinity.translate(footprint, dx, dy)]
+    for ring in rings:
+        xy = shapely.get_coordinates(ring)
+        a, b = xy[:-1], xy[1:]
+        # Each edge sweeps a parallelogram; edges parallel to the shadow sweep nothing.
+        quads = shapely.polygons(np.stack([a, b, b + (dx, dy), a + (dx, dy), a], axis=1))
+        pieces.extend(quads[shapely.area(quads) > 1e-9])
+    return shapely.union_all(pieces)
+
+
+def shadow_sweep(footprint: shapely.Geometry, height_m: float, sun: SunPath, *,
+                 every_min: float = 10.0) -> shapely.Geometry:
+    """Ground area a building shades at some moment of the sun path's window (union of its shadows).
+
+    Shadows are taken every ``every_min`` minutes of the path (and at its last step); this is what a planner
+    reads as the building's shadow on the standard day (标准日阴影范围).
+    """
+    stride = max(1, int(round(every_min / sun.step_min)))
+    steps = sorted({*range(0, len(sun.altitude_deg), stride), len(sun.altitude_deg) - 1})
+    return shapely.union_all([shadow_polygon(footprint, height_m, float(sun.altitude_deg[i]),
+                                             float(sun.azimuth_deg[i])) for i in steps])

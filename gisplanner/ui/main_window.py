@@ -414,9 +414,9 @@ class MainWindow(QMainWindow):
         return self.start_worker(Worker(place_and_check, self.store.project, title="设施选址检查", **request),
                                  lambda result: self._placement_done(*result))
 
-    def _placement_done(self, report, impact) -> None:
+    def _placement_done(self, report, impact, shadow) -> None:
         self.show_results()
-        self.placement.show_result(report, impact)
+        self.placement.show_result(report, impact, shadow)
 
     # --- dialogs -------------------------------------------------------------------------------------------
     def import_dialog(self) -> None:

@@ -20,6 +20,7 @@ from PyQt6.QtWidgets import (
 )
 
 from gisplanner import workflow
+from gisplanner.analysis.sunlight import shadow_sweep
 from gisplanner.errors import InputError
 from gisplanner.progress import Progress, ensure_progress
 from gisplanner.ui.layer_store import LayerStore
@@ -35,21 +36,25 @@ def place_and_check(project, *, facility: str, site: str | None = None, footprin
                     floors: float | None = None, progress: Progress | None = None, **options):
     """Check a placement and the sunlight it takes from neighbouring windows (before/after).
 
-    Returns the :class:`~gisplanner.analysis.placement.PlacementReport` and the window-sill points whose hours
-    the new building changes (``status`` other than ``unaffected``).
+    Returns the :class:`~gisplanner.analysis.placement.PlacementReport`, the window-sill points whose hours
+    the new building changes (``status`` other than ``unaffected``) and the new building's shadow over the
+    standard day's window (None without floors or buildings).
     """
     progress = ensure_progress(progress)
     report = workflow.run_placement(project, facility=facility, site=site, footprint=footprint, floors=floors,
                                     progress=progress.stage(0, 2, "设施检查"), **options)
-    impact = None
+    impact = shadow = None
     if floors and project.has_layer("buildings"):
         calc = project.standards().sunlight.calculation
-        run = workflow.run_sunlight(project, add=shapely.from_wkt(report.footprint_wkt),
-                                    add_height_m=float(floors) * float(calc["floor_height_m"].value),
+        footprint = shapely.from_wkt(report.footprint_wkt)
+        height = float(floors) * float(calc["floor_height_m"].value)
+        run = workflow.run_sunlight(project, add=footprint, add_height_m=height,
                                     progress=progress.stage(1, 2, "周边日照"))
         impact = run.points[run.points["status"] != "unaffected"].reset_index(drop=True)
+        shadow = gpd.GeoDataFrame({"day": [run.requirement.day], "height_m": [height]},
+                                  geometry=[shadow_sweep(footprint, height, run.sun)], crs=project.crs)
     progress.update(2, 2, "完成")
-    return report, impact
+    return report, impact, shadow
 
 
 def report_html(report) -> str:
@@ -158,12 +163,16 @@ class PlacementPanel(QWidget):
         except InputError as exc:
             self.failed.emit(exc)
 
-    def show_result(self, report, impact: gpd.GeoDataFrame | None) -> None:
-        """Show the report; the footprint and the changed window sills go on the map."""
+    def show_result(self, report, impact: gpd.GeoDataFrame | None, shadow: gpd.GeoDataFrame | None = None) -> None:
+        """Show the report; the footprint, its shadow and the changed window sills go on the map."""
         self.report.setHtml(report_html(report))
         crs = self.store.project.crs if self.store.project is not None else None
         footprint = gpd.GeoDataFrame({"name": [report.name or report.facility_zh], "overall": [report.overall]},
                                      geometry=[shapely.from_wkt(report.footprint_wkt)], crs=crs)
+        if shadow is not None:
+            # Under the footprint and see-through, so the buildings and windows it shades stay readable.
+            self.store.set_frame("placement_shadow", shadow)
+            self.store.set_opacity("placement_shadow", 0.35)
         self.store.set_frame("placement", footprint)
         if impact is not None:
             self.store.set_frame("sunlight_impact", impact)

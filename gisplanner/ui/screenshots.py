@@ -91,7 +91,7 @@ def take(out_dir: Path) -> list[Path]:
     window.placement.floors.setValue(3)
     window.check_placement(window.placement.request())
     _wait(app, window)
-    _only(window, {"placement", "sunlight_impact"})
+    _only(window, {"placement", "placement_shadow", "sunlight_impact"})
     window.tabs.setCurrentWidget(window.placement)
     bounds = window.store.layer("placement").frame.total_bounds
     window.canvas.zoom_to(tuple(bounds), margin=2.5)

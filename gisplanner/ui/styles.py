@@ -35,6 +35,7 @@ LAYER_ZH = {
     "candidate_sites": "候选站点",
     "sill_points": "窗台日照时数",
     "placement": "新设施",
+    "placement_shadow": "新设施标准日阴影范围",
     "sunlight_impact": "新设施影响的窗户",
 }
 
@@ -134,6 +135,7 @@ RESULT_STYLES: dict[str, Style] = {
     "community_access": Style(fill="#e5f5e0", edge="#74c476", width=0.5, kind="categorized", column="served",
                               categories=(("True", "#a1d99b", "可达"), ("False", "#fc9272", "不可达"))),
     "placement": Style(fill="#ff7f00", edge="#000000", width=2.0, point_size=12),
+    "placement_shadow": Style(fill="#54278f", edge="#3f007d", width=1.0),
 }
 
 DEFAULT_STYLE = Style(fill="#a6cee3", edge="#1f78b4", width=1.0)

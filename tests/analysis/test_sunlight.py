@@ -20,6 +20,8 @@ from gisplanner.analysis.sunlight import (
     count_hours,
     ground_hours,
     requirement_for,
+    shadow_polygon,
+    shadow_sweep,
     sun_for,
     sunlight_hours,
     sunlight_impact,
@@ -481,3 +483,29 @@ def test_building_lower_than_the_sill_gets_no_sills(sun, national):
 
 def test_standard_day_of_sun_for(national):
     assert sun_for(national, LAT, LON, year=2026).date == standard_day(2026, "dahan")
+
+
+def test_shadow_of_a_box_with_the_sun_due_south_reaches_north_by_h_over_tan_alt():
+    footprint = shapely.box(0, 0, 20, 10)
+    shadow = shadow_polygon(footprint, 15.0, 30.0, 180.0)
+    length = 15.0 / np.tan(np.radians(30.0))
+    np.testing.assert_allclose(shadow.bounds, (0, 0, 20, 10 + length), atol=1e-9)
+    assert shadow.area == pytest.approx(20 * (10 + length))
+
+
+def test_shadow_of_an_l_shape_is_the_footprint_swept_along_the_shadow():
+    footprint = shapely.Polygon([(0, 0), (30, 0), (30, 10), (10, 10), (10, 30), (0, 30)])
+    shadow = shadow_polygon(footprint, 10.0, 45.0, 135.0)  # sun south-east: shadow to the north-west
+    d = 10.0 / np.sqrt(2)
+    swept = shapely.union_all([shapely.affinity.translate(footprint, -d * t, d * t) for t in np.linspace(0, 1, 201)])
+    assert shadow.symmetric_difference(swept).area < 0.01 * shadow.area
+    assert shadow_polygon(footprint, 10.0, -1.0, 180.0).is_empty
+
+
+def test_shadow_sweep_covers_each_moment_of_the_window(sun):
+    footprint = shapely.box(0, 0, 20, 10)
+    sweep = shadow_sweep(footprint, 20.0, sun)
+    for i in (0, len(sun.altitude_deg) // 2, len(sun.altitude_deg) - 1):
+        moment = shadow_polygon(footprint, 20.0, float(sun.altitude_deg[i]), float(sun.azimuth_deg[i]))
+        assert moment.difference(sweep).area < 1e-6 * moment.area
+    assert sweep.area > moment.area

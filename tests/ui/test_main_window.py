@@ -136,6 +136,11 @@ def test_place_a_facility_on_a_boiler_room(qtbot, window):
     assert len(placed) == 1 and placed[0]["site"] == window.placement.site
     assert "placement" in window.store
     assert window.store.layer("placement").frame["overall"].iloc[0] == placed[0]["overall"]
+    # The shadow of the 2-storey facility covers its footprint and falls north of it (winter sun in the south).
+    footprint = window.store.layer("placement").frame.geometry.iloc[0]
+    shadow = window.store.layer("placement_shadow").frame.geometry.iloc[0]
+    assert shadow.buffer(1e-6).contains(footprint)
+    assert shadow.bounds[3] > footprint.bounds[3] and shadow.bounds[1] == pytest.approx(footprint.bounds[1])
     assert "通过" in window.placement.report.toPlainText() or "意见" in window.placement.report.toPlainText()
 
 
