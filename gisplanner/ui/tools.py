@@ -106,11 +106,8 @@ class Tool:
         return max(abs(x - sx), abs(y - sy)) <= self.pick_px * self.pixel_m
 
 
-class ClickSelectTool(Tool):
-    """Select what lies under a click."""
-
-    name = "select"
-    zh = "点选"
+class _ClickTool(Tool):
+    """A press and a release at (nearly) the same place make a request about the features under it."""
 
     def press(self, x, y, **mods):
         self._start = (x, y)
@@ -120,7 +117,20 @@ class ClickSelectTool(Tool):
             return None
         clicked = self._is_click(x, y)
         self.reset()
-        return SelectRequest(self._pick_box(x, y), selection_mode(**mods)) if clicked else None
+        return self._request(self._pick_box(x, y), mods) if clicked else None
+
+    def _request(self, box, mods):
+        raise NotImplementedError
+
+
+class ClickSelectTool(_ClickTool):
+    """Select what lies under a click."""
+
+    name = "select"
+    zh = "点选"
+
+    def _request(self, box, mods):
+        return SelectRequest(box, selection_mode(**mods))
 
 
 class BoxSelectTool(Tool):
@@ -184,21 +194,14 @@ class LassoSelectTool(Tool):
         return SelectRequest(shapely.make_valid(Polygon(points)), selection_mode(**mods))
 
 
-class IdentifyTool(Tool):
+class IdentifyTool(_ClickTool):
     """Click to list the attributes of the features under the cursor."""
 
     name = "identify"
     zh = "查询"
 
-    def press(self, x, y, **mods):
-        self._start = (x, y)
-
-    def release(self, x, y, **mods):
-        if self._start is None:
-            return None
-        clicked = self._is_click(x, y)
-        self.reset()
-        return IdentifyRequest(self._pick_box(x, y)) if clicked else None
+    def _request(self, box, mods):
+        return IdentifyRequest(box)
 
 
 class DrawPolygonTool(Tool):
