@@ -32,6 +32,14 @@ def engine_inputs(crs, city):
     return frame, req, sun_for(req, lat, lon, year=2026)
 
 
+def cli_points(building_file, tmp_path, city):
+    """Sill points of `gisplanner sunlight` on the building file for ``city`` (2026, floors from 楼层)."""
+    out = tmp_path / "out.gpkg"
+    assert main(["sunlight", str(building_file), "--city", city, "--year", "2026", "--floors-field", "楼层",
+                 "--out", str(out)]) == 0
+    return gpd.read_file(out, layer="sill_points")
+
+
 @pytest.fixture
 def building_file(tmp_path):
     """The buildings in WGS84 GeoJSON with a Chinese floors field, as a planner gets them."""
@@ -63,10 +71,7 @@ def test_building_file_gives_sill_points_with_hours(building_file, tmp_path, cap
 
 
 def test_cli_hours_equal_the_engine_on_the_same_buildings(building_file, tmp_path):
-    out = tmp_path / "out.gpkg"
-    main(["sunlight", str(building_file), "--city", "suzhou", "--year", "2026", "--floors-field", "楼层",
-          "--out", str(out)])
-    points = gpd.read_file(out, layer="sill_points")
+    points = cli_points(building_file, tmp_path, "suzhou")
     frame, req, sun = engine_inputs(points.crs, "suzhou")
     engine = sunlight_hours(frame, sun, req)
     np.testing.assert_allclose(np.sort(points.hours), np.sort(engine.hours), atol=1 / 60)
@@ -111,10 +116,7 @@ def test_add_without_height_exits_2(building_file, footprint_file, tmp_path):
 
 
 def test_city_counting_rule_sets_the_default_sweep_angle(building_file, tmp_path):
-    out = tmp_path / "out.gpkg"
-    main(["sunlight", str(building_file), "--city", "beijing", "--year", "2026", "--floors-field", "楼层",
-          "--out", str(out)])
-    points = gpd.read_file(out, layer="sill_points")
+    points = cli_points(building_file, tmp_path, "beijing")
     frame, req, sun = engine_inputs(points.crs, "beijing")
     swept = sunlight_hours(frame, sun, req, sweep_deg=12.0)
     unswept = sunlight_hours(frame, sun, req, sweep_deg=0.0)

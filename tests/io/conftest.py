@@ -2,6 +2,7 @@
 
 import geopandas as gpd
 import numpy as np
+import pyogrio
 import pytest
 import shapely
 
@@ -39,3 +40,12 @@ def town():
                                     "户数": np.arange(len(blocks), dtype=float) * 10 + 100},
                                    geometry=[to_lonlat(g) for g in blocks], crs=4326)
     return {"walk_network": roads, "communities": communities}
+
+
+@pytest.fixture
+def town_gpkg(tmp_path, town):
+    """The toy town written to one GeoPackage, a layer per role."""
+    path = tmp_path / "town.gpkg"
+    for role, frame in town.items():
+        pyogrio.write_dataframe(frame, path, layer=role)
+    return path

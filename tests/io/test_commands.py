@@ -2,19 +2,10 @@ import json
 
 import geopandas as gpd
 import pyogrio
-import pytest
 import shapely
 
 from gisplanner.cli import main
 from gisplanner.project import Project
-
-
-@pytest.fixture
-def town_gpkg(tmp_path, town):
-    path = tmp_path / "town.gpkg"
-    for role, frame in town.items():
-        pyogrio.write_dataframe(frame, path, layer=role)
-    return path
 
 
 def test_import_creates_the_project_then_adds_to_it(tmp_path, town_gpkg, capsys):

@@ -11,14 +11,6 @@ from gisplanner.io.importer import import_layers, parse_field_maps, roles_of_lay
 from gisplanner.project import Project
 
 
-@pytest.fixture
-def town_gpkg(tmp_path, town):
-    path = tmp_path / "town.gpkg"
-    for role, frame in town.items():
-        pyogrio.write_dataframe(frame, path, layer=role)
-    return path
-
-
 def _write(frame, path, layer=None):
     pyogrio.write_dataframe(frame, path, layer=layer)
     return path
