@@ -310,6 +310,17 @@ class EstimationParams:
 
 
 @dataclass(frozen=True)
+class PlausibilityParams:
+    """Limits beyond which an imported value is reported as implausible (gisplanner.io.values.implausible)."""
+
+    built_year_min: float = 1900
+    floors_max: float = 100
+    height_max_m: float = 600
+    storey_height_range_m: tuple[float, float] = (2.0, 8.0)
+    community_area_max_m2: float = 300_000
+
+
+@dataclass(frozen=True)
 class AnalysisSettings:
     access_snap_m: float
     search_limit_m: float
@@ -322,6 +333,7 @@ class AnalysisSettings:
     resource_reach_m: float
     estimation: EstimationParams
     default_sites_k: int
+    plausibility: PlausibilityParams
 
 
 @dataclass(frozen=True)
@@ -747,6 +759,12 @@ def _settings(r: _Reader, raw: Mapping[str, Any]) -> AnalysisSettings:
     estimation = EstimationParams(**{k: num("estimation", k) for k in
                                      ("default_floors", "floor_height_m", "area_per_household_m2",
                                       "persons_per_household", "default_far")})
+    storey = r.value(raw["plausibility"].get("storey_height_range_m"), "plausibility.storey_height_range_m")
+    plausibility = PlausibilityParams(
+        storey_height_range_m=r.range({"value": storey.value}, "value", "plausibility.storey_height_range_m",
+                                      optional=False),
+        **{k: num("plausibility", k) for k in ("built_year_min", "floors_max", "height_max_m",
+                                                 "community_area_max_m2")})
     return AnalysisSettings(
         access_snap_m=num("network", "access_snap_m"), search_limit_m=num("network", "search_limit_m"),
         small_component_nodes=int(num("network", "small_component_nodes")),
@@ -755,7 +773,7 @@ def _settings(r: _Reader, raw: Mapping[str, Any]) -> AnalysisSettings:
         barrier_highways=strings("districts", "barrier_highways"),
         district_population=population, district_max_extent_m=num("districts", "max_extent_m"),
         resource_reach_m=num("districts", "resource_reach_m"), estimation=estimation,
-        default_sites_k=int(num("sites", "default_k")))
+        default_sites_k=int(num("sites", "default_k")), plausibility=plausibility)
 
 
 # --------------------------------------------------------------------------------------------- standards
