@@ -14,14 +14,16 @@ from pyproj import CRS
 
 from gisplanner.analysis.placement import CHECK_TITLES, VERDICTS
 from gisplanner.errors import InputError
+from gisplanner.labels import codes
 
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
 
-#: Chinese words and map colours of the placement verdicts (gisplanner.analysis.placement.VERDICTS).
-VERDICT_ZH = {"pass": "通过", "not_checked": "未核查", "warn": "有条件", "consult": "需征询居民意见", "fail": "不通过"}
+#: Chinese words (from the label table) and map colours of the placement verdicts
+#: (gisplanner.analysis.placement.VERDICTS).
+VERDICT_ZH = codes("verdict")
 VERDICT_COLOURS = {"pass": "#1a9850", "not_checked": "#9e9e9e", "warn": "#f39c12", "consult": "#e67e22",
                    "fail": "#d73027"}
-OVERALL_ZH = {"pass": "通过", "conditions": "有条件通过", "consultation": "需征询居民意见", "refused": "不通过"}
+OVERALL_ZH = codes("overall")
 
 #: Classes of sill samples and their colours: a before/after run's ``status``
 #: (gisplanner.analysis.sunlight.STATUSES), else whether the sill ``passes`` the standard.
@@ -40,21 +42,6 @@ def sill_labels(sills: pd.DataFrame) -> pd.Series:
         passes = sills["passes"].fillna(False).astype(bool)
         return pd.Series(np.where(passes, "窗台满足日照", "窗台不满足日照"), index=sills.index)
     return pd.Series("日照采样点", index=sills.index)
-
-
-#: Reviewer's words for the district constraint flags (gisplanner.analysis.districts.VIOLATIONS).
-VIOLATION_ZH = {"below_min_population": "人口低于下限", "above_max_population": "人口高于上限",
-                "extent_exceeded": "范围超过上限", "not_contiguous": "不连片"}
-
-
-def violations_text(flags: object) -> str:
-    """A district's ``violations`` (``;``-separated keys) in Chinese; 符合 when there are none.
-
-    >>> violations_text("below_min_population;not_contiguous"), violations_text("")
-    ('人口低于下限、不连片', '符合')
-    """
-    keys = [k for k in str(flags if isinstance(flags, str) else "").split(";") if k]
-    return "、".join(VIOLATION_ZH.get(k, k) for k in keys) or "符合"
 
 
 #: Columns of the proposed-facility layer besides the ``check_<name>`` verdict columns.

@@ -13,8 +13,9 @@ import pandas as pd
 
 from gisplanner import __version__
 from gisplanner.errors import InputError
-from gisplanner.export.layers import OVERALL_ZH, VERDICT_ZH, PlanLayers, display_value, violations_text
+from gisplanner.export.layers import OVERALL_ZH, VERDICT_ZH, PlanLayers, display_value
 from gisplanner.export.tables import INVESTMENT, TOTAL, PlanTables
+from gisplanner.labels import violations_text
 
 NO_FACILITY = "尚无拟建设施。"
 NO_CONSULTATION = "无需征询居民意见的事项。"

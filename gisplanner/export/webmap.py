@@ -22,10 +22,10 @@ from gisplanner.export.layers import (
     display_value,
     plan_bounds,
     sill_labels,
-    violations_text,
     worst_verdict,
 )
 from gisplanner.export.tables import AREA_ROWS
+from gisplanner.labels import violations_text
 
 OFFLINE_NOTE = "离线可用：地图程序与全部数据已内嵌于本文件，无需联网；不加载底图瓦片，背景为空白。"
 ONLINE_NOTE = "底图为 OpenStreetMap 瓦片，需联网；离线时背景为空白，数据照常显示。"

@@ -22,12 +22,12 @@ from PyQt6.QtWidgets import (
 from gisplanner import workflow
 from gisplanner.analysis.sunlight import shadow_sweep
 from gisplanner.errors import InputError
+from gisplanner.labels import codes
 from gisplanner.progress import Progress, ensure_progress
 from gisplanner.ui.layer_store import LayerStore
 
 SITE_LAYERS = ("boiler_rooms", "public_buildings", "idle_land", "buildings")
-VERDICT_ZH = {"pass": "通过", "not_checked": "未检查", "warn": "注意", "consult": "需征求居民意见", "fail": "不通过",
-              "conditions": "有条件通过", "consultation": "需征求居民意见", "refused": "不通过"}
+VERDICT_ZH = {**codes("verdict"), **codes("overall")}
 VERDICT_COLOR = {"pass": "#1a7f37", "warn": "#b26b00", "consult": "#b26b00", "fail": "#b30000",
                  "conditions": "#b26b00", "consultation": "#b26b00", "refused": "#b30000"}
 

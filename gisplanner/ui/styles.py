@@ -12,32 +12,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-#: Chinese display names of the canonical roles and of the engine results.
-LAYER_ZH = {
-    "communities": "小区",
-    "buildings": "建筑",
-    "walk_network": "步行路网",
-    "facilities": "现状设施",
-    "green_space": "绿地",
-    "landuse": "用地现状",
-    "idle_land": "空闲地",
-    "boiler_rooms": "锅炉房",
-    "public_buildings": "公有房屋",
-    "admin_boundaries": "街道边界",
-    "gates": "小区出入口",
-    "railways": "铁路",
-    "rivers": "河流",
-    "gaps": "生活圈服务缺口",
-    "districts": "改造片区",
-    "district_resources": "片区资源",
-    "community_access": "小区设施可达性",
-    "service_areas": "设施服务范围",
-    "candidate_sites": "候选站点",
-    "sill_points": "窗台日照时数",
-    "placement": "新设施",
-    "placement_shadow": "新设施标准日阴影范围",
-    "sunlight_impact": "新设施影响的窗户",
-}
+from gisplanner.labels import codes
+
+#: Chinese display names of the canonical roles and of the engine results (from the label table).
+LAYER_ZH = codes("layer")
 
 #: Qualitative palette for categories (districts by id): Tableau 10, readable on a light background.
 CATEGORY_PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
