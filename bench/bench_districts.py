@@ -27,12 +27,9 @@ import pandas as pd
 from _common import HARBIN, timed
 
 from gisplanner.analysis.adjacency import barrier_lines, community_adjacency
-from gisplanner.analysis.districts import (
-    DistrictRules,
-    bundle_communities,
-    community_walk_distances,
-    plan_districts,
-)
+from gisplanner.analysis.bundling import DistrictRules, bundle_communities
+from gisplanner.analysis.district_walk import community_walk_distances
+from gisplanner.analysis.districts import plan_districts
 from gisplanner.analysis.network import build_walk_graph
 from gisplanner.io.importer import import_layers
 from gisplanner.project import Project

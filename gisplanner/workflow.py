@@ -17,15 +17,10 @@ import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
 from gisplanner.analysis.adjacency import barrier_lines, community_adjacency
-from gisplanner.analysis.districts import (
-    DistrictInputs,
-    DistrictPlan,
-    DistrictRules,
-    admin_groups,
-    community_eligibility,
-    community_walk_distances,
-    plan_districts,
-)
+from gisplanner.analysis.bundling import DistrictRules, admin_groups
+from gisplanner.analysis.district_walk import community_walk_distances
+from gisplanner.analysis.districts import DistrictInputs, DistrictPlan, plan_districts
+from gisplanner.analysis.eligibility import community_eligibility
 from gisplanner.analysis.lifecircle import life_circle_gaps, prepare_life_circle, requirements_from_standards
 from gisplanner.analysis.network import build_walk_graph
 from gisplanner.analysis.placement import (

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import geopandas as gpd
 import pandas as pd
 
-from gisplanner.analysis.districts import VIOLATIONS, DistrictInputs, DistrictPlan, describe_plan
+from gisplanner.analysis.district_tables import VIOLATIONS
+from gisplanner.analysis.districts import DistrictInputs, DistrictPlan, describe_plan
 from gisplanner.errors import InputError
 
 

@@ -6,9 +6,7 @@ import argparse
 import time
 from pathlib import Path
 
-from gisplanner.analysis.districts import (
-    COST_UNITS,
-)
+from gisplanner.analysis.costs import COST_UNITS
 from gisplanner.io.writers import write_layers
 from gisplanner.project import Project
 from gisplanner.workflow import run_districts

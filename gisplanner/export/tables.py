@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gisplanner.analysis import districts
+from gisplanner.analysis.costs import district_costs
+from gisplanner.analysis.district_tables import district_content, district_gaps
 from gisplanner.errors import InputError
 from gisplanner.export.layers import PlanLayers
 
@@ -40,7 +41,7 @@ class PlanTable:
 
 
 def _quantities(communities: pd.DataFrame, key: pd.Series) -> pd.DataFrame:
-    """Cost quantities (the columns of ``districts.COST_UNITS``) summed by ``key``, as ``district_id`` rows."""
+    """Cost quantities (the columns of ``gisplanner.analysis.costs.COST_UNITS``) summed by ``key``, as ``district_id`` rows."""
     frame = pd.DataFrame({
         "district_id": key.astype(str).to_numpy(),
         "floor_area_m2": pd.to_numeric(communities["floor_area_m2"], errors="coerce").fillna(0.0).to_numpy(),
@@ -61,8 +62,8 @@ def renovation_content(layers: PlanLayers) -> pd.DataFrame:
     """
     members = layers.communities.loc[layers.communities["district_id"].notna(), ["district_id", "feature_id"]]
     members = members.rename(columns={"feature_id": "community_id"}).astype(str)
-    gaps = districts.district_gaps(members, pd.DataFrame(layers.gaps.drop(columns=["geometry", "district_id"])))
-    content = districts.district_content(layers.districts, gaps, classes=layers.renovation_items,
+    gaps = district_gaps(members, pd.DataFrame(layers.gaps.drop(columns=["geometry", "district_id"])))
+    content = district_content(layers.districts, gaps, classes=layers.renovation_items,
                                          facility_classes=layers.renovation_class,
                                          facility_names=layers.facility_zh)
     proposed = []
@@ -86,7 +87,7 @@ def community_investment(layers: PlanLayers, unit_costs: pd.DataFrame, *, file: 
     layers
         The plan.
     unit_costs
-        ``item``, ``unit``, ``unit_cost_yuan`` as for :func:`gisplanner.analysis.districts.district_costs`.
+        ``item``, ``unit``, ``unit_cost_yuan`` as for :func:`gisplanner.analysis.costs.district_costs`.
     file
         Name of the cost file, for error messages.
 
@@ -104,7 +105,7 @@ def community_investment(layers: PlanLayers, unit_costs: pd.DataFrame, *, file: 
                                  on="district_id").drop(columns="district_id")
     # district_costs prices rows by their district_id's quantities: keyed by community id, each community is
     # priced with its own floor area, households and buildings
-    priced = districts.district_costs(_quantities(members, ids),
+    priced = district_costs(_quantities(members, ids),
                                       per_member.rename(columns={"community_id": "district_id"}), unit_costs,
                                       file=file)
     share = 1.0 / by_member.groupby("district_id")["community_id"].transform("size")
@@ -196,7 +197,7 @@ def district_items(layers: PlanLayers, *, unit_costs: pd.DataFrame | None = None
     """
     members = layers.communities[layers.communities["district_id"].notna()]
     content = renovation_content(layers)
-    content = districts.district_costs(_quantities(members, members["district_id"]),
+    content = district_costs(_quantities(members, members["district_id"]),
                                        content.assign(district_id=content["district_id"].astype(str)),
                                        unit_costs, file=file)
     names = dict(zip(layers.districts["district_id"].astype(str), layers.districts["name"].astype(str)))

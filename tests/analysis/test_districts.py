@@ -10,14 +10,9 @@ import pytest
 from shapely.geometry import LineString, box
 
 from gisplanner.analysis.adjacency import barrier_lines, community_adjacency
-from gisplanner.analysis.districts import (
-    DistrictInputs,
-    DistrictRules,
-    admin_groups,
-    bundle_communities,
-    community_eligibility,
-    plan_districts,
-)
+from gisplanner.analysis.bundling import DistrictRules, admin_groups, bundle_communities
+from gisplanner.analysis.districts import DistrictInputs, plan_districts
+from gisplanner.analysis.eligibility import community_eligibility
 from gisplanner.errors import CancelledError, InputError
 from gisplanner.progress import Progress
 

@@ -6,6 +6,7 @@ import pytest
 from shapely.geometry import box
 
 from gisplanner.analysis.adjacency import community_adjacency
+from gisplanner.analysis.bundling import DistrictRules
 from gisplanner.analysis.district_edit import (
     add_communities,
     create_district,
@@ -15,13 +16,8 @@ from gisplanner.analysis.district_edit import (
     rename_district,
     split_district,
 )
-from gisplanner.analysis.districts import (
-    LEFT_OUT,
-    DistrictInputs,
-    DistrictRules,
-    community_eligibility,
-    describe_plan,
-)
+from gisplanner.analysis.districts import DistrictInputs, describe_plan
+from gisplanner.analysis.eligibility import LEFT_OUT, community_eligibility
 from gisplanner.errors import InputError
 
 CRS = "EPSG:32652"

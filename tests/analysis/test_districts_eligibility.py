@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from gisplanner.analysis.districts import LEFT_OUT, community_eligibility, exclusion_table
+from gisplanner.analysis.eligibility import LEFT_OUT, community_eligibility, exclusion_table
 from gisplanner.errors import InputError
 
 

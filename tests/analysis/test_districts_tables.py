@@ -10,18 +10,17 @@ import shapely
 from shapely.geometry import Point, Polygon, box
 
 from gisplanner.analysis.adjacency import community_adjacency
-from gisplanner.analysis.districts import (
-    DistrictInputs,
-    DistrictRules,
-    community_eligibility,
-    describe_plan,
+from gisplanner.analysis.bundling import DistrictRules
+from gisplanner.analysis.costs import district_costs
+from gisplanner.analysis.district_tables import (
     district_content,
-    district_costs,
     district_gaps,
     district_resources,
     district_table,
     member_table,
 )
+from gisplanner.analysis.districts import DistrictInputs, describe_plan
+from gisplanner.analysis.eligibility import community_eligibility
 from gisplanner.errors import InputError
 
 CRS = "EPSG:32652"

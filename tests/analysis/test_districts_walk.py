@@ -7,12 +7,9 @@ import pytest
 from shapely.geometry import LineString, box
 
 from gisplanner.analysis.adjacency import community_adjacency
-from gisplanner.analysis.districts import (
-    DistrictRules,
-    bundle_communities,
-    community_walk_distances,
-    district_table,
-)
+from gisplanner.analysis.bundling import DistrictRules, bundle_communities
+from gisplanner.analysis.district_tables import district_table
+from gisplanner.analysis.district_walk import community_walk_distances
 from gisplanner.analysis.network import build_walk_graph
 
 CRS = "EPSG:32652"

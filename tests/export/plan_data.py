@@ -64,7 +64,7 @@ def resource_layers() -> dict[str, gpd.GeoDataFrame]:
 
 
 def resources() -> pd.DataFrame:
-    """Resources only in district D2, as gisplanner.analysis.districts.district_resources lists them."""
+    """Resources only in district D2, as gisplanner.analysis.district_tables.district_resources lists them."""
     return pd.DataFrame({"district_id": ["D2", "D2"], "layer": ["boiler_rooms", "idle_land"],
                          "resource_id": ["b1", "i1"], "name": ["废弃锅炉房", XSS_NAME], "area_m2": [600.0, 1200.0],
                          "status": ["decommissioned", pd.NA], "distance_m": [10.0, 10.0]})

@@ -1,0 +1,291 @@
+"""What each district carries: outline and statistics with constraint flags, members, resources, gaps, content."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from gisplanner.analysis import attributes
+from gisplanner.analysis.bundling import DistrictRules
+from gisplanner.analysis.district_walk import CommunitySpacing, WalkDistances, diameter
+
+#: Constraint violations a district can carry (``violations`` column, ``;``-separated), in the
+#: order they are listed, with the words the editing warnings use.
+VIOLATIONS = {
+    "below_min_population": "is below the minimum population",
+    "above_max_population": "is above the maximum population",
+    "extent_exceeded": "is wider than the maximum extent",
+    "not_contiguous": "is not contiguous",
+}
+MEMBER_COLUMNS = ["district_id", "community_id", "community_name"]
+RESOURCE_COLUMNS = ["district_id", "layer", "resource_id", "name", "area_m2", "status", "distance_m",
+                    "n_districts"]
+GAP_COLUMNS = ["district_id", "facility_type", "level", "n_communities", "n_unreachable", "population",
+               "max_shortfall_m"]
+
+
+def district_table(communities: gpd.GeoDataFrame, assignment: pd.Series, adjacency: pd.DataFrame, *,
+                   rules: DistrictRules | None = None, walk: WalkDistances | None = None,
+                   names: Mapping[str, str] | None = None, locked: Sequence[str] = ()) -> gpd.GeoDataFrame:
+    """Outline, statistics and constraint flags of each district.
+
+    Parameters
+    ----------
+    communities
+        Canonical communities layer.
+    assignment
+        ``district_id`` (str) aligned to ``communities``; NA for communities in no district.
+    adjacency
+        Output of ``community_adjacency``; used for the contiguity check.
+    rules
+        Constraints checked after the fact.
+    walk
+        Walking distances; when given, the extent limit is checked on them.
+    names, locked
+        District names (default the id) and the ids of locked districts.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per district, sorted by ``district_id``: ``name``, ``locked``,
+        ``n_communities``, ``households``, ``population``, ``population_estimated`` (any
+        member's population is estimated), ``n_buildings``, ``floor_area_m2``,
+        ``share_built_before_2000`` (share of the households of members with a known year
+        that live in communities built in or before ``rules.built_before``; a community
+        without households counts as one; NA when no member has a known year), ``extent_m``
+        (largest straight-line distance between member centroids, m), ``walk_extent_m``
+        (largest walk between them, m; NA without ``walk`` or beyond ``walk.limit_m``),
+        ``contiguous``, ``violations`` (names from
+        ``VIOLATIONS`` joined by ``;``, empty when none) and the outline (members dissolved,
+        gaps narrower than the adjacency gap closed).
+    """
+    rules = rules or DistrictRules()
+    did = assignment.astype("string")
+    inside = did.notna().to_numpy()
+    comm = communities.loc[inside]
+    d = did[inside].to_numpy()
+    ids = comm["feature_id"].astype(str).to_numpy()
+    hh = attributes.numeric(comm, "households")
+    frame = pd.DataFrame({
+        "district_id": d,
+        "households": hh.to_numpy(),
+        "population": attributes.population(comm),
+        "population_estimated": attributes.column(comm, "population_estimated", False).fillna(False).astype(bool)
+        .to_numpy(),
+        "n_buildings": attributes.numeric(comm, "n_buildings").fillna(0).to_numpy(),
+        "floor_area_m2": attributes.numeric(comm, "floor_area_m2").to_numpy(),
+    })
+    year = attributes.built_years(comm).reset_index(drop=True)
+    weight = frame["households"].fillna(0).where(frame["households"].fillna(0) > 0, 1.0)
+    frame["_known_w"] = np.where(year.notna(), weight, 0.0)
+    frame["_old_w"] = np.where(year.notna() & (year.fillna(0) <= rules.built_before), weight, 0.0)
+    g = frame.groupby("district_id", sort=True)
+    stats = pd.DataFrame({
+        "n_communities": g.size(),
+        "households": g["households"].sum(min_count=1),
+        "population": g["population"].sum(),
+        "population_estimated": g["population_estimated"].any(),
+        "n_buildings": g["n_buildings"].sum().astype(np.int64),
+        "floor_area_m2": g["floor_area_m2"].sum(min_count=1),
+    })
+    known = g["_known_w"].sum()
+    stats["share_built_before_2000"] = (g["_old_w"].sum() / known).where(known > 0)
+    spacing = CommunitySpacing(attributes.centroid_xy(communities), walk, np.flatnonzero(inside))
+    geoms = np.asarray(comm.geometry.values)
+    half = rules.adjacency_gap_m / 2
+    # Mitred closing gives rectilinear blocks back their exact corners (a round one would cut them).
+    grown = shapely.buffer(geoms, half, join_style="mitre") if half > 0 else geoms
+    outlines, extents, walks, contiguous = [], [], [], []
+    edges = _edge_set(adjacency)
+    for district in stats.index:
+        rows = np.flatnonzero(d == district)
+        outline = shapely.union_all(grown[rows])
+        if half > 0:
+            # The mitre limit bevels acute corners on the way out; the members put them back.
+            outline = shapely.union(shapely.buffer(outline, -half, join_style="mitre"),
+                                    shapely.union_all(geoms[rows]))
+        outlines.append(outline)
+        extents.append(diameter(spacing.xy[rows]))
+        walks.append(spacing.span(rows) if walk is not None else np.nan)
+        contiguous.append(_connected(ids[rows], edges))
+    stats["extent_m"] = extents
+    walk_extent = np.asarray(walks, dtype=float)
+    stats["walk_extent_m"] = np.where(np.isinf(walk_extent), np.nan, walk_extent)
+    stats["contiguous"] = contiguous
+    broken = pd.DataFrame({
+        "below_min_population": stats["population"] < rules.min_population,
+        "above_max_population": stats["population"] > rules.max_population,
+        "extent_exceeded": (walk_extent > rules.max_extent_m) if walk is not None
+        else (stats["extent_m"] > rules.max_extent_m).to_numpy(),
+        "not_contiguous": ~stats["contiguous"],
+    })[list(VIOLATIONS)].to_numpy()
+    names_of = np.array(list(VIOLATIONS))
+    stats["violations"] = [";".join(names_of[row]) for row in broken]
+    stats.index.name = "district_id"
+    stats = stats.reset_index()
+    names = names or {}
+    stats.insert(1, "name", [names.get(k, k) for k in stats["district_id"]])
+    stats.insert(2, "locked", stats["district_id"].isin(list(locked)))
+    return gpd.GeoDataFrame(stats, geometry=np.asarray(outlines, dtype=object) if outlines else [],
+                            crs=communities.crs)
+
+
+def member_table(communities: pd.DataFrame, assignment: pd.Series) -> pd.DataFrame:
+    """``district_id``, ``community_id``, ``community_name`` of every community in a district."""
+    did = assignment.astype("string")
+    inside = did.notna().to_numpy()
+    names = attributes.column(communities, "name", pd.NA)
+    out = pd.DataFrame({"district_id": did[inside].to_numpy(),
+                        "community_id": communities["feature_id"].astype(str).to_numpy()[inside],
+                        "community_name": names.astype("string").to_numpy()[inside]})
+    return out.sort_values(["district_id", "community_id"], kind="stable").reset_index(drop=True)
+
+
+def district_resources(districts: gpd.GeoDataFrame, resources: Mapping[str, gpd.GeoDataFrame], *,
+                       reach_m: float = 100.0) -> gpd.GeoDataFrame:
+    """Resources inside a district outline or within ``reach_m`` of it.
+
+    A resource near two districts is listed for both (``n_districts`` counts them): it can
+    serve either, and the plan decides which.
+
+    Parameters
+    ----------
+    districts
+        Output of :func:`district_table`.
+    resources
+        Layers by name, each with ``feature_id`` and optionally ``name``, ``area_m2`` (m²;
+        filled from the geometry for polygons when NA) and ``status``.
+    reach_m
+        Distance (m) from the outline.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``RESOURCE_COLUMNS`` and the resource's geometry; ``distance_m`` is 0 for a resource
+        touching or inside the outline.
+    """
+    frames = []
+    outlines = np.asarray(districts.geometry.values)
+    tree = shapely.STRtree(outlines)
+    for layer, gdf in resources.items():
+        if gdf is None or not len(gdf):
+            continue
+        geoms = np.asarray(gdf.geometry.values)
+        res, dist_i = tree.query(geoms, predicate="dwithin", distance=reach_m)
+        area = attributes.numeric(gdf, "area_m2").to_numpy()
+        area = np.where(np.isnan(area) & (shapely.area(geoms) > 0), shapely.area(geoms), area)
+        frames.append(pd.DataFrame({
+            "district_id": districts["district_id"].to_numpy()[dist_i],
+            "layer": layer,
+            "resource_id": gdf["feature_id"].astype(str).to_numpy()[res],
+            "name": attributes.column(gdf, "name", pd.NA).astype("string").to_numpy()[res],
+            "area_m2": area[res],
+            "status": attributes.column(gdf, "status", pd.NA).astype("string").to_numpy()[res],
+            "distance_m": shapely.distance(geoms[res], outlines[dist_i]),
+            "geometry": geoms[res],
+        }))
+    if not frames:
+        return gpd.GeoDataFrame(columns=[*RESOURCE_COLUMNS, "geometry"], geometry="geometry", crs=districts.crs)
+    out = pd.concat(frames, ignore_index=True)
+    out["n_districts"] = out.groupby(["layer", "resource_id"])["district_id"].transform("size").astype(np.int64)
+    out = out.sort_values(["district_id", "layer", "resource_id"], kind="stable").reset_index(drop=True)
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=districts.crs)
+
+
+def district_gaps(members: pd.DataFrame, gaps: pd.DataFrame | None) -> pd.DataFrame:
+    """Life-circle gaps of each district, per facility type and level.
+
+    Parameters
+    ----------
+    members
+        Output of :func:`member_table`.
+    gaps
+        Gap table of the life-circle analysis (``community_id``, ``facility_type``, ``level``,
+        ``shortfall_m``, ``population``); None when it has not run.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``GAP_COLUMNS``: communities with the gap, how many of them reach no such facility
+        within the search limit (shortfall NA), their population and the largest known
+        shortfall (m).
+    """
+    if gaps is None or not len(gaps):
+        return pd.DataFrame(columns=GAP_COLUMNS)
+    joined = gaps.assign(community_id=gaps["community_id"].astype(str)).merge(
+        members[["district_id", "community_id"]], on="community_id")
+    g = joined.groupby(["district_id", "facility_type", "level"], sort=True)
+    out = pd.DataFrame({"n_communities": g["community_id"].nunique(),
+                        "n_unreachable": g["shortfall_m"].agg(lambda v: int(v.isna().sum())),
+                        "population": g["population"].sum(),
+                        "max_shortfall_m": g["shortfall_m"].max()}).reset_index()
+    return out[GAP_COLUMNS]
+
+
+def district_content(districts: pd.DataFrame, gaps: pd.DataFrame, *,
+                     classes: Mapping[str, Sequence[str]],
+                     facility_classes: Mapping[str, str] | None = None,
+                     facility_names: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Renovation content of each district by class (基础类/完善类/提升类).
+
+    Every district gets the items the config lists for each class (source ``standard``);
+    each facility type with a life-circle gap in the district adds that type under its
+    renovation class (source ``gap``).
+
+    Parameters
+    ----------
+    districts
+        ``district_id``.
+    gaps
+        Output of :func:`district_gaps`.
+    classes
+        Class -> items, from the renovation config.
+    facility_classes
+        Facility type -> renovation class, from the facility catalogue.
+    facility_names
+        Facility type -> the item name to list (e.g. its Chinese name); default the type key.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``district_id``, ``renovation_class``, ``item``, ``source``.
+    """
+    base = [(c, item) for c, items in classes.items() for item in items]
+    rows = [(d, c, item, "standard") for d in districts["district_id"] for c, item in base]
+    facility_classes = facility_classes or {}
+    seen = set()
+    for d, ftype in zip(gaps["district_id"], gaps["facility_type"]):
+        cls = facility_classes.get(ftype)
+        if cls is not None and (d, ftype) not in seen:
+            seen.add((d, ftype))
+            rows.append((d, cls, (facility_names or {}).get(ftype, ftype), "gap"))
+    out = pd.DataFrame(rows, columns=["district_id", "renovation_class", "item", "source"])
+    return out.sort_values(["district_id"], kind="stable").reset_index(drop=True)
+
+
+def _edge_set(adjacency: pd.DataFrame) -> dict[str, set[str]]:
+    adj = adjacency.loc[adjacency["adjacent"].astype(bool)]
+    out: dict[str, set[str]] = {}
+    for a, b in zip(adj["community_a"].astype(str), adj["community_b"].astype(str)):
+        out.setdefault(a, set()).add(b)
+        out.setdefault(b, set()).add(a)
+    return out
+
+
+def _connected(ids: Sequence[str], edges: Mapping[str, set[str]]) -> bool:
+    """Whether the communities ``ids`` form one connected piece of the adjacency graph."""
+    members = set(ids)
+    if len(members) <= 1:
+        return True
+    start = next(iter(members))
+    seen, stack = {start}, [start]
+    while stack:
+        for nb in edges.get(stack.pop(), ()):
+            if nb in members and nb not in seen:
+                seen.add(nb)
+                stack.append(nb)
+    return len(seen) == len(members)
