@@ -1,4 +1,4 @@
-"""Chinese display names of field names and codes, from one table (resources/standards/labels.yaml).
+"""Chinese display names of field names and codes, from one table (gisplanner/resources/standards/labels.yaml).
 
 The data keep their English identifiers (column names, JSON keys, codes such as ``below_min_population``);
 everything a user reads goes through this module: the app's attribute table, the exported tables, reports

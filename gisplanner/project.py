@@ -61,7 +61,7 @@ class Project:
     Attributes
     ----------
     city
-        Key of ``resources/standards/sunlight.yaml`` cities (climate zone, location, counting rule).
+        Key of ``gisplanner/resources/standards/sunlight.yaml`` cities (climate zone, location, counting rule).
     crs
         The metric CRS every layer is stored in, or None until the first import.
     layer_sources

@@ -1,4 +1,4 @@
-"""Load and validate the standards config (resources/standards/*.yaml) into frozen objects.
+"""Load and validate the standards config (gisplanner/resources/standards/*.yaml) into frozen objects.
 
 Every entry of the config carries ``status`` and ``source``. A project may override any value by its dotted
 path (``<file>.<key>...``, e.g. ``facilities.profiles.gb50180.types.kindergarten.radius_m``); the override
@@ -11,6 +11,8 @@ import copy
 import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -19,7 +21,8 @@ import yaml
 
 from gisplanner.errors import ConfigError
 
-STANDARDS_DIR = Path(__file__).resolve().parents[1] / "resources" / "standards"
+#: The shipped standards: package data, so an installed wheel finds them as well as a source checkout.
+STANDARDS_DIR = resources.files("gisplanner") / "resources" / "standards"
 STATUSES = frozenset({"V2", "V2+", "U-recalled", "U-local", "U-inference", "tool-default", "override"})
 FILES = ("sources", "levels", "facilities", "green", "sunlight", "landuse", "renovation", "settings")
 DAYS = ("dahan", "dongzhi")
@@ -847,7 +850,7 @@ def _walk_rows(node: Any, path: tuple[str, ...], prov: tuple[str, tuple[str, ...
         yield StandardRow(".".join(path), node, status, source, note)
 
 
-def _read_raw(directory: Path) -> dict[str, Any]:
+def _read_raw(directory: Path | Traversable) -> dict[str, Any]:
     raw = {}
     for name in FILES:
         path = directory / f"{name}.yaml"

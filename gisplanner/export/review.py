@@ -98,7 +98,7 @@ def review_sections(layers: PlanLayers, tables: PlanTables) -> list[Section]:
         gaps = Section("生活圈服务缺口", ("无生活圈服务缺口。",))
 
     notes = [*tables.plan.notes,
-             "标准数值多数来自二手资料（见 resources/standards 各条 status/source），正式审查前请按原文核对。"]
+             "标准数值多数来自二手资料（见 gisplanner/resources/standards 各条 status/source），正式审查前请按原文核对。"]
     if layers.attribution:
         notes.append(f"数据来源：{layers.attribution}")
     return [overview, facilities, consultation, gaps, Section("说明", tuple(notes))]

@@ -155,7 +155,7 @@ def test_decommissioned_boiler_room_is_not_refused():
     assert landuse.decommission_refusal("decommissioned") is None
 
 
-# The shipped table (resources/standards/landuse.yaml) against the cases of standards §6.2: one case per row,
+# The shipped table (gisplanner/resources/standards/landuse.yaml) against the cases of standards §6.2: one case per row,
 # each reaching its row through every row above it.
 SHIPPED_CASES = [
     ("equipment", "no_permit", _case(intervention="equipment", target_code="0701", facility_levels=("block",))),
