@@ -24,7 +24,7 @@ from gisplanner.errors import ConfigError
 #: The shipped standards: package data, so an installed wheel finds them as well as a source checkout.
 STANDARDS_DIR = resources.files("gisplanner") / "resources" / "standards"
 STATUSES = frozenset({"V2", "V2+", "U-recalled", "U-local", "U-inference", "tool-default", "override"})
-FILES = ("sources", "levels", "facilities", "green", "sunlight", "landuse", "renovation", "settings")
+FILES = ("sources", "levels", "facilities", "green", "sunlight", "landuse", "renovation", "settings", "checks")
 DAYS = ("dahan", "dongzhi")
 OUTCOMES = ("no_permit", "compatible", "conversion_local_rule", "statutory_procedure")
 INTERVENTIONS = ("new", "conversion", "elevator", "equipment")
@@ -779,6 +779,54 @@ def _settings(r: _Reader, raw: Mapping[str, Any]) -> AnalysisSettings:
         default_sites_k=int(num("sites", "default_k")), plausibility=plausibility)
 
 
+@dataclass(frozen=True)
+class CheckEntry:
+    """One placement check of ``checks.yaml``: its key and Chinese title (``{level}`` for one per level)."""
+
+    key: str
+    zh: str
+    status: str
+    source: tuple[str, ...]
+    note: str = ""
+
+    @property
+    def per_level(self) -> bool:
+        return "{level}" in self.zh
+
+
+@dataclass(frozen=True)
+class ChecksTable:
+    """The placement checks in report order (``checks.yaml``)."""
+
+    entries: Mapping[str, CheckEntry]
+
+    def title(self, key: str, level_zh: Mapping[str, str]) -> str:
+        """The Chinese title of a check result ``key`` (``<check>_<level>`` for a per-level check), naming the
+        level by ``level_zh``; the key itself when no check has it."""
+        if key in self.entries and not self.entries[key].per_level:
+            return self.entries[key].zh
+        for check, entry in self.entries.items():
+            if entry.per_level and key.startswith(f"{check}_"):
+                level = key.removeprefix(f"{check}_")
+                return entry.zh.format(level=level_zh.get(level, level))
+        return key
+
+
+def _checks(r: _Reader, raw: Mapping[str, Any]) -> ChecksTable:
+    entries = {}
+    for key, entry in r.mapping(raw.get("checks"), "checks").items():
+        path = f"checks.{key}"
+        entry = r.mapping(entry, path)
+        status, source, note = r.provenance(entry, path)
+        zh = str(r.get(entry, "zh", path))
+        try:
+            zh.format(level="")
+        except (KeyError, IndexError, ValueError):
+            raise r.fail(f"{path}.zh", zh, "a title may only use the field {level}") from None
+        entries[str(key)] = CheckEntry(str(key), zh, status, source, note)
+    return ChecksTable(MappingProxyType(entries))
+
+
 # --------------------------------------------------------------------------------------------- standards
 @dataclass(frozen=True)
 class Standards:
@@ -795,6 +843,7 @@ class Standards:
     renovation: RenovationRules
     settings: AnalysisSettings
     sources: Mapping[str, str]
+    checks: ChecksTable
 
     def facility_types(self, profile: str = "gb50180") -> Mapping[str, FacilityType]:
         if profile not in self.profiles:
@@ -927,4 +976,4 @@ def load_standards(overrides: Sequence[Override] = (), *, directory: Path | str 
         landuse=_landuse(reader("landuse"), raw["landuse"]),
         renovation=_renovation(reader("renovation"), raw["renovation"]),
         settings=_settings(reader("settings"), raw["settings"]),
-        sources=MappingProxyType(dict(sources)))
+        sources=MappingProxyType(dict(sources)), checks=_checks(reader("checks"), raw["checks"]))

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from gisplanner import labels
-from gisplanner.analysis.placement import VERDICTS
+from gisplanner.analysis.checks import VERDICTS
 from gisplanner.io.fields import CANDIDATES
 from gisplanner.standards import INTERVENTIONS, OUTCOMES, STATUSES, load_standards
 

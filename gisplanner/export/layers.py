@@ -12,14 +12,15 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from gisplanner.analysis.placement import CHECK_TITLES, VERDICTS
+from gisplanner.analysis.checks import VERDICTS
 from gisplanner.errors import InputError
 from gisplanner.labels import codes
+from gisplanner.standards import ChecksTable
 
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
 
 #: Chinese words (from the label table) and map colours of the placement verdicts
-#: (gisplanner.analysis.placement.VERDICTS).
+#: (gisplanner.analysis.checks.VERDICTS).
 VERDICT_ZH = codes("verdict")
 VERDICT_COLOURS = {"pass": "#1a9850", "not_checked": "#9e9e9e", "warn": "#f39c12", "consult": "#e67e22",
                    "fail": "#d73027"}
@@ -90,6 +91,8 @@ class PlanLayers:
         Data attribution to print, e.g. "© OpenStreetMap contributors"; None when no source needs one.
     district
         The selected district id, or None for the whole plan.
+    checks
+        The placement checks of the standards (``checks.yaml``), which name the verdict columns.
     """
 
     crs: CRS
@@ -111,14 +114,12 @@ class PlanLayers:
     renovation_items: Mapping[str, Sequence[str]] = field(default_factory=dict)
     attribution: str | None = None
     district: str | None = None
+    checks: ChecksTable | None = None
 
     def check_label(self, column: str) -> str:
         """Chinese name of a ``check_<key>`` column of :attr:`proposed`."""
         key = column.removeprefix("check_")
-        if key.startswith("green_public_"):
-            level = key.removeprefix("green_public_")
-            return f"{self.level_zh.get(level, level)}公共绿地"
-        return CHECK_TITLES.get(key, key).split(" ")[0]
+        return self.checks.title(key, self.level_zh) if self.checks is not None else key
 
     @property
     def check_columns(self) -> list[str]:
@@ -216,7 +217,7 @@ def plan_layers(*, crs: CRS | str, communities: gpd.GeoDataFrame, title: str = "
                 facility_zh: Mapping[str, str] | None = None, level_zh: Mapping[str, str] | None = None,
                 renovation_class: Mapping[str, str] | None = None,
                 renovation_items: Mapping[str, Sequence[str]] | None = None,
-                attribution: str | None = None) -> PlanLayers:
+                attribution: str | None = None, checks: ChecksTable | None = None) -> PlanLayers:
     """Join the project's layers and results into a :class:`PlanLayers`.
 
     Parameters
@@ -243,6 +244,8 @@ def plan_layers(*, crs: CRS | str, communities: gpd.GeoDataFrame, title: str = "
         Names, classes and class items from the standards.
     attribution
         Attribution of the data sources shown, or None.
+    checks
+        The placement checks of the standards, for the Chinese names of the verdict columns.
 
     Returns
     -------
@@ -296,7 +299,8 @@ def plan_layers(*, crs: CRS | str, communities: gpd.GeoDataFrame, title: str = "
         green_space=frame(green_space, ["green_type", "name"], "green_space"), outside=outside,
         facility_zh=dict(facility_zh or {}), level_zh=dict(level_zh or {}),
         renovation_class=dict(renovation_class or {}),
-        renovation_items={k: tuple(v) for k, v in (renovation_items or {}).items()}, attribution=attribution)
+        renovation_items={k: tuple(v) for k, v in (renovation_items or {}).items()}, attribution=attribution,
+        checks=checks)
 
 
 def _resource_frame(resources: pd.DataFrame | None, layers: Mapping[str, gpd.GeoDataFrame],

@@ -80,7 +80,7 @@ def project_plan_layers(project: Any, *, district: str | None = None) -> PlanLay
         facility_zh={k: t.zh for k, t in types.items()},
         level_zh={k: level.zh for k, level in standards.levels.items()},
         renovation_class=standards.facility_classes(), renovation_items=standards.renovation_items(project.city),
-        attribution=osm_attribution(project))
+        attribution=osm_attribution(project), checks=standards.checks)
     return layers if district is None else select_district(layers, district)
 
 

@@ -12,7 +12,8 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from gisplanner.analysis.placement import CheckResult, PlacementReport
+from gisplanner.analysis.checks import CheckResult
+from gisplanner.analysis.placement import PlacementReport
 
 VERDICT_LABELS = {"pass": "通过 pass", "warn": "需办理/注意 action", "consult": "一事一议 consultation",
                   "fail": "不通过 fail", "not_checked": "未检查 not checked"}

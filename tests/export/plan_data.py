@@ -5,6 +5,7 @@ import pandas as pd
 from shapely.geometry import Point, box
 
 from gisplanner.export.layers import OSM_ATTRIBUTION, PlanLayers, plan_layers
+from gisplanner.standards import load_standards
 
 CRS = "EPSG:32652"  # UTM 52N, central Harbin
 X0, Y0 = 315_000.0, 5_070_000.0
@@ -104,5 +105,5 @@ def build_plan() -> PlanLayers:
     return plan_layers(crs=CRS, communities=communities(), districts=districts(), members=members(), gaps=gaps(),
                        service_areas=service_areas(), resources=resources(), resource_layers=resource_layers(),
                        placed=placed(), sunlight=sunlight(), facility_zh=FACILITY_ZH, level_zh=LEVEL_ZH,
-                       renovation_class=RENOVATION_CLASS, renovation_items=RENOVATION_ITEMS,
+                       checks=load_standards().checks, renovation_class=RENOVATION_CLASS, renovation_items=RENOVATION_ITEMS,
                        attribution=OSM_ATTRIBUTION)

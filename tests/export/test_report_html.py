@@ -4,7 +4,8 @@ import geopandas as gpd
 import pytest
 from shapely import Point, box
 
-from gisplanner.analysis.placement import CheckResult, PlacementReport
+from gisplanner.analysis.checks import CheckResult
+from gisplanner.analysis.placement import PlacementReport
 from gisplanner.export.report_html import _scale_bar_m, report_html, report_svg, write_report_html
 
 CRS = "EPSG:32652"
