@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 from collections.abc import Mapping
 from functools import cache
 from types import MappingProxyType
@@ -45,7 +46,8 @@ def _table() -> Mapping[str, Any]:
             raw = yaml.safe_load(fh)
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"cannot read the label table: {exc}", file=str(LABELS_FILE)) from None
-    for section in ("fields", "codes", "coded_columns", "standard_status"):
+    for section in ("fields", "codes", "coded_columns", "standard_status", "standard_groups", "standard_keys",
+                    "osm_landuse"):
         if not isinstance(raw.get(section), dict):
             raise ConfigError(f"section {section!r} is missing", file=str(LABELS_FILE), key=section)
     return MappingProxyType(raw)
@@ -179,3 +181,169 @@ def display_frame(frame: pd.DataFrame, *, standards: Standards | None = None) ->
     columns = [c for c in frame.columns if c != geometry]
     return pd.DataFrame({header_label(str(c)): [value_label(str(c), v, standards=standards) for v in frame[c]]
                          for c in columns}, index=frame.index)
+
+
+def _entry_part(key: str, parent: str, node: Any, standards: Standards) -> str:
+    """The Chinese name of one key of a standards path; ``node`` is the raw config under it."""
+    table = _table()
+    if isinstance(node, Mapping) and isinstance(node.get("zh"), str):
+        return node["zh"]
+    if parent == "tags":
+        return f"OSM 标签“{table['osm_landuse'].get(key, key)}”"
+    if parent == "table":
+        return f"代码 {key}"
+    if parent == "categories":
+        return code_label(key, "category")
+    if key.isdigit():
+        entry_id = node.get("id") if isinstance(node, Mapping) else None
+        return code_label(entry_id, "decision") if entry_id else f"第 {int(key) + 1} 项"
+    for profile in standards.profiles.values():
+        if key in profile:
+            return profile[key].zh
+    if key in standards.levels:
+        return standards.levels[key].zh
+    if key in standards.sunlight.cities:
+        return standards.sunlight.cities[key].zh
+    return str(table["standard_keys"].get(key, code_label(key)))
+
+
+#: Keys that only say "the entries of this table follow": left out of entry names.
+_LIST_KEYS = frozenset({"types", "table", "tags", "categories", "items"})
+
+
+def standard_entry(path: str, standards: Standards) -> tuple[str, str]:
+    """The table (group) and the Chinese name of a standards entry given by its dotted path.
+
+    >>> from gisplanner.standards import load_standards
+    >>> standard_entry("facilities.profiles.gb50180.types.kindergarten.radius_m", load_standards())
+    ('配套设施目录 · GB 50180-2018 配套设施', '幼儿园 · 服务半径（m）')
+    >>> standard_entry("settings.network.access_snap_m.value", load_standards())
+    ('工具参数 · 步行路网', '接入路网距离（m）')
+    """
+    groups = _table()["standard_groups"]
+    parts = path.split(".")
+    head = 2 if ".".join(parts[:2]) in groups else 1
+    group = groups.get(".".join(parts[:head]), groups.get(parts[0], parts[0]))
+    node: Any = standards.raw.get(parts[0])
+    for key in parts[1:head]:
+        node = node.get(key) if isinstance(node, Mapping) else None
+    names = []
+    parent = parts[head - 1]
+    for key in parts[head:]:
+        node = (node[int(key)] if isinstance(node, list) and key.isdigit() and int(key) < len(node)
+                else node.get(key) if isinstance(node, Mapping) else None)
+        if key not in _LIST_KEYS and key != "value":
+            name = _entry_part(key, parent, node, standards)
+            # the first key below a file (green.public_green) or a profile names the table the entry is in
+            if parent in (parts[0], "profiles") and len(parts) > head + 1:
+                group = f"{group} · {name}"
+            else:
+                names.append(name)
+        parent = key
+    return group, " · ".join(names) or group.split(" · ")[-1]
+
+
+_ARTICLE = re.compile(r"^(?P<id>\S+)\s+(?P<table>T)?(?P<article>\d[\d.]*(?:-\d+)?)$")
+
+
+def source_text(source: str, standards: Standards) -> str:
+    """A source reference as a reader cites it: the document title, then the article or table.
+
+    >>> from gisplanner.standards import load_standards
+    >>> source_text("GB50180 T4.0.9", load_standards())
+    'GB 50180-2018《城市居住区规划设计标准》表 4.0.9'
+    """
+    match = _ARTICLE.match(source.strip())
+    if match and match["id"] in standards.sources:
+        where = f"表 {match['article']}" if match["table"] else f"第 {match['article']} 条"
+        return f"{standards.sources[match['id']]}{where}"
+    return str(standards.sources.get(source, source))
+
+
+def _named(value: str, standards: Standards) -> str:
+    if value in standards.sources or (_ARTICLE.match(value) and _ARTICLE.match(value)["id"] in standards.sources):
+        return source_text(value, standards)
+    return _entry_part(value, "", None, standards) if not value.isdigit() else value
+
+
+NO_VALUE = "（无）"
+_LIST_SEP, _ITEM_SEP, _KEY_SEP = "、", "；", "："
+
+
+def standard_value_text(value: Any, standards: Standards) -> str:
+    """A standards value as a planner reads and edits it: codes and sources named, 是/否, lists joined by 、,
+    mappings as ``键：值；键：值``; :func:`standard_value_parse` reads it back.
+
+    >>> from gisplanner.standards import load_standards
+    >>> standard_value_text(["motorway", "trunk"], load_standards()), standard_value_text(True, load_standards())
+    ('高速公路、快速路', '是')
+    """
+    if value is None:
+        return NO_VALUE
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, list):
+        return _LIST_SEP.join(standard_value_text(v, standards) for v in value) if value else "（空）"
+    if isinstance(value, Mapping):
+        return _ITEM_SEP.join(f"{_named(str(k), standards)}{_KEY_SEP}{standard_value_text(v, standards)}"
+                              for k, v in value.items())
+    if isinstance(value, str):
+        return _named(value, standards)
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def standard_value_parse(text: str, original: Any, standards: Standards) -> Any:
+    """The value behind an edited :func:`standard_value_text`, typed like ``original``.
+
+    A name maps back to the code it stands for (the original's codes first, then any code of that name);
+    raises ValueError when the text does not fit the original's type.
+
+    >>> from gisplanner.standards import load_standards
+    >>> standard_value_parse("高速公路、快速路、次干路", ["motorway"], load_standards())
+    ['motorway', 'trunk', 'secondary']
+    """
+    text = text.strip()
+    if text == NO_VALUE:
+        return None
+    names: dict[str, str] = {}
+    for labels in reversed(list(_table()["codes"].values())):
+        names.update({str(v): str(k) for k, v in labels.items()})
+    names.update({level.zh: key for key, level in standards.levels.items()})
+
+    def collect(value: Any) -> None:
+        if isinstance(value, list):
+            for v in value:
+                collect(v)
+        elif isinstance(value, Mapping):
+            for k, v in value.items():
+                collect(str(k))
+                collect(v)
+        elif isinstance(value, str):
+            names[_named(value, standards)] = value
+
+    collect(original)
+
+    def parse(part: str, like: Any) -> Any:
+        part = part.strip()
+        if isinstance(like, bool):
+            if part not in ("是", "否"):
+                raise ValueError(f"“{part}”应为“是”或“否”")
+            return part == "是"
+        if isinstance(like, int | float):
+            number = float(part)
+            return int(number) if isinstance(like, int) and number.is_integer() else number
+        if isinstance(like, list):
+            if part in ("（空）", ""):
+                return []
+            first = like[0] if like else ""
+            return [parse(p, first) for p in part.split(_LIST_SEP)]
+        if isinstance(like, Mapping):
+            result = {}
+            for item in part.split(_ITEM_SEP):
+                key, _, value = item.partition(_KEY_SEP)
+                code = names.get(key.strip(), key.strip())
+                result[code] = parse(value, like.get(code, next(iter(like.values()), "")))
+            return result
+        return names.get(part, part)
+
+    return parse(text, original)

@@ -7,6 +7,7 @@ import sys
 import traceback
 from pathlib import Path
 
+from PyQt6.QtCore import QLibraryInfo, QLocale, QTranslator
 from PyQt6.QtGui import QFont
 from PyQt6.QtWidgets import QApplication
 
@@ -23,11 +24,27 @@ def demo_path() -> Path:
     return path
 
 
+def set_up_chinese(app: QApplication) -> QTranslator | None:
+    """Chinese font and Qt's own zh_CN translations (确定/取消/上一步/下一步 on standard buttons and dialogs).
+
+    The translations ship with the PyQt6 wheel (``qtbase_zh_CN.qm`` in Qt's translations path); the translator
+    is kept on the application so it lives as long as the app. Returns None when the file is missing.
+    """
+    app.setFont(QFont("Noto Sans CJK SC", 10))
+    translator = QTranslator(app)
+    if not translator.load(QLocale(QLocale.Language.Chinese, QLocale.Country.China), "qtbase", "_",
+                           QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
+        logging.getLogger("gisplanner").warning("Qt's zh_CN translations not found; standard buttons stay English")
+        return None
+    app.installTranslator(translator)
+    return translator
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     app = QApplication.instance() or QApplication(["gisplanner", *argv])
-    app.setFont(QFont("Noto Sans CJK SC", 10))
+    set_up_chinese(app)
     window = MainWindow()
 
     def excepthook(kind, exc, tb) -> None:

@@ -15,18 +15,9 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from gisplanner.labels import format_value, header_label
 from gisplanner.ui.layer_store import LayerStore
 from gisplanner.ui.styles import display_name
-
-
-def cell_text(value) -> str:
-    if value is None or (not isinstance(value, str | bytes) and pd.api.types.is_scalar(value) and pd.isna(value)):
-        return ""
-    if isinstance(value, float):
-        return f"{value:,.2f}".rstrip("0").rstrip(".")
-    if isinstance(value, np.bool_ | bool):
-        return "是" if value else "否"
-    return str(value)
 
 
 class FrameModel(QAbstractTableModel):
@@ -38,6 +29,8 @@ class FrameModel(QAbstractTableModel):
 
     def __init__(self, frame: pd.DataFrame | None = None, parent=None) -> None:
         super().__init__(parent)
+        #: names facility types, levels and land-use codes in the cells (the project's standards)
+        self.standards = None
         self.frame = pd.DataFrame()
         self.columns: list[str] = []
         self.rows = np.empty(0, dtype=np.int64)
@@ -87,15 +80,17 @@ class FrameModel(QAbstractTableModel):
 
     def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
         if role == Qt.ItemDataRole.DisplayRole and index.isValid():
-            return cell_text(self.frame.iat[int(self.rows[index.row()]), self.frame.columns.get_loc(
-                self.columns[index.column()])])
+            column = self.columns[index.column()]
+            return format_value(str(column), self.frame.iat[int(self.rows[index.row()]),
+                                                            self.frame.columns.get_loc(column)],
+                                standards=self.standards)
         return None
 
     def headerData(self, section: int, orientation, role=Qt.ItemDataRole.DisplayRole):
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         if orientation == Qt.Orientation.Horizontal:
-            return self.columns[section]
+            return header_label(str(self.columns[section]))
         return str(section + 1)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
@@ -151,6 +146,7 @@ class AttributeTable(QWidget):
         name = self.store.active
         frame = self.store.layer(name).frame if name in self.store else pd.DataFrame()
         self.title.setText(f"{display_name(name)}（{len(frame)} 条）" if name else "未选择图层")
+        self.model.standards = self.store.project.standards() if self.store.project is not None else None
         self.model.set_frame(frame)
 
     def _layer_changed(self, name: str) -> None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
 from PyQt6.QtCore import Qt
+from PyQt6.QtGui import QColor, QFont
 from PyQt6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -32,14 +32,22 @@ from PyQt6.QtWidgets import (
 )
 
 from gisplanner.errors import ConfigError, GisPlannerError, InputError
-from gisplanner.ui.attribute_table import cell_text
+from gisplanner.labels import (
+    format_value,
+    header_label,
+    source_text,
+    standard_entry,
+    standard_value_parse,
+    standard_value_text,
+    status_label,
+)
 from gisplanner.ui.styles import LAYER_ZH, display_name
 
 
 def error_text(exc: BaseException) -> tuple[str, str]:
     """The headline and the details of an error, in words for a planner (where, what, what to do)."""
     if isinstance(exc, InputError):
-        where = [f"文件：{exc.file}" if exc.file else "", f"图层：{display_name(exc.layer)}（{exc.layer}）"
+        where = [f"文件：{exc.file}" if exc.file else "", f"图层：{display_name(exc.layer)}"
                  if exc.layer else "", f"要素：{exc.feature}" if exc.feature is not None else ""]
         message = str(exc).split("] ", 1)[-1].split(" Fix: ", 1)[0]
         details = "\n".join([w for w in where if w] + [f"问题：{message}",
@@ -82,7 +90,7 @@ class IdentifyDialog(QDialog):
                 feature = QTreeWidgetItem([str(row.get("feature_id", row.get("district_id", ""))), ""])
                 for column, value in row.items():
                     if column != frame.geometry.name:
-                        feature.addChild(QTreeWidgetItem([str(column), cell_text(value)]))
+                        feature.addChild(QTreeWidgetItem([header_label(str(column)), format_value(str(column), value)]))
                 layer_item.addChild(feature)
             self.tree.addTopLevelItem(layer_item)
             layer_item.setExpanded(True)
@@ -176,7 +184,7 @@ class ImportWizard(QWizard):
                 self.roles.setItem(row, 0, QTableWidgetItem(name))
                 combo = QComboBox()
                 for role in ("skip", *ROLES):
-                    combo.addItem("跳过" if role == "skip" else f"{LAYER_ZH.get(role, role)}（{role}）", role)
+                    combo.addItem("跳过" if role == "skip" else LAYER_ZH.get(role, role), role)
                 combo.setCurrentIndex(max(combo.findData(guess), 0))
                 self.roles.setCellWidget(row, 1, combo)
 
@@ -237,41 +245,66 @@ class ImportWizard(QWizard):
 # --------------------------------------------------------------------------------------------- settings
 
 class StandardsDialog(QDialog):
-    """City and standards: every standard value with its status and source; editing a value asks for a reason.
+    """City and standards: every standard value by table, with its Chinese name, its status in words and its
+    source as a document and article; editing a value asks for a reason.
 
     Accepted edits are in :attr:`overrides` as ``(path, value, why)``; the main window records them on the
-    project (``Project.add_override``), which keeps who, when and the old value.
+    project (``Project.add_override``), which keeps who, when and the old value. :attr:`_rows` holds the
+    standards entry of each table row (None for a table's heading row).
     """
 
-    COLUMNS = ("path", "value", "status", "source", "note")
+    COLUMNS = ("条目", "取值", "状态", "来源", "说明")
 
     def __init__(self, project, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("城市与标准设置")
         self.project = project
         self.overrides: list[tuple[str, object, str]] = []
-        standards = project.standards()
+        self.standards = standards = project.standards()
         self.city = QComboBox()
         for key, city in standards.sunlight.cities.items():
-            self.city.addItem(f"{city.zh}（{key}）", key)
+            self.city.addItem(city.zh, key)
         self.city.setCurrentIndex(max(self.city.findData(project.city), 0))
         self.search = QLineEdit()
-        self.search.setPlaceholderText("筛选标准项")
+        self.search.setPlaceholderText("筛选：输入条目、取值、来源或说明中的文字")
         self.table = QTableWidget(0, len(self.COLUMNS))
-        self.table.setHorizontalHeaderLabels(["条目", "取值", "状态", "来源", "说明"])
-        self._rows = standards.rows()
+        self.table.setHorizontalHeaderLabels(list(self.COLUMNS))
+        self.table.verticalHeader().hide()
+        self._rows: list = []
+        self._names: dict[str, str] = {}
         self._loading = True
-        for row in self._rows:
+        bold = QFont()
+        bold.setBold(True)
+        group_of = {}
+        for row in standards.rows():
+            group, name = standard_entry(row.path, standards)
+            group_of.setdefault(group, []).append((name, row))
+        for group, entries in group_of.items():
             r = self.table.rowCount()
             self.table.insertRow(r)
-            for c, text in enumerate((row.path, json.dumps(row.value, ensure_ascii=False), row.status,
-                                      ", ".join(row.source), row.note)):
-                item = QTableWidgetItem(text)
-                if c != 1:
-                    item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
-                self.table.setItem(r, c, item)
+            heading = QTableWidgetItem(f"{group}（{len(entries)} 项）")
+            heading.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            heading.setFont(bold)
+            heading.setBackground(QColor("#e8eef5"))
+            self.table.setItem(r, 0, heading)
+            self.table.setSpan(r, 0, 1, len(self.COLUMNS))
+            self._rows.append(None)
+            for name, row in entries:
+                r = self.table.rowCount()
+                self.table.insertRow(r)
+                self._names[row.path] = f"{group} · {name}"
+                sources = "；".join(source_text(source, standards) for source in row.source)
+                for c, text in enumerate((name, self._value_text(row.value), status_label(row.status), sources,
+                                          row.note)):
+                    item = QTableWidgetItem(text)
+                    if c != 1:
+                        item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+                    if c in (0, 3, 4) and text:
+                        item.setToolTip(text)
+                    self.table.setItem(r, c, item)
+                self._rows.append(row)
         self._loading = False
-        for column, width in enumerate((330, 150, 90, 240)):
+        for column, width in enumerate((300, 150, 150, 320)):
             self.table.setColumnWidth(column, width)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.itemChanged.connect(self._edited)
@@ -285,35 +318,48 @@ class StandardsDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.search)
         layout.addWidget(self.table)
-        layout.addWidget(QLabel("修改取值需填写理由；修改记录（人、时间、理由、原值）保存在项目中。"))
+        layout.addWidget(QLabel("修改取值需填写理由；修改记录（人、时间、理由、原值）保存在项目中。"
+                                "状态说明条文是否已核对；来源为文件及条款。"))
         layout.addWidget(buttons)
-        self.resize(900, 600)
+        self.resize(1100, 650)
+
+    def _value_text(self, value) -> str:
+        return standard_value_text(value, self.standards)
 
     def ask_reason(self, path: str) -> str | None:
         """The reason for overriding ``path``, or None when the user cancels (tests replace this)."""
-        text, ok = QInputDialog.getText(self, "修改标准值", f"修改 {path} 的理由：")
+        text, ok = QInputDialog.getText(self, "修改标准值", f"修改“{self._names.get(path, path)}”的理由：")
         return text.strip() if ok and text.strip() else None
 
     def _edited(self, item: QTableWidgetItem) -> None:
-        if self._loading or item.column() != 1:
-            return
         row = self._rows[item.row()]
+        if self._loading or item.column() != 1 or row is None:
+            return
         try:
-            value = json.loads(item.text())
-        except json.JSONDecodeError:
-            value = item.text()
+            value = standard_value_parse(item.text(), row.value, self.standards)
+        except ValueError:
+            value = row.value  # text that does not fit the entry's type: shown as it was
         reason = self.ask_reason(row.path) if value != row.value else None
         self._loading = True
         if reason is None:
-            item.setText(json.dumps(row.value, ensure_ascii=False))
+            item.setText(self._value_text(row.value))
         else:
             self.overrides = [o for o in self.overrides if o[0] != row.path] + [(row.path, value, reason)]
-            self.table.item(item.row(), 2).setText("override")
+            self.table.item(item.row(), 2).setText(status_label("override"))
         self._loading = False
 
     def _filter(self, text: str) -> None:
-        for r, row in enumerate(self._rows):
-            self.table.setRowHidden(r, bool(text) and text.lower() not in f"{row.path} {row.note}".lower())
+        needle = text.strip().lower()
+        shown_in_group = False
+        for r in range(len(self._rows) - 1, -1, -1):  # bottom up: a heading shows when any of its rows shows
+            if self._rows[r] is None:
+                self.table.setRowHidden(r, bool(needle) and not shown_in_group)
+                shown_in_group = False
+                continue
+            words = " ".join(self.table.item(r, c).text() for c in range(len(self.COLUMNS))).lower()
+            hide = bool(needle) and needle not in words and needle not in self._names[self._rows[r].path].lower()
+            self.table.setRowHidden(r, hide)
+            shown_in_group |= not hide
 
 
 # --------------------------------------------------------------------------------------------- export

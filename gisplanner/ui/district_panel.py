@@ -27,7 +27,7 @@ from PyQt6.QtWidgets import (
 from gisplanner.analysis import district_edit
 from gisplanner.analysis.districts import DistrictPlan
 from gisplanner.errors import GisPlannerError, InputError
-from gisplanner.ui.attribute_table import cell_text
+from gisplanner.labels import format_value
 from gisplanner.ui.layer_store import LayerStore
 
 #: DistrictPlan field -> the name of its result on the project.
@@ -193,7 +193,7 @@ class DistrictPanel(QWidget):
         self.table.setRowCount(len(frame))
         for r, (_, row) in enumerate(frame.iterrows()):
             for c, (column, _) in enumerate(STATS):
-                self.table.setItem(r, c, QTableWidgetItem(cell_text(row.get(column))))
+                self.table.setItem(r, c, QTableWidgetItem(format_value(column, row.get(column))))
         self.table.resizeColumnsToContents()
         self.table.blockSignals(False)
 

@@ -107,7 +107,7 @@ class LayersPanel(QWidget):
             layer = self.store.layer(name)
             item = QTreeWidgetItem([f"{display_name(name)}  ({len(layer.frame)})"])
             item.setData(0, NAME_ROLE, name)
-            item.setToolTip(0, name)
+            item.setToolTip(0, f"{display_name(name)}：{len(layer.frame)} 个要素")
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(0, Qt.CheckState.Checked if layer.visible else Qt.CheckState.Unchecked)
             classes = classify(layer.frame, layer.style)

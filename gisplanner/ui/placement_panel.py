@@ -128,7 +128,7 @@ class PlacementPanel(QWidget):
         if self.store.project is None:
             return
         for key, ftype in self.store.project.standards().facility_types().items():
-            self.facility.addItem(f"{ftype.zh}（{key}）", key)
+            self.facility.addItem(ftype.zh, key)
         self.facility.setCurrentIndex(max(self.facility.findData("elderly_daycare"), 0))
 
     def use_selection(self) -> None:

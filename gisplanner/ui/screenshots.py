@@ -31,15 +31,14 @@ def _only(window, visible: set[str]) -> None:
 def take(out_dir: Path) -> list[Path]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PyQt6.QtCore import QSettings
-    from PyQt6.QtGui import QFont
     from PyQt6.QtWidgets import QApplication
 
-    from gisplanner.ui.app import demo_path
+    from gisplanner.ui.app import demo_path, set_up_chinese
     from gisplanner.ui.dialogs import StandardsDialog
     from gisplanner.ui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(["gisplanner"])
-    app.setFont(QFont("Noto Sans CJK SC", 10))
+    set_up_chinese(app)
     out_dir.mkdir(parents=True, exist_ok=True)
     settings = QSettings(str(Path(tempfile.mkdtemp()) / "settings.ini"), QSettings.Format.IniFormat)
     window = MainWindow(settings=settings)
@@ -100,7 +99,7 @@ def take(out_dir: Path) -> list[Path]:
     window.canvas.zoom_to_all()
     dialog = StandardsDialog(window.store.project, window)
     dialog.resize(1200, 700)
-    dialog.search.setText("levels")
+    dialog.search.setText("生活圈")
     dialog.show()
     shot("standards", dialog)
     dialog.close()

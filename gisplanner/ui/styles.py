@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from gisplanner.labels import codes
+from gisplanner.labels import code_label, codes, column_domain
 
 #: Chinese display names of the canonical roles and of the engine results (from the label table).
 LAYER_ZH = codes("layer")
@@ -184,7 +184,8 @@ def classify(frame: pd.DataFrame, style: Style) -> list[StyleClass]:
                 if not mask.any():
                     continue
             else:
-                color, label = CATEGORY_PALETTE[rest.index(value) % len(CATEGORY_PALETTE)], value
+                color = CATEGORY_PALETTE[rest.index(value) % len(CATEGORY_PALETTE)]
+                label = code_label(value, column_domain(style.column))
             classes.append(StyleClass(label, color, style.edge, mask))
     else:
         numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)

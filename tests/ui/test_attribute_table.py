@@ -2,11 +2,13 @@
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from PyQt6.QtCore import QItemSelectionModel, Qt
 
-from gisplanner.ui.attribute_table import AttributeTable, FrameModel, cell_text
+from gisplanner.labels import format_value
+from gisplanner.ui.attribute_table import AttributeTable, FrameModel
 from gisplanner.ui.layer_store import LayerStore
 
 
@@ -42,9 +44,17 @@ def test_filter_searches_every_column_case_insensitively(frame):
 
 
 def test_cells_are_readable_text():
-    assert cell_text(np.nan) == "" and cell_text(None) == ""
-    assert cell_text(1234.5) == "1,234.5" and cell_text(2.0) == "2"
-    assert cell_text(np.bool_(True)) == "是"
+    assert format_value("", np.nan) == "" and format_value("", None) == ""
+    assert format_value("", 1234.5) == "1,234.5" and format_value("", 2.0) == "2"
+    assert format_value("", np.bool_(True)) == "是"
+
+
+def test_headers_and_codes_are_chinese(qtbot):
+    model = FrameModel(pd.DataFrame({"district_id": ["D001"], "violations": ["below_min_population"],
+                                     "households": [5496.4], "share_built_before_2000": [1.0]}))
+    headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
+    assert headers == ["片区编号", "约束检查", "户数", "2000年底前建成占比（%）"]
+    assert [model.data(model.index(0, c)) for c in range(4)] == ["D001", "人口低于下限", "5,496", "100%"]
 
 
 @pytest.fixture

@@ -36,7 +36,7 @@ def test_input_error_text_names_where_and_what_to_do():
     title, details = error_text(InputError("no households field", file="a.shp", layer="communities",
                                            feature="C7", fix="map the field"))
     assert title == "输入数据有问题"
-    assert details.splitlines() == ["文件：a.shp", "图层：小区（communities）", "要素：C7",
+    assert details.splitlines() == ["文件：a.shp", "图层：小区", "要素：C7",
                                     "问题：no households field", "怎么办：map the field"]
 
 
@@ -101,15 +101,44 @@ def standards_dialog(qtbot):
 
 
 def _row_of(dialog, path):
-    return next(i for i, r in enumerate(dialog._rows) if r.path == path)
+    return next(i for i, r in enumerate(dialog._rows) if r is not None and r.path == path)
 
 
-def test_standards_table_shows_status_and_source(standards_dialog):
+def test_standards_table_names_entries_status_and_source_in_chinese(standards_dialog):
     row = _row_of(standards_dialog, "levels.levels.lc10.walk_distance_m")
-    entry = standards_dialog._rows[row]
-    assert standards_dialog.table.item(row, 2).text() == entry.status
-    assert standards_dialog.table.item(row, 3).text() == ", ".join(entry.source)
+    table = standards_dialog.table
+    assert table.item(row, 0).text() == "步行距离（m）"
+    assert table.item(row, 2).text() == "条文已核对"  # V2
+    assert table.item(row, 3).text() == "《中国大百科全书》“十分钟生活圈居住区”词条"
     assert standards_dialog.city.currentData() == "harbin"
+
+
+def test_standards_are_grouped_by_table_under_a_heading_row(standards_dialog):
+    row = _row_of(standards_dialog, "levels.levels.lc10.walk_distance_m")
+    heading = max(r for r in range(row) if standards_dialog._rows[r] is None)
+    assert standards_dialog.table.item(heading, 0).text().startswith("生活圈层级 · 十分钟生活圈居住区")
+    assert standards_dialog.table.columnSpan(heading, 0) == len(standards_dialog.COLUMNS)
+
+
+def test_sources_name_the_document_and_article(standards_dialog):
+    row = _row_of(standards_dialog, "sunlight.sill_height_m.value")
+    assert standards_dialog.table.item(row, 3).text().startswith("GB 50180-2018《城市居住区规划设计标准》表 4.0.9")
+
+
+def test_code_values_are_shown_named_and_edited_back_to_codes(standards_dialog):
+    row = _row_of(standards_dialog, "settings.districts.barrier_highways.value")
+    item = standards_dialog.table.item(row, 1)
+    assert item.text() == "高速公路、快速路、主干路"
+    standards_dialog.ask_reason = lambda path: "本市次干路也分隔片区"
+    item.setText("高速公路、快速路、主干路、次干路")
+    path, value, _ = standards_dialog.overrides[-1]
+    assert (path, value) == ("settings.districts.barrier_highways.value", ["motorway", "trunk", "primary", "secondary"])
+
+
+def test_filter_keeps_the_heading_of_matching_rows(standards_dialog):
+    standards_dialog.search.setText("窗台高度")
+    shown = [r for r in range(standards_dialog.table.rowCount()) if not standards_dialog.table.isRowHidden(r)]
+    assert [standards_dialog._rows[r] is None for r in shown] == [True, False]
 
 
 def test_override_asks_for_a_reason_and_records_it(standards_dialog):
@@ -119,7 +148,7 @@ def test_override_asks_for_a_reason_and_records_it(standards_dialog):
     standards_dialog.table.item(row, 1).setText("600")
     assert asked == ["levels.levels.lc10.walk_distance_m"]
     assert standards_dialog.overrides == [("levels.levels.lc10.walk_distance_m", 600, "本市控规要求")]
-    assert standards_dialog.table.item(row, 2).text() == "override"
+    assert standards_dialog.table.item(row, 2).text() == "本项目修改"
 
 
 def test_override_without_a_reason_is_undone(standards_dialog):
