@@ -31,6 +31,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                              "the district analysis used; none: left blank)")
     parser.add_argument("--tiles", action="store_true",
                         help="add an online OpenStreetMap basemap to the web map (off: works fully offline)")
+    parser.add_argument("--plan-year", type=int, metavar="YEAR",
+                        help="计划表只计入 plan_year 字段等于该年度的小区；不指定时计入全部符合条件的小区，并在表中注明")
     parser.set_defaults(run=run)
 
 
@@ -44,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
         project, args.out, district=args.district, formats=formats, paper=args.paper,
         unit_costs=read_unit_costs(args.unit_costs) if args.unit_costs is not None else None,
         unit_costs_file=str(args.unit_costs) if args.unit_costs is not None else None, tiles=args.tiles,
-        progress=Progress(lambda done, total, message: log.info("%d/%d %s", done, total, message)))
+        plan_year=args.plan_year, progress=Progress(lambda done, total, message: log.info("%d/%d %s", done, total, message)))
     n_files = sum(len(paths) for paths in written.values())
     print(f"plan package ({', '.join(written)}): {n_files} files in {args.out} "
           f"in {time.perf_counter() - start:.1f} s")

@@ -93,6 +93,8 @@ class PlanLayers:
         The selected district id, or None for the whole plan.
     checks
         The placement checks of the standards (``checks.yaml``), which name the verdict columns.
+    city_zh
+        The plan's 地级以上城市, as the plan table names it (e.g. 哈尔滨市).
     """
 
     crs: CRS
@@ -115,6 +117,7 @@ class PlanLayers:
     attribution: str | None = None
     district: str | None = None
     checks: ChecksTable | None = None
+    city_zh: str = "本市"
 
     def check_label(self, column: str) -> str:
         """Chinese name of a ``check_<key>`` column of :attr:`proposed`."""
@@ -217,7 +220,8 @@ def plan_layers(*, crs: CRS | str, communities: gpd.GeoDataFrame, title: str = "
                 facility_zh: Mapping[str, str] | None = None, level_zh: Mapping[str, str] | None = None,
                 renovation_class: Mapping[str, str] | None = None,
                 renovation_items: Mapping[str, Sequence[str]] | None = None,
-                attribution: str | None = None, checks: ChecksTable | None = None) -> PlanLayers:
+                attribution: str | None = None, checks: ChecksTable | None = None,
+                city_zh: str = "本市") -> PlanLayers:
     """Join the project's layers and results into a :class:`PlanLayers`.
 
     Parameters
@@ -246,6 +250,8 @@ def plan_layers(*, crs: CRS | str, communities: gpd.GeoDataFrame, title: str = "
         Attribution of the data sources shown, or None.
     checks
         The placement checks of the standards, for the Chinese names of the verdict columns.
+    city_zh
+        The 地级以上城市 the plan table names.
 
     Returns
     -------
@@ -300,7 +306,7 @@ def plan_layers(*, crs: CRS | str, communities: gpd.GeoDataFrame, title: str = "
         facility_zh=dict(facility_zh or {}), level_zh=dict(level_zh or {}),
         renovation_class=dict(renovation_class or {}),
         renovation_items={k: tuple(v) for k, v in (renovation_items or {}).items()}, attribution=attribution,
-        checks=checks)
+        checks=checks, city_zh=city_zh)
 
 
 def _resource_frame(resources: pd.DataFrame | None, layers: Mapping[str, gpd.GeoDataFrame],

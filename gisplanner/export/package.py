@@ -16,6 +16,7 @@ import pandas as pd
 from gisplanner.errors import InputError
 from gisplanner.export import review, sheets, tables, webmap
 from gisplanner.export.layers import OSM_ATTRIBUTION, PlanLayers, plan_layers, select_district
+from gisplanner.export.plan_table import PlanTable
 from gisplanner.progress import Progress, ensure_progress
 
 FORMATS = ("gpkg", "pdf", "png", "html", "csv", "xlsx")
@@ -46,6 +47,12 @@ def unit_costs_from_content(content: pd.DataFrame | None) -> pd.DataFrame | None
         return None
     priced = content.dropna(subset=["unit_cost_yuan"]).drop_duplicates("item")
     return priced[["item", "unit", "unit_cost_yuan"]].reset_index(drop=True) if len(priced) else None
+
+
+def city_name(name: str) -> str:
+    """The name of a 地级以上城市 as the plan table prints it: 哈尔滨 -> 哈尔滨市 (a name ending in 市, 州 or 盟
+    stays as it is)."""
+    return name if name.endswith(("市", "州", "盟", "地区")) else f"{name}市"
 
 
 def project_plan_layers(project: Any, *, district: str | None = None) -> PlanLayers:
@@ -80,14 +87,16 @@ def project_plan_layers(project: Any, *, district: str | None = None) -> PlanLay
         facility_zh={k: t.zh for k, t in types.items()},
         level_zh={k: level.zh for k, level in standards.levels.items()},
         renovation_class=standards.facility_classes(), renovation_items=standards.renovation_items(project.city),
-        attribution=osm_attribution(project), checks=standards.checks)
+        attribution=osm_attribution(project), checks=standards.checks,
+        city_zh=city_name(city.zh if city is not None else project.city))
     return layers if district is None else select_district(layers, district)
 
 
-def _flat_plan_table(plan: tables.PlanTable) -> pd.DataFrame:
+def _flat_plan_table(plan: PlanTable) -> pd.DataFrame:
     table = plan.table.copy()
     table.columns = [f"{metric}_{period}" for metric, period in table.columns]
-    return table.rename_axis("地区").reset_index()
+    table[plan.remarks.name] = plan.remarks
+    return table.reset_index()
 
 
 def _class_items(layers: PlanLayers, items: pd.DataFrame) -> pd.DataFrame:
@@ -139,7 +148,7 @@ def write_geopackage(layers: PlanLayers, plan_tables: tables.PlanTables, path: P
 def export_plan_package(project: Any, out_dir: str | Path, *, district: str | None = None,
                         formats: Sequence[str] = FORMATS, paper: str = "A3",
                         unit_costs: pd.DataFrame | None = None, unit_costs_file: str | None = None,
-                        when: dt.date | None = None, tiles: bool = False,
+                        when: dt.date | None = None, tiles: bool = False, plan_year: int | None = None,
                         progress: Progress | None = None) -> dict[str, list[Path]]:
     """Write the plan package of a project, whole or one district, for joint review.
 
@@ -164,6 +173,9 @@ def export_plan_package(project: Any, out_dir: str | Path, *, district: str | No
         Date printed on the sheets and the summary; today by default.
     tiles
         Add an online OpenStreetMap basemap to the web map (off: the page makes no network request).
+    plan_year
+        Make the plan table for the communities whose ``plan_year`` is this year; None: every community of
+        the plan, and the table says it is not one year's plan.
     progress
         One step per output; cancel between outputs.
 
@@ -182,8 +194,13 @@ def export_plan_package(project: Any, out_dir: str | Path, *, district: str | No
     layers = project_plan_layers(project, district=district)
     if unit_costs is None:
         unit_costs = unit_costs_from_content(project.results.get("district_content"))
-    cutoff = project.standards().renovation.eligibility.built_before_end_of
-    plan_tables = tables.plan_tables(layers, unit_costs=unit_costs, cutoff_year=cutoff, file=unit_costs_file)
+    standards = project.standards()
+    eligibility = standards.renovation.eligibility
+    plan_tables = tables.plan_tables(layers, unit_costs=unit_costs, cutoff_year=eligibility.built_before_end_of,
+                                     plan_year=plan_year,
+                                     area_per_household_m2=standards.settings.estimation.area_per_household_m2,
+                                     max_after_share=eligibility.extension_max_share_of_households,
+                                     file=unit_costs_file)
 
     steps = [f for f in KNOWN_FORMATS if f in formats]
     written: dict[str, list[Path]] = {}
@@ -201,8 +218,7 @@ def export_plan_package(project: Any, out_dir: str | Path, *, district: str | No
         elif fmt == "csv":
             written[fmt] = list(tables.write_csv(plan_tables, out / "tables").values())
         elif fmt == "xlsx":
-            written[fmt] = [tables.write_xlsx(plan_tables, out / "plan_tables.xlsx",
-                                              title=f"{layers.title}计划表（{layers.district_label}）")]
+            written[fmt] = [tables.write_xlsx(plan_tables, out / "plan_tables.xlsx")]
         elif fmt == "md":
             written[fmt] = [review.write_review(layers, plan_tables, out / "review.md", when=when)]
     progress.update(len(steps), len(steps), "plan package written")

@@ -14,7 +14,17 @@ import pandas as pd
 from gisplanner import __version__
 from gisplanner.errors import InputError
 from gisplanner.export.layers import OVERALL_ZH, VERDICT_ZH, PlanLayers, display_value
-from gisplanner.export.tables import INVESTMENT, TOTAL, PlanTables
+from gisplanner.export.plan_table import (
+    BUILDINGS,
+    COMMUNITIES,
+    FLOOR_AREA,
+    HOUSEHOLDS,
+    INVESTMENT,
+    PROVINCE,
+    PROVINCE_TOTAL,
+    TOTAL,
+)
+from gisplanner.export.tables import PlanTables
 from gisplanner.labels import violations_text
 
 NO_FACILITY = "尚无拟建设施。"
@@ -47,15 +57,15 @@ def review_sections(layers: PlanLayers, tables: PlanTables) -> list[Section]:
         概况, 拟建设施及核查结论, 需征询居民意见的事项, 生活圈服务缺口, 说明.
     """
     plan = tables.plan.table
-    invest = plan.loc[TOTAL, (INVESTMENT, TOTAL)]
+    invest = plan.loc[(PROVINCE, PROVINCE_TOTAL), (INVESTMENT, TOTAL)]
 
     def total(metric: str) -> str:
-        return display_value(plan.loc[TOTAL, (metric, TOTAL)])
+        return display_value(plan.loc[(PROVINCE, PROVINCE_TOTAL), (metric, TOTAL)])
 
     d = layers.districts
     overview = Section("概况", (
-        f"片区 {len(d)} 个，小区 {total('小区数')} 个，居民 {total('居民户数')} 户，楼栋 {total('楼栋数')} 栋，"
-        f"住宅建筑面积 {total('住宅建筑面积（万平方米）')} 万平方米。",
+        f"片区 {len(d)} 个，小区 {total(COMMUNITIES)} 个，居民 {total(HOUSEHOLDS)} 户，楼栋 {total(BUILDINGS)} 栋，"
+        f"住宅建筑面积 {total(FLOOR_AREA)} 万平方米（{tables.plan.title}）。",
         f"预计投资额：{display_value(invest)} 万元。" if pd.notna(invest) else "预计投资额：留空（见说明）。"),
         ("片区编号", "片区名称", "小区数", "约束检查"),
         tuple((str(i), str(n), str(int((layers.communities["district_id"] == i).sum())), violations_text(v))

@@ -11,33 +11,10 @@ import pandas as pd
 
 from gisplanner.analysis.costs import district_costs
 from gisplanner.analysis.district_tables import district_content, district_gaps
-from gisplanner.errors import InputError
 from gisplanner.export.layers import PlanLayers
+from gisplanner.export.plan_table import INVESTMENT, PlanTable, plan_table, write_cell, write_plan_sheet
 
-AREA_ROWS = {"city": "城市（建成区）", "county": "县城（城关镇）"}
-TOTAL = "合计"
-PERIODS = ("2000年底前", "2000年底后", TOTAL)
-METRICS = ("小区数", "居民户数", "楼栋数", "住宅建筑面积（万平方米）", "预计投资额（万元）")
-INVESTMENT = METRICS[-1]
-NO_COSTS_NOTE = "预计投资额：未提供单价表（造价指标），留空；本工具不内置任何造价。"
 SOURCE_ZH = {"standard": "改造清单", "gap": "生活圈缺口", "proposed": "拟建设施"}
-
-
-@dataclass(frozen=True)
-class PlanTable:
-    """The plan table and the notes printed under it.
-
-    Attributes
-    ----------
-    table
-        Rows 城市（建成区）/ 县城（城关镇）/ 合计; columns a MultiIndex (metric, period) over :data:`METRICS`
-        and :data:`PERIODS`. Floor area in 万平方米, investment in 万元 (NaN without a unit-cost table).
-    notes
-        Sentences on what the numbers leave out.
-    """
-
-    table: pd.DataFrame
-    notes: tuple[str, ...]
 
 
 def _quantities(communities: pd.DataFrame, key: pd.Series) -> pd.DataFrame:
@@ -115,66 +92,6 @@ def community_investment(layers: PlanLayers, unit_costs: pd.DataFrame, *, file: 
     cost[per_district] *= share.reindex(priced.loc[per_district, "district_id"]).to_numpy()
     total = pd.Series(cost, index=priced["district_id"]).groupby(level=0).sum(min_count=1)
     return total.reindex(ids.to_numpy())
-
-
-def plan_table(communities: pd.DataFrame, *, investment: pd.Series | None = None,
-               cutoff_year: int = 2000) -> PlanTable:
-    """The plan table in the shape of the 2022 national renovation plan table.
-
-    Parameters
-    ----------
-    communities
-        The communities in the plan: ``area_type`` (city/county), ``built_year`` (NA allowed), ``households``,
-        ``n_buildings``, ``floor_area_m2`` (m²).
-    investment
-        Estimated investment of each community, yuan, aligned to ``communities.index``
-        (:func:`community_investment`); None leaves the column blank.
-    cutoff_year
-        Communities built in or before this year count as 2000年底前.
-
-    Returns
-    -------
-    PlanTable
-        Communities of unknown year count in the 合计 columns only, and a note says how many.
-    """
-    bad = ~communities["area_type"].isin(list(AREA_ROWS))
-    if bad.any():
-        feature = communities.loc[bad, "feature_id"].iloc[0] if "feature_id" in communities else None
-        raise InputError(f"area_type {communities.loc[bad, 'area_type'].iloc[0]!r} is neither city nor county",
-                         layer="communities", feature=feature,
-                         fix="set area_type to city (城市建成区) or county (县城) in the field mapping")
-    year = pd.to_numeric(communities["built_year"], errors="coerce").astype(float)
-    period = pd.Series(np.where(year <= cutoff_year, PERIODS[0], PERIODS[1]), index=communities.index)
-    period[year.isna()] = None
-    values = pd.DataFrame({
-        METRICS[0]: 1.0,
-        METRICS[1]: pd.to_numeric(communities["households"], errors="coerce").fillna(0.0),
-        METRICS[2]: pd.to_numeric(communities["n_buildings"], errors="coerce").fillna(0.0),
-        METRICS[3]: pd.to_numeric(communities["floor_area_m2"], errors="coerce").fillna(0.0) / 1e4,
-        INVESTMENT: (pd.to_numeric(investment, errors="coerce").fillna(0.0) / 1e4 if investment is not None
-                     else pd.Series(np.nan, index=communities.index)),
-    }, index=communities.index)
-
-    table = pd.DataFrame(0.0, index=[*AREA_ROWS.values(), TOTAL],
-                         columns=pd.MultiIndex.from_product([METRICS, PERIODS]))
-    for area_key, row in AREA_ROWS.items():
-        in_area = communities["area_type"] == area_key
-        for name in PERIODS[:2]:
-            table.loc[row, (slice(None), name)] = values[in_area & (period == name)].sum().to_numpy()
-        table.loc[row, (slice(None), TOTAL)] = values[in_area].sum().to_numpy()
-    table.loc[TOTAL] = table.loc[list(AREA_ROWS.values())].sum()
-
-    notes = [f"2000年底前：建成年代不晚于{cutoff_year}年。"]
-    if investment is None:
-        table.loc[:, INVESTMENT] = np.nan
-        notes.append(NO_COSTS_NOTE)
-    else:
-        notes.append("预计投资额 = Σ 单价 × 工程量（建筑面积、户数、楼栋数、小区数或片区数），据用户提供的单价表；"
-                     "按片区计价的项目由片区内各小区平均分摊。未列单价的项目不计。")
-    n_unknown = int(year.isna().sum())
-    if n_unknown:
-        notes.append(f"{n_unknown} 个小区建成年代不详，只计入“合计”列。")
-    return PlanTable(table=table, notes=tuple(notes))
 
 
 def district_items(layers: PlanLayers, *, unit_costs: pd.DataFrame | None = None,
@@ -278,15 +195,20 @@ class PlanTables:
 
 
 def plan_tables(layers: PlanLayers, *, unit_costs: pd.DataFrame | None = None, cutoff_year: int = 2000,
-                file: str | None = None) -> PlanTables:
-    """Compute every table of the plan package from its layers (see each table's function)."""
-    investment = None
+                plan_year: int | None = None, area_per_household_m2: float = 80.0,
+                max_after_share: float = 0.15, file: str | None = None) -> PlanTables:
+    """Compute every table of the plan package from its layers (see each table's function).
+
+    The plan table (:func:`gisplanner.export.plan_table.plan_table`) has one city block, named
+    ``layers.city_zh``, made for ``plan_year`` (None: every community of the plan, and the table says so).
+    """
+    communities = pd.DataFrame(layers.communities.drop(columns="geometry"))
     if unit_costs is not None:
         by_id = community_investment(layers, unit_costs, file=file)
-        investment = pd.Series(layers.communities["feature_id"].astype(str).map(by_id).to_numpy(),
-                               index=layers.communities.index)
-    return PlanTables(plan=plan_table(layers.communities, investment=investment, cutoff_year=cutoff_year),
-                      items=district_items(layers, unit_costs=unit_costs, file=file),
+        communities["investment_yuan"] = communities["feature_id"].astype(str).map(by_id).to_numpy()
+    plan = plan_table({layers.city_zh: communities}, plan_year=plan_year, cutoff_year=cutoff_year,
+                      area_per_household_m2=area_per_household_m2, max_after_share=max_after_share)
+    return PlanTables(plan=plan, items=district_items(layers, unit_costs=unit_costs, file=file),
                       gaps=gap_list(layers), checks=facility_checks(layers))
 
 
@@ -297,7 +219,8 @@ _CSV_NAMES = {"plan": "plan_table.csv", "items": "district_items.csv", "gaps": "
 def write_csv(tables: PlanTables, out_dir: Path) -> dict[str, Path]:
     """Write the tables as UTF-8 CSV with a byte-order mark, which Excel needs to read Chinese headers.
 
-    The plan table has two header rows (metric, period) and its notes in a separate ``plan_table_notes.txt``.
+    The plan table has two header rows (metric, period), the row keys 地级以上城市 and 分类 and a 备注 column;
+    its notes go to a separate ``plan_table_notes.txt``.
 
     Returns
     -------
@@ -306,7 +229,9 @@ def write_csv(tables: PlanTables, out_dir: Path) -> dict[str, Path]:
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {name: out_dir / file for name, file in _CSV_NAMES.items()}
-    tables.plan.table.round(4).to_csv(paths["plan"], encoding="utf-8-sig")
+    plan = tables.plan.table.copy()
+    plan[(tables.plan.remarks.name, "")] = tables.plan.remarks
+    plan.to_csv(paths["plan"], encoding="utf-8-sig")
     for name in ("items", "gaps", "checks"):
         getattr(tables, name).to_csv(paths[name], index=False, encoding="utf-8-sig")
     paths["plan_notes"] = out_dir / "plan_table_notes.txt"
@@ -314,8 +239,9 @@ def write_csv(tables: PlanTables, out_dir: Path) -> dict[str, Path]:
     return paths
 
 
-def write_xlsx(tables: PlanTables, path: Path, *, title: str) -> Path:
-    """Write every table to one workbook: 计划表 (merged two-row header, notes), 改造内容, 服务缺口, 设施核查.
+def write_xlsx(tables: PlanTables, path: Path, *, province: str = "") -> Path:
+    """Write every table to one workbook: 计划表 and 计划表小区明细 (:func:`write_plan_sheet`, 001's shape),
+    改造内容, 服务缺口, 设施核查.
 
     Parameters
     ----------
@@ -323,55 +249,31 @@ def write_xlsx(tables: PlanTables, path: Path, *, title: str) -> Path:
         The tables.
     path
         The ``.xlsx`` file to write.
-    title
-        Heading of the plan table sheet.
+    province
+        Printed after 省(区、市)： on the plan table.
 
     Returns
     -------
     pathlib.Path
     """
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
+    from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
     book = Workbook()
-    sheet = book.active
-    sheet.title = "计划表"
-    center = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    n_cols = 1 + len(METRICS) * len(PERIODS)
-    sheet.cell(1, 1, title).font = Font(bold=True, size=14)
-    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=n_cols)
-    sheet.cell(2, 1, "地区").alignment = center
-    sheet.merge_cells(start_row=2, start_column=1, end_row=3, end_column=1)
-    for m, metric in enumerate(METRICS):
-        first = 2 + m * len(PERIODS)
-        sheet.cell(2, first, metric).alignment = center
-        sheet.merge_cells(start_row=2, start_column=first, end_row=2, end_column=first + len(PERIODS) - 1)
-        for p, period in enumerate(PERIODS):
-            sheet.cell(3, first + p, period).alignment = center
-    table = tables.plan.table
-    for r, (row_name, row) in enumerate(table.iterrows(), start=4):
-        sheet.cell(r, 1, row_name).font = Font(bold=row_name == TOTAL)
-        for c, (metric, period) in enumerate(table.columns, start=2):
-            value = row[(metric, period)]
-            if pd.notna(value):
-                sheet.cell(r, c, round(float(value), 4))
-    for n, note in enumerate(tables.plan.notes, start=4 + len(table) + 1):
-        sheet.cell(n, 1, note)
-    sheet.column_dimensions["A"].width = 16
-    for c in range(2, n_cols + 1):
-        sheet.column_dimensions[get_column_letter(c)].width = 11
-
+    default = book.active
+    write_plan_sheet(book, tables.plan, province=province)
+    book.remove(default)
     for name, frame in (("改造内容", tables.items), ("服务缺口", tables.gaps), ("设施核查", tables.checks)):
         ws = book.create_sheet(name)
-        ws.append(list(frame.columns))
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
+        for c, column in enumerate(frame.columns, start=1):
+            write_cell(ws, 1, c, column).font = Font(bold=True)
         ws.freeze_panes = "A2"  # the header stays in view while a reviewer scrolls
-        for values in frame.itertuples(index=False):
-            ws.append([None if pd.isna(v) else (v.item() if isinstance(v, np.generic) else v) for v in values])
+        for r, values in enumerate(frame.itertuples(index=False), start=2):
+            for c, value in enumerate(values, start=1):
+                write_cell(ws, r, c, value)
         if frame.empty:
-            ws.append([_EMPTY_NOTES[name]])
+            write_cell(ws, 2, 1, _EMPTY_NOTES[name])
         for c, column in enumerate(frame.columns, start=1):
             longest = frame[column].astype(str).str.len().max() if len(frame) else 0
             ws.column_dimensions[get_column_letter(c)].width = min(max(len(str(column)) * 2, longest * 1.6, 8), 60)

@@ -41,10 +41,14 @@ def test_plan_table_totals_equal_the_district_members(focus):
     members = project.results["district_members"]["community_id"]
     comm = project.layer("communities").set_index("feature_id").loc[list(members)]
     sheet = openpyxl.load_workbook(written["xlsx"][0])["计划表"]
-    assert sheet["D6"].value == len(comm)
-    assert sheet["G6"].value == pytest.approx(comm["households"].sum(), rel=1e-6)
-    assert sheet["J6"].value == comm["n_buildings"].sum()
-    assert sheet["M6"].value == pytest.approx(comm["floor_area_m2"].sum() / 1e4, rel=1e-4)
+    assert (sheet["A6"].value, sheet["B6"].value) == ("哈尔滨市", "全市小计:")
+    households = np.maximum(1, np.floor(comm["households"] + 0.5))  # every household count is a whole number
+    assert sheet["E6"].value == len(comm)
+    assert sheet["H6"].value == households.sum()
+    assert sheet["K6"].value == comm["n_buildings"].sum()
+    # communities without buildings: 80 m² per household, marked estimated, never 0
+    floor = comm["floor_area_m2"].where(comm["floor_area_m2"] > 0, households * 80.0)
+    assert sheet["N6"].value == pytest.approx(floor.round().sum() / 1e4, abs=1e-4)
 
 
 def test_every_district_is_in_the_geopackage(focus):

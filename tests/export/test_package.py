@@ -49,7 +49,7 @@ def test_every_output_opens_with_an_independent_reader(project, tmp_path):
     for page in written["html"]:
         HTMLParser().feed(page.read_text(encoding="utf-8"))
     assert pd.read_csv(tmp_path / "tables" / "gaps.csv", encoding="utf-8-sig").shape[0] == 3
-    assert openpyxl.load_workbook(written["xlsx"][0])["计划表"]["A6"].value == "合计"
+    assert openpyxl.load_workbook(written["xlsx"][0])["计划表"]["B9"].value == "全省(区、市)合计:"
 
 
 def test_geopackage_holds_members_with_items_and_checked_facilities(project, tmp_path):
@@ -65,7 +65,8 @@ def test_geopackage_holds_members_with_items_and_checked_facilities(project, tmp
     gaps = pyogrio.read_dataframe(gpkg, layer="gaps")
     assert gaps["distance_m"].isna().sum() == 1  # unreachable: written as null, not inf
     plan = pyogrio.read_dataframe(gpkg, layer="plan_table")
-    assert plan.set_index("地区").loc["合计", "居民户数_合计"] == pytest.approx(1350.5)
+    total = plan.set_index(["地级以上城市", "分类"]).loc[("全省(区、市)", "全省(区、市)合计:")]
+    assert total["居民户数(户)_合计"] == 1351  # 510.5 households counted as 511
 
 
 def test_district_with_no_gaps_exports_cleanly(project, tmp_path):

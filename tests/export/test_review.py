@@ -7,6 +7,7 @@ from plan_data import XSS_NAME
 from gisplanner.errors import InputError
 from gisplanner.export import review, tables
 from gisplanner.export.layers import select_district
+from gisplanner.export.plan_table import NO_COSTS_NOTE
 
 DAY = dt.date(2026, 11, 23)
 
@@ -87,8 +88,8 @@ def test_gap_summary_has_one_row_per_district(plan, tmp_path):
 
 def test_overview_totals_come_from_the_plan_table(plan, tmp_path):
     page = html_page(plan, tmp_path)
-    assert "片区 2 个，小区 4 个，居民 1,350.50 户，楼栋 19 栋" in page.text
-    assert tables.NO_COSTS_NOTE in page.text
+    assert "片区 2 个，小区 4 个，居民 1,351 户，楼栋 19 栋" in page.text
+    assert NO_COSTS_NOTE in page.text
 
 
 def test_unknown_summary_format_is_refused(plan, tmp_path):

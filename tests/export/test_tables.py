@@ -2,64 +2,37 @@ import csv
 
 import numpy as np
 import openpyxl
-import pandas as pd
 import pytest
 
 from gisplanner.errors import InputError
 from gisplanner.export import tables
-from gisplanner.export.tables import INVESTMENT, PERIODS, TOTAL
+from gisplanner.export.plan_table import (
+    AREA_ROWS,
+    INVESTMENT,
+    NO_COSTS_NOTE,
+    PERIODS,
+    PROVINCE,
+    PROVINCE_TOTAL,
+)
 
 BEFORE, AFTER, ALL = PERIODS
-CITY, COUNTY = tables.AREA_ROWS["city"], tables.AREA_ROWS["county"]
+CITY = AREA_ROWS["city"]
+TOTAL = (PROVINCE, PROVINCE_TOTAL)
 
 
-def test_plan_table_totals_equal_the_member_communities(plan):
-    table = tables.plan_table(plan.communities).table
-    members = plan.communities
-    assert set(members["feature_id"]) == {"c1", "c2", "c3", "c4"}
-    assert table.loc[TOTAL, ("小区数", ALL)] == len(members)
-    assert table.loc[TOTAL, ("居民户数", ALL)] == pytest.approx(members["households"].sum())
-    assert table.loc[TOTAL, ("楼栋数", ALL)] == members["n_buildings"].sum()
-    assert table.loc[TOTAL, ("住宅建筑面积（万平方米）", ALL)] == pytest.approx(members["floor_area_m2"].sum() / 1e4)
-
-
-def test_plan_table_splits_by_area_and_built_year(plan):
-    table = tables.plan_table(plan.communities).table
-    # by hand: c1 city 1988, c2 city 2003, c3 county 1995, c4 county year unknown
-    assert table.loc[CITY, ("居民户数", BEFORE)] == 420.0
-    assert table.loc[CITY, ("居民户数", AFTER)] == 300.0
-    assert table.loc[COUNTY, ("居民户数", BEFORE)] == 510.5
-    assert table.loc[COUNTY, ("小区数", AFTER)] == 0
-    assert table.loc[COUNTY, ("住宅建筑面积（万平方米）", ALL)] == pytest.approx(4.91)
-    assert table.loc[TOTAL, ("楼栋数", BEFORE)] == 13
-
-
-def test_unknown_built_year_counts_in_total_only_and_is_noted(plan):
-    result = tables.plan_table(plan.communities)
-    row = result.table.loc[COUNTY]
-    assert row[("小区数", BEFORE)] + row[("小区数", AFTER)] == 1
-    assert row[("小区数", ALL)] == 2
-    assert any("1 个小区建成年代不详" in note for note in result.notes)
-
-
-def test_built_in_cutoff_year_counts_as_before():
-    communities = pd.DataFrame({"area_type": ["city", "city"], "built_year": [2000, 2001], "households": [1, 2],
-                                "n_buildings": [1, 1], "floor_area_m2": [100.0, 100.0]})
-    table = tables.plan_table(communities).table
-    assert table.loc[CITY, ("居民户数", BEFORE)] == 1
-    assert table.loc[CITY, ("居民户数", AFTER)] == 2
-
-
-def test_investment_is_blank_and_said_so_without_unit_costs(plan):
-    result = tables.plan_table(plan.communities)
-    assert result.table.loc[:, INVESTMENT].isna().all().all()
-    assert tables.NO_COSTS_NOTE in result.notes
+def test_plan_table_of_a_plan_is_one_city_block_named_after_the_plan_city(plan):
+    table = tables.plan_tables(plan).plan.table
+    assert list(table.index.get_level_values(0).unique()) == [plan.city_zh, PROVINCE]
+    np.testing.assert_array_equal(table.loc[plan.city_zh].to_numpy(), table.loc[PROVINCE].to_numpy())
+    # by hand: c1 city 1988 420 households, c2 city 2003 300 households
+    assert table.loc[(plan.city_zh, CITY), ("居民户数(户)", BEFORE)] == 420
+    assert table.loc[(plan.city_zh, CITY), ("居民户数(户)", AFTER)] == 300
 
 
 def test_investment_follows_the_unit_cost_table(plan, unit_costs):
     table = tables.plan_tables(plan, unit_costs=unit_costs).plan.table
     # c1 alone is city/before: 31,000 m² × 120 + 6 buildings × 500,000 + half of D1's 3,000,000 kindergarten
-    assert table.loc[CITY, (INVESTMENT, BEFORE)] == pytest.approx((3_720_000 + 3_000_000 + 1_500_000) / 1e4)
+    assert table.loc[(PROVINCE, CITY), (INVESTMENT, BEFORE)] == pytest.approx((3_720_000 + 3_000_000 + 1_500_000) / 1e4)
     assert table.loc[TOTAL, (INVESTMENT, ALL)] == pytest.approx(
         (102_600 * 120 + 19 * 500_000 + 3_000_000) / 1e4)
 
@@ -73,13 +46,6 @@ def test_unit_cost_table_with_unknown_unit_is_rejected(plan, unit_costs):
     unit_costs.loc[1, "unit"] = "elevator"
     with pytest.raises(InputError, match="unknown unit 'elevator'"):
         tables.plan_tables(plan, unit_costs=unit_costs, file="costs.csv")
-
-
-def test_area_type_outside_city_and_county_is_rejected(plan):
-    communities = plan.communities.copy()
-    communities.loc[communities.index[0], "area_type"] = "village"
-    with pytest.raises(InputError, match="feature c1"):
-        tables.plan_table(communities)
 
 
 def test_district_items_list_class_items_gaps_and_proposed_facilities(plan):
@@ -118,25 +84,20 @@ def test_facility_checks_have_one_row_per_verdict(plan):
     assert set(checks["需征询居民意见"]) == {"是"}
 
 
-def test_xlsx_reads_back_with_merged_national_header(plan, unit_costs, tmp_path):
+def test_xlsx_has_the_plan_table_then_the_item_sheets(plan, unit_costs, tmp_path):
     result = tables.plan_tables(plan, unit_costs=unit_costs)
-    path = tables.write_xlsx(result, tmp_path / "plan.xlsx", title="计划表")
-    book = openpyxl.load_workbook(path)
-    assert book.sheetnames == ["计划表", "改造内容", "服务缺口", "设施核查"]
+    book = openpyxl.load_workbook(tables.write_xlsx(result, tmp_path / "plan.xlsx", province="黑龙江省"))
+    assert book.sheetnames == ["计划表", "计划表小区明细", "改造内容", "服务缺口", "设施核查"]
     sheet = book["计划表"]
-    assert "B2:D2" in {str(r) for r in sheet.merged_cells.ranges}
-    assert [sheet.cell(2, c).value for c in (2, 5, 8, 11, 14)] == list(tables.METRICS)
-    assert [sheet.cell(3, c).value for c in (2, 3, 4)] == list(PERIODS)
-    assert [sheet.cell(r, 1).value for r in (4, 5, 6)] == [CITY, COUNTY, TOTAL]
-    assert sheet.cell(6, 4).value == 4  # 合计 小区数 合计
-    assert sheet.cell(6, 7).value == pytest.approx(1350.5)
+    assert sheet.cell(2, 1).value == "省(区、市)：黑龙江省"
+    assert sheet.cell(12 - 3, 4 + 1).value == 4  # 全省合计 小区数 合计
     assert book["服务缺口"].max_row == 1 + 3
 
 
 def test_xlsx_says_when_a_table_is_empty(plan, tmp_path):
-    empty = tables.PlanTables(plan=tables.plan_table(plan.communities), items=tables.district_items(plan),
+    empty = tables.PlanTables(plan=tables.plan_tables(plan).plan, items=tables.district_items(plan),
                               gaps=tables.gap_list(plan).iloc[:0], checks=tables.facility_checks(plan))
-    book = openpyxl.load_workbook(tables.write_xlsx(empty, tmp_path / "p.xlsx", title="t"))
+    book = openpyxl.load_workbook(tables.write_xlsx(empty, tmp_path / "p.xlsx"))
     assert book["服务缺口"].cell(2, 1).value == "（无生活圈服务缺口）"
 
 
@@ -145,7 +106,7 @@ def test_csv_has_bom_and_reads_back(plan, tmp_path):
     assert paths["gaps"].read_bytes().startswith(b"\xef\xbb\xbf")
     with paths["plan"].open(encoding="utf-8-sig", newline="") as f:
         rows = list(csv.reader(f))
-    assert rows[0][1:4] == ["小区数"] * 3
-    assert rows[1][1:4] == list(PERIODS)
-    assert rows[-1][0] == TOTAL and float(rows[-1][3]) == 4
-    assert tables.NO_COSTS_NOTE in paths["plan_notes"].read_text(encoding="utf-8")
+    assert rows[0][2:5] == ["小区数(个)"] * 3 and rows[0][-1] == "备注"
+    assert rows[1][2:5] == list(PERIODS)
+    assert rows[-3][:2] == list(TOTAL) and float(rows[-3][4]) == 4
+    assert NO_COSTS_NOTE in paths["plan_notes"].read_text(encoding="utf-8")
