@@ -24,8 +24,7 @@ from gisplanner.export.layers import (
     sill_labels,
     worst_verdict,
 )
-from gisplanner.export.plan_table import AREA_ZH
-from gisplanner.labels import violations_text
+from gisplanner.labels import code_label, violations_text
 
 OFFLINE_NOTE = "离线可用：地图程序与全部数据已内嵌于本文件，无需联网；不加载底图瓦片，背景为空白。"
 ONLINE_NOTE = "底图为 OpenStreetMap 瓦片，需联网；离线时背景为空白，数据照常显示。"
@@ -150,7 +149,7 @@ def web_map(layers: PlanLayers, *, tiles: bool = False) -> Any:
                                 ("户数", r.get("households")), ("人口", r.get("population")),
                                 ("楼栋数", r.get("n_buildings")), ("住宅建筑面积（m²）", r.get("floor_area_m2")),
                                 ("建成年代", "不详" if pd.isna(r.get("built_year")) else str(r["built_year"])),
-                                ("类型", AREA_ZH.get(r.get("area_type"), r.get("area_type")))])
+                                ("类型", code_label(r.get("area_type"), "area_type"))])
         for _, r in c.iterrows()]
     _add_layer(group("小区"), c, community_rows, [_cell(n) for n in c["name"]],
                lambda f: {"color": "#555555", "weight": 1, "fillColor": "#cfd8dc", "fillOpacity": 0.5})
