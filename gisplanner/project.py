@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 FORMAT_VERSION = 1
 META_LAYER = "gisplanner_meta"
 RESULT_PREFIX = "result__"
+TABLE_PREFIX = "table__"
 ROLES = ("communities", "buildings", "walk_network", "facilities", "green_space", "landuse", "idle_land",
          "boiler_rooms", "public_buildings", "admin_boundaries", "gates", "railways", "rivers")
 # Column dtypes that a GeoPackage round trip loses (nullable integers come back as floats).
@@ -74,6 +75,9 @@ class Project:
         Analysis settings (JSON-serialisable).
     results
         Result frames by name (GeoDataFrame or DataFrame).
+    tables
+        The user's own attribute tables by name (the renovation ledger, review comments): not derived from the
+        layers, so no analysis rerun replaces them.
     """
 
     def __init__(self, *, city: str = "harbin", crs: CRS | str | int | None = None, name: str = "",
@@ -88,6 +92,7 @@ class Project:
         self.placed_facilities: list[dict[str, Any]] = []
         self.settings: dict[str, Any] = {}
         self.results: dict[str, pd.DataFrame] = {}
+        self.tables: dict[str, pd.DataFrame] = {}
         self._standards: Standards | None = None
 
     # ------------------------------------------------------------------ layers and results
@@ -149,7 +154,8 @@ class Project:
     # ------------------------------------------------------------------ save and load
     def _meta(self) -> dict[str, Any]:
         frames = {**{f"layer:{r}": g for r, g in self.layers.items()},
-                  **{f"result:{n}": f for n, f in self.results.items()}}
+                  **{f"result:{n}": f for n, f in self.results.items()},
+                  **{f"table:{n}": f for n, f in self.tables.items()}}
         dtypes = {key: {c: str(t) for c, t in frame.dtypes.items() if str(t) in _RESTORABLE_DTYPES}
                   for key, frame in frames.items()}
         return {
@@ -161,6 +167,7 @@ class Project:
             "roles": sorted(self.layers),
             "layer_sources": self.layer_sources,
             "results": {n: isinstance(f, gpd.GeoDataFrame) for n, f in self.results.items()},
+            "tables": sorted(self.tables),
             "overrides": [o.to_dict() for o in self.overrides],
             "placed_facilities": self.placed_facilities,
             "settings": self.settings,
@@ -176,6 +183,8 @@ class Project:
                 pyogrio.write_dataframe(gdf, tmp, layer=role, driver="GPKG")
             for name, frame in self.results.items():
                 pyogrio.write_dataframe(frame, tmp, layer=RESULT_PREFIX + name, driver="GPKG")
+            for name, frame in self.tables.items():
+                pyogrio.write_dataframe(frame, tmp, layer=TABLE_PREFIX + name, driver="GPKG")
             meta = self._meta()
             meta_frame = pd.DataFrame({"key": list(meta), "value": [
                 json.dumps(v, ensure_ascii=False, default=str) for v in meta.values()]})
@@ -251,4 +260,6 @@ class Project:
         for name, is_geo in meta.get("results", {}).items():
             frame = read(RESULT_PREFIX + name, f"result:{name}")
             project.results[name] = frame if is_geo else pd.DataFrame(frame)
+        for name in meta.get("tables", []):
+            project.tables[name] = pd.DataFrame(read(TABLE_PREFIX + name, f"table:{name}"))
         return project

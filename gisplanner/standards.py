@@ -24,7 +24,8 @@ from gisplanner.errors import ConfigError
 #: The shipped standards: package data, so an installed wheel finds them as well as a source checkout.
 STANDARDS_DIR = resources.files("gisplanner") / "resources" / "standards"
 STATUSES = frozenset({"V2", "V2+", "U-recalled", "U-local", "U-inference", "tool-default", "override"})
-FILES = ("sources", "levels", "facilities", "green", "sunlight", "landuse", "renovation", "settings", "checks")
+FILES = ("sources", "levels", "facilities", "green", "sunlight", "landuse", "renovation", "settings", "checks",
+         "ledger")
 DAYS = ("dahan", "dongzhi")
 OUTCOMES = ("no_permit", "compatible", "conversion_local_rule", "statutory_procedure")
 INTERVENTIONS = ("new", "conversion", "elevator", "equipment")
@@ -299,6 +300,41 @@ class RenovationRules:
     plan_rows: tuple[str, ...]
     plan_metrics: tuple[str, ...]
     plan_periods: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Subsidy:
+    """A provincial subsidy rule (ledger.yaml ``subsidies``): ``amount_yuan`` per household or elevator,
+    booked to funding source ``to``; ``needs_central`` rules lapse for a project already centrally funded."""
+
+    key: str
+    zh: str
+    to: str
+    per: str
+    amount_yuan: float
+    needs_central: bool
+    status: str
+    source: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LedgerRules:
+    """Phases, annual-plan preconditions per province, consent share, funding sources, subsidies, priority."""
+
+    phases: Mapping[str, str]
+    plan_phases: tuple[str, ...]
+    consent_min_share: float
+    management_models: tuple[str, ...]
+    preconditions: Mapping[str, tuple[str, ...]]
+    province_zh: Mapping[str, str]
+    province_cities: Mapping[str, tuple[str, ...]]
+    funding_sources: Mapping[str, str]
+    subsidies: Mapping[str, tuple[Subsidy, ...]]
+    priority_weights: Mapping[str, float]
+
+    def province(self, city: str) -> str:
+        """The province key whose rules apply to ``city`` (``national`` when no province lists it)."""
+        return next((k for k, cities in self.province_cities.items() if city in cities), "national")
 
 
 @dataclass(frozen=True)
@@ -827,6 +863,57 @@ def _checks(r: _Reader, raw: Mapping[str, Any]) -> ChecksTable:
     return ChecksTable(MappingProxyType(entries))
 
 
+PRECONDITIONS = ("consent", "resident_funding", "owners_committee", "management_model", "no_prior_central",
+                 "built_year_limit")
+
+
+def _ledger(r: _Reader, raw: Mapping[str, Any]) -> LedgerRules:
+    phases = r.value(raw.get("phases"), "phases").value
+    plan_phases = r.strings({"value": r.value(raw.get("plan_phases"), "plan_phases").value}, "value", "plan_phases")
+    if not isinstance(phases, Mapping) or any(p not in phases for p in plan_phases):
+        raise r.fail("plan_phases", list(plan_phases), "every plan phase must be one of phases")
+    share = r.number_value(r.mapping(raw.get("consent"), "consent").get("min_share"), "consent.min_share").value
+    if share > 1:
+        raise r.fail("consent.min_share", share, "a share is between 0 and 1")
+    models = r.strings({"value": r.value(raw.get("management_models"), "management_models").value}, "value",
+                       "management_models")
+    items, zh, cities = {}, {}, {}
+    for key, entry in r.mapping(raw.get("preconditions"), "preconditions").items():
+        path = f"preconditions.{key}"
+        entry = r.mapping(entry, path)
+        r.provenance(entry, path)
+        items[key] = r.strings(entry, "items", path)
+        unknown = [i for i in items[key] if i not in PRECONDITIONS]
+        if unknown:
+            raise r.fail(f"{path}.items", unknown[0], f"known preconditions: {', '.join(PRECONDITIONS)}")
+        zh[key] = str(r.get(entry, "zh", path))
+        cities[key] = r.strings(entry, "cities", path)
+    if "national" not in items:
+        raise r.fail("preconditions.national", None, "the national preconditions are required")
+    sources = r.value(raw.get("funding_sources"), "funding_sources").value
+    subsidies = {}
+    for province, rules in r.mapping(raw.get("subsidies") or {}, "subsidies").items():
+        parsed = []
+        for key, entry in r.mapping(rules, f"subsidies.{province}").items():
+            path = f"subsidies.{province}.{key}"
+            entry = r.mapping(entry, path)
+            status, source, _ = r.provenance(entry, path)
+            if entry.get("to") not in sources:
+                raise r.fail(f"{path}.to", entry.get("to"), f"a funding source: {', '.join(sources)}")
+            if entry.get("per") not in ("household", "elevator"):
+                raise r.fail(f"{path}.per", entry.get("per"), "household or elevator")
+            parsed.append(Subsidy(key, str(r.get(entry, "zh", path)), entry["to"], entry["per"],
+                                  r.number(entry, "amount_yuan", path), r.flag(entry, "needs_central", path, False),
+                                  status, source))
+        subsidies[province] = tuple(parsed)
+    priority = r.mapping(raw.get("priority"), "priority")
+    r.provenance(priority, "priority")
+    weights = {k: r.number(priority["weights"], k, "priority.weights") for k in ("gaps", "households", "age")}
+    return LedgerRules(MappingProxyType(dict(phases)), plan_phases, float(share), models,
+                       MappingProxyType(items), MappingProxyType(zh), MappingProxyType(cities),
+                       MappingProxyType(dict(sources)), MappingProxyType(subsidies), MappingProxyType(weights))
+
+
 # --------------------------------------------------------------------------------------------- standards
 @dataclass(frozen=True)
 class Standards:
@@ -842,6 +929,7 @@ class Standards:
     landuse: LandUseRules
     renovation: RenovationRules
     settings: AnalysisSettings
+    ledger: LedgerRules
     sources: Mapping[str, str]
     checks: ChecksTable
 
@@ -976,4 +1064,5 @@ def load_standards(overrides: Sequence[Override] = (), *, directory: Path | str 
         landuse=_landuse(reader("landuse"), raw["landuse"]),
         renovation=_renovation(reader("renovation"), raw["renovation"]),
         settings=_settings(reader("settings"), raw["settings"]),
+        ledger=_ledger(reader("ledger"), raw["ledger"]),
         sources=MappingProxyType(dict(sources)), checks=_checks(reader("checks"), raw["checks"]))

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from gisplanner.errors import InputError
-from gisplanner.export import review, sheets, tables, webmap
+from gisplanner.export import review, review_form, sheets, tables, webmap
 from gisplanner.export.layers import OSM_ATTRIBUTION, PlanLayers, plan_layers, select_district
 from gisplanner.export.plan_table import PlanTable
 from gisplanner.progress import Progress, ensure_progress
@@ -162,7 +162,8 @@ def export_plan_package(project: Any, out_dir: str | Path, *, district: str | No
         A ``district_id``, or None for every district.
     formats
         Any of :data:`KNOWN_FORMATS`: ``gpkg`` (plan.gpkg), ``pdf`` (sheets.pdf), ``png`` (one per sheet),
-        ``html`` (webmap.html and review.html), ``csv`` (tables/*.csv), ``xlsx`` (plan_tables.xlsx), ``md``
+        ``html`` (webmap.html and review.html), ``csv`` (tables/*.csv), ``xlsx`` (plan_tables.xlsx and review_form.xlsx, the form a joint review fills
+        in: :mod:`gisplanner.export.review_form`), ``md``
         (review.md).
     paper
         Sheet size: A4, A3 or A1, landscape.
@@ -218,7 +219,9 @@ def export_plan_package(project: Any, out_dir: str | Path, *, district: str | No
         elif fmt == "csv":
             written[fmt] = list(tables.write_csv(plan_tables, out / "tables").values())
         elif fmt == "xlsx":
-            written[fmt] = [tables.write_xlsx(plan_tables, out / "plan_tables.xlsx")]
+            written[fmt] = [tables.write_xlsx(plan_tables, out / "plan_tables.xlsx"),
+                            review_form.write_review_form(layers, project.tables.get(review_form.TABLE),
+                                                          out / "review_form.xlsx")]
         elif fmt == "md":
             written[fmt] = [review.write_review(layers, plan_tables, out / "review.md", when=when)]
     progress.update(len(steps), len(steps), "plan package written")

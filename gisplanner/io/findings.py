@@ -14,6 +14,7 @@ CODES = (
     "suspected_gcj02",
     "encoding_guessed",
     "duplicate_id",
+    "bad_value",
     "missing_field",
     "value_estimated",
 )

@@ -1,0 +1,35 @@
+"""``gisplanner notice``: the public notice sheet (公示牌) of one ledger project, PDF or PNG, with its QR code."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from gisplanner.export.notice import PAPERS_MM, notice_figure, project_notice, write_notice
+from gisplanner.io.writers import read_unit_costs
+from gisplanner.project import Project
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("notice", help="生成一个改造项目的公示牌（PDF/PNG，含一项目一二维码）",
+                                   description=__doc__)
+    parser.add_argument("project", type=Path, metavar="P.gpkg")
+    parser.add_argument("--project", dest="project_id", required=True, metavar="ID", help="台账中的项目编号")
+    parser.add_argument("--out", type=Path, required=True, metavar="FILE.pdf", help="输出文件（.pdf 或 .png）")
+    parser.add_argument("--paper", choices=list(PAPERS_MM), default="A4", help="纸张（竖向），默认 A4")
+    parser.add_argument("--unit-costs", type=Path, metavar="CSV", help="单价表，用于预计投资额（不给则留空）")
+    parser.add_argument("--url", help="二维码指向的网址，可含 {project_id}；默认二维码写项目编号和概要")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    project = Project.load(args.project)
+    if args.url:
+        project.settings["notice_url"] = args.url
+    unit_costs = read_unit_costs(args.unit_costs) if args.unit_costs is not None else None
+    content, communities, outline, context = project_notice(
+        project, args.project_id, unit_costs=unit_costs,
+        unit_costs_file=str(args.unit_costs) if args.unit_costs else None)
+    path = write_notice(notice_figure(content, communities, outline, context, paper=args.paper), args.out)
+    print(f"已生成项目 {content.project_id}（{content.name}）的公示牌 → {path}")
+    return 0
