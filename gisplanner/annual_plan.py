@@ -24,12 +24,12 @@ import pandas as pd
 
 from gisplanner import funding
 from gisplanner.export import tables
+from gisplanner.io.spreadsheet import save_workbook, write_sheet
 from gisplanner.ledger import (
     check_preconditions,
     households_by_project,
     project_communities,
     project_ledger,
-    write_sheet,
 )
 from gisplanner.standards import Standards
 
@@ -262,7 +262,7 @@ def write_plan(plan: AnnualPlan, out_dir: str | Path, standards: Standards, *, t
     sheet = write_sheet(book, "财政承受能力", fiscal.round(2))
     sheet.append([])
     sheet.append([plan.fiscal.verdict])
-    book.save(workbook)
+    save_workbook(book, workbook)
     chart = funding.fiscal_chart(plan.fiscal, out / f"资金来源_{plan.year}.png",
                                  title=f"{title}{plan.year}年改造计划资金来源")
     return {"xlsx": workbook, "chart": chart}

@@ -132,7 +132,7 @@ def write_comparison(comparison: Comparison, out_dir: str | Path) -> dict[str, P
     from openpyxl import Workbook
 
     from gisplanner.export.sheets import find_cjk_font
-    from gisplanner.ledger import write_sheet
+    from gisplanner.io.spreadsheet import save_workbook, write_sheet
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -149,8 +149,7 @@ def write_comparison(comparison: Comparison, out_dir: str | Path) -> dict[str, P
     sheet.append([f"方案B：{comparison.b.label}"])
     if metrics["方案A"].isna().any() or metrics["方案B"].isna().any():
         sheet.append(["预计投资额空白：该方案的片区分析未使用单价表（数据缺失）"])
-    table = out / "方案比较.xlsx"
-    book.save(table)
+    table = save_workbook(book, out / "方案比较.xlsx")
 
     font = find_cjk_font()
     change = community_change(comparison)

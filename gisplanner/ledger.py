@@ -21,6 +21,7 @@ import pandas as pd
 
 from gisplanner.errors import InputError
 from gisplanner.io.findings import Finding
+from gisplanner.io.spreadsheet import open_workbook, save_workbook, write_sheet
 from gisplanner.standards import LedgerRules, Standards
 
 TABLE = "ledger"
@@ -267,15 +268,8 @@ def read_ledger_xlsx(path: str | Path, standards: Standards, *,
     InputError
         When the file cannot be opened or the 项目编号 column is missing.
     """
-    from openpyxl import load_workbook
-
     path = Path(path)
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except FileNotFoundError:
-        raise InputError("找不到台账文件", file=str(path), fix="检查文件路径") from None
-    except Exception as exc:  # openpyxl raises many types for a file that is not a workbook
-        raise InputError(f"无法读取台账表格：{exc}", file=str(path), fix="另存为 .xlsx 后重试") from None
+    book = open_workbook(path, "台账表格")
     sheet = book.worksheets[0]
     rows = list(sheet.iter_rows(values_only=True))
     book.close()
@@ -328,37 +322,6 @@ def read_ledger_xlsx(path: str | Path, standards: Standards, *,
     return LedgerImport(ledger, tuple(findings))
 
 
-def _sheet_value(value: Any) -> Any:
-    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
-        return None
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def write_sheet(book: Any, title: str, frame: pd.DataFrame, *, widths: Mapping[str, float] | None = None) -> Any:
-    """Add ``frame`` to an openpyxl workbook as a sheet: bold frozen header, readable widths, and text starting
-    with = + - @ written as text, not as a formula."""
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    sheet = book.create_sheet(title)
-    sheet.append([str(c) for c in frame.columns])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    sheet.freeze_panes = "A2"
-    for values in frame.itertuples(index=False):
-        sheet.append([_sheet_value(v) for v in values])
-        for cell in sheet[sheet.max_row]:
-            if isinstance(cell.value, str) and cell.value[:1] in ("=", "+", "-", "@"):
-                # text a user typed is never run as a formula: stored as a string, shown with Excel's quote prefix
-                cell.data_type = "s"
-                cell.quotePrefix = True
-    for c, column in enumerate(frame.columns, start=1):
-        longest = frame[column].astype(str).str.len().max() if len(frame) else 0
-        width = (widths or {}).get(column) or min(max(len(str(column)) * 2.0, float(longest) * 1.8, 8.0), 50.0)
-        sheet.column_dimensions[get_column_letter(c)].width = width
-    return sheet
-
-
 def ledger_display(ledger: pd.DataFrame, standards: Standards, *, households: pd.Series | None = None,
                    check: PreconditionCheck | None = None) -> pd.DataFrame:
     """The ledger as a 住建局 reads it: Chinese headers and values (阶段、是/否、百分比), optionally with the
@@ -391,15 +354,10 @@ def write_ledger_xlsx(ledger: pd.DataFrame, path: str | Path, standards: Standar
     """
     from openpyxl import Workbook
 
-    path = Path(path)
     book = Workbook()
     book.remove(book.active)
     write_sheet(book, "改造项目台账", ledger_display(ledger, standards, households=households, check=check))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.writing.xlsx")
-    book.save(tmp)
-    tmp.replace(path)
-    return path
+    return save_workbook(book, path)
 
 
 def households_by_project(ledger: pd.DataFrame, communities: pd.DataFrame) -> pd.Series:

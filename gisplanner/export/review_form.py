@@ -20,7 +20,7 @@ from gisplanner.errors import InputError
 from gisplanner.export.layers import VERDICT_ZH, PlanLayers
 from gisplanner.export.tables import facility_checks
 from gisplanner.io.findings import Finding
-from gisplanner.ledger import write_sheet
+from gisplanner.io.spreadsheet import open_workbook, save_workbook, write_sheet
 
 TABLE = "review_comments"
 STATUS_ZH = {"adopted": "采纳", "rejected": "不采纳", "pending": "待定"}
@@ -105,12 +105,7 @@ def write_review_form(layers: PlanLayers, comments: pd.DataFrame | None, path: s
         "处理情况": addressed(history).map({True: "已处理", False: "未处理"}) if len(history) else [],
     })
     write_sheet(book, "意见处理情况", status, widths={"审查意见": 40, "处理意见": 40})
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.writing.xlsx")
-    book.save(tmp)
-    tmp.replace(path)
-    return path
+    return save_workbook(book, path)
 
 
 @dataclass(frozen=True)
@@ -139,15 +134,8 @@ def read_review_form(path: str | Path, layers: PlanLayers) -> ReviewImport:
     InputError
         When the file cannot be read or is not a review form.
     """
-    from openpyxl import load_workbook
-
     path = Path(path)
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except FileNotFoundError:
-        raise InputError("找不到审查意见表", file=str(path), fix="检查文件路径") from None
-    except Exception as exc:  # openpyxl raises many types for a file that is not a workbook
-        raise InputError(f"无法读取审查意见表：{exc}", file=str(path), fix="另存为 .xlsx 后重试") from None
+    book = open_workbook(path, "审查意见表")
     if "审查意见表" not in book.sheetnames:
         book.close()
         raise InputError("不是审查意见表（没有“审查意见表”工作表）", file=str(path),
