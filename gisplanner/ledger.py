@@ -22,6 +22,7 @@ import pandas as pd
 from gisplanner.errors import InputError
 from gisplanner.io.findings import Finding
 from gisplanner.io.spreadsheet import open_workbook, save_workbook, write_sheet
+from gisplanner.io.values import ESTIMATED, EXACT, parse_number
 from gisplanner.standards import LedgerRules, Standards
 
 TABLE = "ledger"
@@ -229,12 +230,13 @@ def _parse(column: str, value: Any, phases: Mapping[str, str]) -> Any:
             raise ValueError("日期应写作 2025-03-15 或 2025年3月15日")
         return dt.date(int(match[1]), int(match[2]), int(match[3])).isoformat()
     if column in (*_INT, *_FLOAT):
-        number = text.replace(",", "").replace("，", "").replace("%", "").replace("％", "")
-        number = re.sub(r"(年|部|万元|万)$", "", number)
-        try:
-            parsed = float(number)
-        except ValueError:
-            raise ValueError("应为数字") from None
+        # money columns are in 万元 already: a trailing 万元 is the unit, not a multiplier of 10 000
+        read = parse_number(re.sub(r"万元$", "", text))
+        if read.flag not in (EXACT, ESTIMATED) or read.value is None:
+            raise ValueError(read.note or "应为数字")
+        if read.flag == ESTIMATED:
+            raise ValueError(f"{read.note}，台账应填确切数")
+        parsed = float(read.value)
         if parsed < 0:
             raise ValueError("不能为负数")
         if column == "consent_share":
