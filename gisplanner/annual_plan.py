@@ -31,6 +31,7 @@ from gisplanner.ledger import (
     project_communities,
     project_ledger,
 )
+from gisplanner.progress import Progress, ensure_progress
 from gisplanner.standards import Standards
 
 
@@ -266,3 +267,23 @@ def write_plan(plan: AnnualPlan, out_dir: str | Path, standards: Standards, *, t
     chart = funding.fiscal_chart(plan.fiscal, out / f"资金来源_{plan.year}.png",
                                  title=f"{title}{plan.year}年改造计划资金来源")
     return {"xlsx": workbook, "chart": chart}
+
+
+def plan_title(project: Any) -> str:
+    """The heading prefix of a project's plan outputs: its name, else its city's Chinese name."""
+    city = project.standards().sunlight.cities.get(project.city)
+    return project.name or (city.zh if city is not None else "")
+
+
+def run_annual_plan(project: Any, *, year: int, out_dir: str | Path, budget_wan: float | None = None,
+                    unit_costs: pd.DataFrame | None = None, unit_costs_file: str | None = None,
+                    progress: Progress | None = None) -> tuple[AnnualPlan, dict[str, Path]]:
+    """Select ``year``'s plan from the project's ledger and write it to ``out_dir`` (see :func:`write_plan`)."""
+    progress = ensure_progress(progress)
+    progress.update(0, 2, "遴选年度计划")
+    plan = project_annual_plan(project, year=year, budget_wan=budget_wan, unit_costs=unit_costs,
+                               unit_costs_file=unit_costs_file)
+    progress.update(1, 2, "写出计划表和资金图")
+    written = write_plan(plan, out_dir, project.standards(), title=plan_title(project))
+    progress.update(2, 2, "完成")
+    return plan, written

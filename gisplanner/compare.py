@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from gisplanner.errors import InputError
+from gisplanner.progress import Progress, ensure_progress
 
 STATUS_ZH = {"same": "未变", "changed": "调整", "added": "新增", "removed": "取消"}
 #: Colours of the communities on the compare map by what happened to them between A and B.
@@ -181,3 +182,19 @@ def write_comparison(comparison: Comparison, out_dir: str | Path) -> dict[str, P
     chart = out / "方案比较.png"
     fig.savefig(chart)
     return {"xlsx": table, "map": chart}
+
+
+def compare_projects(project_a: Any, path_b: str | Path, out_dir: str | Path, *, label_a: str | None = None,
+                     progress: Progress | None = None) -> tuple[Comparison, dict[str, Path]]:
+    """Compare a project's plan (A) with the plan saved in ``path_b`` (B) and write the table and map."""
+    from gisplanner.project import Project
+
+    progress = ensure_progress(progress)
+    progress.update(0, 2, "读取方案B")
+    path_b = Path(path_b)
+    label_a = label_a or (Path(project_a.path).stem if project_a.path else "当前方案")
+    comparison = compare_plans(plan_summary(project_a, label_a), plan_summary(Project.load(path_b), path_b.stem))
+    progress.update(1, 2, "写出比较表和比较图")
+    written = write_comparison(comparison, out_dir)
+    progress.update(2, 2, "完成")
+    return comparison, written

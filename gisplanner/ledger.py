@@ -367,3 +367,30 @@ def households_by_project(ledger: pd.DataFrame, communities: pd.DataFrame) -> pd
     pairs = project_communities(ledger, communities)
     totals = pd.to_numeric(pairs["households"], errors="coerce").groupby(pairs["project_id"]).sum()
     return totals.reindex(ledger["project_id"].astype(str)).fillna(0.0)
+
+
+def edit_cell(ledger: pd.DataFrame, row: int, column: str, text: Any, standards: Standards) -> pd.DataFrame:
+    """A copy of the ledger with one cell set from what the user typed, read as the importer reads it.
+
+    Raises
+    ------
+    InputError
+        Naming the project, the column and why the text cannot be read; the ledger is unchanged.
+    """
+    if column not in COLUMNS:
+        raise InputError(f"台账没有“{column}”列", fix=f"可编辑的列：{'、'.join(COLUMNS.values())}")
+    pid = str(ledger.at[row, "project_id"])
+    try:
+        value = _parse(column, text, standards.ledger.phases)
+    except ValueError as exc:
+        raise InputError(f"“{COLUMNS[column]}”的值 {text!r} 无法识别：{exc}", layer="ledger", feature=pid,
+                         fix="按表头的格式重新填写") from None
+    if column == "project_id":
+        if value is None:
+            raise InputError("项目编号不能为空", layer="ledger", feature=pid, fix="填写一个项目编号")
+        if value != pid and value in set(ledger["project_id"].astype(str)):
+            raise InputError(f"项目编号 {value} 已存在", layer="ledger", feature=pid, fix="换一个编号")
+    edited = ledger.copy()
+    edited[column] = edited[column].astype(object)
+    edited.at[row, column] = value
+    return normalise(edited)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from gisplanner.compare import compare_plans, plan_summary, write_comparison
+from gisplanner.compare import compare_projects
 from gisplanner.project import Project
 
 
@@ -19,10 +19,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    a = plan_summary(Project.load(args.a), args.a.stem)
-    b = plan_summary(Project.load(args.b), args.b.stem)
-    comparison = compare_plans(a, b)
-    written = write_comparison(comparison, args.out)
+    comparison, written = compare_projects(Project.load(args.a), args.b, args.out, label_a=args.a.stem)
     for _, row in comparison.metrics.iterrows():
         if row.isna().any():
             print(f"{row['指标']}：数据缺失（未提供单价表）")

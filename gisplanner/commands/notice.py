@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from gisplanner.export.notice import PAPERS_MM, notice_figure, project_notice, write_notice
+from gisplanner.export.notice import PAPERS_MM, write_project_notice
 from gisplanner.io.writers import read_unit_costs
 from gisplanner.project import Project
 
@@ -27,9 +27,7 @@ def run(args: argparse.Namespace) -> int:
     if args.url:
         project.settings["notice_url"] = args.url
     unit_costs = read_unit_costs(args.unit_costs) if args.unit_costs is not None else None
-    content, communities, outline, context = project_notice(
-        project, args.project_id, unit_costs=unit_costs,
-        unit_costs_file=str(args.unit_costs) if args.unit_costs else None)
-    path = write_notice(notice_figure(content, communities, outline, context, paper=args.paper), args.out)
-    print(f"已生成项目 {content.project_id}（{content.name}）的公示牌 → {path}")
+    path = write_project_notice(project, args.project_id, args.out, paper=args.paper, unit_costs=unit_costs,
+                                unit_costs_file=str(args.unit_costs) if args.unit_costs else None)
+    print(f"已生成项目 {args.project_id} 的公示牌 → {path}")
     return 0

@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from gisplanner.annual_plan import project_annual_plan, write_plan
-from gisplanner.export.package import DEFAULT_TITLE
+from gisplanner.annual_plan import run_annual_plan
 from gisplanner.io.writers import read_unit_costs
 from gisplanner.project import Project
 
@@ -26,9 +25,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     project = Project.load(args.project)
     unit_costs = read_unit_costs(args.unit_costs) if args.unit_costs is not None else None
-    plan = project_annual_plan(project, year=args.year, budget_wan=args.budget, unit_costs=unit_costs,
-                               unit_costs_file=str(args.unit_costs) if args.unit_costs else None)
-    written = write_plan(plan, args.out, project.standards(), title=project.name or DEFAULT_TITLE.removesuffix("片区规划"))
+    plan, written = run_annual_plan(project, year=args.year, out_dir=args.out, budget_wan=args.budget,
+                                    unit_costs=unit_costs,
+                                    unit_costs_file=str(args.unit_costs) if args.unit_costs else None)
     chosen = plan.selection[plan.selection["selected"]]
     print(f"{args.year}年计划：纳入 {len(chosen)} 个项目、居民 {chosen['households'].sum():.0f} 户；"
           f"未纳入 {len(plan.selection) - len(chosen)} 个")

@@ -22,6 +22,7 @@ import pandas as pd
 from gisplanner import __version__
 from gisplanner.errors import InputError
 from gisplanner.export.sheets import find_cjk_font, map_scale, nice_length, true_north_deg
+from gisplanner.progress import Progress, ensure_progress
 
 #: Portrait paper sizes, millimetres.
 PAPERS_MM = {"A4": (210.0, 297.0), "A3": (297.0, 420.0)}
@@ -287,9 +288,12 @@ def project_notice(project: Any, project_id: str, *, unit_costs: pd.DataFrame | 
         facts.append(("居民改造意愿", f"同意户数占 {row['consent_share']:.0%}"
                       + (f"（{row['consent_date']} 征询）" if row["consent_date"] else "")))
     check = check_preconditions(one, all_communities, standards, city=project.city, province=province)
+    def flag(value: Any) -> bool:
+        return value is not pd.NA and value is not None and bool(value)
+
     management = [row["management_model"] or "后续管理模式待确定",
-                  "业委会（物管会）：" + ("已组建" if row["owners_committee_formed"] is True else "未组建"),
-                  "居民出资：" + ("已落实" if row["resident_funding_agreed"] is True else "未落实")]
+                  "业委会（物管会）：" + ("已组建" if flag(row["owners_committee_formed"]) else "未组建"),
+                  "居民出资：" + ("已落实" if flag(row["resident_funding_agreed"]) else "未落实")]
     if check.table["unmet"].iloc[0]:
         management.append("尚未满足：" + check.table["unmet"].iloc[0])
     year = row["plan_year"]
@@ -305,3 +309,16 @@ def project_notice(project: Any, project_id: str, *, unit_costs: pd.DataFrame | 
     notice = NoticeContent(str(project_id), str(row["name"]), tuple(facts), content, tuple(money),
                            tuple(management), tuple(schedule), tuple(contact), payload, osm_attribution(project))
     return notice, communities, outline, context
+
+
+def write_project_notice(project: Any, project_id: str, path: str | Path, *, paper: str = "A4",
+                         unit_costs: pd.DataFrame | None = None, unit_costs_file: str | None = None,
+                         when: dt.date | None = None, progress: Progress | None = None) -> Path:
+    """Draw and write the notice of one ledger project (:func:`project_notice`, :func:`notice_figure`)."""
+    progress = ensure_progress(progress)
+    progress.update(0, 1, f"公示牌 {project_id}")
+    content, communities, outline, context = project_notice(project, project_id, unit_costs=unit_costs,
+                                                            unit_costs_file=unit_costs_file)
+    written = write_notice(notice_figure(content, communities, outline, context, paper=paper, when=when), path)
+    progress.update(1, 1, "完成")
+    return written

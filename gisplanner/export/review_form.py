@@ -205,3 +205,26 @@ def attach_comments(existing: pd.DataFrame | None, incoming: pd.DataFrame, *,
     text = [c for c in COMMENT_COLUMNS if c != "round"]
     table[text] = table[text].astype(object).where(table[text].notna(), None)
     return table
+
+
+def comment_markers(comments: pd.DataFrame | None, layers: PlanLayers) -> Any:
+    """One point per comment for the map: at the district's inside point or the facility's footprint.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``target_kind``, ``target_id``, ``check``, ``name``, ``comment``, ``response``, ``status``, ``round``,
+        ``addressed`` (bool), in the plan's CRS; comments whose target is no longer in the plan are left out.
+    """
+    import geopandas as gpd
+
+    where = dict(zip((("district", str(d)) for d in layers.districts["district_id"]),
+                     layers.districts.geometry.representative_point()))
+    where.update(zip((("check", str(f)) for f in layers.proposed["facility_id"]),
+                     layers.proposed.geometry.representative_point()))
+    table = comments if comments is not None and len(comments) else empty_comments()
+    keys = list(zip(table["target_kind"], table["target_id"].astype(str)))
+    keep = [k in where for k in keys]
+    kept = table[keep].reset_index(drop=True)
+    return gpd.GeoDataFrame(kept.assign(addressed=addressed(kept).to_numpy(dtype=bool) if len(kept) else []),
+                            geometry=[where[k] for k, ok in zip(keys, keep) if ok], crs=layers.crs)

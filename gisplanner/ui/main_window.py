@@ -1,4 +1,5 @@
-"""The main window: map in the middle, layers left, attribute table below, districts/coverage/placement right."""
+"""The main window: map in the middle, layers left, attribute table below, districts/coverage/placement/ledger/
+review right."""
 
 from __future__ import annotations
 
@@ -32,7 +33,9 @@ from gisplanner.ui.dialogs import ErrorDialog, ExportDialog, IdentifyDialog, Imp
 from gisplanner.ui.district_panel import DistrictPanel, plan_of
 from gisplanner.ui.layer_store import LayerStore
 from gisplanner.ui.layers_panel import LayersPanel
+from gisplanner.ui.ledger_panel import LedgerPanel
 from gisplanner.ui.placement_panel import PlacementPanel, place_and_check
+from gisplanner.ui.review_panel import ReviewPanel
 from gisplanner.ui.tools import TOOLS
 from gisplanner.ui.workers import Worker
 
@@ -72,6 +75,10 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.districts, "片区")
         self.tabs.addTab(self.coverage, "覆盖率")
         self.tabs.addTab(self.placement, "设施选址")
+        self.ledger = LedgerPanel(self.store)
+        self.review = ReviewPanel(self.store)
+        self.tabs.addTab(self.ledger, "台账")
+        self.tabs.addTab(self.review, "审查意见")
         areas = Qt.DockWidgetArea
         docks = []
         for title, widget, area in (("图层", self.layers_panel, areas.LeftDockWidgetArea),
@@ -113,6 +120,12 @@ class MainWindow(QMainWindow):
         self.placement.failed.connect(self.show_error)
         self.placement.draw_requested.connect(lambda: self.set_tool("draw"))
         self.placement.check_requested.connect(self.check_placement)
+        self.ledger.failed.connect(self.show_error)
+        self.ledger.plan_requested.connect(self.annual_plan)
+        self.ledger.notice_requested.connect(self.notice)
+        self.ledger.compare_requested.connect(self.compare)
+        self.review.failed.connect(self.show_error)
+        self.review.zoom_requested.connect(self.canvas.zoom_to)
         self.store.modified_changed.connect(lambda _: self._update_title())
         self.resize(1400, 900)
         if project is not None:
@@ -355,6 +368,8 @@ class MainWindow(QMainWindow):
             self.actions[key].setEnabled(enabled)
         self.districts.setEnabled(enabled)
         self.placement.setEnabled(enabled)
+        self.ledger.setEnabled(enabled)
+        self.review.setEnabled(enabled)
 
     def _progressed(self, done: int, total: int, message: str) -> None:
         self.progress_bar.setRange(0, max(total, 1))
@@ -480,6 +495,26 @@ class MainWindow(QMainWindow):
 
         return self.start_worker(Worker(export_plan_package, self.store.project, title="导出规划成果包", **options),
                                  self._exported)
+
+    def annual_plan(self, request: dict) -> Worker | None:
+        from gisplanner.annual_plan import run_annual_plan
+
+        return self.start_worker(Worker(run_annual_plan, self.store.project, title="遴选年度计划", **request),
+                                 lambda result: self.ledger.show_plan(*result))
+
+    def notice(self, request: dict) -> Worker | None:
+        from gisplanner.export.notice import write_project_notice
+
+        return self.start_worker(Worker(write_project_notice, self.store.project, request["project_id"],
+                                        request["path"], title="生成公示牌"),
+                                 lambda path: self.statusBar().showMessage(f"已生成公示牌 {path}", 10000))
+
+    def compare(self, request: dict) -> Worker | None:
+        from gisplanner.compare import compare_projects
+
+        return self.start_worker(Worker(compare_projects, self.store.project, request["other"],
+                                        request["out_dir"], title="方案比较"),
+                                 lambda result: self.ledger.show_comparison(*result))
 
     def _exported(self, written: dict) -> None:
         n = sum(len(paths) for paths in written.values())

@@ -114,6 +114,10 @@ RESULT_STYLES: dict[str, Style] = {
                               categories=(("True", "#a1d99b", "可达"), ("False", "#fc9272", "不可达"))),
     "placement": Style(fill="#ff7f00", edge="#000000", width=2.0, point_size=12),
     "placement_shadow": Style(fill="#54278f", edge="#3f007d", width=1.0),
+    "review_comments": Style(fill="#b30000", edge="#ffffff", width=1.5, point_size=14, kind="categorized",
+                             column="status", categories=(("pending", "#e08214", "审查意见：待定"),
+                                                          ("adopted", "#1a9850", "审查意见：采纳"),
+                                                          ("rejected", "#7f7f7f", "审查意见：不采纳"))),
 }
 
 DEFAULT_STYLE = Style(fill="#a6cee3", edge="#1f78b4", width=1.0)

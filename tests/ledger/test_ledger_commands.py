@@ -44,7 +44,7 @@ def test_plan_prints_who_is_out_and_why(saved, tmp_path, capsys):
 def test_notice_writes_the_pdf(saved, tmp_path, capsys):
     out = tmp_path / "公示_D2.pdf"
     assert cli.main(["notice", str(saved), "--project", "D2", "--out", str(out)]) == 0
-    assert out.stat().st_size > 10_000 and "奋斗片区" in capsys.readouterr().out
+    assert out.stat().st_size > 10_000 and "D2 的公示牌" in capsys.readouterr().out
     assert cli.main(["notice", str(saved), "--project", "D9", "--out", str(out)]) == 2
 
 

@@ -37,6 +37,7 @@ def test_pdf_is_one_portrait_a4_page_with_the_notice_sections(notice_pdf):
     for heading in ("改造内容", "工程预算与资金筹措", "后续管理", "实施安排", "联系方式与监督"):
         assert heading in text
     assert "专业物业服务" in text and "和平街道 张工" in text
+    assert "业委会（物管会）：已组建" in text and "居民出资：已落实" in text
 
 
 def test_a_configured_url_goes_into_the_qr_code(project, tmp_path):

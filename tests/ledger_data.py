@@ -1,4 +1,7 @@
-"""A small ledger project built in code: six communities in a row, three districts, one placed facility."""
+"""A small ledger project built in code: six communities in a row, three districts, one placed facility.
+
+Shared by tests/ledger and the ledger and review panel tests in tests/ui (tests/ is on the import path).
+"""
 
 import geopandas as gpd
 import pandas as pd
