@@ -23,8 +23,9 @@ import numpy as np
 import pandas as pd
 
 from gisplanner import funding
-from gisplanner.export import tables
-from gisplanner.io.spreadsheet import save_workbook, write_sheet
+from gisplanner.export.package import city_name
+from gisplanner.export.plan_table import PlanTable, plan_table, write_plan_sheet
+from gisplanner.export.spreadsheet import save_workbook, write_sheet
 from gisplanner.ledger import (
     check_preconditions,
     households_by_project,
@@ -63,7 +64,7 @@ class AnnualPlan:
     selection: pd.DataFrame
     split: pd.DataFrame
     fiscal: funding.FiscalCheck
-    plan_table: tables.PlanTable
+    plan_table: PlanTable
     post2000_share: float
     post2000_cap: float
 
@@ -101,7 +102,7 @@ def priority_inputs(ledger: pd.DataFrame, communities: pd.DataFrame, gaps: pd.Da
 
 def select_plan(ledger: pd.DataFrame, communities: pd.DataFrame, standards: Standards, *, city: str, year: int,
                 gaps: pd.DataFrame | None = None, investment_wan: pd.Series | None = None,
-                budget_wan: float | None = None, province: str | None = None) -> AnnualPlan:
+                budget_wan: float | None = None, province: str | None = None, city_zh: str = "本市") -> AnnualPlan:
     """Select the projects of ``year``'s plan from the ledger (see the module docstring for the rules).
 
     Parameters
@@ -125,6 +126,8 @@ def select_plan(ledger: pd.DataFrame, communities: pd.DataFrame, standards: Stan
         The 市县财政 the city can afford this year, 万元; None: no budget cap.
     province
         Province key to use instead of the city's.
+    city_zh
+        The 地级以上城市 the plan table names (哈尔滨市).
     """
     rules = standards.ledger
     province = province or rules.province(city)
@@ -212,7 +215,10 @@ def select_plan(ledger: pd.DataFrame, communities: pd.DataFrame, standards: Stan
         per_community = (members["project_id"].map(by_project) * share * 1e4).groupby(
             members["community_id"]).sum()
         investment = in_plan["feature_id"].astype(str).map(per_community)
-    table = tables.plan_table(in_plan, investment=investment, cutoff_year=cutoff)
+    in_plan = pd.DataFrame(in_plan.drop(columns="geometry", errors="ignore")).assign(plan_year=year)
+    if investment is not None:
+        in_plan["investment_yuan"] = investment.to_numpy()
+    table = plan_table({city_zh: in_plan}, plan_year=year, cutoff_year=cutoff, max_after_share=cap)
     return AnnualPlan(year, selection, split, funding.fiscal_check(split, standards, budget_wan=budget_wan),
                       table, late_share(), cap)
 
@@ -224,7 +230,13 @@ def project_annual_plan(project: Any, *, year: int, budget_wan: float | None = N
     investment = funding.project_investment(project, ledger, unit_costs, file=unit_costs_file)
     return select_plan(ledger, project.layer("communities"), project.standards(), city=project.city, year=year,
                        gaps=project.results.get("gaps"), investment_wan=investment, budget_wan=budget_wan,
-                       province=project.settings.get("province"))
+                       province=project.settings.get("province"), city_zh=project_city_zh(project))
+
+
+def project_city_zh(project: Any) -> str:
+    """The project's city as the plan table names it (哈尔滨市)."""
+    city = project.standards().sunlight.cities.get(project.city)
+    return city_name(city.zh if city is not None else project.city)
 
 
 def selection_display(plan: AnnualPlan) -> pd.DataFrame:
@@ -239,24 +251,19 @@ def selection_display(plan: AnnualPlan) -> pd.DataFrame:
     })
 
 
-def write_plan(plan: AnnualPlan, out_dir: str | Path, standards: Standards, *, title: str) -> dict[str, Path]:
-    """Write ``年度计划_<year>.xlsx`` (计划表 in 001's shape, 项目遴选, 资金筹措, 财政承受能力) and the chart
-    ``资金来源_<year>.png``; returns name -> path."""
-    from openpyxl import load_workbook
+def write_plan(plan: AnnualPlan, out_dir: str | Path, standards: Standards, *, title: str,
+               province: str = "") -> dict[str, Path]:
+    """Write ``年度计划_<year>.xlsx`` (计划表 and 计划表小区明细 in 001's shape, 项目遴选, 资金筹措, 财政承受能力) and
+    the chart ``资金来源_<year>.png``; returns name -> path."""
+    from openpyxl import Workbook
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    empty = pd.DataFrame()
-    notes = (*plan.plan_table.notes,
-             f"2000年底后建成小区户数占比 {plan.post2000_share:.1%}（上限 {plan.post2000_cap:.0%}，按居民户数计）。",
-             plan.fiscal.verdict)
     workbook = out / f"年度计划_{plan.year}.xlsx"
-    tables.write_xlsx(tables.PlanTables(plan=tables.PlanTable(plan.plan_table.table, notes), items=empty,
-                                        gaps=empty, checks=empty), workbook,
-                      title=f"{title}{plan.year}年城镇老旧小区改造计划表")
-    book = load_workbook(workbook)
-    for name in ("改造内容", "服务缺口", "设施核查"):
-        del book[name]
+    book = Workbook()
+    default = book.active
+    write_plan_sheet(book, plan.plan_table, province=province)
+    book.remove(default)
     write_sheet(book, "项目遴选", selection_display(plan))
     write_sheet(book, "资金筹措", funding.split_display(plan.split, standards))
     fiscal = plan.fiscal.by_source.rename(columns={"source": "资金来源", "amount_wan": "金额（万元）"})
@@ -284,6 +291,10 @@ def run_annual_plan(project: Any, *, year: int, out_dir: str | Path, budget_wan:
     plan = project_annual_plan(project, year=year, budget_wan=budget_wan, unit_costs=unit_costs,
                                unit_costs_file=unit_costs_file)
     progress.update(1, 2, "写出计划表和资金图")
-    written = write_plan(plan, out_dir, project.standards(), title=plan_title(project))
+    standards = project.standards()
+    province = standards.ledger.province_zh.get(project.settings.get("province") or
+                                                standards.ledger.province(project.city), "")
+    written = write_plan(plan, out_dir, standards, title=plan_title(project),
+                         province="" if province == "全国" else province)
     progress.update(2, 2, "完成")
     return plan, written

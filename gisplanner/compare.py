@@ -133,7 +133,7 @@ def write_comparison(comparison: Comparison, out_dir: str | Path) -> dict[str, P
     from openpyxl import Workbook
 
     from gisplanner.export.sheets import find_cjk_font
-    from gisplanner.io.spreadsheet import save_workbook, write_sheet
+    from gisplanner.export.spreadsheet import save_workbook, write_sheet
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 
 from gisplanner.errors import InputError
+from gisplanner.export.spreadsheet import open_workbook, save_workbook, write_sheet
 from gisplanner.io.findings import Finding
-from gisplanner.io.spreadsheet import open_workbook, save_workbook, write_sheet
 from gisplanner.io.values import ESTIMATED, EXACT, parse_number
 from gisplanner.standards import LedgerRules, Standards
 

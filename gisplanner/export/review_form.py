@@ -18,9 +18,9 @@ import pandas as pd
 
 from gisplanner.errors import InputError
 from gisplanner.export.layers import VERDICT_ZH, PlanLayers
+from gisplanner.export.spreadsheet import open_workbook, save_workbook, write_sheet
 from gisplanner.export.tables import facility_checks
 from gisplanner.io.findings import Finding
-from gisplanner.io.spreadsheet import open_workbook, save_workbook, write_sheet
 
 TABLE = "review_comments"
 STATUS_ZH = {"adopted": "采纳", "rejected": "不采纳", "pending": "待定"}

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from gisplanner.annual_plan import priority_inputs, select_plan, write_plan
-from gisplanner.export.tables import TOTAL
+from gisplanner.export.plan_table import COMMUNITIES, HOUSEHOLDS, INVESTMENT, PROVINCE, PROVINCE_TOTAL, TOTAL
 
 
 def select(standards, ledger, **kwargs):
@@ -69,10 +69,11 @@ def test_post_2000_households_are_capped_at_15_percent(standards):
 def test_plan_table_counts_the_selected_communities(standards):
     plan = select(standards, fx.ledger({(2, "phase"): "reserve"}), investment_wan=pd.Series(
         {"D1": 500.0, "D2": 300.0, "D3": 100.0}))
-    table = plan.plan_table.table
-    assert table.loc[TOTAL, ("小区数", TOTAL)] == 4
-    assert table.loc[TOTAL, ("居民户数", TOTAL)] == 1400
-    assert table.loc[TOTAL, ("预计投资额（万元）", TOTAL)] == pytest.approx(800.0)
+    row = plan.plan_table.table.loc[(PROVINCE, PROVINCE_TOTAL)]
+    assert row[(COMMUNITIES, TOTAL)] == 4
+    assert row[(HOUSEHOLDS, TOTAL)] == 1400
+    assert row[(INVESTMENT, TOTAL)] == pytest.approx(800.0)
+    assert plan.plan_table.title == "2025年城镇老旧小区改造计划表"
 
 
 def test_written_plan_has_the_plan_table_selection_funding_and_chart(standards, tmp_path):
@@ -81,8 +82,8 @@ def test_written_plan_has_the_plan_table_selection_funding_and_chart(standards, 
     plan = select(standards, fx.ledger(), budget_wan=100.0)
     written = write_plan(plan, tmp_path, standards, title="测试")
     book = openpyxl.load_workbook(written["xlsx"])
-    assert book.sheetnames == ["计划表", "项目遴选", "资金筹措", "财政承受能力"]
-    assert book["计划表"]["A1"].value == "测试2025年城镇老旧小区改造计划表"
+    assert book.sheetnames == ["计划表", "计划表小区明细", "项目遴选", "资金筹措", "财政承受能力"]
+    assert book["计划表"]["A1"].value == "2025年城镇老旧小区改造计划表"
     verdicts = [c.value for c in book["财政承受能力"]["A"] if c.value]
     assert verdicts[-1].startswith("数据缺失")
     assert written["chart"].stat().st_size > 10_000

@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from gisplanner.errors import InputError
+from gisplanner.export.plan_table import write_cell
 
 
 def open_workbook(path: str | Path, what: str) -> Any:
@@ -24,12 +24,6 @@ def open_workbook(path: str | Path, what: str) -> Any:
         raise InputError(f"无法读取{what}：{exc}", file=str(path), fix="另存为 .xlsx 后重试") from None
 
 
-def _cell(value: Any) -> Any:
-    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
-        return None
-    return value.item() if isinstance(value, np.generic) else value
-
-
 def write_sheet(book: Any, title: str, frame: pd.DataFrame, *, widths: Mapping[str, float] | None = None) -> Any:
     """Add ``frame`` to an openpyxl workbook as a sheet: bold frozen header, readable widths, and text starting
     with = + - @ written as text, not as a formula."""
@@ -37,17 +31,12 @@ def write_sheet(book: Any, title: str, frame: pd.DataFrame, *, widths: Mapping[s
     from openpyxl.utils import get_column_letter
 
     sheet = book.create_sheet(title)
-    sheet.append([str(c) for c in frame.columns])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
+    for c, column in enumerate(frame.columns, start=1):
+        write_cell(sheet, 1, c, str(column)).font = Font(bold=True)
     sheet.freeze_panes = "A2"
-    for values in frame.itertuples(index=False):
-        sheet.append([_cell(v) for v in values])
-        for cell in sheet[sheet.max_row]:
-            if isinstance(cell.value, str) and cell.value[:1] in ("=", "+", "-", "@"):
-                # text a user typed is never run as a formula: stored as a string, shown with Excel's quote prefix
-                cell.data_type = "s"
-                cell.quotePrefix = True
+    for r, values in enumerate(frame.itertuples(index=False), start=2):
+        for c, value in enumerate(values, start=1):
+            write_cell(sheet, r, c, value)
     for c, column in enumerate(frame.columns, start=1):
         longest = frame[column].astype(str).str.len().max() if len(frame) else 0
         width = (widths or {}).get(column) or min(max(len(str(column)) * 2.0, float(longest) * 1.8, 8.0), 50.0)
