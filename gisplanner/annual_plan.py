@@ -214,7 +214,7 @@ def select_plan(ledger: pd.DataFrame, communities: pd.DataFrame, standards: Stan
         by_project = split.set_index("project_id")["total_wan"]
         per_community = (members["project_id"].map(by_project) * share * 1e4).groupby(
             members["community_id"]).sum()
-        investment = in_plan["feature_id"].astype(str).map(per_community)
+        investment = in_plan["feature_id"].astype(str).map(per_community).round(2)  # yuan to the fen
     in_plan = pd.DataFrame(in_plan.drop(columns="geometry", errors="ignore")).assign(plan_year=year)
     if investment is not None:
         in_plan["investment_yuan"] = investment.to_numpy()
