@@ -1,6 +1,7 @@
 """The Project: layers by role, metric CRS, city, settings, results; saved as one GeoPackage.
 
-The GeoPackage holds every role layer under its role name, every result under ``result__<name>`` and a
+The GeoPackage holds every role layer under its role name, every result under ``result__<name>``, the user's
+own tables (the renovation ledger, review comments) under ``table__<name>`` and a
 ``gisplanner_meta`` attribute table (key, JSON value): format version, city, CRS, layer sources, standards
 overrides, placed facilities, analysis settings and the column types to restore. Saves are atomic: the file is
 written beside the target, flushed to disk, then renamed over it, so a save killed midway leaves the previous
