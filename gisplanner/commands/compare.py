@@ -8,10 +8,12 @@ from pathlib import Path
 from gisplanner.compare import compare_projects
 from gisplanner.project import Project
 
+DESCRIPTION = "比较两个保存的片区方案（或修改前后）：片区变化、换片区的小区、覆盖户数、补齐缺口和预计投资，输出比较表和比较图。"
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("compare", help="比较两个片区方案：片区变化、覆盖户数、补齐缺口、投资",
-                                   description=__doc__)
+                                   description=DESCRIPTION)
     parser.add_argument("a", type=Path, metavar="A.gpkg", help="方案A（如修改前）")
     parser.add_argument("b", type=Path, metavar="B.gpkg", help="方案B（如修改后）")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="输出文件夹")

@@ -16,9 +16,11 @@ from gisplanner.ledger import (
 )
 from gisplanner.project import Project
 
+DESCRIPTION = "导入或导出改造项目台账（住建局表格样式，中文表头）：项目阶段（储备/谋划/实施/完工）、计划年度、本省纳入年度计划的前提条件、已纳入中央补助、开工/完工日期和资金来源。导入时读不出的单元格留空并逐条报告；导出时列出每个项目未满足的前提条件。"
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("ledger", help="导入或导出改造项目台账（.xlsx，中文表头）", description=__doc__)
+    parser = subparsers.add_parser("ledger", help="导入或导出改造项目台账（.xlsx，中文表头）", description=DESCRIPTION)
     parser.add_argument("project", type=Path, metavar="P.gpkg")
     action = parser.add_mutually_exclusive_group(required=True)
     action.add_argument("--import", dest="import_file", type=Path, metavar="FILE.xlsx",

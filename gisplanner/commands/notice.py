@@ -9,10 +9,12 @@ from gisplanner.export.notice import PAPERS_MM, write_project_notice
 from gisplanner.io.writers import read_unit_costs
 from gisplanner.project import Project
 
+DESCRIPTION = "生成一个改造项目的公示牌（A4/A3 竖向 PDF 或 PNG）：规划图、改造内容、工程预算与资金筹措、后续管理、实施安排、联系方式和一项目一二维码（黑政办规〔2021〕15号）。"
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("notice", help="生成一个改造项目的公示牌（PDF/PNG，含一项目一二维码）",
-                                   description=__doc__)
+                                   description=DESCRIPTION)
     parser.add_argument("project", type=Path, metavar="P.gpkg")
     parser.add_argument("--project", dest="project_id", required=True, metavar="ID", help="台账中的项目编号")
     parser.add_argument("--out", type=Path, required=True, metavar="FILE.pdf", help="输出文件（.pdf 或 .png）")

@@ -9,10 +9,12 @@ from gisplanner.annual_plan import run_annual_plan
 from gisplanner.io.writers import read_unit_costs
 from gisplanner.project import Project
 
+DESCRIPTION = "按台账遴选某一年度的改造计划：项目阶段、本省前提条件、优先度（补齐缺口、户数、房龄）、市县财政承受额度和2000年底后小区15%上限，说明每个未纳入项目的原因；写出计划表（建办城〔2021〕28号样式）、资金筹措表、财政承受能力核算和资金来源图。"
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("plan", help="按台账遴选年度改造计划，出计划表、资金筹措和财政承受能力核算",
-                                   description=__doc__)
+                                   description=DESCRIPTION)
     parser.add_argument("project", type=Path, metavar="P.gpkg")
     parser.add_argument("--year", type=int, required=True, help="计划年度，如 2025")
     parser.add_argument("--budget", type=float, metavar="万元", help="本年度市县财政可承受的改造出资额度（万元）")

@@ -9,10 +9,12 @@ from gisplanner.export.package import project_plan_layers
 from gisplanner.export.review_form import STATUS_ZH, TABLE, addressed, attach_comments, read_review_form
 from gisplanner.project import Project
 
+DESCRIPTION = "导入联合审查填好的审查意见表（gisplanner export 导出的 review_form.xlsx），把每条意见挂到对应片区或设施核查项；再次导出时预填意见并列出已处理和未处理的意见。"
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("review", help="导入填好的联合审查意见表，把每条意见挂到对应片区或核查项",
-                                   description=__doc__)
+                                   description=DESCRIPTION)
     parser.add_argument("project", type=Path, metavar="P.gpkg")
     parser.add_argument("--import", dest="import_file", type=Path, required=True, metavar="FORM.xlsx",
                         help="由 gisplanner export 导出、审查会填写的 review_form.xlsx")
