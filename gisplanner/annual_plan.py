@@ -186,7 +186,7 @@ def select_plan(ledger: pd.DataFrame, communities: pd.DataFrame, standards: Stan
         selection.loc[i, "selected"] = True
         selection.loc[i, "reason"] = "已在本年度实施" if committed[i] else "纳入年度计划"
         if remaining is not None and np.isnan(local):
-            selection.loc[i, "reason"] += f"（{funding.NO_PRICES}，未计入财政额度）"
+            selection.loc[i, "reason"] += "（无预计投资额，未计入财政额度）"
 
     cap = standards.renovation.eligibility.extension_max_share_of_households
 

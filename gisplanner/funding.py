@@ -26,6 +26,7 @@ RECORDED = {"special_bonds": "fund_special_bonds_wan", "utilities": "fund_utilit
             "residents": "fund_residents_wan", "social": "fund_social_wan"}
 TOTAL = "预计投资额（万元）"
 NO_PRICES = "未提供单价表：预计投资额和市县财政出资留空"
+UNPRICED_PROJECT = "项目的小区不全在片区方案中，改造内容未知：预计投资额和市县财政出资留空"
 
 
 def funding_split(ledger: pd.DataFrame, households: pd.Series, investment_wan: pd.Series | None,
@@ -83,7 +84,7 @@ def funding_split(ledger: pd.DataFrame, households: pd.Series, investment_wan: p
     out["local"] = np.where(np.isnan(total), np.nan, np.maximum(local, 0.0))
     out["total_wan"] = total
     for i in np.flatnonzero(np.isnan(total)):
-        notes[i].append(NO_PRICES)
+        notes[i].append(NO_PRICES if investment_wan is None else UNPRICED_PROJECT)
     out["note"] = ["；".join(n) for n in notes]
     return out
 
@@ -138,7 +139,8 @@ def fiscal_check(split: pd.DataFrame, standards: Standards, *, budget_wan: float
     if budget_wan is None:
         verdict, within = "未输入市县财政承受额度，未作财政承受能力核算", None
     elif unpriced:
-        verdict, within = f"数据缺失：{NO_PRICES}，无法核算财政承受能力", None
+        n = int(split["total_wan"].isna().sum())
+        verdict, within = f"数据缺失：{n} 个项目无预计投资额（原因见资金筹措表“说明”），无法核算财政承受能力", None
     elif local <= budget_wan + 1e-9:
         verdict, within = (f"市县财政出资 {local:.2f} 万元，在承受额度 {budget_wan:.2f} 万元以内"
                            f"（余 {budget_wan - local:.2f} 万元）"), True

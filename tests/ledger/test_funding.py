@@ -70,3 +70,12 @@ def test_project_investment_sums_member_communities(project):
     # floor area × 100 yuan: D1 (30 000 + 22 000) m² → 520万
     assert investment.to_dict() == pytest.approx({"D1": 520.0, "D2": 550.0, "D3": 140.0})
     assert project_investment(project, project.tables["ledger"], None) is None
+
+
+def test_a_project_outside_the_district_plan_is_left_blank_with_its_reason(project):
+    costs = pd.DataFrame({"item": ["屋面、外墙、楼梯维修"], "unit": ["m2"], "unit_cost_yuan": [100.0]})
+    ledger = fx.ledger({(2, "members"): "c6"})  # c6 is in no district: its renovation content is unknown
+    investment = project_investment(project, ledger, costs)
+    assert np.isnan(investment["D3"]) and investment["D1"] == pytest.approx(520.0)
+    d3 = split(project.standards(), ledger, investment, "heilongjiang").loc["D3"]
+    assert np.isnan(d3["local"]) and "不全在片区方案中" in d3["note"]
