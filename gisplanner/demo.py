@@ -146,14 +146,16 @@ def build_demo_project(*, seed: int = 20240409) -> Project:
             facility_rows.append({"category": "sports", "name": "全民健身场地", "geometry": Point(cx, cy - 40)})
         elif kind == "idle":
             parcel = box(minx + 10, miny + 10, minx + 90, miny + 90)
-            idle_rows.append({"name": f"闲置地块{len(idle_rows) + 1}", "lu_code": "2301", "geometry": parcel})
+            idle_rows.append({"name": f"闲置地块{len(idle_rows) + 1}", "lu_code": "2301", "status": "idle",
+                              "ownership": "government", "geometry": parcel})
             landuse_rows.append({"lu_code": "2301", "lu_code_planned": "0702", "name": "空闲地", "geometry": parcel})
             landuse_rows.append({"lu_code": "0701", "lu_code_planned": "0701", "name": "城镇住宅用地",
                                  "geometry": block.difference(parcel)})
         elif kind == "public":
             footprint = box(cx - 30, cy - 12, cx + 30, cy + 12)
-            public_rows.append({"name": "原街道办公楼", "status": "vacant", "floors": 3.0, "geometry": footprint})
-            public_rows.append({"name": "社区用房", "status": "in_use", "floors": 2.0,
+            public_rows.append({"name": "原街道办公楼", "status": "idle", "ownership": "government", "floors": 3.0,
+                                "geometry": footprint})
+            public_rows.append({"name": "社区用房", "status": "in_service", "ownership": "government", "floors": 2.0,
                                 "geometry": box(minx + 10, miny + 10, minx + 40, miny + 30)})
             landuse_rows.append({"lu_code": "0801", "lu_code_planned": "0801", "name": "机关团体用地",
                                  "geometry": block})

@@ -346,6 +346,7 @@ class EstimationParams:
     area_per_household_m2: float = 80.0
     persons_per_household: float = 2.6
     default_far: float = 1.2
+    boiler_room_area_m2: float = 400.0
 
 
 @dataclass(frozen=True)
@@ -797,7 +798,7 @@ def _settings(r: _Reader, raw: Mapping[str, Any]) -> AnalysisSettings:
     population = r.range({"value": pop.value}, "value", "districts.population_range", optional=False)
     estimation = EstimationParams(**{k: num("estimation", k) for k in
                                      ("default_floors", "floor_height_m", "area_per_household_m2",
-                                      "persons_per_household", "default_far")})
+                                      "persons_per_household", "default_far", "boiler_room_area_m2")})
     storey = r.value(raw["plausibility"].get("storey_height_range_m"), "plausibility.storey_height_range_m")
     plausibility = PlausibilityParams(
         storey_height_range_m=r.range({"value": storey.value}, "value", "plausibility.storey_height_range_m",

@@ -15,11 +15,12 @@ from gisplanner.analysis.lifecircle import (
     check_requirements,
 )
 from gisplanner.analysis.network import column_or, distances_from_points, snap_points
+from gisplanner.io.status import AVAILABLE, UNKNOWN
 from gisplanner.progress import Progress, ensure_progress
 
 SITE_LAYERS = ("idle_land", "boiler_rooms", "public_buildings")
-# Boiler rooms still heating the neighbourhood are not free to convert.
-FREE_BOILER_STATUS = ("decommissioned", "unknown")
+#: Said of a site whose status is unknown: listed, never chosen, until someone has looked.
+VERIFY = "需核实现状"
 # Sites per Dijkstra call: bounds the (sites x nodes) distance matrix to a few tens of MB.
 _CHUNK = 128
 
@@ -31,13 +32,13 @@ def site_table(layers: Mapping[str, gpd.GeoDataFrame | None]) -> gpd.GeoDataFram
     ----------
     layers
         Layer role -> canonical layer, for any of ``idle_land``, ``boiler_rooms``, ``public_buildings``
-        (missing or None roles are skipped). Boiler rooms count only when ``status`` is
-        decommissioned or unknown (or missing).
+        (missing or None roles are skipped). A resource in use (``status`` in_service) is no site; idle and
+        decommissioned ones are; those of unknown (or missing) status are kept to be listed as 需核实现状.
 
     Returns
     -------
     geopandas.GeoDataFrame
-        site_layer, site_id, name, area_m2 (NaN where unknown), geometry.
+        site_layer, site_id, name, area_m2 (NaN where unknown), status, geometry.
     """
     frames = []
     crs = None
@@ -46,19 +47,20 @@ def site_table(layers: Mapping[str, gpd.GeoDataFrame | None]) -> gpd.GeoDataFram
         if gdf is None or len(gdf) == 0:
             continue
         crs = gdf.crs
-        if role == "boiler_rooms":
-            status = column_or(gdf, "status", "unknown").fillna("unknown").astype(str)
-            gdf = gdf[status.isin(FREE_BOILER_STATUS).to_numpy()]
+        status = column_or(gdf, "status", UNKNOWN).fillna(UNKNOWN).astype(str)
+        keep = status.isin((*AVAILABLE, UNKNOWN)).to_numpy()
+        gdf, status = gdf[keep], status[keep]
         ids = column_or(gdf, "feature_id", None)
         frames.append(pd.DataFrame({
             "site_layer": role,
             "site_id": (ids if ids.notna().all() else pd.Series(gdf.index, index=gdf.index)).astype(str).to_numpy(),
             "name": column_or(gdf, "name", None).to_numpy(),
             "area_m2": pd.to_numeric(column_or(gdf, "area_m2", np.nan), errors="coerce").to_numpy(float),
+            "status": status.to_numpy(),
             "geometry": gdf.geometry.to_numpy(),
         }))
     if not frames:
-        return gpd.GeoDataFrame(columns=["site_layer", "site_id", "name", "area_m2", "geometry"],
+        return gpd.GeoDataFrame(columns=["site_layer", "site_id", "name", "area_m2", "status", "geometry"],
                                 geometry="geometry", crs=crs)
     return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=crs)
 
@@ -92,7 +94,8 @@ def candidate_sites(network: LifeCircleNetwork, communities: gpd.GeoDataFrame, c
     the site (its boundary point nearest the network, connector counted) to the community's access
     points is within the row's threshold. Sites smaller than the catalogue's size range are dropped
     (where the area and the range are known). Then k sites are chosen one at a time, each the one
-    adding the most not-yet-served population (greedy maximal coverage).
+    adding the most not-yet-served population (greedy maximal coverage). Only idle and decommissioned
+    sites are chosen; sites of unknown status are listed after them with the note 需核实现状.
 
     Parameters
     ----------
@@ -122,14 +125,16 @@ def candidate_sites(network: LifeCircleNetwork, communities: gpd.GeoDataFrame, c
     -------
     geopandas.GeoDataFrame
         Per requirement row, the sites that would newly serve someone (see ``listed``): facility_type, level,
-        threshold_m, site_layer, site_id, name, area_m2, size_check, population_alone (newly served by
-        this site alone), communities_alone, rank (1..k for the chosen, NA otherwise), population_new
-        (added at its pick), communities_new (ids, comma-separated), geometry (the site).
+        threshold_m, site_layer, site_id, name, area_m2, status, note (需核实现状 where the status is unknown),
+        size_check, population_alone (newly served by this site alone), communities_alone, rank (1..k for the
+        chosen, NA otherwise), population_new (added at its pick), communities_new (ids, comma-separated),
+        geometry (the site).
     """
     progress = ensure_progress(progress)
     req = check_requirements(requirements)
     n = len(communities)
-    columns = ["facility_type", "level", "threshold_m", "site_layer", "site_id", "name", "area_m2", "size_check",
+    columns = ["facility_type", "level", "threshold_m", "site_layer", "site_id", "name", "area_m2", "status",
+               "note", "size_check",
                "population_alone", "communities_alone", "rank", "population_new", "communities_new", "geometry"]
     gap_rows = community_access.loc[~community_access["served"].to_numpy(bool)]
     if len(sites) == 0 or len(gap_rows) == 0:
@@ -149,6 +154,8 @@ def candidate_sites(network: LifeCircleNetwork, communities: gpd.GeoDataFrame, c
         dist[c:c + _CHUNK] = network.community_distance(node_d, n, source_snap=part)
 
     ids = community_access["community_id"].to_numpy()[:n]
+    status = column_or(sites, "status", UNKNOWN).fillna(UNKNOWN).astype(str).to_numpy()[on_net]
+    choosable = np.isin(status, AVAILABLE)
     population = np.nan_to_num(pd.to_numeric(column_or(communities, "population", np.nan),
                                              errors="coerce").to_numpy(float), nan=0.0)
     out = []
@@ -175,7 +182,7 @@ def candidate_sites(network: LifeCircleNetwork, communities: gpd.GeoDataFrame, c
         open_ = np.ones(n, bool)
         for pick in range(1, k + 1):
             gain = (covers & open_[None, :]) @ left
-            gain[rank > 0] = -1.0
+            gain[(rank > 0) | ~choosable] = -1.0
             s = int(np.argmax(gain))
             newly = covers[s] & open_
             if gain[s] < 0 or not newly.any():
@@ -190,6 +197,7 @@ def candidate_sites(network: LifeCircleNetwork, communities: gpd.GeoDataFrame, c
             "facility_type": row.facility_type, "level": row.level, "threshold_m": float(row.threshold_m),
             "site_layer": frame["site_layer"].to_numpy(), "site_id": frame["site_id"].to_numpy(),
             "name": frame["name"].to_numpy(), "area_m2": frame["area_m2"].to_numpy(),
+            "status": status[cand], "note": np.where(choosable[cand], "", VERIFY),
             "size_check": check[cand], "population_alone": alone[cand],
             "communities_alone": [",".join(ids[covers[c]]) for c in cand],
             "rank": pd.array(np.where(rank[cand] > 0, rank[cand], pd.NA), dtype="Int64"),
@@ -201,9 +209,10 @@ def candidate_sites(network: LifeCircleNetwork, communities: gpd.GeoDataFrame, c
         return gpd.GeoDataFrame(columns=columns, geometry="geometry", crs=network.crs)
     result = pd.concat(out, ignore_index=True)
     result["_unchosen"] = result["rank"].isna()
-    result = result.sort_values(["facility_type", "level", "_unchosen", "rank", "population_alone"],
-                                ascending=[True, True, True, True, False], kind="stable")
+    result["_verify"] = result["note"] == VERIFY
+    result = result.sort_values(["facility_type", "level", "_unchosen", "_verify", "rank", "population_alone"],
+                                ascending=[True, True, True, True, True, False], kind="stable")
     if listed is not None:
         result = result.groupby(["facility_type", "level"], sort=False).head(max(listed, k))
-    return gpd.GeoDataFrame(result.drop(columns="_unchosen").reset_index(drop=True), geometry="geometry",
-                            crs=network.crs)
+    return gpd.GeoDataFrame(result.drop(columns=["_unchosen", "_verify"]).reset_index(drop=True),
+                            geometry="geometry", crs=network.crs)

@@ -84,6 +84,12 @@ def estimate_buildings(buildings: gpd.GeoDataFrame, params: EstimationSettings, 
     return out, findings
 
 
+def _flag(frame: pd.DataFrame, column: str) -> np.ndarray:
+    if column not in frame:
+        return np.zeros(len(frame), dtype=bool)
+    return frame[column].fillna(False).astype(bool).to_numpy()
+
+
 def assign_buildings(buildings: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -> pd.Series:
     """``feature_id`` of the community holding each building's representative point (NA outside all).
 
@@ -135,8 +141,11 @@ def estimate_communities(communities: gpd.GeoDataFrame, buildings: gpd.GeoDataFr
     else:
         n_buildings = pd.Series(0, index=out.index)
         floor_area = residential = pd.Series(0.0, index=out.index)
-    out["n_buildings"] = n_buildings.to_numpy()
-    out["floor_area_m2"] = floor_area.to_numpy(float)
+    # A ledger's own 楼栋数 and 住宅建筑面积 win over the counts of mapped buildings.
+    for column, counted in (("n_buildings", n_buildings), ("floor_area_m2", floor_area)):
+        stated = pd.to_numeric(out[column], errors="coerce") if column in out else pd.Series(np.nan, index=out.index)
+        out[column] = stated.fillna(counted.astype(float)).to_numpy()
+    out["n_buildings"] = out["n_buildings"].round().astype(int)
 
     households = out["households"].astype(float)
     population = out["population"].astype(float)
@@ -151,8 +160,9 @@ def estimate_communities(communities: gpd.GeoDataFrame, buildings: gpd.GeoDataFr
     missing_p = population.isna()
     population = population.mask(missing_p, households * params.persons_per_household)
     out["households"], out["population"] = households, population
-    out["households_estimated"] = missing_h.to_numpy()
-    out["population_estimated"] = missing_p.to_numpy()
+    # A value the source gives only approximately (约300户) stays flagged as estimated.
+    out["households_estimated"] = missing_h.to_numpy() | _flag(out, "households_estimated")
+    out["population_estimated"] = missing_p.to_numpy() | _flag(out, "population_estimated")
 
     findings: list[Finding] = []
     _report(findings, layer, "households", int(from_pop.sum()),

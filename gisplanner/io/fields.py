@@ -13,21 +13,31 @@ import pandas as pd
 
 from gisplanner.errors import InputError
 
-_NAME = ("name", "名称", "小区名称", "小区名", "name_zh", "name:zh", "mc")
-_FLOORS = ("floors", "floor", "层数", "楼层", "楼层数", "building:levels", "levels", "storeys", "cs")
+_NAME = ("name", "名称", "小区名称", "小区名", "项目名称", "name_zh", "name:zh", "mc")
+_FLOORS = ("floors", "floor", "层数", "楼层", "楼层数", "地上层数", "building:levels", "levels", "storeys", "cs")
 _HEIGHT = ("height_m", "height", "高度", "建筑高度", "gd")
-_BUILT_YEAR = ("built_year", "建成年代", "建成年份", "建成时间", "建设年代", "year_built", "year", "start_date")
-_STATUS = ("status", "状态", "使用状态")
-_AREA = ("area_m2", "面积", "占地面积", "area")
+_BUILT_YEAR = ("built_year", "建成年代", "建成年份", "竣工年份", "竣工年代", "竣工时间", "建成时间", "建设年代",
+               "建设年份", "建造年代", "year_built", "year", "start_date")
+_STATUS = ("status", "现状", "使用现状", "状态", "使用状态", "利用现状")
+_OWNERSHIP = ("ownership", "产权单位", "产权人", "权属单位", "产权性质", "权属", "所有权")
+_AREA = ("area_m2", "面积", "占地面积", "用地面积", "area")
+# 所属街道 / 所属社区: the street office and the residents' committee a ledger row belongs to; they tell apart
+# communities of one name in different streets.
+_SUBDISTRICT = ("subdistrict", "所属街道", "街道", "街道办事处", "街道名称", "街办")
+_SHEQU = ("shequ", "所属社区", "社区", "社区名称", "居委会")
 _LU_CODE = ("lu_code", "用地代码", "地类代码", "用地编码", "dlbm", "ydbm")
 
 #: role -> canonical column -> source names tried in order.
 CANDIDATES: dict[str, dict[str, tuple[str, ...]]] = {
     "communities": {
         "name": _NAME,
-        "households": ("households", "户数", "总户数", "住户数", "hs"),
-        "population": ("population", "人口", "人口数", "常住人口", "pop"),
+        "households": ("households", "居民户数", "户数", "总户数", "住户数", "居住户数", "hs"),
+        "population": ("population", "人口", "人口数", "常住人口", "居住人口", "pop"),
         "built_year": _BUILT_YEAR,
+        "n_buildings": ("n_buildings", "楼栋数", "栋数", "幢数", "楼栋数量", "楼幢数"),
+        "floor_area_m2": ("floor_area_m2", "住宅建筑面积", "建筑面积", "总建筑面积"),
+        "subdistrict": _SUBDISTRICT,
+        "shequ": _SHEQU,
         "area_type": ("area_type", "区域类型", "城乡类型"),
     },
     "buildings": {
@@ -50,9 +60,11 @@ CANDIDATES: dict[str, dict[str, tuple[str, ...]]] = {
                     "is_public": ("is_public", "是否公共", "公共")},
     "landuse": {"lu_code": _LU_CODE, "lu_code_planned": ("lu_code_planned", "规划用地代码", "规划地类"),
                 "name": _NAME},
-    "idle_land": {"name": _NAME, "area_m2": _AREA, "lu_code": _LU_CODE},
-    "boiler_rooms": {"name": _NAME, "status": _STATUS, "area_m2": _AREA},
-    "public_buildings": {"name": _NAME, "status": _STATUS, "area_m2": _AREA, "floors": _FLOORS},
+    "idle_land": {"name": _NAME, "area_m2": _AREA, "lu_code": _LU_CODE, "status": _STATUS,
+                  "ownership": _OWNERSHIP},
+    "boiler_rooms": {"name": _NAME, "status": _STATUS, "area_m2": _AREA, "ownership": _OWNERSHIP},
+    "public_buildings": {"name": _NAME, "status": _STATUS, "area_m2": _AREA + ("建筑面积",), "floors": _FLOORS,
+                         "ownership": _OWNERSHIP},
     "admin_boundaries": {"name": _NAME + ("街道名称",), "admin_level": ("admin_level", "级别", "行政级别")},
     "gates": {"name": _NAME},
     "railways": {"name": _NAME},
@@ -116,21 +128,6 @@ def detect_fields(columns: Iterable[str], role: str, *, overrides: Mapping[str, 
                              fix=f"use --field {role}.{canonical}=FIELD with one of the available fields.")
         mapping[canonical] = source
     return mapping
-
-
-def parse_year(values: pd.Series) -> pd.Series:
-    """Year as Int64 from numbers or text like ``1987``, ``1987-05``, ``1980年代`` (NA when none)."""
-    text = values.astype("string")
-    year = text.str.extract(r"(1[89]\d\d|20\d\d)", expand=False)
-    return pd.to_numeric(year, errors="coerce").astype("Int64")
-
-
-def parse_number(values: pd.Series) -> pd.Series:
-    """Float from numbers or text like ``6``, ``6层``, ``18.5 m`` (NaN when none)."""
-    if pd.api.types.is_numeric_dtype(values):
-        return values.astype(float)
-    text = values.astype("string").str.extract(r"(-?\d+(?:\.\d+)?)", expand=False)
-    return pd.to_numeric(text, errors="coerce").astype(float)
 
 
 _TRUE = re.compile(r"^(1|yes|true|y|t|是|viaduct|aqueduct|boardwalk|covered|building_passage)$", re.IGNORECASE)

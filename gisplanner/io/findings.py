@@ -17,6 +17,13 @@ CODES = (
     "bad_value",
     "missing_field",
     "value_estimated",
+    "value_ambiguous",
+    "value_unparseable",
+    "value_implausible",
+    "footprint_estimated",
+    "ledger_unmatched",
+    "ledger_ambiguous",
+    "ledger_duplicate",
 )
 
 

@@ -20,27 +20,34 @@ import shapely
 
 from gisplanner.errors import InputError
 from gisplanner.io import crs as crs_tools
+from gisplanner.io import ledger as ledgers
+from gisplanner.io import status as resource_status
 from gisplanner.io.estimate import assign_buildings, estimate_buildings, estimate_communities
-from gisplanner.io.fields import CANDIDATES, detect_fields, parse_flag, parse_number, parse_year
+from gisplanner.io.fields import CANDIDATES, detect_fields, parse_flag
 from gisplanner.io.findings import Finding, ImportReport
 from gisplanner.io.osm import NOT_WALKABLE
-from gisplanner.io.readers import SourceLayer, read_layers
+from gisplanner.io.readers import SourceLayer, list_layers, read_layers
 from gisplanner.io.validate import (
     assign_feature_ids,
     check_geometry_type,
     check_required,
     repair_geometries,
 )
+from gisplanner.io.values import AMBIGUOUS, ESTIMATED, UNPARSEABLE, implausible, parse_numbers, parse_years
 from gisplanner.progress import Progress, ensure_progress
 from gisplanner.standards import Value
 
 #: Roles of the layers of the derived Harbin GeoPackages (and of an OSM PBF read by gisplanner.io.osm):
-#: layer name -> [(role, (column, value) filter or None)].
-LAYER_ROLES: dict[str, list[tuple[str, tuple[str, object] | None]]] = {
+#: layer name -> [(role, (column, value) filter, OSM_RESOURCES, or None)]. OSM features in use (schools, car
+#: parks, petrol stations, heat plants ...) are facilities, never resources: boiler rooms, public buildings and
+#: idle land come from OSM only where the tags say disused/abandoned/vacant/brownfield/construction (or a
+#: chimney, status unknown).
+OSM_RESOURCES = "osm_resources"
+LAYER_ROLES: dict[str, list[tuple[str, tuple[str, object] | str | None]]] = {
     "residential_areas": [("communities", None)],
     "buildings": [("buildings", None)],
-    "pois": [("facilities", None), ("boiler_rooms", ("category", "boiler_or_heating_candidate"))],
-    "facility_areas": [("public_buildings", None)],
+    "pois": [("facilities", None), ("boiler_rooms", ("man_made", "chimney"))],
+    "facility_areas": [("public_buildings", OSM_RESOURCES)],
     "green_space": [("green_space", None)],
     "landuse": [("landuse", None), ("idle_land", ("idle_candidate", 1))],
     "walk_network": [("walk_network", None)],
@@ -63,8 +70,11 @@ SKIP = "skip"
 _RESIDENTIAL_USES = {"yes", "residential", "apartments", "house", "dormitory", "detached", "terrace", "住宅",
                      "居住"}
 _PUBLIC_GREEN = {"park", "playground", "recreation_ground", "village_green", "nature_reserve", "公园", "广场"}
-_STATUS = {"in_service": ("in_service", "在用", "使用", "运行", "active", "yes"),
-           "decommissioned": ("decommissioned", "停用", "废弃", "闲置", "disused", "abandoned")}
+_ZH = {"households": "户数", "population": "人口", "n_buildings": "楼栋数", "floor_area_m2": "建筑面积",
+       "floors": "层数", "height_m": "建筑高度", "area_m2": "面积", "built_year": "建成年份", "layer": "layer"}
+# Implausible values no analysis may use (they become missing and are estimated, flagged); the rest (height
+# against floors, a huge community) are reported and kept, since which value is wrong cannot be told.
+_DROP_IMPLAUSIBLE = ("built_year", "households", "population", "n_buildings", "floors")
 
 
 @dataclass
@@ -80,7 +90,7 @@ class _Prepared:
 
 
 def roles_of_layer(layer: str, roles: Mapping[str, str] | None = None
-                   ) -> list[tuple[str, tuple[str, object] | None]]:
+                   ) -> list[tuple[str, tuple[str, object] | str | None]]:
     """Roles a source layer feeds: the user's ``roles`` first, then the known layer names, then name words.
 
     Returns
@@ -114,8 +124,10 @@ def roles_of_layer(layer: str, roles: Mapping[str, str] | None = None
                          f"or leave it out with --role {layer}={SKIP}.")
 
 
-def _source_frame(source: SourceLayer, filt: tuple[str, object] | None) -> gpd.GeoDataFrame:
+def _source_frame(source: SourceLayer, filt: tuple[str, object] | str | None) -> gpd.GeoDataFrame:
     frame = source.frame
+    if filt == OSM_RESOURCES:
+        return frame[resource_status.osm_public_building_mask(frame).to_numpy(bool)]
     if filt is not None:
         column, value = filt
         if column not in frame.columns:
@@ -151,18 +163,102 @@ def _text(frame: pd.DataFrame, mapping: Mapping[str, str], column: str) -> pd.Se
     return pd.Series(pd.NA, index=frame.index, dtype="string")
 
 
-def _number(frame: pd.DataFrame, mapping: Mapping[str, str], column: str) -> pd.Series:
-    if column in mapping:
-        return parse_number(frame[mapping[column]])
-    return pd.Series(np.nan, index=frame.index)
+def report_parsed(parsed: pd.DataFrame, raw: pd.Series, ids: pd.Series, layer: str, column: str,
+                  findings: list[Finding]) -> None:
+    """One finding per value read as an estimate, an ambiguous range or nothing (see gisplanner.io.values)."""
+    zh = _ZH.get(column, column)
+    for flag, code, action in ((ESTIMATED, "value_estimated", "按估计值使用，并标为估计"),
+                               (AMBIGUOUS, "value_ambiguous", "不作为确切值使用（视为缺失）"),
+                               (UNPARSEABLE, "value_unparseable", "视为缺失")):
+        for i in parsed.index[(parsed["flag"] == flag).fillna(False).to_numpy(bool)]:
+            note = parsed.at[i, "note"] if pd.notna(parsed.at[i, "note"]) else ""
+            findings.append(Finding(code, layer, str(ids[i]), f"{zh}“{raw[i]}”：{note or flag}；{action}。"))
 
 
-def _status(values: pd.Series) -> pd.Series:
-    out = pd.Series("unknown", index=values.index, dtype="string")
-    low = values.astype("string").str.casefold().fillna("")
-    for status, words in _STATUS.items():
-        out = out.mask(low.str.contains("|".join(map(re.escape, words))), status)
-    return out
+def _number(frame: pd.DataFrame, mapping: Mapping[str, str], column: str, layer: str,
+            findings: list[Finding], *, flags: bool = False) -> tuple[pd.Series, pd.Series]:
+    """Parsed numbers of a mapped field, and which of them the source gives only approximately (with
+    ``flags``: the parse flag of each, ``missing`` where the field is not mapped)."""
+    if column not in mapping:
+        flag = pd.Series("missing", index=frame.index, dtype="string")
+        return pd.Series(np.nan, index=frame.index), (flag if flags else flag != "missing")
+    parsed = parse_numbers(frame[mapping[column]])
+    report_parsed(parsed, frame[mapping[column]], frame["feature_id"], layer, column, findings)
+    if flags:
+        return parsed["value"], parsed["flag"]
+    return parsed["value"], (parsed["flag"] == ESTIMATED).fillna(False).astype(bool)
+
+
+def _years(frame: pd.DataFrame, mapping: Mapping[str, str], layer: str, findings: list[Finding]
+           ) -> dict[str, pd.Series]:
+    """``built_year`` (Int64; NA for a decade or a range), ``built_year_low``/``_high`` (the range a decade or
+    bound gives) and ``built_year_flag`` (exact/estimated/ambiguous/unparseable/missing)."""
+    if "built_year" not in mapping:
+        na = pd.Series(pd.NA, index=frame.index, dtype="Int64")
+        return {"built_year": na, "built_year_low": na, "built_year_high": na,
+                "built_year_flag": pd.Series("missing", index=frame.index, dtype="string")}
+    parsed = parse_years(frame[mapping["built_year"]])
+    report_parsed(parsed, frame[mapping["built_year"]], frame["feature_id"], layer, "built_year", findings)
+    year = parsed["value"].round().astype("Int64")
+    return {"built_year": year,
+            "built_year_low": parsed["low"].round().astype("Int64").fillna(year),
+            "built_year_high": parsed["high"].round().astype("Int64").fillna(year),
+            "built_year_flag": parsed["flag"]}
+
+
+def _resource_status(f: pd.DataFrame, m: Mapping[str, str], findings: list[Finding], layer: str
+                     ) -> dict[str, pd.Series]:
+    """``status``, ``ownership``, ``source_tag`` and ``status_reason`` of boiler rooms, public buildings and
+    idle land: from the user's status and owner fields, else from OSM tags, else unknown (需核实现状)."""
+    index = f.index
+    if "status" in m:
+        text = f[m["status"]].astype("string")
+        status = resource_status.status_from_text(text)
+        source_tag = m["status"] + "=" + text.fillna("")
+        reason = "现状字段“" + text.fillna("（空）") + "”：" + status.map(resource_status.STATUS_ZH)
+    else:
+        status, source_tag, reason = resource_status.osm_resource_status(f)
+        status = status.fillna(resource_status.UNKNOWN)
+        reason = reason.fillna("数据未说明现状，需核实")
+    if "ownership" in m:
+        ownership = resource_status.ownership_from_text(f[m["ownership"]])
+    else:
+        ownership = pd.Series("unknown", index=index, dtype="string")
+    unknown = int((status == resource_status.UNKNOWN).sum())
+    if unknown:
+        findings.append(Finding("value_estimated", layer, None,
+                                f"{unknown}处资源的现状未知（不作为候选用地，列为“需核实现状”）。"))
+    return {"status": status, "ownership": ownership, "source_tag": source_tag.astype("string"),
+            "status_reason": reason.astype("string")}
+
+
+def _point_footprints(geoms: np.ndarray, area: pd.Series, default_m2: float) -> tuple[np.ndarray, pd.Series]:
+    """Squares of ``area`` (m², ``default_m2`` where unknown) centred on the point features, so a boiler room
+    given as a point can be checked as a site; polygons are kept. Returns the geometries and which were made."""
+    point = shapely.get_dimensions(geoms) == 0
+    side = np.sqrt(area.fillna(default_m2).to_numpy(float)) / 2
+    x, y = shapely.get_x(shapely.centroid(geoms)), shapely.get_y(shapely.centroid(geoms))
+    squares = shapely.box(x - side, y - side, x + side, y + side)
+    return np.where(point, squares, geoms), pd.Series(point, index=area.index)
+
+
+def _check_plausible(cols: dict[str, Any], role: str, layer: str, limits: Any, area: pd.Series | None,
+                     findings: list[Finding]) -> None:
+    """Report implausible values (gisplanner.io.values.implausible); the impossible ones become missing."""
+    present = {k: v for k, v in cols.items() if k in ("built_year", "households", "population", "n_buildings",
+                                                         "floors", "height_m")}
+    if not present and area is None:
+        return
+    found = implausible(pd.DataFrame(present), limits, area_m2=area)
+    ids = cols["feature_id"]
+    for row in found.itertuples(index=False):
+        dropped = row.field in _DROP_IMPLAUSIBLE or (row.field == "height_m" and "超过" in row.message) \
+            or "负数" in row.message
+        action = "已视为缺失，按规则估算并标为估计" if dropped else "保留原值，请核实"
+        findings.append(Finding("value_implausible", layer, str(ids[row.row]), f"{row.message}；{action}。"))
+        if dropped:
+            column = cols[row.field]
+            cols[row.field] = column.mask(column.index == row.row)
 
 
 def _area_type(values: pd.Series) -> pd.Series:
@@ -192,29 +288,31 @@ def _lu_codes(frame: pd.DataFrame, mapping: Mapping[str, str], layer: str, osm: 
     return codes, estimated
 
 
-def _canonical(p: _Prepared, osm_landuse: Value, findings: list[Finding]) -> gpd.GeoDataFrame:
+def _canonical(p: _Prepared, osm_landuse: Value, settings: Any, findings: list[Finding]) -> gpd.GeoDataFrame:
     """The canonical columns of docs/developing.md for the role, from the mapped source fields."""
     f, m, role = p.frame, p.mapping, p.role
-    area = pd.Series(shapely.area(f.geometry.values), index=f.index)
+    limits, estimation = settings.plausibility, settings.estimation
+    geometry = f.geometry.values
+    area = pd.Series(shapely.area(geometry), index=f.index)
     cols: dict[str, Any] = {"feature_id": f["feature_id"]}
     name = _text(f, m, "name")
     if role == "communities":
-        cols |= {"name": name, "households": _number(f, m, "households"),
-                 "population": _number(f, m, "population"),
-                 "built_year": parse_year(f[m["built_year"]]) if "built_year" in m
-                 else pd.Series(pd.NA, index=f.index, dtype="Int64"),
-                 "area_type": _area_type(_text(f, m, "area_type"))}
+        cols |= community_values(f, m, p.layer, findings) | {"name": name,
+                                                               "subdistrict": _text(f, m, "subdistrict"),
+                                                               "shequ": _text(f, m, "shequ")}
+        _check_plausible(cols, role, p.layer, limits, area, findings)
     elif role == "buildings":
         use = _text(f, m, "use")
         use = use.mask(use.isna() | use.str.casefold().isin(_RESIDENTIAL_USES).fillna(False), "residential")
-        cols |= {"floors": _number(f, m, "floors"), "height_m": _number(f, m, "height_m"), "use": use,
-                 "built_year": parse_year(f[m["built_year"]]) if "built_year" in m
-                 else pd.Series(pd.NA, index=f.index, dtype="Int64"),
+        cols |= {"floors": _number(f, m, "floors", p.layer, findings)[0],
+                 "height_m": _number(f, m, "height_m", p.layer, findings)[0], "use": use,
+                 **_years(f, m, p.layer, findings),
                  "community_id": pd.Series(pd.NA, index=f.index, dtype="string"), "name": name}
+        _check_plausible(cols, role, p.layer, limits, None, findings)
     elif role == "walk_network":
         highway = _text(f, m, "highway").fillna("unclassified")
         walkable = (parse_flag(f[m["walkable"]]) if "walkable" in m else ~highway.isin(NOT_WALKABLE))
-        layer = _number(f, m, "layer").fillna(0).round().astype(int)
+        layer = _number(f, m, "layer", p.layer, findings)[0].fillna(0).round().astype(int)
         cols |= {"highway": highway, "walkable": walkable.astype(bool),
                  "bridge": parse_flag(f[m["bridge"]]) if "bridge" in m else False,
                  "tunnel": parse_flag(f[m["tunnel"]]) if "tunnel" in m else False,
@@ -232,18 +330,49 @@ def _canonical(p: _Prepared, osm_landuse: Value, findings: list[Finding]) -> gpd
         if role == "landuse":
             cols["lu_code_planned"] = _text(f, m, "lu_code_planned")
         else:
-            cols["area_m2"] = _number(f, m, "area_m2").fillna(area)
+            cols["area_m2"] = _number(f, m, "area_m2", p.layer, findings)[0].fillna(area)
+            cols |= _resource_status(f, m, findings, p.layer)
     elif role in ("boiler_rooms", "public_buildings"):
-        polygon = shapely.get_dimensions(f.geometry.values) == 2
-        cols |= {"name": name, "status": _status(_text(f, m, "status")),
-                 "area_m2": _number(f, m, "area_m2").fillna(area.where(polygon))}
+        polygon = shapely.get_dimensions(geometry) == 2
+        stated = _number(f, m, "area_m2", p.layer, findings)[0]
+        cols |= {"name": name, **_resource_status(f, m, findings, p.layer),
+                 "area_m2": stated.fillna(area.where(polygon))}
         if role == "public_buildings":
-            cols["floors"] = _number(f, m, "floors")
+            cols["floors"] = _number(f, m, "floors", p.layer, findings)[0]
+        else:
+            geometry, made = _point_footprints(geometry, stated, estimation.boiler_room_area_m2)
+            cols["area_m2"] = cols["area_m2"].fillna(pd.Series(shapely.area(geometry), index=f.index))
+            cols["footprint_estimated"] = (made & stated.isna()).to_numpy()
+            if made.any():
+                findings.append(Finding(
+                    "footprint_estimated", p.layer, None,
+                    f"{int(made.sum())}处锅炉房只有点位，按面积生成方形占地以便核查"
+                    f"（{int((made & stated.isna()).sum())}处无面积，按默认{estimation.boiler_room_area_m2:g}平方米，"
+                    f"标为估计）。"))
     elif role == "admin_boundaries":
         cols |= {"name": name, "admin_level": _text(f, m, "admin_level")}
     else:
         cols["name"] = name
-    return gpd.GeoDataFrame(cols, geometry=f.geometry.values, crs=f.crs).reset_index(drop=True)
+    return gpd.GeoDataFrame(cols, geometry=geometry, crs=f.crs).reset_index(drop=True)
+
+
+def community_values(frame: pd.DataFrame, mapping: Mapping[str, str], layer: str, findings: list[Finding]
+                     ) -> dict[str, pd.Series]:
+    """The numbers and years of communities (from a polygon layer or a ledger), parsed with findings.
+
+    ``households_estimated``/``population_estimated`` mark the values the source gives only approximately
+    (约300户); the estimates of missing values add to them later (gisplanner.io.estimate).
+    """
+    households, households_flag = _number(frame, mapping, "households", layer, findings, flags=True)
+    population, population_flag = _number(frame, mapping, "population", layer, findings, flags=True)
+    return {"households": households, "households_estimated": households_flag == ESTIMATED,
+            "households_flag": households_flag,
+            "population": population, "population_estimated": population_flag == ESTIMATED,
+            "population_flag": population_flag,
+            **{column: values for name in ("n_buildings", "floor_area_m2") for column, values in zip(
+                (name, f"{name}_flag"), _number(frame, mapping, name, layer, findings, flags=True), strict=True)},
+            **_years(frame, mapping, layer, findings),
+            "area_type": _area_type(_text(frame, mapping, "area_type"))}
 
 
 _MEASURES = {"edges": "edges lie on theirs", "inside": "features lie inside their parcels"}
@@ -275,8 +404,27 @@ def _check_offsets(prepared: list[_Prepared], project: Any, findings: list[Findi
                     f"--source-crs {found.system}."))
 
 
+def _without_estimates(communities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Communities with the households, population, building counts and floor areas estimated or counted by
+    rule taken out, to be estimated again; values the source gave (exactly, or approximately as in 约300户)
+    stay."""
+    out = communities.copy()
+    for column in ("households", "population", "n_buildings", "floor_area_m2"):
+        if f"{column}_flag" in out:
+            from_source = out[f"{column}_flag"].isin(["exact", "estimated"]).fillna(False).astype(bool)
+        elif f"{column}_estimated" in out:
+            from_source = ~out[f"{column}_estimated"].astype(bool)
+        else:
+            from_source = pd.Series(False, index=out.index)
+        out[column] = out[column].where(from_source)
+        if f"{column}_estimated" in out:
+            out[f"{column}_estimated"] = out[f"{column}_estimated"].astype(bool) & from_source
+    return out
+
+
 def _estimate(out: dict[str, gpd.GeoDataFrame], prepared: list[_Prepared], project: Any, params: Any,
-              report: ImportReport) -> dict[str, gpd.GeoDataFrame]:
+              report: ImportReport, *, ledger_communities: gpd.GeoDataFrame | None = None
+              ) -> dict[str, gpd.GeoDataFrame]:
     """Estimate floors, heights, households and population in ``out``; link buildings to communities.
 
     New buildings also re-estimate the project's communities (values flagged as estimated are estimated
@@ -289,16 +437,17 @@ def _estimate(out: dict[str, gpd.GeoDataFrame], prepared: list[_Prepared], proje
         out["buildings"], findings = estimate_buildings(out["buildings"], params, layer=source["buildings"])
         report.extend(findings)
         if "communities" not in out and project.has_layer("communities"):
-            old = project.layer("communities")
-            updated["communities"] = old.assign(
-                households=old["households"].where(~old["households_estimated"].astype(bool)),
-                population=old["population"].where(~old["population_estimated"].astype(bool)))
+            updated["communities"] = _without_estimates(project.layer("communities"))
     elif "communities" in out and project.has_layer("buildings"):
         updated["buildings"] = project.layer("buildings").copy()
+    if ledger_communities is not None and "communities" not in out:
+        updated["communities"] = ledger_communities
     buildings = out.get("buildings", updated.get("buildings"))
     communities = out.get("communities", updated.get("communities"))
     if buildings is not None and communities is not None:
         buildings["community_id"] = assign_buildings(buildings, communities).to_numpy()
+    elif communities is not None and project.has_layer("buildings"):
+        buildings = project.layer("buildings")  # already linked to these communities
     if communities is not None:
         role = "communities"
         communities, findings = estimate_communities(communities, buildings, params,
@@ -306,6 +455,40 @@ def _estimate(out: dict[str, gpd.GeoDataFrame], prepared: list[_Prepared], proje
         report.extend(findings)
         (out if role in out else updated)[role] = communities
     return updated
+
+
+def _subdistricts(communities: gpd.GeoDataFrame, admin: gpd.GeoDataFrame | None) -> pd.Series:
+    """所属街道 of each community: its own value, else the admin boundary (街道) holding its inner point."""
+    own = communities["subdistrict"] if "subdistrict" in communities else pd.Series(pd.NA, index=communities.index)
+    own = own.astype("string")
+    if admin is None or not len(admin) or own.notna().all():
+        return own
+    points = shapely.point_on_surface(communities.geometry.values)
+    tree = shapely.STRtree(admin.geometry.values)
+    c, a = tree.query(points, predicate="within")
+    found = pd.Series(pd.NA, index=communities.index, dtype="string")
+    found.iloc[c] = admin["name"].astype("string").to_numpy()[a]
+    return own.fillna(found)
+
+
+def _join_ledgers(paths: Sequence[Path], communities: gpd.GeoDataFrame, admin: gpd.GeoDataFrame | None,
+                  overrides: Mapping[str, str] | None, limits: Any, report: ImportReport) -> gpd.GeoDataFrame:
+    """Join each ledger (.xlsx/.csv, one row per community) onto the communities, with findings."""
+    communities = communities.assign(subdistrict=_subdistricts(communities, admin))
+    for path in paths:
+        rows = ledgers.read_ledger(path)
+        mapping = ledgers.ledger_mapping(rows, overrides, str(path))
+        rows = rows.assign(feature_id=[f"第{i}行" for i in rows.index])
+        findings: list[Finding] = []
+        cols: dict[str, Any] = {"feature_id": rows["feature_id"]}
+        cols |= community_values(rows, mapping, path.name, findings)
+        _check_plausible(cols, "communities", path.name, limits, None, findings)
+        groups = {k: pd.DataFrame({c: v for c, v in cols.items() if c == k or c.startswith(k + "_")})
+                  for k in ledgers.JOINED if k in mapping}
+        communities, joined_findings = ledgers.join_ledger(communities, rows, groups, mapping=mapping,
+                                                           file=str(path))
+        report.extend(findings + joined_findings)
+    return communities
 
 
 def import_layers(project: Any, sources: Sequence[str | Path], *, roles: Mapping[str, str] | None = None,
@@ -346,7 +529,14 @@ def import_layers(project: Any, sources: Sequence[str | Path], *, roles: Mapping
     progress = ensure_progress(progress)
     report = ImportReport()
     parsed_crs = crs_tools.parse_source_crs(source_crs) if source_crs else None
-    sources = [Path(s) for s in sources]
+    ledger_paths = [Path(s) for s in sources if ledgers.is_ledger(s)]
+    sources = [Path(s) for s in sources if not ledgers.is_ledger(s)]
+    if ledger_paths and not project.has_layer("communities") and not any(
+            role == "communities" for path in sources for layer in list_layers(path)
+            for role, _ in roles_of_layer(layer, roles)):
+        raise InputError("台账没有几何，只能关联到小区图层上，但项目中还没有小区图层。",
+                         file=", ".join(map(str, ledger_paths)),
+                         fix="先导入小区范围（面图层），或把小区图层与台账一起导入。")
     layers: list[SourceLayer] = []
     for i, path in enumerate(sources):
         progress.update(i, len(sources), f"reading {path.name}")
@@ -403,8 +593,18 @@ def import_layers(project: Any, sources: Sequence[str | Path], *, roles: Mapping
     out: dict[str, gpd.GeoDataFrame] = {}
     for p in prepared:
         p.frame = p.frame.to_crs(target)
-        out[p.role] = _canonical(p, standards.landuse.osm_codes_provenance, report.findings)
-    updated = _estimate(out, prepared, project, params, report)
+        out[p.role] = _canonical(p, standards.landuse.osm_codes_provenance, standards.settings, report.findings)
+    ledger_communities = None
+    if ledger_paths:
+        admin = out.get("admin_boundaries", project.layers.get("admin_boundaries"))
+        overrides = (field_maps or {}).get("communities")
+        limits = standards.settings.plausibility
+        if "communities" in out:
+            out["communities"] = _join_ledgers(ledger_paths, out["communities"], admin, overrides, limits, report)
+        else:
+            ledger_communities = _join_ledgers(ledger_paths, _without_estimates(project.layer("communities")),
+                                               admin, overrides, limits, report)
+    updated = _estimate(out, prepared, project, params, report, ledger_communities=ledger_communities)
 
     # Only now touch the project; restore it if setting a layer still fails.
     before = (project.crs, project.city, dict(project.layers), {k: dict(v) for k, v in

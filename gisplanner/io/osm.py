@@ -158,7 +158,8 @@ def read_osm(path: str | Path) -> dict[str, gpd.GeoDataFrame]:
                 | (_col(polys, "office") == "government") | _col(polys, "leisure").isin(_SPORTS)
                 | (_col(polys, "power") == "plant") | (_col(polys, "man_made") == "chimney")
                 | _col(polys, "building").isin(_FACILITY_BUILDINGS))
-    tag_columns = ["amenity", "healthcare", "shop", "leisure", "office", "landuse", "power", "man_made", "building"]
+    tag_columns = ["amenity", "healthcare", "shop", "leisure", "office", "landuse", "power", "man_made", "building",
+                   "other_tags"]  # other_tags holds disused:*, abandoned, vacant: what makes a resource
     layers["facility_areas"] = pick(polys, facility, tag_columns)
 
     point_category = poi_category(points)

@@ -163,4 +163,6 @@ MISSING_HANDLING = {
     "tunnel": "taken as no", "layer": "taken as 0", "status": "taken as unknown",
     "green_type": "taken as green", "is_public": "derived from green_type",
     "lu_code": "derived from an OSM landuse column where there is one, else left empty",
+    "n_buildings": "counted from the buildings layer", "floor_area_m2": "summed from the buildings layer",
+    "subdistrict": "taken from the admin boundaries where there are some", "ownership": "taken as unknown",
 }

@@ -24,9 +24,10 @@ def town():
     return net, comm, life_circle_gaps(net, comm, REQ)
 
 
-def idle(areas=(400.0, 400.0, 400.0)):
+def idle(areas=(400.0, 400.0, 400.0), status=("idle", "idle", "decommissioned")):
     # A at x=350 reaches C1 and C2 (5 + 220 + 10 m each); B at x=850 reaches C2 and C3; C at x=1100 only C3.
-    return gpd.GeoDataFrame({"feature_id": ["A", "B", "C"], "name": ["甲", "乙", "丙"], "area_m2": list(areas)},
+    return gpd.GeoDataFrame({"feature_id": ["A", "B", "C"], "name": ["甲", "乙", "丙"], "area_m2": list(areas),
+                             "status": list(status)},
                             geometry=[Point(350, -5), Point(850, -5), Point(1100, -5)], crs=CRS)
 
 
@@ -55,6 +56,19 @@ def test_sites_below_the_size_range_are_dropped_unknown_and_larger_kept():
     assert "A" not in out.index
     assert out.loc["B", "size_check"] == "unknown"
     assert out.loc["C", "size_check"] == "larger"
+
+
+def test_sites_of_unknown_status_are_listed_to_verify_never_chosen():
+    out = choose(idle(status=("idle", "unknown", "idle"))).set_index("site_id")
+    assert pd.isna(out.loc["B", "rank"]) and out.loc["B", "note"] == "需核实现状"
+    assert (out.loc["A", "rank"], out.loc["C", "rank"]) == (1, 2)  # B would serve most, but nobody has looked
+    assert out.index.tolist()[-1] == "B"
+
+
+def test_resources_in_use_are_not_candidates_in_any_layer():
+    buildings = gpd.GeoDataFrame({"feature_id": ["P1", "P2"], "status": ["in_service", "idle"]},
+                                 geometry=[Point(0, 0)] * 2, crs=CRS)
+    assert site_table({"public_buildings": buildings})["site_id"].tolist() == ["P2"]
 
 
 def test_boiler_rooms_in_service_are_not_candidates():

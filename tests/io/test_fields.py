@@ -2,7 +2,7 @@ import pandas as pd
 import pytest
 
 from gisplanner.errors import InputError
-from gisplanner.io.fields import detect_fields, parse_flag, parse_number, parse_year
+from gisplanner.io.fields import detect_fields, parse_flag
 
 
 def test_chinese_community_fields_are_detected():
@@ -31,16 +31,19 @@ def test_mapping_an_unknown_canonical_column_is_refused():
         detect_fields(["name"], "communities", overrides={"colour": "name"})
 
 
-def test_parse_year_reads_years_out_of_text():
-    years = parse_year(pd.Series(["1987", "1990年代", "2003-05-01", None, 1995.0]))
-    assert years.tolist()[:3] == [1987, 1990, 2003]
-    assert years.isna().tolist() == [False, False, False, True, False]
-
-
-def test_parse_number_reads_numbers_out_of_text():
-    assert parse_number(pd.Series(["6", "6层", "18.5 m", "x"])).tolist()[:3] == [6.0, 6.0, 18.5]
-
-
 def test_parse_flag_reads_osm_truth_values():
     assert parse_flag(pd.Series(["yes", "no", None, "1", "viaduct", "是"])).tolist() == [
         True, False, False, True, True, True]
+
+
+def test_the_national_table_headers_are_detected():
+    columns = ["序号", "所属街道", "所属社区", "小区名称", "居民户数", "楼栋数", "住宅建筑面积", "竣工年份"]
+    assert detect_fields(columns, "communities") == {
+        "subdistrict": "所属街道", "shequ": "所属社区", "name": "小区名称", "households": "居民户数",
+        "n_buildings": "楼栋数", "floor_area_m2": "住宅建筑面积", "built_year": "竣工年份"}
+
+
+@pytest.mark.parametrize("role", ["boiler_rooms", "public_buildings", "idle_land"])
+def test_resource_status_and_ownership_fields_are_detected(role):
+    mapping = detect_fields(["名称", "现状", "产权单位"], role)
+    assert (mapping["status"], mapping["ownership"]) == ("现状", "产权单位")

@@ -1,5 +1,6 @@
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pyogrio
 import pytest
 import shapely
@@ -145,8 +146,7 @@ def test_two_layers_for_one_role_are_refused(tmp_path, town):
 
 
 def test_roles_of_layer_names():
-    assert roles_of_layer("pois") == [("facilities", None),
-                                      ("boiler_rooms", ("category", "boiler_or_heating_candidate"))]
+    assert roles_of_layer("pois") == [("facilities", None), ("boiler_rooms", ("man_made", "chimney"))]
     assert roles_of_layer("suzhou_gusu_buildings") == [("buildings", None)]
     assert roles_of_layer("x", {"x": "skip"}) == []
     with pytest.raises(InputError, match="--role layer7=ROLE"):
@@ -180,7 +180,19 @@ def test_boiler_room_status_words_are_normalised(tmp_path):
     import_layers(project, [path])
     rooms = project.layer("boiler_rooms")
     assert rooms["status"].tolist() == ["in_service", "decommissioned", "unknown"]
-    assert rooms["area_m2"].isna().all()  # points have no area
+    assert rooms["status_reason"].tolist()[1] == "现状字段“已停用”：停用"
+
+
+def test_a_point_boiler_room_gets_a_footprint_of_its_stated_area_or_a_flagged_default(tmp_path):
+    frame = gpd.GeoDataFrame({"名称": ["一号锅炉房", "二号锅炉房"], "占地面积": ["900平方米", None]},
+                             geometry=[shapely.Point(126.64 + i * 1e-3, 45.74) for i in range(2)], crs=4326)
+    project = Project()
+    report = import_layers(project, [_write(frame, tmp_path / "锅炉房.gpkg", layer="锅炉房")])
+    rooms = project.layer("boiler_rooms")
+    assert rooms.geom_type.tolist() == ["Polygon", "Polygon"]
+    assert rooms.area.tolist() == pytest.approx([900.0, 400.0])  # 400 m²: settings estimation default
+    assert rooms["footprint_estimated"].tolist() == [False, True]
+    assert len(report.of("footprint_estimated")) == 1
 
 
 def test_numeric_land_use_codes_get_their_leading_zero_back(tmp_path):
@@ -240,3 +252,17 @@ def test_a_role_for_a_layer_the_files_do_not_have_is_refused(town_gpkg):
     with pytest.raises(InputError, match="roads") as err:
         import_layers(Project(), [town_gpkg], roles={"roads": "walk_network"})
     assert "walk_network" in str(err.value)  # the layers that exist are listed
+
+
+def test_osm_facilities_in_use_are_not_public_building_resources():
+    from gisplanner.io.status import osm_public_building_mask, osm_resource_status
+
+    tags = pd.DataFrame({"amenity": ["school", "fuel", "parking", None, None, "school", None],
+                         "building": [None, None, None, "construction", None, None, "industrial"],
+                         "landuse": [None, None, None, None, "brownfield", "construction", None],
+                         "man_made": [None, None, None, None, None, None, "chimney"],
+                         "other_tags": [None, '"disused:amenity"=>"fuel"', None, None, None, None, None]})
+    status, source_tag, reason = osm_resource_status(tags)
+    assert status.tolist()[:6] == [pd.NA, "decommissioned", pd.NA, "unknown", "idle", pd.NA]
+    assert source_tag.iloc[4] == "landuse=brownfield" and "棕地" in reason.iloc[4]
+    assert osm_public_building_mask(tags).tolist() == [False, True, False, True, True, False, False]

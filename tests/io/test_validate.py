@@ -66,7 +66,8 @@ def test_facilities_without_a_category_field_are_refused():
 def test_each_missing_canonical_column_is_reported():
     findings = check_required({"name": "n", "households": "h"}, "communities", layer="xq", columns=["n", "h"])
     assert {f.message.split()[3].rstrip(";") for f in findings} == {
-        "communities.population", "communities.built_year", "communities.area_type"}
+        "communities.population", "communities.built_year", "communities.area_type", "communities.n_buildings",
+        "communities.floor_area_m2", "communities.subdistrict", "communities.shequ"}
     assert all(f.code == "missing_field" for f in findings)
 
 
