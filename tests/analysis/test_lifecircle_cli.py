@@ -27,7 +27,8 @@ def project_file(tmp_path):
                             geometry=[shapely.box(100, 10, 180, 90), shapely.box(700, 10, 780, 90)], crs=CRS)
     fac = gpd.GeoDataFrame({"feature_id": ["K1"], "category": ["kindergarten"], "name": ["幼儿园"]},
                            geometry=[Point(150, -5)], crs=CRS)
-    idle = gpd.GeoDataFrame({"feature_id": ["I1"], "name": ["空地"], "area_m2": [6000.0], "lu_code": ["2301"]},
+    idle = gpd.GeoDataFrame({"feature_id": ["I1"], "name": ["空地"], "area_m2": [6000.0], "lu_code": ["2301"],
+                             "status": ["idle"]},
                             geometry=[shapely.box(720, -60, 800, -10)], crs=CRS)
     project = Project(city="harbin", crs=CRS)
     for role, frame in (("walk_network", walk), ("communities", comm), ("facilities", fac), ("idle_land", idle)):
