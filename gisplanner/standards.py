@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from importlib import resources
@@ -350,6 +351,27 @@ class EstimationParams:
 
 
 @dataclass(frozen=True)
+class TagRule:
+    """One row of the facility tag table: the raw tags it needs (regular expressions) and the types it gives."""
+
+    key: str
+    when: Mapping[str, str]
+    types: tuple[str, ...]
+    zh: str
+    status: str
+    source: tuple[str, ...]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class DataCoverage:
+    """When a facility type counts as missing from the data (数据缺失) rather than absent (服务缺口)."""
+
+    min_share_of_expected: float
+    confirmed_absent: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class PlausibilityParams:
     """Limits beyond which an imported value is reported as implausible (gisplanner.io.values.implausible)."""
 
@@ -554,6 +576,43 @@ def _facility_profiles(r: _Reader, raw: Mapping[str, Any], levels: Mapping[str, 
                 status=status, source=source, note=note)
         profiles[name] = types
     return profiles
+
+
+def _tag_rules(r: _Reader, raw: Mapping[str, Any], profiles: Mapping[str, Mapping[str, FacilityType]]
+               ) -> tuple[TagRule, ...]:
+    entry = r.mapping(raw.get("tag_rules"), "tag_rules")
+    r.provenance(entry, "tag_rules")
+    known = {key for types in profiles.values() for key in types}
+    rules = []
+    for key, rule in r.mapping(entry.get("rules"), "tag_rules.rules").items():
+        path = f"tag_rules.rules.{key}"
+        rule = r.mapping(rule, path)
+        status, source, note = r.provenance(rule, path)
+        when = {str(k): str(v) for k, v in r.mapping(rule.get("when"), f"{path}.when").items()}
+        for tag, pattern in when.items():
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise r.fail(f"{path}.when.{tag}", pattern, f"not a regular expression: {exc}") from None
+        types = r.strings(rule, "types", path)
+        unknown = [t for t in types if t not in known]
+        if unknown:
+            raise r.fail(f"{path}.types", unknown, "not a facility type of any profile")
+        rules.append(TagRule(str(key), MappingProxyType(when), types, str(r.get(rule, "zh", path)), status,
+                             source, note))
+    return tuple(rules)
+
+
+def _data_coverage(r: _Reader, raw: Mapping[str, Any], profiles: Mapping[str, Mapping[str, FacilityType]]
+                   ) -> DataCoverage:
+    entry = r.mapping(raw.get("data_coverage"), "data_coverage")
+    share = float(r.number_value(entry.get("min_share_of_expected"), "data_coverage.min_share_of_expected").value)
+    absent = r.value(entry.get("confirmed_absent"), "data_coverage.confirmed_absent")
+    types = r.strings({"value": absent.value}, "value", "data_coverage.confirmed_absent")
+    known = {key for p in profiles.values() for key in p}
+    if unknown := [t for t in types if t not in known]:
+        raise r.fail("data_coverage.confirmed_absent", unknown, "not a facility type of any profile")
+    return DataCoverage(share, types)
 
 
 def _category_map(r: _Reader, raw: Mapping[str, Any], profiles: Mapping[str, Mapping[str, FacilityType]]
@@ -925,6 +984,8 @@ class Standards:
     levels: Mapping[str, Level]
     profiles: Mapping[str, Mapping[str, FacilityType]]
     category_map: Mapping[str, tuple[str, ...]]
+    tag_rules: tuple[TagRule, ...]
+    data_coverage: DataCoverage
     green: GreenRules
     sunlight: SunlightRules
     landuse: LandUseRules
@@ -1060,6 +1121,8 @@ def load_standards(overrides: Sequence[Override] = (), *, directory: Path | str 
         levels=MappingProxyType(levels),
         profiles=MappingProxyType({k: MappingProxyType(v) for k, v in profiles.items()}),
         category_map=MappingProxyType(_category_map(reader("facilities"), raw["facilities"], profiles)),
+        tag_rules=_tag_rules(reader("facilities"), raw["facilities"], profiles),
+        data_coverage=_data_coverage(reader("facilities"), raw["facilities"], profiles),
         green=_green(reader("green"), raw["green"], levels),
         sunlight=_sunlight(reader("sunlight"), raw["sunlight"]),
         landuse=_landuse(reader("landuse"), raw["landuse"]),

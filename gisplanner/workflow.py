@@ -21,7 +21,13 @@ from gisplanner.analysis.bundling import DistrictRules, admin_groups
 from gisplanner.analysis.district_walk import community_walk_distances
 from gisplanner.analysis.districts import DistrictInputs, DistrictPlan, plan_districts
 from gisplanner.analysis.eligibility import community_eligibility
-from gisplanner.analysis.lifecircle import life_circle_gaps, prepare_life_circle, requirements_from_standards
+from gisplanner.analysis.lifecircle import (
+    data_coverage,
+    life_circle_gaps,
+    prepare_life_circle,
+    requirements_from_standards,
+    with_gap_kind,
+)
 from gisplanner.analysis.network import build_walk_graph
 from gisplanner.analysis.placement import (
     PlacementInput,
@@ -72,7 +78,7 @@ def life_circle_results(project: Project, *, levels: Sequence[str] | None = None
                              min_component_nodes=settings.small_component_nodes,
                              progress=progress.stage(0, 5, "walking network"))
     network = prepare_life_circle(
-        graph, communities, project.layer("facilities"), standards.category_map,
+        graph, communities, project.layer("facilities"), standards.category_map, tag_rules=standards.tag_rules,
         gates=project.layers.get("gates"), access_snap_m=settings.access_snap_m,
         progress=progress.stage(1, 5, "access points"))
     missing = sorted(set(facility_ids or ()) - set(network.facilities["facility_id"]))
@@ -85,6 +91,11 @@ def life_circle_results(project: Project, *, levels: Sequence[str] | None = None
         districts = pd.Series(members["district_id"].to_numpy(), index=members["community_id"].astype(str))
     gaps = life_circle_gaps(network, communities, req, search_limit_m=settings.search_limit_m,
                             districts=districts, progress=progress.stage(2, 5, "gaps"))
+    coverage_of_data = data_coverage(
+        network, communities, req, standards.levels, min_share=standards.data_coverage.min_share_of_expected,
+        confirmed_absent=standards.data_coverage.confirmed_absent,
+        names={key: ft.zh for key, ft in catalogue.items()})
+    gap_table = with_gap_kind(gaps.gaps, coverage_of_data)
     areas = service_areas(network, req, buffer_m=settings.access_snap_m, per_facility=per_facility,
                           facility_ids=facility_ids, progress=progress.stage(3, 5, "service areas"))
     sites = site_table({role: project.layers.get(role) for role in SITE_LAYERS})
@@ -93,8 +104,9 @@ def life_circle_results(project: Project, *, levels: Sequence[str] | None = None
                              progress=progress.stage(4, 5, "candidate sites"))
     facility_access = network.facilities.drop(columns="node").assign(
         facility_types=network.facilities["facility_types"].map(",".join))
-    return {"community_access": gaps.community_access, "gaps": gaps.gaps, "coverage": gaps.coverage,
-            "service_areas": areas, "candidate_sites": chosen, "facility_access": facility_access}
+    return {"community_access": gaps.community_access, "gaps": gap_table, "coverage": gaps.coverage,
+            "data_coverage": coverage_of_data, "service_areas": areas, "candidate_sites": chosen,
+            "facility_access": facility_access}
 
 
 def district_inputs(project: Project, *, min_population: float | None = None,

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import functools
+import json
+import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -28,7 +31,7 @@ from gisplanner.analysis.network import (
 )
 from gisplanner.errors import ConfigError, InputError
 from gisplanner.progress import Progress, ensure_progress
-from gisplanner.standards import Standards
+from gisplanner.standards import Standards, TagRule
 
 REQUIREMENT_COLUMNS = ("facility_type", "level", "threshold_m")
 
@@ -257,7 +260,7 @@ def best_per_owner(values: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
 
 def prepare_life_circle(walk_network: gpd.GeoDataFrame | WalkGraph, communities: gpd.GeoDataFrame,
                         facilities: gpd.GeoDataFrame, category_map: Mapping[str, Sequence[str]], *,
-                        gates: gpd.GeoDataFrame | None = None, access_snap_m: float = 30.0,
+                        tag_rules: Sequence[TagRule] = (), gates: gpd.GeoDataFrame | None = None, access_snap_m: float = 30.0,
                         access_spacing_m: float = 20.0, facility_snap_m: float = 250.0,
                         walkable_highways: Collection[str] | None = None,
                         progress: Progress | None = None) -> LifeCircleNetwork:
@@ -274,8 +277,10 @@ def prepare_life_circle(walk_network: gpd.GeoDataFrame | WalkGraph, communities:
         Canonical facilities layer (``feature_id``, ``category``); polygons are reached from the
         boundary point nearest the network.
     category_map
-        Facility category -> catalogue facility types. Categories not in it are ignored (reported
-        ``unmapped``).
+        Facility category -> catalogue facility types, for facilities without raw tags. Categories not in
+        it are ignored (reported ``unmapped``).
+    tag_rules
+        The facility tag table (``Standards.tag_rules``) for facilities with raw tags (``tags``).
     gates
         Optional gate points. A community with gates within ``access_snap_m`` of its boundary is reached
         through them only.
@@ -303,7 +308,7 @@ def prepare_life_circle(walk_network: gpd.GeoDataFrame | WalkGraph, communities:
                                  progress=progress.stage(0, 2, "walking network"))
         progress = progress.stage(1, 2, "access")
     progress.update(0, 2, "snapping facilities")
-    fac = _facility_table(facilities, category_map)
+    fac = _facility_table(facilities, category_map, tag_rules)
     mapped = (fac["status"] != FACILITY_UNMAPPED).to_numpy()
     xy, owner = boundary_samples(facilities.geometry.to_numpy()[mapped], access_spacing_m)
     owner = np.flatnonzero(mapped)[owner]
@@ -331,15 +336,64 @@ def prepare_life_circle(walk_network: gpd.GeoDataFrame | WalkGraph, communities:
     return LifeCircleNetwork(graph, *access, crs=communities.crs, facilities=fac)
 
 
-def _facility_table(facilities: gpd.GeoDataFrame, category_map: Mapping[str, Sequence[str]]) -> pd.DataFrame:
+def facility_types_from_tags(facilities: pd.DataFrame, rules: Sequence[TagRule]) -> pd.DataFrame:
+    """Facility types of every facility from its raw tags, by the first matching rule of the tag table.
+
+    Parameters
+    ----------
+    facilities
+        Facilities with ``tags`` (a JSON object of OSM tags, as the importer keeps them) and ``name``.
+    rules
+        ``Standards.tag_rules`` (facilities.yaml ``tag_rules``), tried in order. A condition is a regular
+        expression matched against the whole tag value; for ``name`` it is searched for in the name.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same index: ``facility_types`` (tuple; empty where a rule says the feature is no catalogue type; None
+        where no rule matches), ``mapped_by`` (the rule's key), ``mapped_zh`` (what the rule calls it); NA in
+        both where no rule matches.
+    """
+    tags = column_or(facilities, "tags", None).astype(object).where(lambda t: t.notna(), "{}").map(json.loads)
+    names = column_or(facilities, "name", None).astype("string").fillna("")
+    compiled = [(rule, [(k, re.compile(v)) for k, v in rule.when.items()]) for rule in rules]
+    types, by, zh = [], [], []
+    for tag, name in zip(tags, names, strict=True):
+        found = None
+        if tag:
+            for rule, conditions in compiled:
+                if all(pattern.search(name) if key == "name" else
+                       (key in tag and pattern.fullmatch(str(tag[key])) is not None)
+                       for key, pattern in conditions):
+                    found = rule
+                    break
+        types.append(found.types if found else None)
+        by.append(found.key if found else pd.NA)
+        zh.append(found.zh if found else pd.NA)
+    return pd.DataFrame({"facility_types": types, "mapped_by": pd.array(by, dtype="string"),
+                         "mapped_zh": pd.array(zh, dtype="string")}, index=facilities.index)
+
+
+def _facility_table(facilities: gpd.GeoDataFrame, category_map: Mapping[str, Sequence[str]],
+                    tag_rules: Sequence[TagRule] = ()) -> pd.DataFrame:
+    """One row per facility: its types from its raw tags (tag table), else from its category."""
     if "category" not in facilities.columns:
         raise InputError("facilities have no category column", layer="facilities",
                          fix="map a field to category when importing the facilities layer")
-    types = facilities["category"].map(lambda c: tuple(category_map.get(c, ())) if isinstance(c, str) else ())
+    by_category = facilities["category"].map(
+        lambda c: tuple(category_map.get(c, ())) if isinstance(c, str) else ())
+    by_tags = facility_types_from_tags(facilities, tag_rules)
+    # An OSM feature is mapped by its tags alone, even with none the table knows (a provincial office tagged
+    # only landuse=governmental is no 社区服务站); features of a user layer (no tags) by their category.
+    tagged = column_or(facilities, "tags", None).notna().to_numpy()
+    types = pd.Series(np.where(tagged, by_tags["facility_types"].map(lambda t: t if t is not None else ()),
+                               by_category), index=facilities.index)
     return pd.DataFrame({
         "facility_id": _ids(facilities),
         "category": facilities["category"].to_numpy(),
         "facility_types": types.to_numpy(),
+        "mapped_by": np.where(tagged, by_tags["mapped_by"].fillna("").to_numpy(), "category"),
+        "mapped_zh": by_tags["mapped_zh"].fillna("").to_numpy(),
         "status": np.where(types.map(len).to_numpy() > 0, FACILITY_NETWORK, FACILITY_UNMAPPED),
     })
 
@@ -508,3 +562,79 @@ def _coverage(access: pd.DataFrame, population: np.ndarray, ids: np.ndarray,
     with np.errstate(invalid="ignore", divide="ignore"):
         out["share_served"] = out["population_served"] / out["population"]
     return out
+
+
+#: ``gap_kind`` of a gap: the facility is truly farther than the threshold, or the data do not show the type.
+SERVICE_GAP, DATA_MISSING = "服务缺口", "数据缺失"
+#: One line said wherever gaps are counted.
+DATA_CAVEAT = ("“数据缺失”指数据中没有或明显缺少该类设施（如 OpenStreetMap 未标注），不能据此认定缺少设施；"
+               "请补充设施数据，或在确认本地确无此类设施后将其计为服务缺口。")
+
+
+def data_coverage(network: LifeCircleNetwork, communities: gpd.GeoDataFrame, requirements: pd.DataFrame,
+                  levels: Mapping[str, Any], *, min_share: float, confirmed_absent: Collection[str] = (),
+                  names: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Whether the data show a facility type well enough for its gaps to be service gaps.
+
+    A life circle of level L serves up to ``L.population[1]`` people, so the communities' total population
+    implies at least ``population / L.population[1]`` facilities of a type listed at L. A type with no
+    facility in the data, or with fewer than ``min_share`` of that, is missing from the data (its gaps are
+    数据缺失), unless the user confirmed that the place truly has none (``confirmed_absent``).
+
+    Parameters
+    ----------
+    network
+        From :func:`prepare_life_circle`.
+    communities
+        The communities (``population``).
+    requirements
+        ``facility_type``, ``level`` rows.
+    levels
+        ``Standards.levels`` (``population`` range per level).
+    min_share
+        ``Standards.data_coverage.min_share_of_expected``.
+    confirmed_absent
+        Types the user confirmed as truly absent (their gaps stay service gaps).
+    names
+        Chinese name per type, for the note.
+
+    Returns
+    -------
+    pandas.DataFrame
+        facility_type, level, facilities (in the data, on the network or not), expected (rounded up),
+        share, coverage (``ok``, ``none``, ``sparse``, ``confirmed_absent``), gap_kind, note (Chinese).
+    """
+    req = check_requirements(requirements)
+    population = float(np.nansum(pd.to_numeric(column_or(communities, "population", np.nan),
+                                               errors="coerce").to_numpy(float)))
+    fac = network.facilities
+    in_data = (fac["status"] != FACILITY_UNMAPPED).to_numpy()
+    rows = []
+    for row in req.itertuples(index=False):
+        count = int((in_data & fac["facility_types"].map(lambda t, k=row.facility_type: k in t).to_numpy(bool))
+                    .sum())
+        per = float(levels[row.level].population[1]) if row.level in levels else np.nan
+        expected = float(np.ceil(population / per)) if per > 0 else np.nan
+        share = count / expected if expected > 0 else np.nan
+        zh = (names or {}).get(row.facility_type, row.facility_type)
+        if row.facility_type in confirmed_absent:
+            coverage, note = "confirmed_absent", f"已确认本地确无{zh}：缺口按服务缺口计"
+        elif count == 0:
+            coverage, note = "none", f"数据中没有任何{zh}"
+        elif share < min_share:
+            coverage = "sparse"
+            note = (f"数据中只有{count}处{zh}，按人口{population:,.0f}人应不少于{expected:,.0f}处"
+                    f"（每{per:,.0f}人一处），疑为数据缺失")
+        else:
+            coverage, note = "ok", ""
+        rows.append((row.facility_type, row.level, count, expected, share, coverage,
+                     DATA_MISSING if coverage in ("none", "sparse") else SERVICE_GAP, note))
+    return pd.DataFrame(rows, columns=["facility_type", "level", "facilities", "expected", "share", "coverage",
+                                       "gap_kind", "note"])
+
+
+def with_gap_kind(gaps: pd.DataFrame, coverage: pd.DataFrame) -> pd.DataFrame:
+    """The gaps with ``gap_kind`` (服务缺口/数据缺失) from :func:`data_coverage`, by type and level."""
+    kind = coverage.set_index(["facility_type", "level"])["gap_kind"]
+    keys = pd.MultiIndex.from_arrays([gaps["facility_type"], gaps["level"]])
+    return gaps.assign(gap_kind=kind.reindex(keys).fillna(SERVICE_GAP).to_numpy())

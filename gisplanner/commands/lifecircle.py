@@ -8,11 +8,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from gisplanner.analysis.lifecircle import DATA_CAVEAT, DATA_MISSING, SERVICE_GAP
 from gisplanner.io.writers import write_layers
 from gisplanner.project import Project
 from gisplanner.workflow import life_circle_results
 
-RESULTS = ("community_access", "gaps", "coverage", "service_areas", "candidate_sites", "facility_access")
+RESULTS = ("community_access", "gaps", "coverage", "data_coverage", "service_areas", "candidate_sites",
+           "facility_access")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -81,6 +83,15 @@ def run(args: argparse.Namespace) -> int:
           f"{access[['facility_type', 'level']].drop_duplicates().shape[0]} type-levels; "
           f"{int(results['candidate_sites']['rank'].notna().sum())} candidate sites chosen; "
           f"written to {args.out} in {time.perf_counter() - start:.1f} s")
+    kind = gaps["gap_kind"].value_counts()
+    missing = results["data_coverage"].query("gap_kind == @DATA_MISSING")
+    catalogue = project.standards().facility_types(args.profile)
+    print(f"其中{SERVICE_GAP}{kind.get(SERVICE_GAP, 0)}处，{DATA_MISSING}{kind.get(DATA_MISSING, 0)}处"
+          + (f"（{missing['facility_type'].nunique()}类设施在数据中没有或明显偏少："
+             f"{'、'.join(catalogue[t].zh for t in dict.fromkeys(missing['facility_type']))}）"
+             if len(missing) else "") + "。")
+    if len(missing):
+        print(DATA_CAVEAT)
     kinds = access.drop_duplicates("community_id")["access"].value_counts()
     status = results["facility_access"]["status"].value_counts()
     print("communities reached by " + ", ".join(f"{k}: {v}" for k, v in kinds.items())

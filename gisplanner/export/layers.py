@@ -13,6 +13,7 @@ import shapely
 from pyproj import CRS
 
 from gisplanner.analysis.checks import VERDICTS
+from gisplanner.analysis.lifecircle import SERVICE_GAP
 from gisplanner.errors import InputError
 from gisplanner.labels import codes
 from gisplanner.standards import ChecksTable
@@ -282,7 +283,7 @@ def plan_layers(*, crs: CRS | str, communities: gpd.GeoDataFrame, title: str = "
         communities["district_name"] = pd.Series(pd.NA, index=communities.index, dtype=object)
 
     gap_columns = ["community_id", "community_name", "district_id", "facility_type", "level", "distance_m",
-                   "shortfall_m", "population", "population_estimated"]
+                   "shortfall_m", "population", "population_estimated", "gap_kind"]
     if gaps is None or len(gaps) == 0:
         gap_frame = _empty(gap_columns, crs)
     else:
@@ -291,7 +292,8 @@ def plan_layers(*, crs: CRS | str, communities: gpd.GeoDataFrame, title: str = "
         gap_rows = gap_rows[gap_rows["community_id"].astype(str).isin(keyed.index)]
         ids = gap_rows["community_id"].astype(str)
         gap_rows = gap_rows.assign(community_name=ids.map(keyed["name"]).to_numpy(),
-                                   district_id=ids.map(keyed["district_id"]).to_numpy())
+                                   district_id=ids.map(keyed["district_id"]).to_numpy(),
+                                   gap_kind=gap_rows.get("gap_kind", SERVICE_GAP))
         gap_frame = gpd.GeoDataFrame(gap_rows, geometry=ids.map(keyed.geometry).to_numpy(), crs=crs)
 
     return PlanLayers(

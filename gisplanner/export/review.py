@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from gisplanner import __version__
+from gisplanner.analysis.lifecircle import DATA_CAVEAT, DATA_MISSING
 from gisplanner.errors import InputError
 from gisplanner.export.layers import OVERALL_ZH, VERDICT_ZH, PlanLayers, display_value
 from gisplanner.export.plan_table import (
@@ -93,7 +94,10 @@ def review_sections(layers: PlanLayers, tables: PlanTables) -> list[Section]:
     consultation = Section("需征询居民意见的事项", () if open_rows else (NO_CONSULTATION,),
                            ("编号", "名称", "需征询的核查项", "下一步") if open_rows else (), tuple(open_rows))
 
-    g = tables.gaps
+    missing = tables.gaps[tables.gaps["缺口类型"] == DATA_MISSING]
+    g = tables.gaps[tables.gaps["缺口类型"] != DATA_MISSING]
+    missing_note = ((f"另有 {len(missing)} 项为数据缺失（{'、'.join(dict.fromkeys(missing['设施类型']))}），"
+                     f"不计为服务缺口。{DATA_CAVEAT}",) if len(missing) else ())
     if len(g):
         gap_rows = []
         for district_id, rows in g.groupby("片区编号", dropna=False, sort=True):
@@ -102,10 +106,11 @@ def review_sections(layers: PlanLayers, tables: PlanTables) -> list[Section]:
                              str(rows["小区编号"].nunique()),
                              "、".join(f"{t}（{n}）" for t, n in top.head(5).items())))
         gaps = Section("生活圈服务缺口",
-                       (f"共 {len(g)} 项缺口（小区 × 设施类型 × 生活圈），明细见计划表“服务缺口”。",),
+                       (f"共 {len(g)} 项服务缺口（小区 × 设施类型 × 生活圈），明细见计划表“服务缺口”。",
+                        *missing_note),
                        ("片区", "缺口设施类型数", "有缺口的小区数", "缺口最多的设施（小区数）"), tuple(gap_rows))
     else:
-        gaps = Section("生活圈服务缺口", ("无生活圈服务缺口。",))
+        gaps = Section("生活圈服务缺口", ("无生活圈服务缺口。", *missing_note))
 
     notes = [*tables.plan.notes,
              "标准数值多数来自二手资料（见 gisplanner/resources/standards 各条 status/source），正式审查前请按原文核对。"]

@@ -14,6 +14,7 @@ import pandas as pd
 from pyproj import CRS, Transformer
 
 from gisplanner import __version__
+from gisplanner.analysis.lifecircle import DATA_CAVEAT, DATA_MISSING, SERVICE_GAP
 from gisplanner.errors import ConfigError, InputError
 from gisplanner.export.layers import (
     OVERALL_ZH,
@@ -340,7 +341,8 @@ def _gaps(sheet: _Sheet) -> list[str]:
     _community_layers(sheet)
     # outlines only: the walking service areas of many types overlap, and fills would hide the gaps
     sheet.polygons(layers.service_areas, "设施服务范围（步行）", edge="#3182bd", width=0.5, alpha=0.6, z=4)
-    per_community = layers.gaps.groupby("community_id")["facility_type"].nunique() if len(layers.gaps) else {}
+    service = layers.gaps[layers.gaps["gap_kind"] == SERVICE_GAP]  # 数据缺失 is not drawn as a gap
+    per_community = service.groupby("community_id")["facility_type"].nunique() if len(service) else {}
     c = layers.communities
     n = c["feature_id"].astype(str).map(per_community).fillna(0).to_numpy()
     for low, high, colour in gap_classes(n):
@@ -352,8 +354,12 @@ def _gaps(sheet: _Sheet) -> list[str]:
         sheet.note("本片区无生活圈服务缺口")
         return []
     zh = layers.facility_zh
-    by_type = layers.gaps.groupby("facility_type")["community_id"].nunique().sort_values(ascending=False)
-    return [f"缺{zh.get(str(t), t)}：{k} 个小区" for t, k in by_type.items()]
+    by_type = service.groupby("facility_type")["community_id"].nunique().sort_values(ascending=False)
+    lines = [f"缺{zh.get(str(t), t)}：{k} 个小区" for t, k in by_type.items()]
+    missing = layers.gaps.loc[layers.gaps["gap_kind"] == DATA_MISSING, "facility_type"].unique()
+    if len(missing):
+        lines += [f"数据缺失（不计为缺口）：{'、'.join(zh.get(str(t), t) for t in missing)}", DATA_CAVEAT]
+    return lines
 
 
 def _facilities(sheet: _Sheet) -> list[str]:

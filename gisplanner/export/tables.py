@@ -147,7 +147,8 @@ def gap_list(layers: PlanLayers) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns 片区编号, 小区编号, 小区名称, 生活圈, 设施类型, 步行距离（米）, 超出（米）, 人口, 人口为估算.
+        Columns 片区编号, 小区编号, 小区名称, 生活圈, 设施类型, 步行距离（米）, 超出（米）, 人口, 人口为估算,
+        缺口类型 (服务缺口, or 数据缺失 where the data do not show the type; see analysis.lifecircle.data_coverage).
         Distances are network distances in metres; an infinite distance (unreachable) is left blank.
     """
     gaps = layers.gaps.sort_values(["shortfall_m", "community_id"], ascending=[False, True])
@@ -162,6 +163,7 @@ def gap_list(layers: PlanLayers) -> pd.DataFrame:
         "超出（米）": pd.to_numeric(gaps["shortfall_m"], errors="coerce").round(0).to_numpy(),
         "人口": pd.to_numeric(gaps["population"], errors="coerce").round(0).to_numpy(),
         "人口为估算": gaps["population_estimated"].map({True: "是", False: "否"}).to_numpy(),
+        "缺口类型": gaps["gap_kind"].to_numpy(),
     })
 
 

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from gisplanner.analysis.lifecircle import DATA_MISSING
 from gisplanner.export.layers import (
     OVERALL_ZH,
     SILL_COLOURS,
@@ -160,7 +161,8 @@ def web_map(layers: PlanLayers, *, tiles: bool = False) -> Any:
         first = by_community.head(1).set_index("community_id").sort_index()
         gap_popups = [popup_table(first.loc[cid, "community_name"], [
             (f"{zh.get(r['facility_type'], r['facility_type'])}（{lv.get(r['level'], r['level'])}）",
-             f"步行 {_cell(r['distance_m'])} 米，超出 {_cell(r['shortfall_m'])} 米"
+             "数据缺失：数据中没有或明显缺少此类设施" if r.get("gap_kind") == DATA_MISSING
+             else f"步行 {_cell(r['distance_m'])} 米，超出 {_cell(r['shortfall_m'])} 米"
              if np.isfinite(r["distance_m"]) else "步行不可达")
             for _, r in rows.iterrows()]) for cid, rows in by_community]
         _add_layer(group("生活圈缺口"), gpd.GeoDataFrame(first, geometry="geometry", crs=layers.crs),

@@ -6,6 +6,7 @@ geometry type, missing CRS, unknown field) leaves the project as it was.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -189,6 +190,29 @@ def _number(frame: pd.DataFrame, mapping: Mapping[str, str], column: str, layer:
     return parsed["value"], (parsed["flag"] == ESTIMATED).fillna(False).astype(bool)
 
 
+#: Source columns kept as the raw tags of a facility (with other_tags of GDAL's OSM driver unpacked), for the
+#: facility tag table of the standards (facilities.yaml tag_rules).
+RAW_TAG_KEYS = ("amenity", "shop", "healthcare", "leisure", "office", "social_facility", "man_made", "power",
+                "building", "landuse", "isced:level", "isced_level", "operator", "operator:type")
+
+
+def raw_tags(frame: pd.DataFrame) -> pd.Series:
+    """The OSM tags of each feature as a JSON object (``{}`` where it has none); NA for a layer without any tag
+    column (a user layer, mapped by its category)."""
+    columns = [c for c in RAW_TAG_KEYS if c in frame.columns]
+    if not columns and "other_tags" not in frame.columns:
+        return pd.Series(pd.NA, index=frame.index, dtype="string")
+    tags = frame[columns].astype("string")
+    tags.columns = [c.replace("isced_level", "isced:level") for c in columns]
+    if "other_tags" in frame.columns:
+        extra = resource_status.other_tags(frame["other_tags"])
+        extra = extra[[c for c in extra.columns if c not in tags.columns]]
+        tags = pd.concat([tags, extra.astype("string")], axis=1)
+    records = tags.to_dict(orient="records")
+    return pd.Series([json.dumps({k: v for k, v in r.items() if isinstance(v, str)}, ensure_ascii=False)
+                      for r in records], index=frame.index, dtype="string")
+
+
 def _years(frame: pd.DataFrame, mapping: Mapping[str, str], layer: str, findings: list[Finding]
            ) -> dict[str, pd.Series]:
     """``built_year`` (Int64; NA for a decade or a range), ``built_year_low``/``_high`` (the range a decade or
@@ -318,7 +342,7 @@ def _canonical(p: _Prepared, osm_landuse: Value, settings: Any, findings: list[F
                  "tunnel": parse_flag(f[m["tunnel"]]) if "tunnel" in m else False,
                  "layer": layer, "name": name}
     elif role == "facilities":
-        cols |= {"category": _text(f, m, "category").fillna("unknown"), "name": name}
+        cols |= {"category": _text(f, m, "category").fillna("unknown"), "name": name, "tags": raw_tags(f)}
     elif role == "green_space":
         green_type = _text(f, m, "green_type").fillna("green")
         is_public = (parse_flag(f[m["is_public"]]) if "is_public" in m

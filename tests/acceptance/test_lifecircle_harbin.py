@@ -84,3 +84,21 @@ def test_plausible_figures(results):
     assert (areas["area_m2"] > 0).all()
     # A service area is never larger than the circle of its threshold plus the band around each facility.
     assert (areas["area_m2"] <= areas["facilities"] * np.pi * (areas["threshold_m"] + 30) ** 2).all()
+
+
+def test_types_missing_from_the_data_are_data_missing_not_service_gaps(results):
+    cov = results["data_coverage"]
+    absent = set(cov.loc[cov["facilities"] == 0, "facility_type"])
+    assert {"public_toilet", "judicial_office", "community_canteen"} <= absent
+    gaps = results["gaps"]
+    assert (gaps.loc[gaps["facility_type"].isin(absent), "gap_kind"] == "数据缺失").all()
+    assert (gaps.loc[gaps["reason"] == "no_facility", "gap_kind"] == "数据缺失").all()
+
+
+def test_schools_count_only_for_the_stage_their_tags_or_names_say(results):
+    table = results["facility_access"]
+    schools = table[table["mapped_by"].str.startswith("school", na=False)]
+    both = schools["facility_types"] == "primary_school,middle_school"
+    assert (schools.loc[both, "mapped_by"] == "school_nine_year").all()
+    centres = table["facility_types"].str.contains("health_center")
+    assert table.loc[centres, "mapped_by"].isin(["health_center", "health_center_tag"]).all()  # not any hospital

@@ -95,3 +95,19 @@ def test_overview_totals_come_from_the_plan_table(plan, tmp_path):
 def test_unknown_summary_format_is_refused(plan, tmp_path):
     with pytest.raises(InputError, match="name it .html or .md"):
         review.write_review(plan, tables.plan_tables(plan), tmp_path / "review.docx")
+
+
+
+def test_data_missing_gaps_are_not_counted_as_service_gaps_and_carry_the_caveat(tmp_path):
+    import plan_data as data
+
+    from gisplanner.analysis.lifecircle import DATA_CAVEAT
+    from gisplanner.export.layers import plan_layers
+
+    marked = data.gaps().assign(gap_kind=["服务缺口", "数据缺失", "服务缺口", "服务缺口"])
+    plan = plan_layers(crs=data.CRS, communities=data.communities(), districts=data.districts(),
+                       members=data.members(), gaps=marked, facility_zh=data.FACILITY_ZH, level_zh=data.LEVEL_ZH)
+    page = html_page(plan, tmp_path)
+    start = page.cells.index("缺口最多的设施（小区数）")
+    assert page.cells[start + 1:start + 5] == ["D1", "1", "2", "幼儿园（2）"]  # 日间照料 is 数据缺失
+    assert "另有 1 项为数据缺失（老年人日间照料中心）" in page.text and DATA_CAVEAT in page.text
