@@ -36,6 +36,13 @@ from gisplanner.analysis.placement import (
     check_placement,
     site_footprint,
 )
+from gisplanner.analysis.renovation import (
+    Catalogue,
+    apply_choices,
+    community_items,
+    load_catalogue,
+    price_items,
+)
 from gisplanner.analysis.service_areas import service_areas
 from gisplanner.analysis.sites import SITE_LAYERS, candidate_sites, site_table
 from gisplanner.analysis.sun import SunPath
@@ -300,3 +307,44 @@ def run_all(project: Project, *, seed: int = 0, placements: Sequence[Mapping[str
     progress.update(stages, stages, "done")
     return {"districts": len(plan.districts), "gaps": len(project.results["gaps"]),
             "sill_points": len(sunlight.points), "placements": [r.overall for r in reports]}
+
+
+#: Name of the project result holding the planner's ticks of renovation items (community_id, item, selected).
+RENOVATION_CHOICES = "renovation_choices"
+
+
+def renovation_catalogue(project: Project) -> Catalogue:
+    """The renovation catalogue of the project's province (national where the city is in none)."""
+    raw = project.standards().raw
+    return load_catalogue(raw["renovation"], raw["sources"]["quotes"], project.city)
+
+
+def renovation_choices(project: Project) -> dict[tuple[str, str], bool]:
+    """The planner's ticks stored in the project: (community_id, item) -> selected."""
+    frame = project.results.get(RENOVATION_CHOICES)
+    if frame is None or not len(frame):
+        return {}
+    return {(str(c), str(i)): bool(v) for c, i, v in zip(frame["community_id"], frame["item"], frame["selected"])}
+
+
+def set_renovation_choices(project: Project, choices: Mapping[tuple[str, str], bool]) -> None:
+    """Store the planner's ticks (replacing earlier ones for the same community and item)."""
+    merged = {**renovation_choices(project), **{(str(c), str(i)): bool(v) for (c, i), v in choices.items()}}
+    project.set_result(RENOVATION_CHOICES, pd.DataFrame(
+        [(c, i, v) for (c, i), v in sorted(merged.items())], columns=["community_id", "item", "selected"]))
+
+
+def renovation_items(project: Project, *, unit_costs: pd.DataFrame | None = None,
+                     unit_costs_file: str | None = None) -> pd.DataFrame:
+    """Each community's renovation items (一区一策) with the planner's ticks, quantities and costs.
+
+    The items of the project's catalogue (:func:`renovation_catalogue`) for every community, decided from its
+    condition fields, its buildings and the ``gaps`` result (:func:`gisplanner.analysis.renovation.community_items`);
+    ``selected`` is the planner's tick where stored, else whether the rule finds the item needed; ``cost_yuan``
+    is quantity × unit cost from ``unit_costs`` and blank without one.
+    """
+    settings = project.standards().settings.estimation
+    items = community_items(project.layer("communities"), renovation_catalogue(project),
+                            buildings=project.layers.get("buildings"), gaps=project.results.get("gaps"),
+                            floor_height_m=settings.floor_height_m)
+    return price_items(apply_choices(items, renovation_choices(project)), unit_costs, file=unit_costs_file)

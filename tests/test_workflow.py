@@ -57,3 +57,20 @@ def test_demo_export_runs_everything_and_writes_the_package(tmp_path, capsys):
     for name in ("plan.gpkg", "sheets.pdf", "webmap.html", "review.html", "plan_tables.xlsx"):
         assert (out / name).stat().st_size > 0, name
     assert f"{len(project.results['districts'])} districts" in capsys.readouterr().out
+
+
+def test_renovation_items_of_the_demo_use_heilongjiangs_list_and_keep_the_planners_ticks(tmp_path):
+    from gisplanner.workflow import renovation_items, set_renovation_choices
+
+    project = build_demo_project()
+    items = renovation_items(project)
+    assert set(items["catalogue"]) == {"heilongjiang"}
+    n_communities = len(project.layer("communities"))
+    assert len(items) == n_communities * items["item"].nunique()
+    first = str(project.layer("communities")["feature_id"].iloc[0])
+    set_renovation_choices(project, {(first, "windows"): True})
+    project.save(tmp_path / "p.gpkg")
+    again = renovation_items(Project.load(tmp_path / "p.gpkg"))
+    row = again[(again["community_id"] == first) & (again["item"] == "windows")].iloc[0]
+    assert row["selected"] and row["chosen_by_planner"]
+    assert again["cost_yuan"].isna().all()  # no unit costs, no cost

@@ -27,6 +27,26 @@ _SUBDISTRICT = ("subdistrict", "所属街道", "街道", "街道办事处", "街
 _SHEQU = ("shequ", "所属社区", "社区", "社区名称", "居委会")
 _LU_CODE = ("lu_code", "用地代码", "地类代码", "用地编码", "dlbm", "ydbm")
 
+#: Optional true/false fields of a community, kept only when the source has them (empty stays unknown):
+#: conditions that decide renovation items (gisplanner.analysis.renovation) and facts that decide eligibility
+#: (gisplanner.analysis.eligibility).
+COMMUNITY_FLAGS: dict[str, tuple[str, ...]] = {
+    "roof_poor": ("roof_poor", "屋面破损", "屋面漏水"), "facade_poor": ("facade_poor", "外墙破损", "外墙无保温"),
+    "stairwell_poor": ("stairwell_poor", "楼梯间破旧"), "windows_poor": ("windows_poor", "窗户破旧"),
+    "pipes_old": ("pipes_old", "管线老化"), "drainage_poor": ("drainage_poor", "排水不畅", "雨污合流"),
+    "overhead_lines": ("overhead_lines", "架空线杂乱"), "no_fiber": ("no_fiber", "未光纤入户"),
+    "roads_poor": ("roads_poor", "道路破损"), "fire_safety_poor": ("fire_safety_poor", "消防设施缺损"),
+    "security_poor": ("security_poor", "安防缺失"), "no_waste_sorting": ("no_waste_sorting", "无垃圾分类"),
+    "lighting_poor": ("lighting_poor", "照明不足"), "green_poor": ("green_poor", "绿化缺失"),
+    "illegal_structures": ("illegal_structures", "违法建设"), "parking_short": ("parking_short", "停车不足"),
+    "accessibility_poor": ("accessibility_poor", "无障碍缺失"), "no_shelter": ("no_shelter", "无应急避难场所"),
+    "expropriation_planned": ("expropriation_planned", "拟征收", "征收补偿安置"),
+    "demolish_rebuild": ("demolish_rebuild", "拟拆除新建", "拆除新建"),
+    "central_subsidy": ("central_subsidy", "已纳入中央补助", "中央补助"),
+    "safety_c": ("safety_c", "安全C级", "鉴定C级"), "non_complete_units": ("non_complete_units", "非成套住宅"),
+    "linked_renovation": ("linked_renovation", "联动改造"),
+}
+
 #: role -> canonical column -> source names tried in order.
 CANDIDATES: dict[str, dict[str, tuple[str, ...]]] = {
     "communities": {
@@ -39,6 +59,8 @@ CANDIDATES: dict[str, dict[str, tuple[str, ...]]] = {
         "subdistrict": _SUBDISTRICT,
         "shequ": _SHEQU,
         "area_type": ("area_type", "区域类型", "城乡类型"),
+        "plan_year": ("plan_year", "计划年度", "改造年度", "计划年份"),
+        **COMMUNITY_FLAGS,
     },
     "buildings": {
         "floors": _FLOORS,
@@ -46,6 +68,9 @@ CANDIDATES: dict[str, dict[str, tuple[str, ...]]] = {
         "use": ("use", "用途", "建筑用途", "性质", "building"),
         "built_year": _BUILT_YEAR,
         "name": _NAME,
+        "units": ("units", "单元数", "楼梯间数"),
+        "households": ("households", "户数", "住户数"),
+        "has_elevator": ("has_elevator", "电梯", "有电梯", "elevator"),
     },
     "walk_network": {
         "highway": ("highway", "道路等级", "等级", "road_class", "fclass", "class"),
@@ -70,6 +95,11 @@ CANDIDATES: dict[str, dict[str, tuple[str, ...]]] = {
     "railways": {"name": _NAME},
     "rivers": {"name": _NAME},
 }
+
+
+#: Columns kept only where a source has them; their absence is not reported as a missing field.
+OPTIONAL: dict[str, frozenset[str]] = {"communities": frozenset({"plan_year", *COMMUNITY_FLAGS}),
+                                       "buildings": frozenset({"units", "households", "has_elevator"})}
 
 
 def _key(name: str) -> str:
@@ -128,6 +158,15 @@ def detect_fields(columns: Iterable[str], role: str, *, overrides: Mapping[str, 
                              fix=f"use --field {role}.{canonical}=FIELD with one of the available fields.")
         mapping[canonical] = source
     return mapping
+
+
+def parse_optional_flag(values: pd.Series) -> pd.Series:
+    """Nullable bool: true/是/有/1 True, false/否/无/0 False, anything else (empty, 不详) NA."""
+    text = values.astype("string").str.strip().str.casefold()
+    out = pd.Series(pd.NA, index=values.index, dtype="boolean")
+    out[text.isin(["1", "true", "yes", "y", "t", "是", "有"]).fillna(False).astype(bool)] = True
+    out[text.isin(["0", "false", "no", "n", "f", "否", "无"]).fillna(False).astype(bool)] = False
+    return out
 
 
 _TRUE = re.compile(r"^(1|yes|true|y|t|是|viaduct|aqueduct|boardwalk|covered|building_passage)$", re.IGNORECASE)

@@ -24,7 +24,7 @@ from gisplanner.io import crs as crs_tools
 from gisplanner.io import ledger as ledgers
 from gisplanner.io import status as resource_status
 from gisplanner.io.estimate import assign_buildings, estimate_buildings, estimate_communities
-from gisplanner.io.fields import CANDIDATES, detect_fields, parse_flag
+from gisplanner.io.fields import CANDIDATES, COMMUNITY_FLAGS, detect_fields, parse_flag, parse_optional_flag
 from gisplanner.io.findings import Finding, ImportReport
 from gisplanner.io.osm import NOT_WALKABLE
 from gisplanner.io.readers import SourceLayer, list_layers, read_layers
@@ -325,6 +325,12 @@ def _canonical(p: _Prepared, osm_landuse: Value, settings: Any, findings: list[F
                                                                "subdistrict": _text(f, m, "subdistrict"),
                                                                "shequ": _text(f, m, "shequ")}
         _check_plausible(cols, role, p.layer, limits, area, findings)
+        # Optional fields are kept only where the source has them: absent stays absent, not false.
+        if "plan_year" in m:
+            plan = parse_years(f[m["plan_year"]])
+            report_parsed(plan, f[m["plan_year"]], f["feature_id"], p.layer, "plan_year", findings)
+            cols["plan_year"] = plan["value"].round().astype("Int64")
+        cols |= {flag: parse_optional_flag(f[m[flag]]) for flag in COMMUNITY_FLAGS if flag in m}
     elif role == "buildings":
         use = _text(f, m, "use")
         use = use.mask(use.isna() | use.str.casefold().isin(_RESIDENTIAL_USES).fillna(False), "residential")
@@ -333,6 +339,9 @@ def _canonical(p: _Prepared, osm_landuse: Value, settings: Any, findings: list[F
                  **_years(f, m, p.layer, findings),
                  "community_id": pd.Series(pd.NA, index=f.index, dtype="string"), "name": name}
         _check_plausible(cols, role, p.layer, limits, None, findings)
+        cols |= {c: _number(f, m, c, p.layer, findings)[0] for c in ("units", "households") if c in m}
+        if "has_elevator" in m:
+            cols["has_elevator"] = parse_optional_flag(f[m["has_elevator"]])
     elif role == "walk_network":
         highway = _text(f, m, "highway").fillna("unclassified")
         walkable = (parse_flag(f[m["walkable"]]) if "walkable" in m else ~highway.isin(NOT_WALKABLE))

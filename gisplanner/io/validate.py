@@ -8,7 +8,7 @@ import pandas as pd
 import shapely
 
 from gisplanner.errors import InputError
-from gisplanner.io.fields import CANDIDATES
+from gisplanner.io.fields import CANDIDATES, OPTIONAL
 from gisplanner.io.findings import Finding
 
 #: Geometry dimension(s) each role accepts: 0 points, 1 lines, 2 polygons.
@@ -152,7 +152,8 @@ def check_required(mapping: dict[str, str], role: str, *, layer: str, columns: l
                              fix=f"map it with --field {role}.{canonical}=FIELD.")
     return [Finding("missing_field", layer, None,
                     f"no field for {role}.{canonical}; {MISSING_HANDLING.get(canonical, 'left empty')}.")
-            for canonical in CANDIDATES[role] if canonical not in mapping and canonical != "name"]
+            for canonical in CANDIDATES[role]
+            if canonical not in mapping and canonical != "name" and canonical not in OPTIONAL.get(role, ())]
 
 
 #: What the importer does with a canonical column that has no source field (said in the finding).

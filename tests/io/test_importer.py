@@ -266,3 +266,17 @@ def test_osm_facilities_in_use_are_not_public_building_resources():
     assert status.tolist()[:6] == [pd.NA, "decommissioned", pd.NA, "unknown", "idle", pd.NA]
     assert source_tag.iloc[4] == "landuse=brownfield" and "棕地" in reason.iloc[4]
     assert osm_public_building_mask(tags).tolist() == [False, True, False, True, True, False, False]
+
+
+def test_condition_eligibility_and_plan_year_fields_are_kept_three_valued(tmp_path, town):
+    communities = town["communities"].head(3).copy()
+    communities["屋面破损"] = ["是", "否", None]
+    communities["拟拆除新建"] = ["否", "是", "不详"]
+    communities["计划年度"] = ["2022年", "2023", None]
+    project = Project()
+    import_layers(project, [_write(communities, tmp_path / "xq.gpkg")], roles={"xq": "communities"})
+    got = project.layer("communities")
+    assert list(got["roof_poor"].astype(object)) == [True, False, pd.NA]
+    assert list(got["demolish_rebuild"].astype(object)) == [False, True, pd.NA]
+    assert list(got["plan_year"].astype(object)) == [2022, 2023, pd.NA]
+    assert "facade_poor" not in got  # absent in the source: absent, not false

@@ -1,0 +1,347 @@
+"""Renovation content per province and per community (一区一策): which items of the province's catalogue each
+community needs, why, and how much of each.
+
+The catalogues (resources/standards/renovation.yaml ``catalogues``) list each document's items by class in its
+own words: the national list of 国办发〔2020〕23号, Heilongjiang's, Zhejiang's and Qinghai's; the project's city
+chooses one through ``provinces``. Each item has one rule (``item_rules``): a condition field of the community
+(true: needed, false: not needed, empty: 待核实), the elevator rule (a residential building of ≥ 4 floors without
+an elevator), or a life-circle gap of a facility type. Quantities come from the community's residential
+buildings: roof area (footprints), façade area (perimeter × height), stairwells (单元), elevator units, households,
+buildings. Costs are priced only from a user's unit-cost table; without one they stay blank.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from gisplanner.errors import ConfigError, InputError
+
+CLASS_ZH = {"basic": "基础类", "improve": "完善类", "upgrade": "提升类"}
+UNIT_ZH = {"roof_m2": "屋面面积（m²）", "facade_m2": "外墙面积（m²）", "stairwell": "楼梯间（个）",
+           "elevator": "加装电梯单元（个）", "household": "户", "building": "栋", "community": "小区"}
+NEEDED_ZH = {True: "需改造", False: "不需改造", None: "待核实"}
+ITEM_COLUMNS = ["community_id", "catalogue", "renovation_class", "class_zh", "item", "item_zh", "needed",
+                "needed_zh", "reason", "unit", "unit_zh", "quantity", "quantity_estimated", "basis", "quote"]
+
+
+@dataclass(frozen=True)
+class Item:
+    """One renovation item of a catalogue.
+
+    ``condition`` (a community field), ``elevator_min_floors`` or ``gap_types`` says when it is needed;
+    ``quotes`` are (document, section, quote) of the sentences listing it.
+    """
+
+    key: str
+    zh: str
+    renovation_class: str
+    unit: str
+    condition: str | None = None
+    elevator_min_floors: int | None = None
+    gap_types: tuple[str, ...] = ()
+    quotes: tuple[tuple[str, str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """The items of one document, with the province that uses it (None for the national list)."""
+
+    key: str
+    zh: str
+    province_zh: str | None
+    items: tuple[Item, ...]
+    status: str
+    source: tuple[str, ...]
+    condition_zh: Mapping[str, str]
+    unit_length_m: float
+    households_per_unit_floor: float
+
+
+def province_for(renovation: Mapping[str, Any], city: str | None) -> tuple[str, Mapping[str, Any]] | None:
+    """The ``provinces`` entry (key, entry) whose cities include ``city``, or None."""
+    for key, entry in (renovation.get("provinces") or {}).items():
+        if city is not None and city in entry.get("cities", []):
+            return key, entry
+    return None
+
+
+def load_catalogue(renovation: Mapping[str, Any], quotes: Mapping[str, Any], city: str | None) -> Catalogue:
+    """The catalogue of ``city``'s province, else the national one.
+
+    Parameters
+    ----------
+    renovation
+        The raw renovation config (``Standards.raw["renovation"]``).
+    quotes
+        The quotes of sources.yaml (``Standards.raw["sources"]["quotes"]``).
+    city
+        The project's city key.
+
+    Raises
+    ------
+    ConfigError
+        An item without a rule, a rule without a known unit, or a quote key not in sources.yaml.
+    """
+    found = province_for(renovation, city)
+    key = found[1].get("catalogue", "national") if found else "national"
+    entry = (renovation.get("catalogues") or {}).get(key)
+    if entry is None:
+        raise ConfigError("no such renovation catalogue", file="renovation.yaml", key="catalogues", value=key)
+    rules = (renovation.get("item_rules") or {}).get("rules") or {}
+    items = []
+    for class_key, block in entry["classes"].items():
+        cited = []
+        for quote_key in block.get("quotes", []):
+            if quote_key not in quotes:
+                raise ConfigError("quote not in sources.yaml quotes", file="renovation.yaml",
+                                  key=f"catalogues.{key}.classes.{class_key}.quotes", value=quote_key)
+            q = quotes[quote_key]
+            cited.append((str(q["source"]), str(q["section"]), str(q["quote"])))
+        for item_key, zh in block["items"].items():
+            rule = rules.get(item_key)
+            if rule is None or rule.get("unit") not in UNIT_ZH:
+                raise ConfigError("item has no rule with a known unit", file="renovation.yaml",
+                                  key=f"item_rules.rules.{item_key}", value=rule)
+            items.append(Item(key=str(item_key), zh=str(zh), renovation_class=str(class_key), unit=rule["unit"],
+                              condition=rule.get("condition"), elevator_min_floors=rule.get("elevator"),
+                              gap_types=tuple(rule.get("gap", ())), quotes=tuple(cited)))
+    sizes = renovation.get("quantities") or {}
+    return Catalogue(key=key, zh=str(entry["zh"]), province_zh=str(found[1]["zh"]) if found else None,
+                     items=tuple(items), status=str(entry["status"]), source=tuple(entry["source"]),
+                     condition_zh=dict((renovation.get("conditions") or {}).get("names") or {}),
+                     unit_length_m=float(sizes.get("unit_length_m", 13.0)),
+                     households_per_unit_floor=float(sizes.get("households_per_unit_floor", 2)))
+
+
+def building_quantities(buildings: gpd.GeoDataFrame, *, floor_height_m: float = 3.0, unit_length_m: float = 13.0,
+                        households_per_unit_floor: float = 2.0) -> pd.DataFrame:
+    """Roof and façade area, stairwells (单元) and dwellings of each building.
+
+    Parameters
+    ----------
+    buildings
+        Footprints in a metric CRS with ``floors`` (filled); optional ``height_m``, ``units`` (单元数),
+        ``households`` (户数), ``has_elevator`` (bool, NA unknown).
+    floor_height_m
+        Storey height where ``height_m`` is missing, m.
+    unit_length_m
+        Building length per stairwell where ``units`` is missing, m (the long side of the footprint's minimum
+        rotated rectangle ÷ this, at least 1).
+    households_per_unit_floor
+        Dwellings per stairwell and floor where ``households`` is missing.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Aligned to ``buildings``: ``roof_m2`` (footprint), ``facade_m2`` (perimeter × height), ``units``,
+        ``units_estimated``, ``dwellings``, ``dwellings_estimated``, ``floors``, ``has_elevator`` (NA unknown).
+    """
+    geoms = buildings.geometry.values
+    floors = pd.to_numeric(buildings["floors"], errors="coerce").astype(float).to_numpy()
+    height = (pd.to_numeric(buildings["height_m"], errors="coerce").astype(float).to_numpy()
+              if "height_m" in buildings else np.full(len(buildings), np.nan))
+    height = np.where(np.isfinite(height) & (height > 0), height, floors * floor_height_m)
+    # The long side of each footprint's minimum rotated rectangle: the longer of its first two edges.
+    coords, owner = shapely.get_coordinates(shapely.get_exterior_ring(shapely.oriented_envelope(geoms)),
+                                            return_index=True)
+    counts = np.bincount(owner, minlength=len(buildings))
+    first = np.searchsorted(owner, np.arange(len(buildings)))
+    ok = counts >= 3
+    long_side = np.zeros(len(buildings))
+    if ok.any():
+        a, b, c = (coords[first[ok] + k] for k in range(3))
+        long_side[ok] = np.maximum(np.hypot(*(b - a).T), np.hypot(*(c - b).T))
+    given_units = (pd.to_numeric(buildings["units"], errors="coerce").astype(float).to_numpy()
+                   if "units" in buildings else np.full(len(buildings), np.nan))
+    units_missing = ~(np.isfinite(given_units) & (given_units > 0))
+    units = np.where(units_missing, np.maximum(1, np.round(long_side / unit_length_m)), given_units)
+    given_dw = (pd.to_numeric(buildings["households"], errors="coerce").astype(float).to_numpy()
+                if "households" in buildings else np.full(len(buildings), np.nan))
+    dw_missing = ~(np.isfinite(given_dw) & (given_dw > 0))
+    dwellings = np.where(dw_missing, units * floors * households_per_unit_floor, given_dw)
+    elevator = (buildings["has_elevator"].astype("boolean") if "has_elevator" in buildings
+                else pd.Series(pd.NA, index=buildings.index, dtype="boolean"))
+    return pd.DataFrame({
+        "roof_m2": shapely.area(geoms), "facade_m2": shapely.length(shapely.get_exterior_ring(geoms)) * height,
+        "units": units, "units_estimated": units_missing, "dwellings": dwellings, "dwellings_estimated": dw_missing,
+        "floors": floors, "has_elevator": elevator.to_numpy()}, index=buildings.index)
+
+
+def community_quantities(communities: pd.DataFrame, buildings: gpd.GeoDataFrame | None, catalogue: Catalogue, *,
+                         floor_height_m: float = 3.0, elevator_min_floors: int = 4) -> pd.DataFrame:
+    """The quantities of each community, indexed by ``feature_id``: one column per unit of :data:`UNIT_ZH`,
+    ``quantity_estimated`` (units or dwellings estimated), ``elevator_known`` (every building of ≥
+    ``elevator_min_floors`` floors has ``has_elevator`` recorded) and ``tall_buildings``.
+
+    Only residential buildings count (``use`` residential, or every building when there is no ``use``).
+    """
+    ids = communities["feature_id"].astype(str)
+    out = pd.DataFrame(0.0, index=pd.Index(ids, name="community_id"),
+                       columns=["roof_m2", "facade_m2", "stairwell", "elevator", "tall_buildings"])
+    out["quantity_estimated"] = False
+    out["elevator_known"] = True
+    if buildings is not None and len(buildings) and "community_id" in buildings:
+        homes = buildings[buildings["use"] == "residential"] if "use" in buildings else buildings
+        homes = homes[homes["community_id"].notna()]
+        q = building_quantities(homes, floor_height_m=floor_height_m, unit_length_m=catalogue.unit_length_m,
+                                households_per_unit_floor=catalogue.households_per_unit_floor)
+        q["community_id"] = homes["community_id"].astype(str).to_numpy()
+        tall = q["floors"] >= elevator_min_floors
+        q["tall"] = tall.astype(float)
+        q["no_lift_units"] = np.where(tall & (q["has_elevator"] != True), q["units"], 0.0)  # noqa: E712 (NA-safe)
+        q["lift_unknown"] = tall & q["has_elevator"].isna()
+        g = q.groupby("community_id")
+        out["roof_m2"] = g["roof_m2"].sum().reindex(out.index).fillna(0.0)
+        out["facade_m2"] = g["facade_m2"].sum().reindex(out.index).fillna(0.0)
+        out["stairwell"] = g["units"].sum().reindex(out.index).fillna(0.0)
+        out["elevator"] = g["no_lift_units"].sum().reindex(out.index).fillna(0.0)
+        out["tall_buildings"] = g["tall"].sum().reindex(out.index).fillna(0.0)
+        out["quantity_estimated"] = g["units_estimated"].any().reindex(out.index).fillna(False).astype(bool)
+        out["elevator_known"] = ~g["lift_unknown"].any().reindex(out.index).fillna(False).astype(bool)
+    households = pd.to_numeric(communities["households"], errors="coerce").fillna(0.0).to_numpy()
+    out["household"] = np.where(households > 0, np.maximum(1, np.floor(households + 0.5)), 0)
+    out["building"] = pd.to_numeric(communities.get("n_buildings", 0), errors="coerce")
+    out["building"] = out["building"].fillna(0).to_numpy() if len(out) else out["building"]
+    out["community"] = 1.0
+    if "households_estimated" in communities:
+        out["quantity_estimated"] |= communities["households_estimated"].astype("boolean").fillna(False).to_numpy(
+            dtype=bool)
+    return out
+
+
+def _flag(values: pd.Series) -> list[bool | None]:
+    """A condition column as True/False/None (None: unknown)."""
+    result: list[bool | None] = []
+    for v in values:
+        if v is None or (not isinstance(v, str) and pd.isna(v)):
+            result.append(None)
+        elif isinstance(v, str):
+            text = v.strip().casefold()
+            result.append(True if text in ("1", "true", "yes", "是", "有", "差") else
+                          False if text in ("0", "false", "no", "否", "无", "好") else None)
+        else:
+            result.append(bool(v))
+    return result
+
+
+def community_items(communities: pd.DataFrame, catalogue: Catalogue, *, buildings: gpd.GeoDataFrame | None = None,
+                    gaps: pd.DataFrame | None = None, floor_height_m: float = 3.0) -> pd.DataFrame:
+    """Every item of the catalogue for every community: needed or not, why, and its quantity.
+
+    Parameters
+    ----------
+    communities
+        ``feature_id``, ``households``, ``n_buildings`` and any condition fields of the catalogue's rules
+        (true/false/empty; 是/否 also read).
+    catalogue
+        :func:`load_catalogue`.
+    buildings
+        Buildings with ``community_id``, ``floors``, optional ``use``, ``height_m``, ``units``, ``households``,
+        ``has_elevator``; None leaves the area quantities 0 and the elevator item 待核实.
+    gaps
+        The ``gaps`` result (``community_id``, ``facility_type``); None leaves gap items 待核实.
+    floor_height_m
+        Storey height for façade area where a building has no height, m.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`ITEM_COLUMNS`: ``needed`` True/False/None (None: 待核实), ``reason`` in Chinese, ``quantity`` in
+        ``unit``, ``basis`` (document and section) and ``quote``.
+    """
+    ids = communities["feature_id"].astype(str).to_numpy()
+    quantities = community_quantities(communities, buildings, catalogue, floor_height_m=floor_height_m)
+    gap_sets: dict[str, set[str]] | None = None
+    if gaps is not None:
+        gap_sets = {}
+        for cid, ftype in zip(gaps["community_id"].astype(str), gaps["facility_type"].astype(str)):
+            gap_sets.setdefault(cid, set()).add(ftype)
+    rows = []
+    for item in catalogue.items:
+        if item.condition is not None:
+            name = catalogue.condition_zh.get(item.condition, item.condition)
+            if item.condition in communities:
+                flags = _flag(communities[item.condition])
+            else:
+                flags = [None] * len(ids)
+            reasons = [f"{name}：{'是' if f else '否'}" if f is not None else
+                       f"无“{name}”（{item.condition}）数据，待核实" for f in flags]
+        elif item.elevator_min_floors is not None:
+            flags, reasons = [], []
+            for cid in ids:
+                q = quantities.loc[cid]
+                if q["tall_buildings"] == 0:
+                    flags.append(False if buildings is not None else None)
+                    reasons.append(f"无{item.elevator_min_floors}层及以上住宅楼" if buildings is not None
+                                   else "无建筑数据，待核实")
+                elif q["elevator"] > 0 and q["elevator_known"]:
+                    flags.append(True)
+                    reasons.append(f"{int(q['tall_buildings'])}栋{item.elevator_min_floors}层及以上住宅无电梯")
+                elif q["elevator"] > 0:
+                    flags.append(None)
+                    reasons.append(f"{int(q['tall_buildings'])}栋{item.elevator_min_floors}层及以上住宅，"
+                                   "未记录是否有电梯，待核实")
+                else:
+                    flags.append(False)
+                    reasons.append(f"{item.elevator_min_floors}层及以上住宅均已有电梯")
+        else:
+            if gap_sets is None:
+                flags = [None] * len(ids)
+                reasons = ["未做生活圈分析，待核实"] * len(ids)
+            else:
+                hits = [sorted(gap_sets.get(cid, set()) & set(item.gap_types)) for cid in ids]
+                flags = [bool(h) for h in hits]
+                reasons = [f"生活圈缺口：{'、'.join(h)}" if h else "生活圈无此类缺口" for h in hits]
+        basis = "；".join(f"{doc} {section}" for doc, section, _ in item.quotes)
+        quote = "；".join(f"“{q}”" for _, _, q in item.quotes)
+        for cid, flag, reason in zip(ids, flags, reasons):
+            q = quantities.loc[cid]
+            rows.append((cid, catalogue.key, item.renovation_class, CLASS_ZH[item.renovation_class], item.key,
+                         item.zh, flag, NEEDED_ZH[flag], reason, item.unit, UNIT_ZH[item.unit],
+                         float(q[item.unit]), bool(q["quantity_estimated"]) and item.unit not in ("community",),
+                         basis, quote))
+    return pd.DataFrame(rows, columns=ITEM_COLUMNS)
+
+
+def apply_choices(items: pd.DataFrame, choices: Mapping[tuple[str, str], bool] | None = None) -> pd.DataFrame:
+    """Add ``selected``: the planner's tick where given ((community_id, item) -> bool), else ``needed is True``."""
+    choices = choices or {}
+    selected = [choices.get((c, i), n is True) for c, i, n in zip(items["community_id"], items["item"],
+                                                                  items["needed"])]
+    return items.assign(selected=selected, chosen_by_planner=[(c, i) in choices for c, i in
+                                                              zip(items["community_id"], items["item"])])
+
+
+def price_items(items: pd.DataFrame, unit_costs: pd.DataFrame | None, *, file: str | None = None) -> pd.DataFrame:
+    """Add ``unit_cost_yuan`` and ``cost_yuan`` (= quantity × unit cost, yuan) from the user's table.
+
+    ``unit_costs`` has ``item`` (the item's key or Chinese name), ``unit`` (a key of :data:`UNIT_ZH`) and
+    ``unit_cost_yuan``. Items without a price, and every item when ``unit_costs`` is None, keep both blank: the
+    tool holds no costs of its own.
+
+    Raises
+    ------
+    InputError
+        A priced item whose unit differs from the item's own unit.
+    """
+    out = items.copy()
+    out["unit_cost_yuan"] = np.nan
+    if unit_costs is not None and len(unit_costs):
+        prices = {str(r["item"]): (str(r["unit"]), float(r["unit_cost_yuan"])) for _, r in unit_costs.iterrows()}
+        for i, (key, zh, unit) in enumerate(zip(out["item"], out["item_zh"], out["unit"])):
+            price = prices.get(key) or prices.get(zh)
+            if price is None:
+                continue
+            if price[0] != unit:
+                raise InputError(f"单价表中“{zh}”的单位为 {price[0]}，而该项按 {unit}（{UNIT_ZH[unit]}）计量",
+                                 file=file, fix=f"把该行的 unit 改为 {unit}")
+            out.iloc[i, out.columns.get_loc("unit_cost_yuan")] = price[1]
+    out["cost_yuan"] = out["quantity"] * out["unit_cost_yuan"]
+    return out
