@@ -28,7 +28,9 @@ STATUSES = frozenset({"V2", "V2+", "U-recalled", "U-local", "U-inference", "tool
 FILES = ("sources", "levels", "facilities", "green", "sunlight", "landuse", "renovation", "settings", "checks",
          "ledger")
 DAYS = ("dahan", "dongzhi")
-OUTCOMES = ("no_permit", "compatible", "conversion_local_rule", "statutory_procedure")
+# Land-use outcomes from least to most demanding of the applicant.
+OUTCOMES = ("no_permit", "compatible", "defer_change", "no_land_premium", "conversion_local_rule",
+            "statutory_procedure")
 INTERVENTIONS = ("new", "conversion", "elevator", "equipment")
 META_KEYS = frozenset({"status", "source", "note", "zh"})
 
@@ -241,6 +243,23 @@ class DecisionRow:
     status: str
     source: tuple[str, ...]
     note: str = ""
+    policy: str = ""
+
+
+@dataclass(frozen=True)
+class PolicyRule:
+    """What a decision row's policy lets the applicant do (``action``), on what ``conditions``, what to do next,
+    and the sentence it rests on per scope (``quotes``: ``national`` or a province key -> (document, section,
+    quote))."""
+
+    key: str
+    zh: str
+    action: str
+    conditions: tuple[str, ...]
+    next_steps: tuple[str, ...]
+    quotes: Mapping[str, tuple[str, str, str]]
+    status: str
+    source: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -262,6 +281,7 @@ class LandUseRules:
     local_conversion_cities: tuple[str, ...]
     osm_codes: Mapping[str, str]
     osm_codes_provenance: Value
+    policies: Mapping[str, PolicyRule] = field(default_factory=dict)
 
     def name(self, code: str) -> str:
         """Name of a 2023 code, or of its nearest listed parent; raises ConfigError for an unknown code."""
@@ -432,9 +452,10 @@ class StandardRow:
 class _Reader:
     """Typed access to one YAML file's raw data, raising ConfigError with file, key and value."""
 
-    def __init__(self, file: str, sources: Mapping[str, str]) -> None:
+    def __init__(self, file: str, sources: Mapping[str, str], quotes: Mapping[str, Any] | None = None) -> None:
         self.file = file
         self.sources = sources
+        self.quotes = quotes or {}
 
     def fail(self, key: str, value: Any, message: str) -> ConfigError:
         return ConfigError(message, file=self.file, key=key, value=value)
@@ -767,7 +788,8 @@ def _landuse(r: _Reader, raw: Mapping[str, Any]) -> LandUseRules:
         if not code.isdigit() or len(code) not in (2, 4, 6):
             raise r.fail("codes.table", code, "a 2023 code has 2, 4 or 6 digits")
     conditions = {"intervention", "adds_far", "new_construction_land", "facility_levels",
-                  "current_code_prefix", "target_code_prefix"}
+                  "current_code_prefix", "target_code_prefix", "inside_community", "site_kind"}
+    policies = _policies(r, raw)
     decisions = []
     for i, entry in enumerate(raw.get("decisions") or []):
         path = f"decisions.{i}"
@@ -788,7 +810,9 @@ def _landuse(r: _Reader, raw: Mapping[str, Any]) -> LandUseRules:
             raise r.fail(f"{path}.outcome", entry.get("outcome"), f"expected one of {', '.join(OUTCOMES)}")
         decisions.append(DecisionRow(str(entry.get("id", i)), MappingProxyType(dict(when)), entry["outcome"],
                                      r.strings(entry, "basis", path), r.strings(entry, "checks", path),
-                                     status, source, note))
+                                     status, source, note, str(entry.get("policy", ""))))
+        if decisions[-1].policy and decisions[-1].policy not in policies:
+            raise r.fail(f"{path}.policy", decisions[-1].policy, "not a key of policies")
     permits = {}
     for key, entry in r.mapping(raw.get("permit_rules"), "permit_rules").items():
         path = f"permit_rules.{key}"
@@ -808,7 +832,28 @@ def _landuse(r: _Reader, raw: Mapping[str, Any]) -> LandUseRules:
             raise r.fail(f"osm_landuse.tags.{tag}", code, "not a 2023 land-use code of codes.table")
     return LandUseRules(MappingProxyType(codes), tuple(decisions), MappingProxyType(permits),
                         r.strings(local, "cities", "local_conversion_rules"), MappingProxyType(osm_codes),
-                        Value(dict(osm_codes), status, source, note))
+                        Value(dict(osm_codes), status, source, note), MappingProxyType(policies))
+
+
+def _policies(r: _Reader, raw: Mapping[str, Any]) -> dict[str, PolicyRule]:
+    """The ``policies`` of landuse.yaml with their quotes looked up in sources.yaml ``quotes``."""
+    out = {}
+    for key, entry in r.mapping(raw.get("policies", {}), "policies").items():
+        path = f"policies.{key}"
+        entry = r.mapping(entry, path)
+        status, source, _ = r.provenance(entry, path)
+        quotes = {}
+        for scope, quote_key in r.mapping(entry.get("quotes"), f"{path}.quotes").items():
+            quote = r.quotes.get(quote_key)
+            if quote is None:
+                raise r.fail(f"{path}.quotes.{scope}", quote_key, "not a key of sources.yaml quotes")
+            quotes[str(scope)] = (str(quote["source"]), str(quote["section"]), str(quote["quote"]))
+        if "national" not in quotes:
+            raise r.fail(f"{path}.quotes", sorted(quotes), "a policy needs a national quote")
+        out[str(key)] = PolicyRule(str(key), str(entry.get("zh", key)), str(entry.get("action", "")),
+                                   r.strings(entry, "conditions", path), r.strings(entry, "next_steps", path),
+                                   MappingProxyType(quotes), status, source)
+    return out
 
 
 def _renovation(r: _Reader, raw: Mapping[str, Any]) -> RenovationRules:
@@ -1112,7 +1157,7 @@ def load_standards(overrides: Sequence[Override] = (), *, directory: Path | str 
     sources = raw["sources"].get("sources") or {}
 
     def reader(name: str) -> _Reader:
-        return _Reader(f"{name}.yaml", sources)
+        return _Reader(f"{name}.yaml", sources, raw["sources"].get("quotes") or {})
 
     levels = _levels(reader("levels"), raw["levels"])
     profiles = _facility_profiles(reader("facilities"), raw["facilities"], levels)

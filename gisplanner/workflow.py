@@ -42,6 +42,7 @@ from gisplanner.analysis.renovation import (
     community_items,
     load_catalogue,
     price_items,
+    province_for,
 )
 from gisplanner.analysis.service_areas import service_areas
 from gisplanner.analysis.sites import SITE_LAYERS, candidate_sites, site_table
@@ -51,7 +52,7 @@ from gisplanner.errors import InputError
 from gisplanner.io.writers import read_unit_costs
 from gisplanner.progress import Progress, ensure_progress
 from gisplanner.project import Project
-from gisplanner.standards import SunlightRequirement
+from gisplanner.standards import Standards, SunlightRequirement
 
 # Sites that are existing buildings: a facility placed on one is a conversion unless said otherwise.
 BUILDING_SITES = ("boiler_rooms", "public_buildings", "buildings")
@@ -116,6 +117,12 @@ def life_circle_results(project: Project, *, levels: Sequence[str] | None = None
             "facility_access": facility_access}
 
 
+def _eligibility_additions(standards: Standards, city: str) -> tuple[str, ...]:
+    """The province's additions to the renovation scope (renovation.yaml ``provinces``), none outside them."""
+    found = province_for(standards.raw["renovation"], city)
+    return tuple(found[1].get("eligibility_additions", ())) if found else ()
+
+
 def district_inputs(project: Project, *, min_population: float | None = None,
                     max_population: float | None = None, max_extent_m: float | None = None,
                     within_admin: bool = False, unit_costs: Path | None = None) -> DistrictInputs:
@@ -141,7 +148,8 @@ def district_inputs(project: Project, *, min_population: float | None = None,
     eligibility = community_eligibility(
         communities, buildings=optional["buildings"], built_before=elig.built_before_end_of,
         extended_built_before=elig.extension_built_before_end_of,
-        extended_max_share=elig.extension_max_share_of_households if elig.extension_enabled else 0.0)
+        extended_max_share=elig.extension_max_share_of_households if elig.extension_enabled else 0.0,
+        additions=_eligibility_additions(standards, project.city))
     walk = None
     if optional["walk_network"] is not None:
         graph = build_walk_graph(optional["walk_network"], walkable_highways=settings.walkable_highways,

@@ -23,6 +23,8 @@ def test_quote_is_in_its_document(key):
         pytest.skip(f"policy documents not found at {SEEDS} (../shared/seeds beside the checkout)")
     quote = REGISTRY["quotes"][key]
     assert quote["source"] in REGISTRY["sources"], key
+    if not quote["source"].startswith("D"):
+        pytest.skip(f"{quote['source']} is a standard, not one of the policy documents in ../shared/seeds")
     number = quote["source"].removeprefix("D")
     (document,) = SEEDS.glob(f"{number}_*.txt")
     assert _flat(quote["quote"]) in _flat(document.read_text(encoding="utf-8")), key

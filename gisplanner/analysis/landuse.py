@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -11,7 +11,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from gisplanner.errors import ConfigError, InputError
-from gisplanner.standards import INTERVENTIONS, OUTCOMES, DecisionRow, PermitRule
+from gisplanner.standards import INTERVENTIONS, OUTCOMES, DecisionRow, PermitRule, PolicyRule
 
 DECOMMISSIONED = "decommissioned"
 
@@ -19,16 +19,17 @@ DECOMMISSIONED = "decommissioned"
 def row_matches(row: DecisionRow, case: LandUseCase) -> bool:
     """Whether every condition of a decision row holds for ``case``.
 
-    ``intervention``, ``facility_levels``, ``current_code_prefix`` and ``target_code_prefix`` hold when any
-    listed value matches (a code prefix matches the start of the 2023 code, an unknown code matches nothing);
-    ``adds_far`` and ``new_construction_land`` hold when equal to the fact. An empty ``when`` always holds.
+    ``intervention``, ``site_kind``, ``facility_levels``, ``current_code_prefix`` and ``target_code_prefix``
+    hold when any listed value matches (a code prefix matches the start of the 2023 code, an unknown code
+    matches nothing); ``adds_far``, ``new_construction_land`` and ``inside_community`` hold when equal to the
+    fact. An empty ``when`` always holds.
     """
     for name, wanted in row.when.items():
-        if name in ("adds_far", "new_construction_land"):
+        if name in ("adds_far", "new_construction_land", "inside_community"):
             if bool(getattr(case, name)) != bool(wanted):
                 return False
-        elif name == "intervention":
-            if case.intervention not in wanted:
+        elif name in ("intervention", "site_kind"):
+            if getattr(case, name) not in wanted:
                 return False
         elif name == "facility_levels":
             if not set(case.facility_levels) & set(wanted):
@@ -39,9 +40,18 @@ def row_matches(row: DecisionRow, case: LandUseCase) -> bool:
     return True
 
 
+#: Kinds of site the decision table tells apart (``site_kind``): a recorded boiler room, an idle (闲置) building
+#: of the public-buildings layer; None for any other site.
+SITE_KINDS = ("boiler_room", "idle_building")
+
+
 @dataclass(frozen=True)
 class LandUseCase:
-    """The facts the decision table looks at, for one parcel under the site."""
+    """The facts the decision table looks at, for one parcel under the site.
+
+    ``inside_community``: the site lies inside a residential community (小区内); ``site_kind``: one of
+    :data:`SITE_KINDS` or None.
+    """
 
     intervention: str
     target_code: str | None
@@ -49,6 +59,8 @@ class LandUseCase:
     facility_levels: tuple[str, ...] = ()
     adds_far: bool = False
     new_construction_land: bool = False
+    inside_community: bool = False
+    site_kind: str | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +85,7 @@ class LandUseDecision:
     plan_conforming: bool | None = None
     needs_local_rule: bool = False
     parcels: tuple[LandUseDecision, ...] = ()
+    policy: str = ""
 
 
 @dataclass(frozen=True)
@@ -141,7 +154,8 @@ def parcels_under(landuse: gpd.GeoDataFrame, footprint: BaseGeometry, *,
 
 def decide_site(rows: Sequence[DecisionRow], parcels: pd.DataFrame, *, intervention: str,
                 target_code: str | None, facility_levels: Iterable[str] = (), adds_far: bool = False,
-                new_construction_land: bool = False, local_conversion_rule: bool = False) -> LandUseDecision:
+                new_construction_land: bool = False, local_conversion_rule: bool = False,
+                inside_community: bool = False, site_kind: str | None = None) -> LandUseDecision:
     """Decide every parcel under a site and combine them into the most demanding outcome.
 
     Parameters
@@ -163,6 +177,10 @@ def decide_site(rows: Sequence[DecisionRow], parcels: pd.DataFrame, *, intervent
         Whether the works take land not yet construction land.
     local_conversion_rule
         Whether the city has a 存量建筑功能转换 rule loaded.
+    inside_community
+        Whether the site lies inside a residential community (小区内).
+    site_kind
+        ``boiler_room``, ``idle_building`` (:data:`SITE_KINDS`) or None.
 
     Returns
     -------
@@ -171,7 +189,8 @@ def decide_site(rows: Sequence[DecisionRow], parcels: pd.DataFrame, *, intervent
     """
     facts = {"intervention": intervention, "target_code": target_code,
              "facility_levels": tuple(facility_levels), "adds_far": adds_far,
-             "new_construction_land": new_construction_land}
+             "new_construction_land": new_construction_land, "inside_community": inside_community,
+             "site_kind": site_kind}
     records = parcels.to_dict("records") if len(parcels) else [{"feature_id": None, "lu_code": None,
                                                                  "lu_code_planned": None}]
     decisions = []
@@ -183,7 +202,8 @@ def decide_site(rows: Sequence[DecisionRow], parcels: pd.DataFrame, *, intervent
             parcel_id=None if parcel["feature_id"] is None else str(parcel["feature_id"]),
             current_code=current, planned_code=planned, target_code=target_code,
             plan_conforming=_codes_agree(planned, target_code),
-            needs_local_rule=row.outcome == "conversion_local_rule" and not local_conversion_rule))
+            needs_local_rule=row.outcome == "conversion_local_rule" and not local_conversion_rule,
+            policy=row.policy))
     worst = max(decisions, key=lambda d: OUTCOMES.index(d.outcome))
     conforming = [d.plan_conforming for d in decisions]
     return LandUseDecision(
@@ -191,7 +211,73 @@ def decide_site(rows: Sequence[DecisionRow], parcels: pd.DataFrame, *, intervent
         checks=_union(d.checks for d in decisions), note=worst.note, parcel_id=worst.parcel_id,
         current_code=worst.current_code, planned_code=worst.planned_code, target_code=target_code,
         plan_conforming=None if None in conforming else all(conforming),
-        needs_local_rule=any(d.needs_local_rule for d in decisions), parcels=tuple(decisions))
+        needs_local_rule=any(d.needs_local_rule for d in decisions), parcels=tuple(decisions),
+        policy=worst.policy)
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One sentence of a document: source id (sources.yaml), document title, article and the quote."""
+
+    source: str
+    document: str
+    section: str
+    quote: str
+
+    @property
+    def text(self) -> str:
+        """``document article：“quote”``."""
+        return f"{self.document} {self.section}：“{self.quote}”"
+
+
+@dataclass(frozen=True)
+class PolicyBasis:
+    """The rule a verdict applies, as a reviewer reads it: the sentences it rests on (the national one first,
+    then the province's own where it has one), what the applicant may do, on what conditions, and the next
+    steps."""
+
+    rule: str
+    zh: str
+    action: str
+    citations: tuple[Citation, ...]
+    conditions: tuple[str, ...]
+    next_steps: tuple[str, ...]
+
+    @property
+    def citation(self) -> str:
+        """Every sentence, ``；``-separated, for reports."""
+        return "；".join(c.text for c in self.citations)
+
+    @property
+    def refs(self) -> tuple[str, ...]:
+        """``SOURCE ARTICLE`` of each sentence, for a check's basis."""
+        return tuple(f"{c.source} {c.section}" for c in self.citations)
+
+
+def policy_basis(policies: Mapping[str, PolicyRule], key: str, *, province: str | None = None,
+                 document_titles: Mapping[str, str] | None = None) -> PolicyBasis | None:
+    """The basis of policy ``key``: its national sentence and, in ``province``, the province's own; None for
+    no key.
+
+    Parameters
+    ----------
+    policies
+        ``Standards.landuse.policies``.
+    key
+        A decision row's ``policy``.
+    province
+        The project's province key (renovation.yaml ``provinces``); None for the national sentence only.
+    document_titles
+        Source id -> title (``Standards.sources``); the id itself where absent.
+    """
+    if not key:
+        return None
+    rule = policies[key]
+    titles = document_titles or {}
+    scopes = ["national"] + ([province] if province in rule.quotes and province != "national" else [])
+    citations = tuple(Citation(src, titles.get(src, src), section, quote)
+                      for src, section, quote in (rule.quotes[s] for s in scopes))
+    return PolicyBasis(key, rule.zh, rule.action, citations, rule.conditions, rule.next_steps)
 
 
 def construction_permit(rule: PermitRule | None, *, new_floor_area_m2: float,

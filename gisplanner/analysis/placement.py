@@ -136,11 +136,14 @@ class PlacementReport:
 
     def placed_facility(self, facility_id: str) -> dict[str, Any]:
         """The record stored in ``Project.placed_facilities``: WKT footprint (``footprint``), the verdicts,
-        and ``needs_consultation`` when residents' consultation (一事一议) decides."""
+        ``needs_consultation`` when residents' consultation (一事一议) decides, and each check's ``basis``
+        (message, source refs and next steps) for the review summary."""
         return {"facility_id": facility_id, "facility_type": self.facility_type, "name": self.name,
                 "intervention": self.intervention, "site": self.site, "footprint": self.footprint_wkt,
                 "overall": self.overall, "needs_consultation": self.overall == "consultation",
-                "verdicts": self.verdicts, "created": self.created}
+                "verdicts": self.verdicts, "created": self.created,
+                "basis": {c.key: {"message": c.message, "basis": list(c.basis), "next_steps": list(c.next_steps)}
+                          for c in self.checks}}
 
 
 @dataclass(frozen=True)

@@ -345,3 +345,44 @@ def price_items(items: pd.DataFrame, unit_costs: pd.DataFrame | None, *, file: s
             out.iloc[i, out.columns.get_loc("unit_cost_yuan")] = price[1]
     out["cost_yuan"] = out["quantity"] * out["unit_cost_yuan"]
     return out
+
+
+def affected_dwellings(sills: pd.DataFrame, buildings: gpd.GeoDataFrame, *, spacing_m: float,
+                       unit_length_m: float = 13.0, households_per_unit_floor: float = 2.0,
+                       floor_height_m: float = 3.0) -> tuple[int, bool]:
+    """Dwellings (户) behind some affected window sills.
+
+    The sills of one building and floor stand every ``spacing_m`` along its sun-facing walls; each dwelling
+    has ``unit_length_m / households_per_unit_floor`` of frontage there (6.5 m for a two-flat walk-up unit of
+    13 m). A floor's affected dwellings are ``ceil(affected sills × spacing_m ÷ frontage)``, at most the
+    building's dwellings per floor (:func:`building_quantities`: ``dwellings ÷ floors``).
+
+    Parameters
+    ----------
+    sills
+        The affected sills: ``building_id`` (the buildings' ``feature_id``) and ``floor``.
+    buildings
+        The buildings the sills belong to (``feature_id``, ``floors``; optional ``units``, ``households``).
+    spacing_m
+        Distance between sills along a wall, m (the sunlight calculation's sample spacing).
+
+    Returns
+    -------
+    (int, bool)
+        The dwellings, and whether any count rests on estimated units or dwellings (no recorded ``units`` or
+        ``households`` for a building involved).
+    """
+    if not len(sills):
+        return 0, False
+    ids = buildings["feature_id"].astype(str)
+    involved = buildings[ids.isin(set(sills["building_id"].astype(str)))]
+    q = building_quantities(involved, floor_height_m=floor_height_m, unit_length_m=unit_length_m,
+                            households_per_unit_floor=households_per_unit_floor)
+    q.index = involved["feature_id"].astype(str).to_numpy()
+    per_floor = (q["dwellings"] / q["floors"].clip(lower=1)).round()
+    frontage = unit_length_m / households_per_unit_floor
+    counts = sills.groupby([sills["building_id"].astype(str), sills["floor"]]).size()
+    cap = per_floor.reindex(counts.index.get_level_values(0)).to_numpy()
+    dwellings = np.minimum(np.ceil(counts.to_numpy() * spacing_m / frontage), np.maximum(cap, 1))
+    estimated = bool((q["units_estimated"] | q["dwellings_estimated"]).any())
+    return int(dwellings.sum()), estimated

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -23,7 +24,7 @@ OSM_ATTRIBUTION = "© OpenStreetMap contributors"
 #: Chinese words (from the label table) and map colours of the placement verdicts
 #: (gisplanner.analysis.checks.VERDICTS).
 VERDICT_ZH = codes("verdict")
-VERDICT_COLOURS = {"pass": "#1a9850", "not_checked": "#9e9e9e", "warn": "#f39c12", "consult": "#e67e22",
+VERDICT_COLOURS = {"pass": "#1a9850", "not_applicable": "#bdbdbd", "not_checked": "#9e9e9e", "warn": "#f39c12", "consult": "#e67e22",
                    "fail": "#d73027"}
 OVERALL_ZH = codes("overall")
 
@@ -48,7 +49,7 @@ def sill_labels(sills: pd.DataFrame) -> pd.Series:
 
 #: Columns of the proposed-facility layer besides the ``check_<name>`` verdict columns.
 PROPOSED_COLUMNS = ("facility_id", "facility_type", "name", "intervention", "site", "overall",
-                    "needs_consultation")
+                    "needs_consultation", "basis")
 
 
 def _empty(columns: Sequence[str], crs: CRS) -> gpd.GeoDataFrame:
@@ -96,6 +97,8 @@ class PlanLayers:
         The placement checks of the standards (``checks.yaml``), which name the verdict columns.
     city_zh
         The plan's 地级以上城市, as the plan table names it (e.g. 哈尔滨市).
+    sources
+        Source id -> title (sources.yaml), to name the documents a verdict rests on.
     """
 
     crs: CRS
@@ -118,6 +121,7 @@ class PlanLayers:
     attribution: str | None = None
     district: str | None = None
     checks: ChecksTable | None = None
+    sources: Mapping[str, str] = field(default_factory=dict)
     city_zh: str = "本市"
 
     def check_label(self, column: str) -> str:
@@ -182,7 +186,7 @@ def proposed_frame(placed: Sequence[Mapping[str, Any]], crs: CRS) -> gpd.GeoData
     placed
         Records of ``PlacementReport.placed_facility()``: ``facility_id``, ``facility_type``, ``name``,
         ``intervention``, ``site``, ``footprint`` (WKT, metric CRS), ``overall``, ``needs_consultation`` and
-        ``verdicts`` (check key -> verdict).
+        ``verdicts`` (check key -> verdict) and ``basis`` (check key -> message, source refs, next steps).
     crs
         The project's metric CRS.
 
@@ -203,7 +207,9 @@ def proposed_frame(placed: Sequence[Mapping[str, Any]], crs: CRS) -> gpd.GeoData
         row = {"facility_id": facility_id, "facility_type": str(item.get("facility_type", "")),
                "name": str(item.get("name") or ""), "intervention": str(item.get("intervention") or ""),
                "site": str(item.get("site") or ""), "overall": str(item.get("overall") or ""),
-               "needs_consultation": bool(item.get("needs_consultation", False)), "geometry": geom}
+               "needs_consultation": bool(item.get("needs_consultation", False)),
+               # JSON text, so every export format can carry it: check key -> message, basis, next steps
+               "basis": json.dumps(item.get("basis") or {}, ensure_ascii=False), "geometry": geom}
         row.update({f"check_{k}": str(v) for k, v in dict(item.get("verdicts") or {}).items()})
         rows.append(row)
     if not rows:

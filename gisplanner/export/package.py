@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +90,7 @@ def project_plan_layers(project: Any, *, district: str | None = None) -> PlanLay
         renovation_class=standards.facility_classes(), renovation_items=standards.renovation_items(project.city),
         attribution=osm_attribution(project), checks=standards.checks,
         city_zh=city_name(city.zh if city is not None else project.city))
+    layers = replace(layers, sources=dict(standards.sources))
     return layers if district is None else select_district(layers, district)
 
 

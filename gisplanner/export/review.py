@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,6 +95,22 @@ def review_sections(layers: PlanLayers, tables: PlanTables) -> list[Section]:
     consultation = Section("需征询居民意见的事项", () if open_rows else (NO_CONSULTATION,),
                            ("编号", "名称", "需征询的核查项", "下一步") if open_rows else (), tuple(open_rows))
 
+    basis_rows = []
+    for _, r in p.iterrows():
+        details = json.loads(r["basis"]) if isinstance(r.get("basis"), str) and r["basis"] else {}
+        for c in checks:
+            if pd.isna(r[c]):
+                continue
+            key = c.removeprefix("check_")
+            detail = details.get(key, {})
+            refs = "；".join(source_text(ref, layers.sources) for ref in detail.get("basis", [])) or "—"
+            basis_rows.append((str(r["facility_id"]), layers.check_label(c), VERDICT_ZH.get(r[c], r[c]),
+                               str(detail.get("message") or "—"), refs,
+                               "；".join(detail.get("next_steps", [])) or "—"))
+    bases = Section("核查结论及依据", () if basis_rows else (NO_FACILITY,),
+                    ("编号", "核查项", "结论", "说明（含所引条文）", "依据（文件及条款）", "下一步") if basis_rows else (),
+                    tuple(basis_rows))
+
     missing = tables.gaps[tables.gaps["缺口类型"] == DATA_MISSING]
     g = tables.gaps[tables.gaps["缺口类型"] != DATA_MISSING]
     missing_note = ((f"另有 {len(missing)} 项为数据缺失（{'、'.join(dict.fromkeys(missing['设施类型']))}），"
@@ -116,7 +133,18 @@ def review_sections(layers: PlanLayers, tables: PlanTables) -> list[Section]:
              "标准数值多数来自二手资料（见 gisplanner/resources/standards 各条 status/source），正式审查前请按原文核对。"]
     if layers.attribution:
         notes.append(f"数据来源：{layers.attribution}")
-    return [overview, facilities, consultation, gaps, Section("说明", tuple(notes))]
+    return [overview, facilities, bases, consultation, gaps, Section("说明", tuple(notes))]
+
+
+def source_text(ref: str, titles: Mapping[str, str]) -> str:
+    """A basis ref ``ID [article]`` with the id replaced by its title from sources.yaml (the id where unknown).
+
+    >>> source_text("D002 五（三）", {"D002": "国办发〔2020〕23号"})
+    '国办发〔2020〕23号 五（三）'
+    """
+    source, _, article = str(ref).partition(" ")
+    title = titles.get(source, source)
+    return f"{title} {article}".strip()
 
 
 def render_html(title: str, subtitle: str, sections: Sequence[Section]) -> str:

@@ -53,7 +53,7 @@ def test_writes_the_district_layers(project_file, tmp_path, capsys):
     resources = pyogrio.read_dataframe(out, layer="district_resources")
     assert resources[["layer", "resource_id"]].values.tolist() == [["idle_land", "i1"]]
     excluded = pyogrio.read_dataframe(out, layer="district_exclusions")
-    assert excluded[["community_id", "reason"]].values.tolist() == [["r0c0", "built 2010, after 2000"]]
+    assert excluded[["community_id", "reason"]].values.tolist() == [["r0c0", "2010年建成，晚于2005年底"]]
     assert "districts of 7 communities" in capsys.readouterr().out
 
 

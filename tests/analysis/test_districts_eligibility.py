@@ -23,12 +23,12 @@ def test_built_in_the_cut_off_year_is_eligible():
 def test_unknown_year_is_excluded_with_a_reason():
     out = community_eligibility(communities([1990, None]))
     assert not out["eligible"].iloc[1]
-    assert "built year unknown" in out["reason"].iloc[1]
+    assert "建成年代不详" in out["reason"].iloc[1]
 
 
 def test_late_community_reason_names_its_year():
     out = community_eligibility(communities([2012]), extended_max_share=0)
-    assert out["reason"].iloc[0] == "built 2012, after 2000"
+    assert out["reason"].iloc[0] == "2012年建成，晚于2000年底"
 
 
 def test_extension_admits_oldest_first_up_to_the_household_share():
@@ -38,15 +38,16 @@ def test_extension_admits_oldest_first_up_to_the_household_share():
     assert out["eligible"].tolist() == [True, False, True, False, False]
     assert out["basis"].tolist()[:3] == ["built_before", pd.NA, "extension"]
     # 2002 (100) is admitted, 2003 (60) would make 160 > 150, and so would 2004 after it
-    assert "extension is full" in out["reason"].iloc[3]
-    assert out["reason"].iloc[4] == "built 2008, after 2005"
+    assert "已达居民户数 15% 上限" in out["reason"].iloc[3]
+    assert out["reason"].iloc[4] == "2008年建成，晚于2005年底"
+    assert "2002年建成" in out["basis_text"].iloc[2] and "10.5%" in out["basis_text"].iloc[2]  # 100 / 950
     admitted = comm["households"][out["basis"] == "extension"].sum()
     assert admitted / comm["households"][out["eligible"]].sum() <= 0.15
 
 
 def test_extension_off_treats_its_years_as_late():
     out = community_eligibility(communities([2003]), extended_max_share=0)
-    assert (out["eligible"].item(), out["reason"].item()) == (False, "built 2003, after 2000")
+    assert (out["eligible"].item(), out["reason"].item()) == (False, "2003年建成，晚于2000年底")
 
 
 def test_missing_year_is_taken_from_the_median_of_the_buildings():
@@ -85,3 +86,35 @@ def test_eligible_community_in_no_district_is_listed_as_left_out():
 def test_share_out_of_range_is_refused():
     with pytest.raises(InputError, match="extended_max_share"):
         community_eligibility(communities([1990]), extended_max_share=1.5)
+
+
+def test_planned_expropriation_demolition_and_earlier_subsidy_exclude_whatever_the_age():
+    comm = communities([1980, 1985, 1990, 1995])
+    comm["expropriation_planned"] = pd.array([True, False, False, None], dtype="boolean")
+    comm["demolish_rebuild"] = pd.array([False, True, False, None], dtype="boolean")
+    comm["central_subsidy"] = pd.array([False, False, True, None], dtype="boolean")
+    out = community_eligibility(comm)
+    assert out["eligible"].tolist() == [False, False, False, True]  # unknown flags do not exclude
+    assert "征收补偿安置" in out["reason"].iloc[0] and "三（一）" in out["reason"].iloc[0]
+    assert "拆除新建" in out["reason"].iloc[1]
+    assert "不得重复申报" in out["reason"].iloc[2]
+
+
+def test_heilongjiangs_additions_admit_c_grade_and_incomplete_housing_outside_the_cap():
+    comm = communities([1990, 2010, 2012, 2012], households=[100.0, 500.0, 500.0, 500.0])
+    comm["safety_c"] = pd.array([False, True, False, False], dtype="boolean")
+    comm["non_complete_units"] = pd.array([False, False, True, False], dtype="boolean")
+    out = community_eligibility(comm, additions=("safety_c", "non_complete_units"))
+    assert out["eligible"].tolist() == [True, True, True, False]
+    assert out["basis"].tolist()[1:3] == ["safety_c", "non_complete_units"]
+    assert "安全C级" in out["basis_text"].iloc[1] and "黑政办规〔2021〕15号" in out["basis_text"].iloc[1]
+    assert not community_eligibility(comm)["eligible"].iloc[1]  # other provinces: no addition
+
+
+def test_linked_renovation_field_limits_the_extension_to_the_marked_communities():
+    comm = communities([1990, 2002, 2003], households=[900.0, 50.0, 50.0])
+    comm["linked_renovation"] = pd.array([None, True, False], dtype="boolean")
+    out = community_eligibility(comm)
+    assert out["eligible"].tolist() == [True, True, False]
+    assert "联动改造需要纳入" in out["basis_text"].iloc[1]
+    assert "未标明相邻小区、周边地区联动改造需要" in out["reason"].iloc[2]

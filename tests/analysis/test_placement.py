@@ -72,7 +72,8 @@ def on_the_park(layers, standards):
 
 def test_toy_placement_on_a_park_has_every_verdict_known(on_the_park):
     assert on_the_park.verdicts == {
-        "site_status": "pass",
+        "site_status": "not_applicable",  # the park is not a boiler room
+        "building_idle": "not_applicable",  # nor a public building
         "size_site": "not_checked",  # the catalogue gives no site range for 托老所
         "size_gfa": "pass",  # 700 m² within 350–750
         "land_use": "warn",  # adds FAR-counted area -> statutory procedure
@@ -164,6 +165,7 @@ def test_tall_building_in_front_of_dwellings_needs_consultation(layers, standard
     check = report.check("sunlight_neighbours")
     assert check.verdict == "consult"
     assert check.numbers["buildings_newly_failing"] == ["b2"]
+    assert check.numbers["dwellings_newly_failing"] > 0 and f"{check.numbers['dwellings_newly_failing']} 户" in check.message
     # The same count straight from the sunlight engine's hours with and without the new mass.
     req = standards.sunlight.requirement("harbin")
     city = standards.sunlight.city("harbin")
@@ -207,9 +209,13 @@ def test_decommissioned_boiler_room_passes_the_status_check(layers, standards):
     report = _check(layers, standards, facility_type="elderly_daycare", footprint=site.footprint,
                     intervention="conversion", site_layer="boiler_rooms", site_id="br2", site_status=site.status)
     assert report.check("site_status").verdict == "pass"
-    # Converting a building on housing land to a 0702 service: the local-rule row, none loaded for Harbin.
-    assert report.check("land_use").numbers["row"] == "community_service_conversion"
-    assert report.check("land_use").numbers["needs_local_rule"] is True
+    # 国办发〔2020〕23号 五（四）: an idle boiler room becomes a public service without changing the land records.
+    land = report.check("land_use")
+    assert (land.numbers["row"], land.numbers["outcome"]) == ("idle_building_conversion", "defer_change")
+    assert land.numbers["action"] == "暂不办理变更手续"
+    assert "可在一定年期内暂不办理变更用地主体和土地使用性质的手续" in land.message
+    assert "D002 五（四）" in land.basis and "D000 六（三）2" in land.basis  # Harbin: national and provincial
+    assert any("暂不办理变更" in step for step in land.next_steps)
 
 
 def test_point_site_becomes_a_square_of_its_area(layers):
@@ -329,3 +335,73 @@ def test_placed_facility_record_is_json_with_a_wkt_footprint(on_the_park):
     assert shapely.from_wkt(record["footprint"]).equals(box(250, 50, 275, 150))
     assert record["verdicts"]["park"] == "consult"
     assert (record["facility_id"], record["overall"], record["needs_consultation"]) == ("P1", "consultation", True)
+
+
+def _with_green(layers, outline):
+    """The toy's land use with ``outline`` cut out of its parcels and zoned 1401 (park green)."""
+    land = layers["landuse"].copy()
+    land["geometry"] = land.geometry.difference(outline)
+    green_parcel = gpd.GeoDataFrame({"feature_id": ["g2"], "lu_code": ["1401"], "lu_code_planned": ["1401"],
+                                     "name": ""}, geometry=[outline], crs=CRS)
+    return {**layers, "landuse": pd.concat([land, green_parcel], ignore_index=True)}
+
+
+def test_service_station_on_green_inside_an_old_community_pays_no_land_premium(layers, standards):
+    # c1's yard is zoned green (1401) inside the community: 国办发〔2020〕23号 五（三）.
+    report = _check(_with_green(layers, box(20, 20, 60, 60)), standards, facility_type="svc_station", footprint=box(25, 25, 55, 55), floors=1)
+    land = report.check("land_use")
+    assert (land.numbers["row"], land.numbers["outcome"]) == ("open_land_inside_community", "no_land_premium")
+    assert land.numbers["inside_community"] is True
+    assert land.verdict == "warn" and land.numbers["action"] == "不增收土地价款"
+    assert land.numbers["conditions"] == ["不违反规划", "征得居民等同意"]
+    assert "对利用小区内空地、荒地、绿地及拆除违法建设腾空土地等加装电梯和建设各类设施的，可不增收土地价款" in land.message
+    assert land.numbers["citations"][0]["section"] == "五（三）"
+    assert any("征求居民意见" in step for step in land.next_steps)
+
+
+def test_the_same_green_outside_every_community_takes_the_statutory_procedure(layers, standards):
+    report = _check(_with_green(layers, box(500, 0, 560, 60)), standards, facility_type="svc_station",
+                    footprint=box(510, 10, 540, 40), floors=1)
+    land = report.check("land_use")
+    assert (land.numbers["row"], land.numbers["action"]) == ("green_or_square", "法定程序")
+
+
+def test_site_type_checks_are_not_applicable_to_other_sites(layers, standards):
+    report = _check(layers, standards, facility_type="svc_station", footprint=box(25, 25, 55, 55), floors=1)
+    assert report.check("site_status").verdict == "not_applicable"
+    assert report.check("site_status").message == "选址不是锅炉房，不适用"
+    assert report.check("building_idle").verdict == "not_applicable"
+
+
+def test_idle_public_building_defers_the_change_and_one_in_use_does_not(layers, standards):
+    halls = gpd.GeoDataFrame({"feature_id": ["p1", "p2"], "name": ["旧站房", "办公楼"],
+                              "status": ["decommissioned", "in_service"], "area_m2": [600.0, 600.0],
+                              "floors": [2.0, 2.0]},
+                             geometry=[box(100, 150, 130, 170), box(140, 150, 170, 170)], crs=CRS)
+    with_halls = {**layers, "public_buildings": halls}
+    idle = _check(with_halls, standards, facility_type="elderly_daycare", footprint=box(100, 150, 130, 170),
+                  intervention="conversion", site_layer="public_buildings", site_id="p1",
+                  site_status="decommissioned")
+    assert idle.check("building_idle").verdict == "pass"
+    assert idle.check("land_use").numbers["outcome"] == "defer_change"
+    busy = _check(with_halls, standards, facility_type="elderly_daycare", footprint=box(140, 150, 170, 170),
+                  intervention="conversion", site_layer="public_buildings", site_id="p2", site_status="in_service")
+    assert busy.check("building_idle").verdict == "warn"
+    assert busy.check("land_use").numbers["outcome"] != "defer_change"
+
+
+def test_a_sill_already_below_standard_that_loses_more_sun_breaches_4_0_9(layers, standards, monkeypatch):
+    # One sill of b2 had 1.5 h (below Harbin's 2 h on 大寒日) and keeps 1.0 h: the engine's impact is given.
+    from gisplanner.analysis.checks import sunlight as sun_checks
+
+    impact = pd.DataFrame({"sill_id": ["b2:1:0"], "building_id": ["b2"], "floor": [1], "hours_before": [1.5],
+                           "hours_after": [1.0], "passes_before": [False], "passes_after": [False],
+                           "required_hours": [2.0], "status": ["reduced"]})
+    monkeypatch.setattr(sun_checks.sunlight, "sunlight_impact", lambda *a, **k: impact)
+    check = _check(layers, standards, facility_type="svc_station", footprint=box(210, 130, 260, 150),
+                   floors=2).check("sunlight_neighbours")
+    assert check.verdict == "consult"
+    assert check.numbers["failing_and_reduced"] == 1
+    assert "GB 50180-2018 第 4.0.9 条" in check.message and "不应使相邻住宅原有日照标准降低" in check.message
+    assert "一事一议" in check.message and "D000 六（一）4" in check.basis
+    assert any("广泛征求居民意见" in step for step in check.next_steps)

@@ -131,3 +131,15 @@ def test_planner_ticks_override_the_rule(harbin, estate):
     assert not _item(chosen, "c1", "roof")["selected"] and _item(chosen, "c1", "facade")["selected"]
     assert not _item(chosen, "c2", "roof")["selected"]  # not needed and not ticked
     assert _item(chosen, "c1", "roof")["chosen_by_planner"]
+
+
+def test_affected_dwellings_by_hand():
+    # 40 x 10 m, 6 floors: 3 estimated units, 6 dwellings a floor, 6.5 m of frontage each.
+    b = gpd.GeoDataFrame({"feature_id": ["b1"], "floors": [6.0]}, geometry=[box(0, 0, 40, 10)], crs=32652)
+    sills = pd.DataFrame({"building_id": ["b1"] * 25, "floor": [1] * 5 + [2] * 20})
+    dwellings, estimated = renovation.affected_dwellings(sills, b, spacing_m=2.0)
+    # floor 1: 5 × 2 m = 10 m -> 2 dwellings; floor 2: 40 m -> 7, but only 6 a floor
+    assert (dwellings, estimated) == (2 + 6, True)
+    b["households"] = [24.0]  # 4 a floor, recorded (units still estimated)
+    assert renovation.affected_dwellings(sills, b, spacing_m=2.0)[0] == 2 + 4
+    assert renovation.affected_dwellings(sills.iloc[:0], b, spacing_m=2.0) == (0, False)

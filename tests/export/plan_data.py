@@ -83,6 +83,10 @@ def placed() -> list[dict]:
              "needs_consultation": True,
              "verdicts": {"size_site": "pass", "sunlight_own": "pass", "sunlight_neighbours": "consult",
                           "green_public_lc5": "warn", "land_use": "pass"},
+             "basis": {"sunlight_neighbours": {
+                 "message": "1 户（1 个窗台，1 栋）由达标降至大寒日 2 小时以下，违反 GB 50180-2018 第 4.0.9 条"
+                            "“在原设计建筑外增加任何设施不应使相邻住宅原有日照标准降低”",
+                 "basis": ["GB50180 4.0.9", "D002 五（二）"], "next_steps": ["广泛征求居民意见"]}},
              "created": "2026-11-23T12:00:00+00:00"}]
 
 

@@ -1,4 +1,5 @@
 import datetime as dt
+from dataclasses import replace
 from html.parser import HTMLParser
 
 import pytest
@@ -111,3 +112,15 @@ def test_data_missing_gaps_are_not_counted_as_service_gaps_and_carry_the_caveat(
     start = page.cells.index("缺口最多的设施（小区数）")
     assert page.cells[start + 1:start + 5] == ["D1", "1", "2", "幼儿园（2）"]  # 日间照料 is 数据缺失
     assert "另有 1 项为数据缺失（老年人日间照料中心）" in page.text and DATA_CAVEAT in page.text
+
+
+def test_every_verdict_row_quotes_its_basis(plan):
+    titled = replace(plan, sources={"D002": "国办发〔2020〕23号《指导意见》", "GB50180": "GB 50180-2018"})
+    (bases,) = [s for s in review.review_sections(titled, tables.plan_tables(titled)) if s.title == "核查结论及依据"]
+    assert len(bases.rows) == 5  # one row per verdict of P1
+    sun = next(row for row in bases.rows if row[1] == "邻近住宅日照")
+    assert sun[2] == "需征询居民意见"
+    assert "不应使相邻住宅原有日照标准降低" in sun[3]
+    assert sun[4] == "GB 50180-2018 4.0.9；国办发〔2020〕23号《指导意见》 五（二）"
+    assert sun[5] == "广泛征求居民意见"
+    assert all(row[4] == "—" for row in bases.rows if row[1] != "邻近住宅日照")  # nothing recorded for them

@@ -22,10 +22,11 @@ if TYPE_CHECKING:
 
 # Verdicts of one check, from best to worst. "consult" means residents' consultation (一事一议) decides;
 # "fail" is a mandatory rule (强制性条文) or a site that cannot be used as it stands.
-VERDICTS = ("pass", "not_checked", "warn", "consult", "fail")
+# "not_applicable" (不适用): the check is about a kind of site this one is not.
+VERDICTS = ("pass", "not_applicable", "not_checked", "warn", "consult", "fail")
 # Overall outcome named after the worst verdict.
-OVERALL = {"pass": "pass", "not_checked": "pass", "warn": "conditions", "consult": "consultation",
-           "fail": "refused"}
+OVERALL = {"pass": "pass", "not_applicable": "pass", "not_checked": "pass", "warn": "conditions",
+           "consult": "consultation", "fail": "refused"}
 CONSULT_STEP = "hold residents' consultation (一事一议) on this point, or move or shrink the footprint"
 # Cuts smaller than this are geometry noise, not green taken (m²).
 NOISE_M2 = 0.01

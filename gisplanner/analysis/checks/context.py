@@ -21,6 +21,7 @@ from shapely.geometry.base import BaseGeometry
 
 from gisplanner.analysis import green, landuse, sunlight
 from gisplanner.analysis.checks.base import is_missing
+from gisplanner.analysis.renovation import province_for
 from gisplanner.analysis.sun import SunPath
 from gisplanner.errors import ConfigError
 from gisplanner.progress import Progress
@@ -75,7 +76,32 @@ class CheckContext:
             standards.landuse.decisions, parcels, intervention=placement.intervention,
             target_code=_target_code(ftype, parcels), facility_levels=ftype.levels, adds_far=placement.adds_far,
             new_construction_land=placement.new_construction_land,
-            local_conversion_rule=self.city in standards.landuse.local_conversion_cities)
+            local_conversion_rule=self.city in standards.landuse.local_conversion_cities,
+            inside_community=self.inside_community, site_kind=self.site_kind)
+
+    @cached_property
+    def inside_community(self) -> bool:
+        """Whether the site lies inside a residential community (小区内): its representative point is in one."""
+        if "communities" not in self.layers:
+            return False
+        point = shapely.point_on_surface(self.placement.footprint)
+        return bool(shapely.contains(self.layers["communities"].geometry.values, point).any())
+
+    @property
+    def site_kind(self) -> str | None:
+        """``boiler_room`` for a boiler-room site, ``idle_building`` for a public building marked idle
+        (decommissioned), else None (:data:`gisplanner.analysis.landuse.SITE_KINDS`)."""
+        if self.placement.site_layer == "boiler_rooms":
+            return "boiler_room"
+        if self.placement.site_layer == "public_buildings" and self.placement.site_status == landuse.DECOMMISSIONED:
+            return "idle_building"
+        return None
+
+    @property
+    def province(self) -> str | None:
+        """The province key of the project's city (renovation.yaml ``provinces``), None outside them."""
+        found = province_for(self.standards.raw["renovation"], self.city)
+        return found[0] if found else None
 
     @cached_property
     def greens(self) -> GreenStates | None:

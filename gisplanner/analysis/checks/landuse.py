@@ -8,13 +8,20 @@ from gisplanner.analysis.checks.context import CheckContext
 from gisplanner.errors import ConfigError
 from gisplanner.standards import LandUseRules
 
+#: Verdict of each land-use outcome: a path that needs nothing passes; one with conditions or procedures warns.
+OUTCOME_VERDICT = {"no_permit": "pass", "compatible": "pass", "defer_change": "warn", "no_land_premium": "warn",
+                   "conversion_local_rule": "warn", "statutory_procedure": "warn"}
+
 
 @check("land_use")
 def land_use(ctx: CheckContext) -> CheckResult:
-    """The §6.2 decision table on the parcels under the site: no permit, compatible, the city's conversion rule
-    or the statutory procedure."""
+    """The §6.2 decision table on the parcels under the site, with the rule it applies: the document and
+    article, its sentence, what the applicant may do (不增收土地价款, 暂不办理变更手续, 法定程序…), on what
+    conditions, and the next steps."""
     decision, standards = ctx.land_use, ctx.standards
     names = standards.landuse
+    basis = landuse.policy_basis(names.policies, decision.policy, province=ctx.province,
+                                 document_titles=standards.sources)
     numbers = {
         "outcome": decision.outcome, "row": decision.row_id,
         "rows": list(dict.fromkeys(d.row_id for d in decision.parcels)), "target_code": decision.target_code,
@@ -24,30 +31,32 @@ def land_use(ctx: CheckContext) -> CheckResult:
                      "planned_name": _code_name(names, d.planned_code), "outcome": d.outcome,
                      "plan_conforming": d.plan_conforming} for d in decision.parcels],
         "plan_conforming": decision.plan_conforming, "triggered_checks": list(decision.checks),
-        "needs_local_rule": decision.needs_local_rule,
+        "needs_local_rule": decision.needs_local_rule, "inside_community": ctx.inside_community,
+        "site_kind": ctx.site_kind,
+        "policy": decision.policy, "action": basis.action if basis else None,
+        "citations": [{"source": c.source, "document": c.document, "section": c.section, "quote": c.quote}
+                      for c in basis.citations] if basis else [],
+        "conditions": list(basis.conditions) if basis else [],
     }
-    steps = []
-    if decision.outcome == "statutory_procedure":
-        verdict = "warn"
-        steps.append("follow the statutory procedure (法定程序): change of land use or new FAR-counted area "
-                     "needs the detailed plan (详规) and land-supply approvals")
-        if decision.plan_conforming is False:
-            steps.append("the planned code (详规) differs from the facility's: the detailed plan must be amended")
-        if "land_supply" in decision.checks:
-            steps.append("ask for supply by 划拨 or 协议有偿 if the parcel cannot be supplied on its own")
-    elif decision.outcome == "conversion_local_rule":
-        verdict = "warn"
-        steps.append("apply the city's 存量建筑功能转换 rule for converting the building's use")
-        if decision.needs_local_rule:
-            steps.append("no such rule is loaded for this city: obtain it, or treat the case as statutory")
-    else:
-        verdict = "pass"
+    verdict = OUTCOME_VERDICT[decision.outcome]
+    steps = list(basis.next_steps) if basis else []
+    if decision.plan_conforming is False:
+        steps.append("详细规划的用地代码与设施不符：须先按法定程序修改详细规划")
+    if "land_supply" in decision.checks:
+        steps.append("地块不能单独供地的，申请以划拨或协议有偿方式供地")
+    if decision.needs_local_rule:
+        steps.append("本市未载入存量建筑功能转换规则：取得该规则，或按法定程序办理")
     if not decision.parcels or decision.parcels[0].parcel_id is None:
-        steps.append("no land-use parcel lies under the site: import the landuse layer to confirm the codes")
+        steps.append("选址下无用地现状地块：导入用地图层以核对用地代码")
         verdict = "warn"
-    notes = {d.row_id: d.note for d in decision.parcels if d.outcome == decision.outcome}
-    message = f"{decision.outcome}: " + "; ".join(f"{note or row} (row {row})" for row, note in notes.items())
-    return CheckResult("land_use", ctx.title("land_use"), verdict, message, numbers, decision.basis, tuple(steps))
+    if basis is None:
+        message = f"{decision.outcome}（决策表第 {decision.row_id} 行，未配置政策依据）"
+    else:
+        conditions = f"；条件：{'、'.join(basis.conditions)}" if basis.conditions else ""
+        message = f"{basis.action}：{basis.zh}{conditions}。依据 {basis.citation}"
+    return CheckResult("land_use", ctx.title("land_use"), verdict, message, numbers,
+                       (basis.refs if basis else ()) + decision.basis,
+                       tuple(steps))
 
 
 @check("permit")

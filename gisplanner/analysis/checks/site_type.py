@@ -1,4 +1,6 @@
-"""Site type: a boiler room must be decommissioned before it is built on or converted."""
+"""Site type: a boiler room must be decommissioned (锅炉房停用) and a public building idle (建筑闲置) before it is
+converted under 国办发〔2020〕23号 五（三）、五（四）; each check is 不适用 (not_applicable) where the site is not of
+its type."""
 
 from __future__ import annotations
 
@@ -7,26 +9,50 @@ from gisplanner.analysis.checks.base import CheckResult, check
 from gisplanner.analysis.checks.context import CheckContext
 
 
+def _idle_policy(ctx: CheckContext) -> tuple[tuple[str, ...], str]:
+    """Source refs and citation of the idle-building policy (暂不办理变更手续) in the project's province."""
+    basis = landuse.policy_basis(ctx.standards.landuse.policies, "defer_change", province=ctx.province,
+                                 document_titles=ctx.standards.sources)
+    return basis.refs, basis.citation
+
+
 @check("site_status")
 def site_status(ctx: CheckContext) -> CheckResult:
     """A boiler room converted or built on must be decommissioned; heating land that is not a boiler-room
-    feature asks the planner to confirm."""
-    placement, decision, standards = ctx.placement, ctx.land_use, ctx.standards
-    basis = tuple(dict.fromkeys(s for row in standards.landuse.decisions if "decommissioned" in row.checks
-                                for s in row.basis))
+    feature asks the planner to confirm; any other site: 不适用."""
+    placement, decision = ctx.placement, ctx.land_use
     title = ctx.title("site_status")
     numbers = {"site": placement.site, "status": placement.site_status}
+    basis, citation = _idle_policy(ctx)
     if placement.site_layer == "boiler_rooms" and placement.intervention in ("new", "conversion"):
-        refusal = landuse.decommission_refusal(placement.site_status)
-        if refusal:
-            return CheckResult("site_status", title, "fail", refusal, numbers, basis,
-                               ("move the heat supply, then set the boiler room's status to decommissioned",))
-        return CheckResult("site_status", title, "pass", "the boiler room is decommissioned", numbers, basis)
-    if "decommissioned" in decision.checks:
-        return CheckResult("site_status", title, "warn", "the site is on heating land (供热用地) but is not a "
-                           "boiler-room feature, so its status is unknown", numbers, basis,
-                           ("confirm that the heat supply of the site is decommissioned",))
+        if landuse.decommission_refusal(placement.site_status):
+            return CheckResult("site_status", title, "fail",
+                               f"锅炉房状态为“{placement.site_status or '不详'}”，尚未停用，不属闲置用房。依据 {citation}",
+                               numbers, basis, ("供热迁移后将锅炉房状态改为停用（decommissioned），再重新核查",))
+        return CheckResult("site_status", title, "pass", f"锅炉房已停用，属闲置用房。依据 {citation}", numbers, basis)
+    if "decommissioned" in decision.checks and placement.site_layer != "boiler_rooms":
+        return CheckResult("site_status", title, "warn", "选址位于供热用地，但不是锅炉房图层中的要素，停用状态不详",
+                           numbers, basis, ("核实该场地的供热设施已停用",))
     if placement.site_layer == "boiler_rooms":
-        return CheckResult("site_status", title, "pass", f"{placement.intervention} works do not convert the "
-                           "boiler room", numbers)
-    return CheckResult("site_status", title, "pass", "the site is not a boiler room", numbers)
+        return CheckResult("site_status", title, "not_applicable",
+                           f"{placement.intervention} 工程不改变锅炉房用途，不适用", numbers)
+    return CheckResult("site_status", title, "not_applicable", "选址不是锅炉房，不适用", numbers)
+
+
+@check("building_idle")
+def building_idle(ctx: CheckContext) -> CheckResult:
+    """A public building converted into a facility must be idle (闲置) for the 暂不办理变更手续 policy; any other
+    site: 不适用."""
+    placement = ctx.placement
+    title = ctx.title("building_idle")
+    numbers = {"site": placement.site, "status": placement.site_status}
+    if placement.site_layer != "public_buildings" or placement.intervention != "conversion":
+        return CheckResult("building_idle", title, "not_applicable", "选址不是改建的公共建筑，不适用", numbers)
+    basis, citation = _idle_policy(ctx)
+    if placement.site_status == landuse.DECOMMISSIONED:
+        return CheckResult("building_idle", title, "pass", f"房屋已闲置，可用其建设公共服务设施。依据 {citation}",
+                           numbers, basis)
+    return CheckResult("building_idle", title, "warn",
+                       f"房屋状态为“{placement.site_status or '不详'}”，未登记为闲置，不适用暂不办理变更手续的政策。"
+                       f"依据 {citation}", numbers, basis,
+                       ("核实房屋已闲置并在公共建筑图层登记为闲置；仍在使用的，按法定程序办理用途变更",))

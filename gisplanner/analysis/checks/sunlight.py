@@ -6,9 +6,11 @@ from typing import Any
 
 import numpy as np
 
-from gisplanner.analysis import sunlight
+from gisplanner.analysis import landuse, sunlight
 from gisplanner.analysis.checks.base import CONSULT_STEP, CheckResult, check
 from gisplanner.analysis.checks.context import CheckContext
+from gisplanner.analysis.renovation import affected_dwellings
+from gisplanner.labels import code_label
 
 
 @check("sunlight_own")
@@ -76,18 +78,40 @@ def sunlight_neighbours(ctx: CheckContext) -> CheckResult:
                "sills_in_reach": len(impact), "newly_failing": len(newly), "failing_and_reduced": len(worse),
                "exempt": int((status == "exempt").sum()), "max_hours_lost": float(lost.max()) if len(lost) else 0.0,
                "buildings_newly_failing": sorted(map(str, newly["building_id"].unique()))}
+    sizes = standards.raw["renovation"]["quantities"]
+    for name, rows in (("newly_failing", newly), ("failing_and_reduced", worse)):
+        numbers[f"dwellings_{name}"], estimated = affected_dwellings(
+            rows, layers["buildings"], spacing_m=float(calc["sample_spacing_m"].value),
+            unit_length_m=float(sizes["unit_length_m"]),
+            households_per_unit_floor=float(sizes["households_per_unit_floor"]),
+            floor_height_m=float(calc["floor_height_m"].value))
+        numbers["dwellings_estimated"] = numbers.get("dwellings_estimated", False) or estimated
+    rule = _no_reduction(ctx)
     if elevator:
         basis += standards.sunlight.elevator_retrofit_exempt.source
-        return CheckResult(key, title, "pass", f"elevator addition, exempt under GB 50180 4.0.9-2; "
-                           f"{numbers['exempt']} sill(s) lose sun", numbers, basis,
-                           ("check the city's elevator rules and neighbours' consent",) if numbers["exempt"] else ())
-    if len(newly):
-        return CheckResult(key, title, "consult", f"{len(newly)} sill(s) of "
-                           f"{len(numbers['buildings_newly_failing'])} building(s) fall below "
-                           f"{sun.requirement.hours:g} h on {sun.requirement.day}", numbers, basis, (CONSULT_STEP,))
-    if len(worse):
-        return CheckResult(key, title, "warn", f"{len(worse)} sill(s) already below the standard lose more "
-                           "sun (a common local reading forbids it)", numbers, basis,
-                           ("check the city's rule on windows already below the standard",))
-    return CheckResult(key, title, "pass", f"no dwelling falls below {sun.requirement.hours:g} h on "
-                       f"{sun.requirement.day}", numbers, basis)
+        return CheckResult(key, title, "pass", f"既有住宅无障碍改造加装电梯，不受日照不降低的限制（{rule}）；"
+                           f"{numbers['exempt']} 个窗台日照减少", numbers, basis,
+                           ("核对本市加装电梯政策并征得相邻居民同意",) if numbers["exempt"] else ())
+    policy = landuse.policy_basis(standards.landuse.policies, "case_by_case", province=ctx.province,
+                                  document_titles=standards.sources)
+    basis += policy.refs
+    day = code_label(sun.requirement.day)
+    if len(newly) or len(worse):
+        parts = []
+        if len(newly):
+            parts.append(f"{numbers['dwellings_newly_failing']} 户（{len(newly)} 个窗台，"
+                         f"{len(numbers['buildings_newly_failing'])} 栋）由达标降至{day} {sun.requirement.hours:g} 小时以下")
+        if len(worse):
+            parts.append(f"原已低于标准的 {numbers['dwellings_failing_and_reduced']} 户（{len(worse)} 个窗台）日照进一步减少")
+        if numbers["dwellings_estimated"]:
+            parts.append("户数按单元和层数估算")
+        return CheckResult(key, title, "consult", "；".join(parts) + f"，违反 {rule}。只能{policy.action}："
+                           f"{policy.citation}", numbers, basis, policy.next_steps)
+    return CheckResult(key, title, "pass", f"没有住宅窗台降至{day} {sun.requirement.hours:g} 小时以下，"
+                       "原已不达标的窗台日照也未减少", numbers, basis)
+
+
+def _no_reduction(ctx: CheckContext) -> str:
+    """The GB 50180-2018 4.0.9 sentence that an addition must not lower neighbours' sunlight."""
+    quote = ctx.standards.raw["sources"]["quotes"]["gb50180_no_reduction"]
+    return f"GB 50180-2018 第 {quote['section']} 条“{quote['quote']}”"
