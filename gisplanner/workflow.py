@@ -342,17 +342,21 @@ def set_renovation_choices(project: Project, choices: Mapping[tuple[str, str], b
         [(c, i, v) for (c, i), v in sorted(merged.items())], columns=["community_id", "item", "selected"]))
 
 
-def renovation_items(project: Project, *, unit_costs: pd.DataFrame | None = None,
-                     unit_costs_file: str | None = None) -> pd.DataFrame:
+def renovation_items(project: Project, *, community_ids: Sequence[str] | None = None,
+                     unit_costs: pd.DataFrame | None = None, unit_costs_file: str | None = None) -> pd.DataFrame:
     """Each community's renovation items (一区一策) with the planner's ticks, quantities and costs.
 
     The items of the project's catalogue (:func:`renovation_catalogue`) for every community, decided from its
     condition fields, its buildings and the ``gaps`` result (:func:`gisplanner.analysis.renovation.community_items`);
     ``selected`` is the planner's tick where stored, else whether the rule finds the item needed; ``cost_yuan``
-    is quantity × unit cost from ``unit_costs`` and blank without one.
+    is quantity × unit cost from ``unit_costs`` and blank without one. ``community_ids`` limits the result to
+    those communities (e.g. the one a dialog shows).
     """
     settings = project.standards().settings.estimation
-    items = community_items(project.layer("communities"), renovation_catalogue(project),
+    communities = project.layer("communities")
+    if community_ids is not None:
+        communities = communities[communities["feature_id"].astype(str).isin([str(c) for c in community_ids])]
+    items = community_items(communities, renovation_catalogue(project),
                             buildings=project.layers.get("buildings"), gaps=project.results.get("gaps"),
                             floor_height_m=settings.floor_height_m)
     return price_items(apply_choices(items, renovation_choices(project)), unit_costs, file=unit_costs_file)

@@ -137,13 +137,15 @@ class PlacementReport:
     def placed_facility(self, facility_id: str) -> dict[str, Any]:
         """The record stored in ``Project.placed_facilities``: WKT footprint (``footprint``), the verdicts,
         ``needs_consultation`` when residents' consultation (一事一议) decides, and each check's ``basis``
-        (message, source refs and next steps) for the review summary."""
+        (message, source refs and next steps) for the review summary, and the WKT of its ``shadow`` over the
+        standard day (None where the sunlight check did not run)."""
         return {"facility_id": facility_id, "facility_type": self.facility_type, "name": self.name,
                 "intervention": self.intervention, "site": self.site, "footprint": self.footprint_wkt,
                 "overall": self.overall, "needs_consultation": self.overall == "consultation",
                 "verdicts": self.verdicts, "created": self.created,
                 "basis": {c.key: {"message": c.message, "basis": list(c.basis), "next_steps": list(c.next_steps)}
-                          for c in self.checks}}
+                          for c in self.checks},
+                "shadow": next((c.numbers["shadow_wkt"] for c in self.checks if "shadow_wkt" in c.numbers), None)}
 
 
 @dataclass(frozen=True)

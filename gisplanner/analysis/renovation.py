@@ -176,8 +176,10 @@ def building_quantities(buildings: gpd.GeoDataFrame, *, floor_height_m: float = 
 
 def community_quantities(communities: pd.DataFrame, buildings: gpd.GeoDataFrame | None, catalogue: Catalogue, *,
                          floor_height_m: float = 3.0, elevator_min_floors: int = 4) -> pd.DataFrame:
-    """The quantities of each community, indexed by ``feature_id``: one column per unit of :data:`UNIT_ZH`,
-    ``quantity_estimated`` (units or dwellings estimated), ``elevator_known`` (every building of ≥
+    """The quantities of each community, indexed by ``feature_id``: one column per unit of :data:`UNIT_ZH`
+    (``building``: its residential buildings, or its ``n_buildings`` without a buildings layer),
+    ``units_estimated`` (a building's stairwells estimated from its length), ``households_estimated``,
+    ``elevator_known`` (every building of ≥
     ``elevator_min_floors`` floors has ``has_elevator`` recorded) and ``tall_buildings``.
 
     Only residential buildings count (``use`` residential, or every building when there is no ``use``).
@@ -185,7 +187,11 @@ def community_quantities(communities: pd.DataFrame, buildings: gpd.GeoDataFrame 
     ids = communities["feature_id"].astype(str)
     out = pd.DataFrame(0.0, index=pd.Index(ids, name="community_id"),
                        columns=["roof_m2", "facade_m2", "stairwell", "elevator", "tall_buildings"])
-    out["quantity_estimated"] = False
+    # Without a buildings layer the community's own count stands; with one, its residential buildings.
+    out["building"] = (pd.to_numeric(communities["n_buildings"], errors="coerce").fillna(0.0).to_numpy()
+                       if "n_buildings" in communities else 0.0)
+    out["units_estimated"] = False
+    out["households_estimated"] = False
     out["elevator_known"] = True
     if buildings is not None and len(buildings) and "community_id" in buildings:
         homes = buildings[buildings["use"] == "residential"] if "use" in buildings else buildings
@@ -203,17 +209,25 @@ def community_quantities(communities: pd.DataFrame, buildings: gpd.GeoDataFrame 
         out["stairwell"] = g["units"].sum().reindex(out.index).fillna(0.0)
         out["elevator"] = g["no_lift_units"].sum().reindex(out.index).fillna(0.0)
         out["tall_buildings"] = g["tall"].sum().reindex(out.index).fillna(0.0)
-        out["quantity_estimated"] = g["units_estimated"].any().reindex(out.index).fillna(False).astype(bool)
+        out["building"] = g.size().reindex(out.index).fillna(0).astype(float)
+        out["units_estimated"] = g["units_estimated"].any().reindex(out.index).fillna(False).astype(bool)
         out["elevator_known"] = ~g["lift_unknown"].any().reindex(out.index).fillna(False).astype(bool)
     households = pd.to_numeric(communities["households"], errors="coerce").fillna(0.0).to_numpy()
     out["household"] = np.where(households > 0, np.maximum(1, np.floor(households + 0.5)), 0)
-    out["building"] = pd.to_numeric(communities.get("n_buildings", 0), errors="coerce")
-    out["building"] = out["building"].fillna(0).to_numpy() if len(out) else out["building"]
     out["community"] = 1.0
     if "households_estimated" in communities:
-        out["quantity_estimated"] |= communities["households_estimated"].astype("boolean").fillna(False).to_numpy(
+        out["households_estimated"] = communities["households_estimated"].astype("boolean").fillna(False).to_numpy(
             dtype=bool)
     return out
+
+
+def _estimated(quantities: pd.Series, unit: str) -> bool:
+    """Whether a community's quantity in ``unit`` rests on an estimate (stairwells, elevator units, households)."""
+    if unit in ("stairwell", "elevator"):
+        return bool(quantities["units_estimated"])
+    if unit == "household":
+        return bool(quantities["households_estimated"])
+    return False
 
 
 def _flag(values: pd.Series) -> list[bool | None]:
@@ -305,7 +319,7 @@ def community_items(communities: pd.DataFrame, catalogue: Catalogue, *, building
             q = quantities.loc[cid]
             rows.append((cid, catalogue.key, item.renovation_class, CLASS_ZH[item.renovation_class], item.key,
                          item.zh, flag, NEEDED_ZH[flag], reason, item.unit, UNIT_ZH[item.unit],
-                         float(q[item.unit]), bool(q["quantity_estimated"]) and item.unit not in ("community",),
+                         float(q[item.unit]), _estimated(q, item.unit),
                          basis, quote))
     return pd.DataFrame(rows, columns=ITEM_COLUMNS)
 

@@ -24,8 +24,8 @@ OSM_ATTRIBUTION = "© OpenStreetMap contributors"
 #: Chinese words (from the label table) and map colours of the placement verdicts
 #: (gisplanner.analysis.checks.VERDICTS).
 VERDICT_ZH = codes("verdict")
-VERDICT_COLOURS = {"pass": "#1a9850", "not_applicable": "#bdbdbd", "not_checked": "#9e9e9e", "warn": "#f39c12", "consult": "#e67e22",
-                   "fail": "#d73027"}
+VERDICT_COLOURS = {"pass": "#1a9850", "not_applicable": "#bdbdbd", "not_checked": "#9e9e9e", "warn": "#f39c12",
+                   "consult": "#e67e22", "fail": "#d73027"}
 OVERALL_ZH = codes("overall")
 
 #: Classes of sill samples and their colours: a before/after run's ``status``
@@ -49,7 +49,7 @@ def sill_labels(sills: pd.DataFrame) -> pd.Series:
 
 #: Columns of the proposed-facility layer besides the ``check_<name>`` verdict columns.
 PROPOSED_COLUMNS = ("facility_id", "facility_type", "name", "intervention", "site", "overall",
-                    "needs_consultation", "basis")
+                    "needs_consultation", "basis", "shadow")
 
 
 def _empty(columns: Sequence[str], crs: CRS) -> gpd.GeoDataFrame:
@@ -186,7 +186,8 @@ def proposed_frame(placed: Sequence[Mapping[str, Any]], crs: CRS) -> gpd.GeoData
     placed
         Records of ``PlacementReport.placed_facility()``: ``facility_id``, ``facility_type``, ``name``,
         ``intervention``, ``site``, ``footprint`` (WKT, metric CRS), ``overall``, ``needs_consultation`` and
-        ``verdicts`` (check key -> verdict) and ``basis`` (check key -> message, source refs, next steps).
+        ``verdicts`` (check key -> verdict), ``basis`` (check key -> message, source refs, next steps) and
+        ``shadow`` (WKT of the area it shades over the standard day, or None).
     crs
         The project's metric CRS.
 
@@ -209,7 +210,8 @@ def proposed_frame(placed: Sequence[Mapping[str, Any]], crs: CRS) -> gpd.GeoData
                "site": str(item.get("site") or ""), "overall": str(item.get("overall") or ""),
                "needs_consultation": bool(item.get("needs_consultation", False)),
                # JSON text, so every export format can carry it: check key -> message, basis, next steps
-               "basis": json.dumps(item.get("basis") or {}, ensure_ascii=False), "geometry": geom}
+               "basis": json.dumps(item.get("basis") or {}, ensure_ascii=False),
+               "shadow": str(item.get("shadow") or ""), "geometry": geom}
         row.update({f"check_{k}": str(v) for k, v in dict(item.get("verdicts") or {}).items()})
         rows.append(row)
     if not rows:
@@ -335,8 +337,9 @@ def _resource_frame(resources: pd.DataFrame | None, layers: Mapping[str, gpd.Geo
 def select_district(layers: PlanLayers, district_id: str, *, margin_m: float = 200.0) -> PlanLayers:
     """Keep only what belongs to one district.
 
-    Communities, gaps and resources are kept by ``district_id``; proposed facilities and service areas when
-    they touch the outline (the same rule as the item lists); candidate sites, sunlight points and context
+    Communities, gaps and resources are kept by ``district_id``; proposed facilities when they touch the
+    outline (the same rule as the item lists) or their shadow over the standard day falls on the district's
+    communities; service areas when they touch the outline; candidate sites, sunlight points and context
     layers within ``margin_m`` of it, because a site just outside still serves the district and a building
     just outside is still shaded by its facilities.
 
@@ -375,10 +378,23 @@ def select_district(layers: PlanLayers, district_id: str, *, margin_m: float = 2
     def inside(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         return gdf[shapely.intersects(gdf.geometry.to_numpy(), outline)] if len(gdf) else gdf
 
+    members = by_id(layers.communities)
+
+    def shading(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        if not len(gdf):
+            return gdf
+        keep = shapely.intersects(gdf.geometry.to_numpy(), outline)
+        if "shadow" in gdf.columns and len(members):
+            homes = shapely.union_all(members.geometry.to_numpy())
+            shadows = shapely.from_wkt(np.array([w if isinstance(w, str) and w else None for w in gdf["shadow"]],
+                                                dtype=object))
+            keep |= shapely.intersects(shadows, homes)
+        return gdf[keep]
+
     return replace(
-        layers, district=district_id, districts=districts, communities=by_id(layers.communities),
+        layers, district=district_id, districts=districts, communities=members,
         gaps=by_id(layers.gaps), resources=by_id(layers.resources), service_areas=inside(layers.service_areas),
-        candidate_sites=near(layers.candidate_sites), proposed=inside(layers.proposed),
+        candidate_sites=near(layers.candidate_sites), proposed=shading(layers.proposed),
         sunlight=near(layers.sunlight), facilities=near(layers.facilities), green_space=near(layers.green_space),
         outside=near(layers.outside))
 

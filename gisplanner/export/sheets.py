@@ -398,7 +398,7 @@ def _facilities(sheet: _Sheet) -> list[str]:
         ftype = layers.facility_zh.get(r["facility_type"], r["facility_type"])
         lines.append(f"{r['facility_id']} {ftype}：{OVERALL_ZH.get(r['overall'], r['overall'])}")
         lines += [f"  {layers.check_label(c)}：{VERDICT_ZH.get(r[c], r[c])}" for c in checks
-                  if pd.notna(r[c]) and r[c] not in ("pass", "not_checked")]
+                  if pd.notna(r[c]) and r[c] not in ("pass", "not_applicable", "not_checked")]
     return lines
 
 

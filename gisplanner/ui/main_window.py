@@ -35,6 +35,7 @@ from gisplanner.ui.layer_store import LayerStore
 from gisplanner.ui.layers_panel import LayersPanel
 from gisplanner.ui.ledger_panel import LedgerPanel
 from gisplanner.ui.placement_panel import PlacementPanel, place_and_check
+from gisplanner.ui.renovation_dialog import RenovationDialog
 from gisplanner.ui.review_panel import ReviewPanel
 from gisplanner.ui.tools import TOOLS
 from gisplanner.ui.workers import Worker
@@ -169,6 +170,8 @@ class MainWindow(QMainWindow):
         analysis_menu = menu.addMenu("分析(&A)")
         for key, (text, _) in ANALYSES.items():
             add(analysis_menu, key, text, lambda key=key: self.run_analysis(key))
+        analysis_menu.addSeparator()
+        add(analysis_menu, "renovation", "小区改造内容…", self.renovation_dialog)
         analysis_menu.addSeparator()
         add(analysis_menu, "cancel", "取消正在运行的分析", self.cancel)
 
@@ -465,6 +468,20 @@ class MainWindow(QMainWindow):
         dialog = StandardsDialog(project, self)
         if dialog.exec() == StandardsDialog.DialogCode.Accepted:
             self.apply_standards(dialog.city.currentData(), dialog.overrides)
+
+    def renovation_dialog(self, community_id: str | None = None) -> RenovationDialog | None:
+        """Tick the renovation items of a community; the ticks are stored in the project."""
+        project = self.store.project
+        if project is None or not project.has_layer("communities"):
+            return None
+        try:
+            dialog = RenovationDialog(project, self, community_id=community_id)
+        except GisPlannerError as exc:
+            self.show_error(exc)
+            return None
+        if dialog.exec() == RenovationDialog.DialogCode.Accepted and dialog.ticks:
+            self.store.set_modified(True)
+        return dialog
 
     def apply_standards(self, city: str, overrides: list[tuple[str, object, str]]) -> None:
         """Set the city and record each override (path, value, reason) on the project."""

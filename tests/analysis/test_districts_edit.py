@@ -76,7 +76,7 @@ def test_add_far_ineligible_community_warns_twice(plan, inputs):
     assert "far" in members(new, "D001")
     assert "district D001 is not contiguous" in change.warnings
     assert "district D001 is wider than the maximum extent" in change.warnings
-    assert any(w.startswith("community far is not eligible (built 2015") for w in change.warnings)
+    assert any(w.startswith("community far is not eligible (2015年建成") for w in change.warnings)
 
 
 def test_remove_leaves_the_community_in_no_district(plan, inputs):

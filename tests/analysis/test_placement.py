@@ -166,6 +166,9 @@ def test_tall_building_in_front_of_dwellings_needs_consultation(layers, standard
     assert check.verdict == "consult"
     assert check.numbers["buildings_newly_failing"] == ["b2"]
     assert check.numbers["dwellings_newly_failing"] > 0 and f"{check.numbers['dwellings_newly_failing']} 户" in check.message
+    shadow = shapely.from_wkt(check.numbers["shadow_wkt"])  # the winter shadow reaches north over b2
+    assert shadow.contains(footprint) and shadow.intersects(layers["buildings"].geometry.iloc[1])
+    assert report.placed_facility("P1")["shadow"] == check.numbers["shadow_wkt"]
     # The same count straight from the sunlight engine's hours with and without the new mass.
     req = standards.sunlight.requirement("harbin")
     city = standards.sunlight.city("harbin")

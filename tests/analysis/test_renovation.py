@@ -143,3 +143,13 @@ def test_affected_dwellings_by_hand():
     b["households"] = [24.0]  # 4 a floor, recorded (units still estimated)
     assert renovation.affected_dwellings(sills, b, spacing_m=2.0)[0] == 2 + 4
     assert renovation.affected_dwellings(sills.iloc[:0], b, spacing_m=2.0) == (0, False)
+
+
+def test_building_count_comes_from_the_residential_buildings(harbin, estate):
+    communities, buildings = estate
+    items = renovation.community_items(communities, harbin, buildings=buildings)
+    assert _item(items, "c1", "fire_safety")["quantity"] == 2 and _item(items, "c2", "fire_safety")["quantity"] == 1
+    without = renovation.community_items(communities, harbin)
+    assert _item(without, "c1", "fire_safety")["quantity"] == 2  # n_buildings
+    assert not _item(items, "c1", "fire_safety")["quantity_estimated"]
+    assert _item(items, "c1", "stairwell")["quantity_estimated"]  # stairwells from building length

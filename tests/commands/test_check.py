@@ -60,10 +60,13 @@ def test_facility_ids_stay_unique_after_one_is_removed(project_path, tmp_path):
     assert [p["facility_id"] for p in Project.load(project_path).placed_facilities] == ["P2", "P3"]
 
 
-def test_check_of_a_decommissioned_boiler_room_reports_the_heating_land_row(project_path, tmp_path):
+def test_check_of_a_decommissioned_boiler_room_defers_the_change_of_land_use(project_path, tmp_path):
+    # 国办发〔2020〕23号 五（四）: an idle boiler room may house a public service without changing the land records.
     code, report = _run(project_path, tmp_path, "--site", "boiler_rooms:k2", "--no-store")
     land = next(c for c in report["checks"] if c["key"] == "land_use")
-    assert (code, land["numbers"]["row"], land["numbers"]["plan_conforming"]) == (0, "heating_conversion", True)
+    assert (code, land["numbers"]["row"], land["numbers"]["plan_conforming"]) == (0, "idle_building_conversion",
+                                                                                 True)
+    assert land["numbers"]["action"] == "暂不办理变更手续"
     assert Project.load(project_path).placed_facilities == []
 
 

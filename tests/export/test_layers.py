@@ -78,3 +78,21 @@ def test_sills_are_classed_by_impact_else_by_the_standard():
     assert list(sill_labels(impact)) == ["窗台新增不满足日照", "窗台日照不受影响"]
     hours_only = impact.drop(columns=["status", "hours_before", "hours_after"])
     assert list(sill_labels(hours_only)) == ["窗台不满足日照", "窗台满足日照"]
+
+
+def test_one_district_keeps_a_facility_outside_it_whose_shadow_falls_on_its_communities(plan):
+    from dataclasses import replace
+
+    from plan_data import X0, Y0
+    from shapely.geometry import box
+
+    # P2 stands south of D2 (c3 is x 220–320, y 0–100 from the origin); its winter shadow reaches into c3.
+    # P3 stands as far south but its shadow (drawn short) stops before any community.
+    south = [box(X0 + 250, Y0 - 60, X0 + 280, Y0 - 30), box(X0 + 500, Y0 - 200, X0 + 530, Y0 - 170)]
+    shadows = [box(X0 + 245, Y0 - 60, X0 + 285, Y0 + 20).wkt, box(X0 + 495, Y0 - 200, X0 + 535, Y0 - 150).wkt]
+    extra = proposed_frame([{"facility_id": f"P{i + 2}", "facility_type": "kindergarten", "footprint": g.wkt,
+                             "verdicts": {}, "shadow": s} for i, (g, s) in enumerate(zip(south, shadows))],
+                           plan.crs)
+    with_more = replace(plan, proposed=pd.concat([plan.proposed, extra], ignore_index=True))
+    assert sorted(select_district(with_more, "D2").proposed["facility_id"]) == ["P2"]
+    assert sorted(select_district(with_more, "D1").proposed["facility_id"]) == ["P1"]

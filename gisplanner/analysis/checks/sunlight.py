@@ -78,6 +78,9 @@ def sunlight_neighbours(ctx: CheckContext) -> CheckResult:
                "sills_in_reach": len(impact), "newly_failing": len(newly), "failing_and_reduced": len(worse),
                "exempt": int((status == "exempt").sum()), "max_hours_lost": float(lost.max()) if len(lost) else 0.0,
                "buildings_newly_failing": sorted(map(str, newly["building_id"].unique()))}
+    # The area the new building shades over the standard day: an export of one district keeps every facility
+    # whose shadow reaches the district.
+    numbers["shadow_wkt"] = sunlight.shadow_sweep(placement.footprint, sun.height_m, sun.path).wkt
     sizes = standards.raw["renovation"]["quantities"]
     for name, rows in (("newly_failing", newly), ("failing_and_reduced", worse)):
         numbers[f"dwellings_{name}"], estimated = affected_dwellings(

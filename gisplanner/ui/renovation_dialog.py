@@ -1,0 +1,100 @@
+"""The planner ticks the renovation items of one community (一区一策); the ticks are stored in the project."""
+
+from __future__ import annotations
+
+from PyQt6.QtCore import Qt
+from PyQt6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gisplanner.project import Project
+from gisplanner.workflow import renovation_catalogue, renovation_items, set_renovation_choices
+
+COLUMNS = ("改造内容", "判定", "理由", "工程量", "单位")
+
+
+class RenovationDialog(QDialog):
+    """One community's items by class, each with a check box (ticked: in the plan), the rule's verdict and
+    reason, and the quantity. OK stores the ticks that differ from the rule, or that were ticked before."""
+
+    def __init__(self, project: Project, parent: QWidget | None = None, *, community_id: str | None = None) -> None:
+        super().__init__(parent)
+        self.project = project
+        catalogue = renovation_catalogue(project)
+        self.setWindowTitle("小区改造内容")
+        self.resize(900, 620)
+        layout = QVBoxLayout(self)
+        where = catalogue.province_zh or "全国"
+        layout.addWidget(QLabel(f"改造内容清单：{catalogue.zh}（{where}）。勾选即纳入该小区改造内容；"
+                                "默认按小区现状条件判定，“待核实”的项目请现场核实后勾选。"))
+        self.community = QComboBox()
+        communities = project.layer("communities")
+        for cid, name in zip(communities["feature_id"].astype(str), communities["name"].fillna("")):
+            self.community.addItem(f"{name}（{cid}）" if name else cid, cid)
+        if community_id is not None:
+            self.community.setCurrentIndex(max(0, self.community.findData(str(community_id))))
+        layout.addWidget(self.community)
+        self.tree = QTreeWidget()
+        self.tree.setHeaderLabels(list(COLUMNS))
+        self.tree.setColumnWidth(0, 260)
+        self.tree.setColumnWidth(2, 330)
+        layout.addWidget(self.tree)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("确定")
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.ticks: dict[tuple[str, str], bool] = {}
+        self.community.currentIndexChanged.connect(self._show)
+        self._show()
+
+    def _remember(self) -> None:
+        """Keep the ticks of the community on show that differ from its rule or were chosen before."""
+        for item in self._leaves():
+            key, needed, chosen = item.data(0, Qt.ItemDataRole.UserRole)
+            ticked = item.checkState(0) == Qt.CheckState.Checked
+            if chosen or ticked != (needed is True):
+                self.ticks[key] = ticked
+
+    def _leaves(self) -> list[QTreeWidgetItem]:
+        return [self.tree.topLevelItem(i).child(j) for i in range(self.tree.topLevelItemCount())
+                for j in range(self.tree.topLevelItem(i).childCount())]
+
+    def _show(self) -> None:
+        if self.tree.topLevelItemCount():
+            self._remember()
+        self.tree.clear()
+        cid = self.community.currentData()
+        if cid is None:
+            return
+        items = renovation_items(self.project, community_ids=[cid])
+        for class_zh, rows in items.groupby("class_zh", sort=False):
+            group = QTreeWidgetItem([class_zh])
+            self.tree.addTopLevelItem(group)
+            for _, r in rows.iterrows():
+                key = (str(r["community_id"]), str(r["item"]))
+                selected = self.ticks.get(key, bool(r["selected"]))
+                quantity = f"{r['quantity']:,.0f}" + ("（估算）" if r["quantity_estimated"] else "")
+                leaf = QTreeWidgetItem([str(r["item_zh"]), str(r["needed_zh"]), str(r["reason"]), quantity,
+                                        str(r["unit_zh"])])
+                leaf.setFlags(leaf.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                leaf.setCheckState(0, Qt.CheckState.Checked if selected else Qt.CheckState.Unchecked)
+                leaf.setToolTip(0, f"{r['basis']}：{r['quote']}")
+                needed = None if r["needed"] is None else bool(r["needed"])
+                leaf.setData(0, Qt.ItemDataRole.UserRole, (key, needed, bool(r["chosen_by_planner"])))
+                group.addChild(leaf)
+            group.setExpanded(True)
+
+    def accept(self) -> None:
+        self._remember()
+        if self.ticks:
+            set_renovation_choices(self.project, self.ticks)
+        super().accept()

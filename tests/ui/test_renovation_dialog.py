@@ -1,0 +1,36 @@
+"""The renovation-items dialog: one community's items by class with the rule's verdict, ticks stored."""
+
+from PyQt6.QtCore import Qt
+
+from gisplanner.demo import build_demo_project
+from gisplanner.ui.renovation_dialog import RenovationDialog
+from gisplanner.workflow import renovation_choices, renovation_items
+
+
+def _leaf(dialog, text):
+    for i in range(dialog.tree.topLevelItemCount()):
+        group = dialog.tree.topLevelItem(i)
+        for j in range(group.childCount()):
+            if group.child(j).text(0) == text:
+                return group.child(j)
+    raise AssertionError(text)
+
+
+def test_dialog_shows_the_communitys_items_and_stores_the_planners_ticks(qtbot, tmp_path):
+    project = build_demo_project()
+    first = str(project.layer("communities")["feature_id"].iloc[0])
+    dialog = RenovationDialog(project, community_id=first)
+    qtbot.addWidget(dialog)
+    groups = [dialog.tree.topLevelItem(i).text(0) for i in range(dialog.tree.topLevelItemCount())]
+    assert groups == ["基础类", "完善类", "提升类"]
+    expected = renovation_items(project, community_ids=[first])
+    window = _leaf(dialog, "楼梯间窗更换")
+    row = expected[expected["item"] == "stairwell_windows"].iloc[0]
+    assert (window.text(1), window.text(2)) == (row["needed_zh"], row["reason"])
+    assert (window.checkState(0) == Qt.CheckState.Checked) == bool(row["selected"])
+    window.setCheckState(0, Qt.CheckState.Checked if window.checkState(0) != Qt.CheckState.Checked
+                         else Qt.CheckState.Unchecked)
+    dialog.show()
+    dialog.grab().save(str(tmp_path / "renovation_dialog.png"))
+    dialog.accept()
+    assert renovation_choices(project) == {(first, "stairwell_windows"): not bool(row["selected"])}
