@@ -14,6 +14,8 @@ from gisplanner.errors import ConfigError, InputError
 from gisplanner.standards import INTERVENTIONS, OUTCOMES, DecisionRow, PermitRule, PolicyRule
 
 DECOMMISSIONED = "decommissioned"
+#: Statuses of a site out of use (gisplanner.io.status): a boiler room or building in one of them is 闲置.
+OUT_OF_USE = (DECOMMISSIONED, "idle")
 
 
 def row_matches(row: DecisionRow, case: LandUseCase) -> bool:
@@ -40,9 +42,9 @@ def row_matches(row: DecisionRow, case: LandUseCase) -> bool:
     return True
 
 
-#: Kinds of site the decision table tells apart (``site_kind``): a recorded boiler room, an idle (闲置) building
-#: of the public-buildings layer; None for any other site.
-SITE_KINDS = ("boiler_room", "idle_building")
+#: Kinds of site the decision table tells apart (``site_kind``): a boiler room and a building of the
+#: public-buildings layer, each out of use (闲置, :data:`OUT_OF_USE`); None for any other site.
+SITE_KINDS = ("idle_boiler_room", "idle_building")
 
 
 @dataclass(frozen=True)
@@ -180,7 +182,7 @@ def decide_site(rows: Sequence[DecisionRow], parcels: pd.DataFrame, *, intervent
     inside_community
         Whether the site lies inside a residential community (小区内).
     site_kind
-        ``boiler_room``, ``idle_building`` (:data:`SITE_KINDS`) or None.
+        ``idle_boiler_room``, ``idle_building`` (:data:`SITE_KINDS`) or None.
 
     Returns
     -------
@@ -324,19 +326,18 @@ def permit_rule_for(rules: Iterable[PermitRule], city: str | None) -> PermitRule
 
 
 def decommission_refusal(status: object) -> str | None:
-    """Why a boiler room cannot be converted yet, or None when it is marked decommissioned.
+    """Why a boiler room cannot be converted yet, or None when it is out of use (:data:`OUT_OF_USE`).
 
     Examples
     --------
     >>> decommission_refusal("in_service")
-    "the boiler room is still 'in_service': mark it decommissioned once its heat supply is moved"
+    '锅炉房状态为“in_service”，尚未停用，不属闲置用房'
     """
     if pd.isna(status):
-        status = "unknown"
-    if status == DECOMMISSIONED:
+        status = "不详"
+    if status in OUT_OF_USE:
         return None
-    shown = str(status)
-    return f"the boiler room is still {shown!r}: mark it decommissioned once its heat supply is moved"
+    return f"锅炉房状态为“{status}”，尚未停用，不属闲置用房"
 
 
 def _code(value: object) -> str | None:

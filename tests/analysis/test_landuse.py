@@ -146,13 +146,14 @@ def test_permit_rule_applies_only_to_its_cities():
 
 
 @pytest.mark.parametrize(("status", "shown"), [("in_service", "in_service"), ("unknown", "unknown"),
-                                               (None, "unknown"), (pd.NA, "unknown")])
-def test_boiler_room_not_marked_decommissioned_is_refused_with_its_status(status, shown):
-    assert f"still '{shown}'" in landuse.decommission_refusal(status)
+                                               (None, "不详"), (pd.NA, "不详")])
+def test_boiler_room_not_out_of_use_is_refused_with_its_status(status, shown):
+    assert f"锅炉房状态为“{shown}”，尚未停用" in landuse.decommission_refusal(status)
 
 
-def test_decommissioned_boiler_room_is_not_refused():
-    assert landuse.decommission_refusal("decommissioned") is None
+@pytest.mark.parametrize("status", ["decommissioned", "idle"])
+def test_decommissioned_or_idle_boiler_room_is_not_refused(status):
+    assert landuse.decommission_refusal(status) is None
 
 
 # The shipped table (gisplanner/resources/standards/landuse.yaml) against the cases of standards §6.2: one case per row,
@@ -164,7 +165,7 @@ SHIPPED_CASES = [
     ("new_construction_land", "statutory_procedure", _case(intervention="conversion",
                                                             new_construction_land=True)),
     ("idle_building_conversion", "defer_change", _case(intervention="conversion", current_code="1305",
-                                                        site_kind="boiler_room")),
+                                                        site_kind="idle_boiler_room")),
     ("open_land_inside_community", "no_land_premium", _case(current_code="1401", inside_community=True)),
     ("green_or_square", "statutory_procedure", _case(current_code="1401", target_code="0702")),
     ("heating_conversion", "statutory_procedure", _case(intervention="conversion", current_code="1305",

@@ -192,7 +192,7 @@ def test_elevator_shading_neighbours_is_exempt_but_reported(layers, standards):
 def test_conversion_adds_no_shadow(layers, standards):
     report = _check(layers, standards, facility_type="svc_station", footprint=box(210, 130, 260, 150),
                     floors=8, intervention="conversion")
-    assert report.check("sunlight_neighbours").message == "a conversion adds no building mass"
+    assert report.check("sunlight_neighbours").message == "改建或设备安装不增加建筑体量，不影响相邻住宅日照"
 
 
 def test_boiler_room_in_service_is_refused_with_the_reason(layers, standards):
@@ -202,7 +202,7 @@ def test_boiler_room_in_service_is_refused_with_the_reason(layers, standards):
                     footprint_estimated=site.estimated)
     check = report.check("site_status")
     assert check.verdict == "fail"
-    assert "in_service" in check.message
+    assert "in_service" in check.message and "尚未停用" in check.message
     assert report.overall == "refused"
     assert report.check("size_site").numbers["footprint_estimated"] is True
 
@@ -376,6 +376,13 @@ def test_site_type_checks_are_not_applicable_to_other_sites(layers, standards):
     assert report.check("building_idle").verdict == "not_applicable"
 
 
+def test_a_boiler_room_in_service_is_not_an_idle_building_for_the_land_use(layers, standards):
+    site = site_footprint(layers["boiler_rooms"], "boiler_rooms", "br1")
+    report = _check(layers, standards, facility_type="kindergarten", footprint=site.footprint,
+                    intervention="conversion", site_layer="boiler_rooms", site_id="br1", site_status="in_service")
+    assert report.check("land_use").numbers["outcome"] != "defer_change"
+
+
 def test_idle_public_building_defers_the_change_and_one_in_use_does_not(layers, standards):
     halls = gpd.GeoDataFrame({"feature_id": ["p1", "p2"], "name": ["旧站房", "办公楼"],
                               "status": ["decommissioned", "in_service"], "area_m2": [600.0, 600.0],
@@ -383,8 +390,7 @@ def test_idle_public_building_defers_the_change_and_one_in_use_does_not(layers, 
                              geometry=[box(100, 150, 130, 170), box(140, 150, 170, 170)], crs=CRS)
     with_halls = {**layers, "public_buildings": halls}
     idle = _check(with_halls, standards, facility_type="elderly_daycare", footprint=box(100, 150, 130, 170),
-                  intervention="conversion", site_layer="public_buildings", site_id="p1",
-                  site_status="decommissioned")
+                  intervention="conversion", site_layer="public_buildings", site_id="p1", site_status="idle")
     assert idle.check("building_idle").verdict == "pass"
     assert idle.check("land_use").numbers["outcome"] == "defer_change"
     busy = _check(with_halls, standards, facility_type="elderly_daycare", footprint=box(140, 150, 170, 170),

@@ -89,13 +89,12 @@ class CheckContext:
 
     @property
     def site_kind(self) -> str | None:
-        """``boiler_room`` for a boiler-room site, ``idle_building`` for a public building marked idle
-        (decommissioned), else None (:data:`gisplanner.analysis.landuse.SITE_KINDS`)."""
-        if self.placement.site_layer == "boiler_rooms":
-            return "boiler_room"
-        if self.placement.site_layer == "public_buildings" and self.placement.site_status == landuse.DECOMMISSIONED:
-            return "idle_building"
-        return None
+        """``idle_boiler_room`` / ``idle_building`` for a boiler room / public building out of use (闲置 or
+        停用), else None (:data:`gisplanner.analysis.landuse.SITE_KINDS`)."""
+        if self.placement.site_status not in landuse.OUT_OF_USE:
+            return None
+        return {"boiler_rooms": "idle_boiler_room", "public_buildings": "idle_building"}.get(
+            self.placement.site_layer)
 
     @property
     def province(self) -> str | None:

@@ -25,10 +25,10 @@ def site_status(ctx: CheckContext) -> CheckResult:
     numbers = {"site": placement.site, "status": placement.site_status}
     basis, citation = _idle_policy(ctx)
     if placement.site_layer == "boiler_rooms" and placement.intervention in ("new", "conversion"):
-        if landuse.decommission_refusal(placement.site_status):
-            return CheckResult("site_status", title, "fail",
-                               f"锅炉房状态为“{placement.site_status or '不详'}”，尚未停用，不属闲置用房。依据 {citation}",
-                               numbers, basis, ("供热迁移后将锅炉房状态改为停用（decommissioned），再重新核查",))
+        refusal = landuse.decommission_refusal(placement.site_status)
+        if refusal:
+            return CheckResult("site_status", title, "fail", f"{refusal}。依据 {citation}", numbers, basis,
+                               ("供热迁移后将锅炉房状态改为停用（decommissioned），再重新核查",))
         return CheckResult("site_status", title, "pass", f"锅炉房已停用，属闲置用房。依据 {citation}", numbers, basis)
     if "decommissioned" in decision.checks and placement.site_layer != "boiler_rooms":
         return CheckResult("site_status", title, "warn", "选址位于供热用地，但不是锅炉房图层中的要素，停用状态不详",
@@ -49,7 +49,7 @@ def building_idle(ctx: CheckContext) -> CheckResult:
     if placement.site_layer != "public_buildings" or placement.intervention != "conversion":
         return CheckResult("building_idle", title, "not_applicable", "选址不是改建的公共建筑，不适用", numbers)
     basis, citation = _idle_policy(ctx)
-    if placement.site_status == landuse.DECOMMISSIONED:
+    if placement.site_status in landuse.OUT_OF_USE:
         return CheckResult("building_idle", title, "pass", f"房屋已闲置，可用其建设公共服务设施。依据 {citation}",
                            numbers, basis)
     return CheckResult("building_idle", title, "warn",

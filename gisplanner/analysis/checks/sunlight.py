@@ -56,7 +56,7 @@ def sunlight_neighbours(ctx: CheckContext) -> CheckResult:
     placement, layers, standards, progress = ctx.placement, ctx.layers, ctx.standards, ctx.progress
     key, title = "sunlight_neighbours", ctx.title("sunlight_neighbours")
     if placement.intervention in ("conversion", "equipment"):
-        return CheckResult(key, title, "pass", f"a {placement.intervention} adds no building mass")
+        return CheckResult(key, title, "pass", "改建或设备安装不增加建筑体量，不影响相邻住宅日照")
     sun = ctx.sun
     if sun.requirement is None:
         return CheckResult(key, title, "not_checked", sun.reason)
@@ -97,7 +97,6 @@ def sunlight_neighbours(ctx: CheckContext) -> CheckResult:
                            ("核对本市加装电梯政策并征得相邻居民同意",) if numbers["exempt"] else ())
     policy = landuse.policy_basis(standards.landuse.policies, "case_by_case", province=ctx.province,
                                   document_titles=standards.sources)
-    basis += policy.refs
     day = code_label(sun.requirement.day)
     if len(newly) or len(worse):
         parts = []
@@ -109,7 +108,7 @@ def sunlight_neighbours(ctx: CheckContext) -> CheckResult:
         if numbers["dwellings_estimated"]:
             parts.append("户数按单元和层数估算")
         return CheckResult(key, title, "consult", "；".join(parts) + f"，违反 {rule}。只能{policy.action}："
-                           f"{policy.citation}", numbers, basis, policy.next_steps)
+                           f"{policy.citation}", numbers, basis + policy.refs, policy.next_steps)
     return CheckResult(key, title, "pass", f"没有住宅窗台降至{day} {sun.requirement.hours:g} 小时以下，"
                        "原已不达标的窗台日照也未减少", numbers, basis)
 
