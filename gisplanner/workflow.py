@@ -187,12 +187,14 @@ def run_districts(project: Project, *, seed: int = 0, min_population: float | No
                   max_population: float | None = None, max_extent_m: float | None = None,
                   within_admin: bool = False, unit_costs: Path | None = None,
                   progress: Progress | None = None) -> DistrictPlan:
-    """Bundle the eligible communities into districts; the plan's tables are stored as results."""
+    """Bundle the eligible communities into districts; the plan's tables are stored as results, with each
+    community's eligibility and its basis (``community_eligibility``: why a post-2000 community was kept)."""
     inputs = district_inputs(project, min_population=min_population, max_population=max_population,
                              max_extent_m=max_extent_m, within_admin=within_admin, unit_costs=unit_costs)
     plan = plan_districts(inputs, seed=seed, progress=progress)
     for name, frame in plan.results().items():
         project.set_result(name, frame)
+    project.set_result("community_eligibility", pd.DataFrame(inputs.eligibility))
     return plan
 
 

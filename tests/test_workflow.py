@@ -47,7 +47,7 @@ def test_demo_export_runs_everything_and_writes_the_package(tmp_path, capsys):
     assert main(["demo", "--export", str(out)]) == 0
     project = Project.load(out / "demo_oldtown.gpkg")
     for name in ("districts", "district_members", "gaps", "coverage", "service_areas", "candidate_sites",
-                 "sill_points"):
+                 "sill_points", "community_eligibility"):
         assert name in project.results and len(project.results[name]), name
     assert len(project.placed_facilities) == len(DEMO_PLACEMENTS)
     in_service = next(p for p in project.placed_facilities if p.get("site") == "boiler_rooms:K003")
@@ -57,6 +57,8 @@ def test_demo_export_runs_everything_and_writes_the_package(tmp_path, capsys):
     for name in ("plan.gpkg", "sheets.pdf", "webmap.html", "review.html", "plan_tables.xlsx"):
         assert (out / name).stat().st_size > 0, name
     assert f"{len(project.results['districts'])} districts" in capsys.readouterr().out
+    eligibility = project.results["community_eligibility"]
+    assert eligibility.loc[eligibility["eligible"], "basis_text"].notna().all()  # every admission says why
 
 
 def test_renovation_items_of_the_demo_use_heilongjiangs_list_and_keep_the_planners_ticks(tmp_path):

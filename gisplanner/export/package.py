@@ -78,8 +78,14 @@ def project_plan_layers(project: Any, *, district: str | None = None) -> PlanLay
     results = project.results
     city = standards.sunlight.cities.get(project.city)
     prefix = project.name or (city.zh if city is not None else "")
+    communities = project.layer("communities")
+    eligibility = results.get("community_eligibility")
+    if eligibility is not None and "basis_text" in eligibility:
+        # why each community is in the plan (a post-2000 one: the 联动改造 extension or a provincial addition)
+        basis = dict(zip(eligibility["community_id"].astype(str), eligibility["basis_text"]))
+        communities = communities.assign(eligibility_basis=communities["feature_id"].astype(str).map(basis))
     layers = plan_layers(
-        crs=project.crs, title=f"{prefix}{DEFAULT_TITLE}", communities=project.layer("communities"),
+        crs=project.crs, title=f"{prefix}{DEFAULT_TITLE}", communities=communities,
         districts=results.get("districts"), members=results.get("district_members"), gaps=results.get("gaps"),
         service_areas=results.get("service_areas"), resources=results.get("district_resources"),
         resource_layers=project.layers, candidate_sites=results.get("candidate_sites"),

@@ -61,7 +61,7 @@ class PlanTable:
     communities
         One row per counted community: ``city``, ``feature_id``, ``name``, ``area_type``, ``built_year``,
         ``period``, ``households`` (int), ``households_estimated``, ``n_buildings``, ``floor_area_m2``,
-        ``floor_area_estimated``, ``investment_yuan``, ``plan_year``.
+        ``floor_area_estimated``, ``investment_yuan``, ``plan_year``, ``eligibility_basis``.
     plan_year
         The year the table was made for, or None when it covers every eligible community.
     """
@@ -146,6 +146,8 @@ def _community_rows(city: str, frame: pd.DataFrame, *, cutoff_year: int,
         "floor_area_estimated": no_floor.to_numpy() | _flag(frame, "floor_area_estimated").to_numpy(),
         "investment_yuan": _numeric(frame, "investment_yuan").to_numpy(),
         "plan_year": _numeric(frame, "plan_year").astype("Int64").to_numpy(),
+        "eligibility_basis": (frame["eligibility_basis"].astype("string").to_numpy() if "eligibility_basis" in frame
+                              else pd.array([pd.NA] * n, dtype="string")),
     })
 
 
@@ -190,8 +192,9 @@ def plan_table(cities: Mapping[str, pd.DataFrame], *, plan_year: int | None = No
         City name (e.g. ``"哈尔滨市"``) -> its communities: ``feature_id``, ``name``, ``area_type``
         (``city``/``county``), ``built_year`` (NA allowed), ``households`` (may be fractional estimates),
         ``households_estimated``, ``n_buildings``, ``floor_area_m2`` (m², 0/NaN without building data);
-        optional ``plan_year`` (int), ``eligible`` (bool; False rows are left out), ``floor_area_estimated``
-        and ``investment_yuan`` (yuan; leave it out, or all NaN, when no unit costs are known).
+        optional ``plan_year`` (int), ``eligible`` (bool; False rows are left out), ``floor_area_estimated``,
+        ``investment_yuan`` (yuan; leave it out, or all NaN, when no unit costs are known) and
+        ``eligibility_basis`` (why the community may be renovated, shown in the detail sheet).
         Cities come out in the order given.
     plan_year
         Keep the communities whose ``plan_year`` equals it; None keeps every eligible community and the
@@ -283,7 +286,7 @@ DETAIL_COLUMNS = {"city": CITY_COLUMN, "feature_id": "小区编号", "name": "�
                   "built_year": "建成年代", "period": "计入", "households": "居民户数(户)",
                   "households_estimated": "户数为估算", "n_buildings": "楼栋数(栋)",
                   "floor_area_m2": "住宅建筑面积(平方米)", "floor_area_estimated": "面积为估算",
-                  "investment_yuan": "预计投资额(元)", "plan_year": "计划年度"}
+                  "investment_yuan": "预计投资额(元)", "plan_year": "计划年度", "eligibility_basis": "纳入依据"}
 
 
 def community_detail(plan: PlanTable) -> pd.DataFrame:

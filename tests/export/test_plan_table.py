@@ -165,3 +165,10 @@ def test_empty_selection_gives_zero_rows_not_an_error(cities):
     total = result.table.loc[(pt.PROVINCE, pt.PROVINCE_TOTAL)]
     assert total[(pt.COMMUNITIES, pt.TOTAL)] == 0
     assert math.isnan(total[(pt.INVESTMENT, pt.TOTAL)])
+
+
+def test_detail_sheet_says_why_a_post_2000_community_is_in_the_plan(cities):
+    cities["甲市"]["eligibility_basis"] = [None, "2003年建成，根据相邻小区、周边地区联动改造需要纳入", None, None, None]
+    detail = pt.community_detail(pt.plan_table(cities, plan_year=2022)).set_index("小区编号")
+    assert detail.loc["a2", "计入"] == pt.AFTER
+    assert detail.loc["a2", "纳入依据"].endswith("联动改造需要纳入")
