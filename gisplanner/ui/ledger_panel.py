@@ -88,7 +88,8 @@ class LedgerPanel(QWidget):
         self.budget.setSpecialValueText("不设额度")
         self.budget.setToolTip("本年度市县财政可承受的改造出资额度；0 表示不设额度")
         buttons = QGridLayout()
-        actions = (("从片区补充项目", self.add_districts), ("导入台账…", self.import_dialog),
+        actions = (("从片区补充项目", self.add_districts), ("选中小区建项目", self.add_selected_communities),
+                   ("删除选中项目", self.remove_selected), ("导入台账…", self.import_dialog),
                    ("导出台账…", self.export_dialog), ("生成公示牌…", self.notice_dialog),
                    ("方案比较…", self.compare_dialog))
         for i, (text, slot) in enumerate(actions):
@@ -235,6 +236,31 @@ class LedgerPanel(QWidget):
             self.summary.setText("台账已包含全部片区")
             return
         self._commit(normalise(pd.concat([self.ledger, new], ignore_index=True)))
+
+    def add_selected_communities(self) -> None:
+        """Add one 储备 project per community selected on the map (a single-community project, 单个小区)."""
+        if "communities" not in self.store:
+            return
+        rows = self.store.selected("communities")
+        if not len(rows):
+            self.summary.setText("先在地图上选中小区（点选、框选或套索），再建项目")
+            return
+        chosen = self.store.layer("communities").frame.iloc[rows]
+        ids = chosen["feature_id"].astype(str)
+        new = normalise(pd.DataFrame({"project_id": ids.to_numpy(), "name": chosen["name"].astype(str).to_numpy(),
+                                      "kind": "community", "members": ids.to_numpy(), "phase": "reserve"}))
+        new = new[~new["project_id"].isin(self.ledger["project_id"])]
+        if len(new):
+            self._commit(normalise(pd.concat([self.ledger, new], ignore_index=True)))
+        self.summary.setText(f"新增 {len(new)} 个小区项目（已在台账中的 {len(ids) - len(new)} 个未重复添加）")
+
+    def remove_selected(self) -> None:
+        """Remove the project selected in the table from the ledger."""
+        pid = self.selected_id()
+        if pid is None:
+            self.summary.setText("先在表中选中要删除的项目")
+            return
+        self._commit(self.ledger[self.ledger["project_id"].astype(str) != pid].reset_index(drop=True))
 
     def import_ledger(self, path: str | Path) -> list:
         """Replace the ledger with a spreadsheet's; returns the reader's findings (also shown below the table)."""

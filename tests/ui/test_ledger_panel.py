@@ -110,3 +110,23 @@ def test_review_panel_attaches_comments_and_marks_them_on_the_map(qtbot, store, 
         panel.table.selectRow(0)
     x0, y0, x1, y1 = zoom.args[0]
     assert x0 < d1.x < x1 and y0 < d1.y < y1
+
+
+def test_selected_communities_become_single_community_projects(panel, store):
+    store.select("communities", [5, 0])  # c6 is new; c1 is a member of D1 but its own id is not a project yet
+    panel.add_selected_communities()
+    ledger = store.project.tables["ledger"]
+    assert ledger["project_id"].tolist() == ["D1", "D2", "D3", "c1", "c6"]
+    c6 = ledger.iloc[4]
+    assert (c6["kind"], c6["members"], c6["phase"], c6["name"]) == ("community", "c6", "reserve", "芦家小区")
+    # c6 was built in 2008: the ledger says at once why it cannot enter a plan
+    assert "含2005年底后建成的小区" in panel.table.item(4, column(panel, UNMET)).text()
+    panel.add_selected_communities()
+    assert len(store.project.tables["ledger"]) == 5
+
+
+def test_removing_the_selected_project(panel, store):
+    panel.table.selectRow(1)
+    panel.remove_selected()
+    assert store.project.tables["ledger"]["project_id"].tolist() == ["D1", "D3"]
+    assert panel.table.rowCount() == 2
