@@ -302,20 +302,20 @@ def construction_permit(rule: PermitRule | None, *, new_floor_area_m2: float,
     False
     """
     if rule is None:
-        return PermitResult(None, "no permit-threshold rule is loaded for this city", None)
+        return PermitResult(None, "本市未载入施工许可限额规定", None)
     if new_floor_area_m2 <= rule.max_new_floor_area_m2:
-        return PermitResult(False, f"new floor area {new_floor_area_m2:.0f} m² ≤ "
+        return PermitResult(False, f"新增建筑面积 {new_floor_area_m2:.0f} m² ≤ "
                                    f"{rule.max_new_floor_area_m2:.0f} m²", rule.key, rule.source)
     if investment_wan_yuan is None:
-        return PermitResult(None, f"new floor area {new_floor_area_m2:.0f} m² > "
-                                  f"{rule.max_new_floor_area_m2:.0f} m² and the investment is unknown "
-                                  f"(no permit at ≤ {rule.max_investment_wan_yuan:.0f} 万元)",
+        return PermitResult(None, f"新增建筑面积 {new_floor_area_m2:.0f} m² > "
+                                  f"{rule.max_new_floor_area_m2:.0f} m²，投资额不详"
+                                  f"（投资不超过 {rule.max_investment_wan_yuan:.0f} 万元的无需许可）",
                             rule.key, rule.source)
     if investment_wan_yuan <= rule.max_investment_wan_yuan:
-        return PermitResult(False, f"investment {investment_wan_yuan:.0f} 万元 ≤ "
+        return PermitResult(False, f"投资 {investment_wan_yuan:.0f} 万元 ≤ "
                                    f"{rule.max_investment_wan_yuan:.0f} 万元", rule.key, rule.source)
-    return PermitResult(True, f"new floor area {new_floor_area_m2:.0f} m² > "
-                              f"{rule.max_new_floor_area_m2:.0f} m² and investment "
+    return PermitResult(True, f"新增建筑面积 {new_floor_area_m2:.0f} m² > "
+                              f"{rule.max_new_floor_area_m2:.0f} m²，投资 "
                               f"{investment_wan_yuan:.0f} 万元 > {rule.max_investment_wan_yuan:.0f} 万元",
                         rule.key, rule.source)
 

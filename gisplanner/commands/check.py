@@ -9,6 +9,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from gisplanner.errors import InputError
+from gisplanner.labels import code_label
 from gisplanner.project import Project
 from gisplanner.standards import INTERVENTIONS
 from gisplanner.workflow import run_placement
@@ -80,7 +81,8 @@ def run(args: argparse.Namespace) -> int:
         write_report_html(report, args.html, context=project.layers, attribution=args.attribution)
     if not args.no_store:
         project.save()
-    print(f"{report.facility_zh} ({report.facility_type}), {report.intervention}: {report.overall}")
+    print(f"{report.facility_zh}（{code_label(report.intervention, 'intervention')}）："
+          f"{code_label(report.overall, 'overall')}")
     for check in report.checks:
-        print(f"  {check.verdict:<11} {check.key}: {check.message}")
+        print(f"  {code_label(check.verdict, 'verdict')}  {check.title}：{check.message}")
     return 0

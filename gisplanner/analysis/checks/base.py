@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
+from gisplanner.labels import code_label
+
 if TYPE_CHECKING:
     from gisplanner.analysis.checks.context import CheckContext
     from gisplanner.standards import Standards
@@ -27,7 +29,7 @@ VERDICTS = ("pass", "not_applicable", "not_checked", "warn", "consult", "fail")
 # Overall outcome named after the worst verdict.
 OVERALL = {"pass": "pass", "not_applicable": "pass", "not_checked": "pass", "warn": "conditions",
            "consult": "consultation", "fail": "refused"}
-CONSULT_STEP = "hold residents' consultation (一事一议) on this point, or move or shrink the footprint"
+CONSULT_STEP = "就此事项广泛征求居民意见、一事一议，或移动、缩小占地范围"
 # Cuts smaller than this are geometry noise, not green taken (m²).
 NOISE_M2 = 0.01
 
@@ -110,7 +112,7 @@ def check(key: str, *, needs: Sequence[str] = (),
 
 def missing_text(needs: Sequence[str]) -> str:
     """Why a check with these needs absent is not checked."""
-    return f"layer(s) {', '.join(needs)} absent"
+    return f"缺少图层：{'、'.join(code_label(n, 'layer') for n in needs)}"
 
 
 def near(layer: gpd.GeoDataFrame, geometry: BaseGeometry, distance_m: float) -> gpd.GeoDataFrame:

@@ -149,13 +149,13 @@ class SunContext:
     def build(cls, placement: PlacementInput, layers: Mapping[str, gpd.GeoDataFrame], standards: Standards,
               city: str | None, crs: str | None) -> SunContext:
         if city is None:
-            return cls("the project has no city, so the standard day and place are unknown")
+            return cls("项目未设置城市，日照标准日和位置不详")
         if "buildings" not in layers:
-            return cls("the buildings layer is absent")
+            return cls("缺少建筑图层")
         try:
             requirement = standards.sunlight.requirement(city)
         except ConfigError as exc:
-            return cls(f"the city's sunlight standard is not settled: {exc}")
+            return cls(f"本市日照标准未确定：{exc}")
         lonlat = _lonlat(placement.footprint, crs, standards, city)
         path = sunlight.sun_for(requirement, lonlat[1], lonlat[0],
                                 step_min=float(standards.sunlight.calculation["time_step_min"].value))

@@ -12,10 +12,12 @@ from shapely.geometry.base import BaseGeometry
 from gisplanner.analysis import green, sunlight
 from gisplanner.analysis.checks.base import CONSULT_STEP, NOISE_M2, CheckResult, check, is_missing
 from gisplanner.analysis.checks.context import CheckContext, SunContext
+from gisplanner.labels import code_label
+from gisplanner.labels import code_label
 from gisplanner.progress import Progress
 from gisplanner.standards import Standards
 
-NO_BLOCK = "the site lies in no residential block"
+NO_BLOCK = "场地不在任何居住街坊内"
 
 
 @check("green_public", needs=("green_space", "communities"), levels=lambda standards: standards.green.public)
@@ -44,24 +46,24 @@ def green_public(ctx: CheckContext) -> list[CheckResult]:
         basis = rule.source + (rules.old_area_floor_ratio.source if placement.old_area else ())
         if not before.loc[key, "population"] > 0:
             results.append(CheckResult(f"green_public_{key}", titles[key], "not_checked",
-                                       "nobody lives within the level's reach", numbers, basis))
+                                       "该层级范围内无居民", numbers, basis))
             continue
         value = after.loc[key, "m2_per_person"]
         verdict = green.green_verdict(value, rule.m2_per_person, old_area=placement.old_area,
                                       old_area_floor_ratio=floor_ratio)
-        text = (f"{value:.2f} m²/person after (before {before.loc[key, 'm2_per_person']:.2f}); table "
-                f"{rule.m2_per_person:.2f}, floor {floor:.2f}")
+        text = (f"建设后人均 {value:.2f} m²（建设前 {before.loc[key, 'm2_per_person']:.2f}）；标准 "
+                f"{rule.m2_per_person:.2f}，下限 {floor:.2f}")
         if taken <= NOISE_M2:
             results.append(CheckResult(f"green_public_{key}", titles[key], "pass",
-                                       f"takes none of this level's park area; {text}", numbers, basis))
+                                       f"不占用该层级的公园绿地；{text}", numbers, basis))
         elif verdict == green.PASS:
             results.append(CheckResult(f"green_public_{key}", titles[key], "pass", text, numbers, basis))
         elif verdict == green.BELOW_TABLE:
-            results.append(CheckResult(f"green_public_{key}", titles[key], "warn", f"below the table, above "
-                                       f"the old-area floor: {text}", numbers, basis,
-                                       ("make up the loss by 多点分布 or 立体绿化 (GB 50180 4.0.5)",)))
+            results.append(CheckResult(f"green_public_{key}", titles[key], "warn", f"低于标准、高于旧区下限："
+                                       f"{text}", numbers, basis,
+                                       ("以多点分布或立体绿化补足（GB 50180 第 4.0.5 条）",)))
         else:
-            results.append(CheckResult(f"green_public_{key}", titles[key], "consult", f"below the floor: {text}",
+            results.append(CheckResult(f"green_public_{key}", titles[key], "consult", f"低于下限：{text}",
                                        numbers, basis, (CONSULT_STEP,)))
     return results
 
@@ -74,7 +76,7 @@ def park(ctx: CheckContext) -> CheckResult:
     parks = greens.parks_before
     hit = parks[shapely.area(shapely.intersection(parks.geometry.values, placement.footprint)) > NOISE_M2]
     if hit.empty:
-        return CheckResult("park", title, "pass", "the footprint takes no public park", {"parks": []})
+        return CheckResult("park", title, "pass", "占地范围不占用公园绿地", {"parks": []})
     rows, verdict, basis = [], "pass", ()
     for park in hit.itertuples():
         remaining = shapely.get_parts(shapely.difference(park.geometry, placement.footprint))
@@ -93,8 +95,8 @@ def park(ctx: CheckContext) -> CheckResult:
                 verdict = "consult"
         rows.append(row)
     broken = [r["name"] or r["park_id"] for r in rows if r.get("meets_after") is False]
-    message = (f"the remaining park falls below its level's minimum size or width: {', '.join(broken)}"
-               if broken else "the remaining parks keep their level's minimum size and width")
+    message = (f"剩余公园低于其层级的最小规模或宽度：{'、'.join(broken)}"
+               if broken else "剩余公园保持其层级的最小规模和宽度")
     return CheckResult("park", title, verdict, message, {"parks": rows}, basis,
                        (CONSULT_STEP,) if broken else ())
 
@@ -125,12 +127,12 @@ def block_green(ctx: CheckContext) -> CheckResult:
     basis = required.source + rules.block_min_width_m.source + rules.block_outside_shadow_share.source
     key, title = "block_green", ctx.title("block_green")
     if not population > 0:
-        return CheckResult(key, title, "not_checked", "the block has no population", numbers, basis)
+        return CheckResult(key, title, "not_checked", "街坊无人口", numbers, basis)
     value = after / population
-    text = (f"{value:.2f} m²/person of green at least {width:.0f} m wide after "
-            f"(before {before / population:.2f}); required {required.value:.2f}")
-    text += (f"; {share:.0%} of it outside the shadow line (≥ {share_needed:.0%})" if share is not None
-             else "; its share outside the shadow line is not computed: " + (sun.reason or "no concentrated green"))
+    text = (f"建设后宽度不小于 {width:.0f} m 的集中绿地人均 {value:.2f} m²"
+            f"（建设前 {before / population:.2f}）；要求 {required.value:.2f}")
+    text += (f"；其中 {share:.0%} 在日照阴影线以外（要求不少于 {share_needed:.0%}）" if share is not None
+             else "；未计算阴影线以外的比例：" + (sun.reason or "没有集中绿地"))
     short = value < required.value
     shaded = share is not None and share < share_needed
     if not short and not shaded:
@@ -142,12 +144,12 @@ def block_green(ctx: CheckContext) -> CheckResult:
     caused = (short and before - after > NOISE_M2) or (
         shaded and not (numbers["outside_shadow_share_before"] or 0.0) < share_needed)
     if not caused:
-        return CheckResult(key, title, "pass", f"already below, and the facility does not make it worse: {text}",
+        return CheckResult(key, title, "pass", f"建设前已低于要求，设施未使其更差：{text}",
                            numbers, basis)
     if rules.block_mandatory.value:
-        return CheckResult(key, title, "fail", f"mandatory clause (强制性条文) broken: {text}", numbers,
+        return CheckResult(key, title, "fail", f"违反强制性条文：{text}", numbers,
                            basis + rules.block_mandatory.source,
-                           ("keep the block's concentrated green and its sun: move or shrink the footprint",))
+                           ("保留街坊集中绿地及其日照：移动或缩小占地范围",))
     return CheckResult(key, title, "consult", text, numbers, basis, (CONSULT_STEP,))
 
 
@@ -174,20 +176,21 @@ def green_ratio(ctx: CheckContext) -> CheckResult:
     after = green.green_ratio(greens.after, block.geometry)
     numbers: dict[str, Any] = {"block_id": block["feature_id"], "ratio_before": before, "ratio_after": after}
     if "buildings" not in layers:
-        return CheckResult(key, title, "not_checked", "the buildings layer is absent, so the storey class "
-                           "is unknown", numbers)
+        return CheckResult(key, title, "not_checked", "缺少建筑图层，"
+                           "层数分类不详", numbers)
     buildings = layers["buildings"]
     inside = buildings[shapely.within(shapely.centroid(buildings.geometry.values), block.geometry)]
     floors = green.average_floors(inside)
     if np.isnan(floors):
-        return CheckResult(key, title, "not_checked", "the block has no residential building", numbers)
+        return CheckResult(key, title, "not_checked", "街坊内没有住宅建筑", numbers)
     storey = rules.storey_class(floors)
     required = rules.green_ratio[storey]
     numbers.update(average_floors=floors, storey_class=storey, required_ratio=required.value)
-    text = f"绿地率 {after:.1%} after (before {before:.1%}); {storey} requires {required.value:.0%}"
+    text = (f"建设后绿地率 {after:.1%}（建设前 {before:.1%}）；{code_label(storey, 'storey_class')}"
+            f"要求 {required.value:.0%}")
     if after >= required.value:
         return CheckResult(key, title, "pass", text, numbers, required.source)
     if before - after <= 1e-9:
-        return CheckResult(key, title, "pass", f"already below, and the facility takes no green: {text}",
+        return CheckResult(key, title, "pass", f"建设前已低于要求，设施不占用绿地：{text}",
                            numbers, required.source)
     return CheckResult(key, title, "consult", text, numbers, required.source, (CONSULT_STEP,))

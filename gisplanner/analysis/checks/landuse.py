@@ -6,6 +6,7 @@ from gisplanner.analysis import landuse
 from gisplanner.analysis.checks.base import CheckResult, check
 from gisplanner.analysis.checks.context import CheckContext
 from gisplanner.errors import ConfigError
+from gisplanner.labels import code_label
 from gisplanner.standards import LandUseRules
 
 #: Verdict of each land-use outcome: a path that needs nothing passes; one with conditions or procedures warns.
@@ -71,16 +72,16 @@ def permit(ctx: CheckContext) -> CheckResult:
                "max_new_floor_area_m2": rule.max_new_floor_area_m2 if rule else None,
                "max_investment_wan_yuan": rule.max_investment_wan_yuan if rule else None}
     if new_area is None:
-        return CheckResult("permit", title, "not_checked", "the new floor area is unknown", numbers,
-                           rule.source if rule else (), ("give --gfa or --floors",))
+        return CheckResult("permit", title, "not_checked", "新增建筑面积不详", numbers,
+                           rule.source if rule else (), ("请给出建筑面积（--gfa）或层数（--floors）",))
     result = landuse.construction_permit(rule, new_floor_area_m2=new_area,
                                          investment_wan_yuan=placement.investment_wan_yuan)
     if result.required is None:
         return CheckResult("permit", title, "not_checked", result.reason, numbers, result.source)
     if result.required:
-        return CheckResult("permit", title, "warn", f"a construction permit is needed: {result.reason}", numbers,
-                           result.source, ("apply for the construction permit (施工许可)",))
-    return CheckResult("permit", title, "pass", f"no construction permit needed: {result.reason}", numbers,
+        return CheckResult("permit", title, "warn", f"需办理施工许可：{result.reason}", numbers,
+                           result.source, ("申请办理施工许可",))
+    return CheckResult("permit", title, "pass", f"无需办理施工许可：{result.reason}", numbers,
                        result.source)
 
 

@@ -17,7 +17,7 @@ def service(ctx: CheckContext) -> CheckResult:
     key, title = "service", ctx.title("service")
     requirements = lifecircle.requirements_from_standards(standards, types={ftype.key})
     if requirements.empty:
-        return CheckResult(key, title, "not_checked", f"{ftype.zh} is not part of the life-circle gap analysis")
+        return CheckResult(key, title, "not_checked", f"{ftype.zh}不参与生活圈缺口分析")
     settings = standards.settings
     reach = float(requirements["threshold_m"].max())
     # Walking distance is never shorter than the straight line: only communities within reach of the site
@@ -47,13 +47,13 @@ def service(ctx: CheckContext) -> CheckResult:
                        "gaps_within_reach_before": int((~before["served"] & (before["level"] == level)).sum()),
                        "gaps_closed": len(rows), "population_newly_served":
                        float(population.reindex(rows["community_id"]).sum()),
-                       "communities": ", ".join(rows["community_name"].fillna(rows["community_id"]).astype(str))})
+                       "communities": "、".join(rows["community_name"].fillna(rows["community_id"]).astype(str))})
     newly = float(sum(row["population_newly_served"] for row in levels))
     numbers = {"levels": levels, "gaps_closed": len(closed), "population_newly_served": newly}
     basis = ftype.source
     if closed.empty:
-        return CheckResult(key, title, "warn", f"closes no {ftype.zh} gap: every community it reaches was "
-                           "already served, or it reaches none", numbers, basis,
-                           ("consider a site nearer the communities that lack this facility",))
-    return CheckResult(key, title, "pass", f"closes {len(closed)} gap(s); {newly:,.0f} residents newly served",
+        return CheckResult(key, title, "warn", f"未补上任何{ftype.zh}缺口：可达的小区均已有服务，"
+                           "或没有可达的小区", numbers, basis,
+                           ("考虑选在缺少此类设施的小区附近",))
+    return CheckResult(key, title, "pass", f"补上 {len(closed)} 处缺口；新增服务居民 {newly:,.0f} 人",
                        numbers, basis)

@@ -17,8 +17,8 @@ def size_site(ctx: CheckContext) -> CheckResult:
     site = _range_check("size_site", ctx.title("size_site"), site_area, ftype.site_m2, ftype)
     if placement.footprint_estimated:
         site = replace(site, numbers={**site.numbers, "footprint_estimated": True},
-                       message=f"{site.message} (footprint estimated: a square of the site's recorded area)",
-                       next_steps=(*site.next_steps, "draw the real outline and check again with --footprint"))
+                       message=f"{site.message}（占地范围为估算：按场地记录面积取正方形）",
+                       next_steps=(*site.next_steps, "绘制实际轮廓，用 --footprint 重新核查"))
     return site
 
 
@@ -33,14 +33,14 @@ def _range_check(key: str, title: str, value: float | None, bounds: tuple[float,
                  ftype: FacilityType) -> CheckResult:
     numbers = {"value_m2": value, "min_m2": bounds[0] if bounds else None, "max_m2": bounds[1] if bounds else None}
     if bounds is None:
-        return CheckResult(key, title, "not_checked", f"the catalogue gives no range for {ftype.zh}", numbers)
+        return CheckResult(key, title, "not_checked", f"设施目录未给出{ftype.zh}的规模范围", numbers)
     if value is None:
-        return CheckResult(key, title, "not_checked", "the size is unknown", numbers, ftype.source,
-                           ("give --gfa or --floors",))
+        return CheckResult(key, title, "not_checked", "规模不详", numbers, ftype.source,
+                           ("请给出建筑面积（--gfa）或层数（--floors）",))
     if bounds[0] <= value <= bounds[1]:
-        return CheckResult(key, title, "pass", f"{value:.0f} m² within {bounds[0]:.0f}–{bounds[1]:.0f} m²",
+        return CheckResult(key, title, "pass", f"{value:.0f} m²，在 {bounds[0]:.0f}–{bounds[1]:.0f} m² 范围内",
                            numbers, ftype.source)
-    side = "below" if value < bounds[0] else "above"
-    return CheckResult(key, title, "warn", f"{value:.0f} m² is {side} the catalogue range "
-                       f"{bounds[0]:.0f}–{bounds[1]:.0f} m² for {ftype.zh}", numbers, ftype.source,
-                       ("resize the facility or record why this size serves the catchment",))
+    side = "低于" if value < bounds[0] else "高于"
+    return CheckResult(key, title, "warn", f"{value:.0f} m²，{side}设施目录中{ftype.zh}的规模范围 "
+                       f"{bounds[0]:.0f}–{bounds[1]:.0f} m²", numbers, ftype.source,
+                       ("调整设施规模，或说明该规模足以服务所覆盖的居民",))

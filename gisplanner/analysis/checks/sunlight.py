@@ -9,6 +9,7 @@ import numpy as np
 from gisplanner.analysis import landuse, sunlight
 from gisplanner.analysis.checks.base import CONSULT_STEP, CheckResult, check
 from gisplanner.analysis.checks.context import CheckContext
+from gisplanner.labels import code_label
 from gisplanner.analysis.renovation import affected_dwellings
 from gisplanner.labels import code_label
 
@@ -19,15 +20,15 @@ def sunlight_own(ctx: CheckContext) -> CheckResult:
     placement, ftype, standards, progress = ctx.placement, ctx.ftype, ctx.standards, ctx.progress
     key, title = "sunlight_own", ctx.title("sunlight_own")
     if ftype.sun is None:
-        return CheckResult(key, title, "pass", f"{ftype.zh} has no sunlight requirement of its own")
+        return CheckResult(key, title, "pass", f"{ftype.zh}自身无日照要求")
     sun = ctx.sun
     basis = ftype.source
     numbers: dict[str, Any] = {"day": ftype.sun.day, "required_hours": ftype.sun.hours, "rooms": ftype.sun.calc}
     if sun.requirement is None:
         return CheckResult(key, title, "not_checked", sun.reason, numbers, basis)
     if sun.height_m is None or placement.footprint.area <= 0:
-        return CheckResult(key, title, "not_checked", "the building's height is unknown", numbers, basis,
-                           ("give --floors or --height",))
+        return CheckResult(key, title, "not_checked", "建筑高度不详", numbers, basis,
+                           ("请给出层数（--floors）或高度（--height）",))
     requirement, path = sun.sun_for(ftype.sun.day, ftype.sun.hours, standards)
     calc = standards.sunlight.calculation
     spacing = float(calc["sample_spacing_m"].value)
@@ -40,13 +41,13 @@ def sunlight_own(ctx: CheckContext) -> CheckResult:
     window_m = float(calc["window_width_m"].value)
     numbers.update(ground_floor_sills=len(sills), facade_meeting_m=meeting_m,
                    best_hours=float(sills["hours"].max()) if len(sills) else 0.0, window_width_m=window_m)
-    text = (f"{meeting_m:.0f} m of ground-floor facade get ≥ {ftype.sun.hours:g} h on {ftype.sun.day} "
-            f"(best {numbers['best_hours']:.1f} h)")
+    text = (f"底层立面有 {meeting_m:.0f} m 在{code_label(ftype.sun.day, 'day')}日照不少于 {ftype.sun.hours:g} h"
+            f"（最多 {numbers['best_hours']:.1f} h）")
     if meeting_m >= window_m:
-        rooms = f" ({ftype.sun.calc})" if ftype.sun.calc else ""
-        return CheckResult(key, title, "pass", f"{text}: put the rooms that need sun{rooms} there", numbers,
+        rooms = f"（{code_label(ftype.sun.calc, 'sun_calc')}）" if ftype.sun.calc else ""
+        return CheckResult(key, title, "pass", f"{text}：需要日照的房间{rooms}应布置在此", numbers,
                            basis)
-    return CheckResult(key, title, "consult", f"no window width of facade meets the requirement: {text}",
+    return CheckResult(key, title, "consult", f"没有一个窗宽的立面满足要求：{text}",
                        numbers, basis, (CONSULT_STEP,))
 
 
@@ -62,8 +63,8 @@ def sunlight_neighbours(ctx: CheckContext) -> CheckResult:
         return CheckResult(key, title, "not_checked", sun.reason)
     basis = sun.requirement.basis + standards.sunlight.no_reduction_of_neighbours.source
     if sun.height_m is None or placement.footprint.area <= 0:
-        return CheckResult(key, title, "not_checked", "the building's height is unknown", {}, basis,
-                           ("give --floors or --height",))
+        return CheckResult(key, title, "not_checked", "建筑高度不详", {}, basis,
+                           ("请给出层数（--floors）或高度（--height）",))
     calc = standards.sunlight.calculation
     elevator = placement.intervention == "elevator"
     impact = sunlight.sunlight_impact(
