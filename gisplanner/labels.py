@@ -36,7 +36,9 @@ INTEGER_FIELDS = frozenset({"households", "population", "n_buildings", "n_commun
                             "population_served", "population_alone", "communities_alone", "population_new",
                             "communities_new", "facilities", "floors", "floor", "rank", "admin_level"})
 #: Shares stored as fractions 0–1: shown as percentages.
-PERCENT_FIELDS = frozenset({"share_built_before_2000", "share_served"})
+PERCENT_FIELDS = frozenset({"share_built_before_2000", "share_served", "outside_shadow_share_after",
+                            "outside_shadow_share_required", "outside_shadow_share_before", "ratio_before",
+                            "ratio_after", "required_ratio"})
 
 
 @cache
@@ -81,6 +83,18 @@ def code_label(code: object, domain: str | None = None) -> str:
         if key in labels:
             return str(labels[key])
     return key
+
+
+def site_label(site: str | None) -> str:
+    """A ``LAYER:ID`` site reference as a reader says it (``boiler_rooms:K001`` → ``锅炉房 K001``).
+
+    >>> site_label("boiler_rooms:K001"), site_label(None)
+    ('锅炉房 K001', '绘制的轮廓')
+    """
+    if not site:
+        return "绘制的轮廓"
+    layer, _, feature = str(site).partition(":")
+    return f"{code_label(layer, 'layer')} {feature}".strip()
 
 
 def status_label(status: str) -> str:

@@ -169,7 +169,8 @@ def district_inputs(project: Project, *, min_population: float | None = None,
         facility_classes=standards.facility_classes(),
         facility_names={k: t.zh for k, t in types.items()},
         unit_costs=read_unit_costs(unit_costs) if unit_costs is not None else None,
-        unit_costs_file=str(unit_costs) if unit_costs is not None else None, walk=walk)
+        unit_costs_file=str(unit_costs) if unit_costs is not None else None, walk=walk,
+        roads=optional["walk_network"])
 
 
 def run_life_circle(project: Project, *, levels: Sequence[str] | None = None, types: Sequence[str] | None = None,

@@ -18,7 +18,7 @@ def test_demo_then_info_lists_every_role(tmp_path, capsys):
     assert main(["info", str(path)]) == 0
     text = capsys.readouterr().out
     for role, frame in Project.load(path).layers.items():
-        assert f"{role}: {len(frame)} features from demo.py:{role}" in text
+        assert f"（{role}）：{len(frame)} 个要素，来自 demo.py:{role}" in text
         assert frame["feature_id"].iloc[0] in text
 
 

@@ -8,7 +8,9 @@ import pytest
 
 from gisplanner import labels
 from gisplanner.analysis.checks import VERDICTS
+from gisplanner.analysis.district_tables import VIOLATIONS
 from gisplanner.io.fields import CANDIDATES
+from gisplanner.io.findings import CODES as FINDING_CODES
 from gisplanner.standards import INTERVENTIONS, OUTCOMES, STATUSES, load_standards
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -28,7 +30,8 @@ def test_every_canonical_field_has_a_chinese_name():
 
 
 def test_every_engine_code_has_a_chinese_label():
-    for domain, engine_codes in (("verdict", VERDICTS), ("intervention", INTERVENTIONS), ("outcome", OUTCOMES)):
+    for domain, engine_codes in (("verdict", VERDICTS), ("intervention", INTERVENTIONS), ("outcome", OUTCOMES),
+                                 ("finding", FINDING_CODES), ("violation", VIOLATIONS)):
         assert set(engine_codes) <= set(labels.codes(domain)), domain
     assert all(CJK.search(labels.status_label(s)) for s in STATUSES)
 

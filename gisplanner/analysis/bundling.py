@@ -68,11 +68,11 @@ class DistrictRules:
 
     def __post_init__(self) -> None:
         if not 0 <= self.min_population <= self.max_population:
-            raise InputError(f"district population range {self.min_population}–{self.max_population} is empty",
-                             fix="use 0 <= min_population <= max_population")
+            raise InputError(f"片区人口范围 {self.min_population}–{self.max_population} 无效",
+                             fix="人口下限须不小于 0 且不大于上限")
         if self.max_extent_m <= 0 or self.resource_reach_m < 0:
-            raise InputError("district extent must be > 0 m and resource reach >= 0 m",
-                             fix="check district_max_extent_m and resource_reach_m")
+            raise InputError("片区最大范围须大于 0 m，资源归属距离须不小于 0 m",
+                             fix="检查“片区最大步行范围”和“资源归属距离”两个参数")
 
 
 def admin_groups(communities: gpd.GeoDataFrame, admin_boundaries: gpd.GeoDataFrame) -> pd.Series:

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 import geopandas as gpd
 import pandas as pd
 
-from gisplanner.analysis.district_tables import VIOLATIONS
+from gisplanner.analysis.district_names import unique_name
 from gisplanner.analysis.districts import DistrictInputs, DistrictPlan, describe_plan
 from gisplanner.errors import InputError
+from gisplanner.labels import code_label
 
 
 @dataclass(frozen=True)
@@ -80,8 +81,8 @@ def remove_communities(plan: DistrictPlan, district_id: str, community_ids: Iter
     current = _assignment(plan)
     strangers = [c for c in ids if current.get(c) != district_id]
     if strangers:
-        raise InputError(f"community {strangers[0]} is not in district {district_id}", layer="district_members",
-                         feature=strangers[0], fix="select members of the district to remove")
+        raise InputError(f"小区 {strangers[0]} 不在片区 {district_id} 中", layer="district_members",
+                         feature=strangers[0], fix="选择该片区内要移出的小区")
     return _reassign(plan, inputs, "remove", dict.fromkeys(ids))
 
 
@@ -90,7 +91,7 @@ def merge_districts(plan: DistrictPlan, district_ids: Iterable[str], *, inputs: 
     """Merge districts into the first one given; the others are removed."""
     ids = list(dict.fromkeys(district_ids))
     if len(ids) < 2:
-        raise InputError("merging needs at least two districts", fix="select two or more districts")
+        raise InputError("合并至少需要两个片区", fix="选择两个或更多片区")
     for d in ids:
         _known_district(plan, d)
     keep = ids[0]
@@ -107,11 +108,11 @@ def split_district(plan: DistrictPlan, district_id: str, community_ids: Iterable
     members = set(plan.members.loc[plan.members["district_id"] == district_id, "community_id"])
     outside = [c for c in ids if c not in members]
     if outside:
-        raise InputError(f"community {outside[0]} is not in district {district_id}", layer="district_members",
-                         feature=outside[0], fix="select members of the district to split off")
+        raise InputError(f"小区 {outside[0]} 不在片区 {district_id} 中", layer="district_members",
+                         feature=outside[0], fix="选择该片区内要拆分出去的小区")
     if not ids or set(ids) == members:
-        raise InputError(f"splitting {district_id} needs some but not all of its members",
-                         fix="select the part to split off")
+        raise InputError(f"拆分片区 {district_id} 须选择其中一部分（不是全部）小区",
+                         fix="选择要拆分出去的部分")
     new_id = _next_id(plan)
     names = {new_id: name} if name else {}
     return _reassign(plan, inputs, "split", dict.fromkeys(ids, new_id), names=names)
@@ -121,7 +122,12 @@ def rename_district(plan: DistrictPlan, district_id: str, name: str) -> tuple[Di
     """Give ``district_id`` a new name (allowed on locked districts)."""
     _known_district(plan, district_id)
     if not str(name).strip():
-        raise InputError("a district name cannot be empty", feature=district_id, fix="type a name")
+        raise InputError("片区名称不能为空", feature=district_id, fix="输入一个名称")
+    names = dict(zip(plan.districts["district_id"].astype(str), plan.districts["name"].astype(str)))
+    if not unique_name(str(name).strip(), district_id, names):
+        other = next(d for d, n in names.items() if n == str(name).strip() and d != district_id)
+        raise InputError(f"片区名称“{str(name).strip()}”已被片区 {other} 使用", feature=district_id,
+                         fix="换一个名称，片区名称须唯一")
     districts = plan.districts.copy()
     districts.loc[districts["district_id"] == district_id, "name"] = str(name).strip()
     return _replace(plan, districts), Change("rename", modified=(district_id,))
@@ -144,17 +150,17 @@ def _reassign(plan: DistrictPlan, inputs: DistrictInputs, operation: str, target
     known = set(ids)
     unknown = [c for c in target if c not in known]
     if unknown:
-        raise InputError(f"community {unknown[0]} does not exist", layer="communities", feature=unknown[0],
-                         fix="select communities of the project")
+        raise InputError(f"小区 {unknown[0]} 不存在", layer="communities", feature=unknown[0],
+                         fix="选择项目中的小区")
     if not target:
-        raise InputError(f"{operation} needs a selection of communities", fix="select one or more communities")
+        raise InputError(f"{code_label(operation, 'edit_operation')}需要先选择小区", fix="选择一个或多个小区")
     current = _assignment(plan)
     locked = set(plan.districts.loc[plan.districts["locked"].astype(bool), "district_id"])
     moved = [(c, current.get(c), to) for c, to in target.items() if current.get(c) != to]
     for c, src, dst in moved:
         for d in (src, dst):
             if d in locked:
-                raise InputError(f"district {d} is locked", feature=d, fix=f"unlock {d} before moving {c}")
+                raise InputError(f"片区 {d} 已锁定", feature=d, fix=f"先解锁片区 {d}，再移动小区 {c}")
     after = {**current, **target}
     assignment = ids.map(after).astype("string")
     all_names = dict(zip(plan.districts["district_id"], plan.districts["name"]))
@@ -183,15 +189,15 @@ def _warnings(old: DistrictPlan, new: DistrictPlan, inputs: DistrictInputs, touc
         was = set(filter(None, before.get(d, "").split(";")))
         for v in filter(None, after[d].split(";")):
             if v not in was:
-                out.append(f"district {d} {VIOLATIONS[v]}")
+                out.append(f"片区 {d} {code_label(v, 'violation')}")
     elig = inputs.eligibility.set_index("community_id")
     for c, _, dst in moved:
         if c not in elig.index:
             continue
         if dst is not None and not bool(elig.loc[c, "eligible"]):
-            out.append(f"community {c} is not eligible ({elig.loc[c, 'reason']}) but is now in district {dst}")
+            out.append(f"小区 {c} 不在改造范围内（{elig.loc[c, 'reason']}），但现已划入片区 {dst}")
         if dst is None and bool(elig.loc[c, "eligible"]):
-            out.append(f"community {c} is eligible but now in no district")
+            out.append(f"小区 {c} 在改造范围内，但现未划入任何片区")
     return out
 
 
@@ -209,8 +215,8 @@ def _ids(values: Iterable[str]) -> list[str]:
 
 def _known_district(plan: DistrictPlan, district_id: str) -> None:
     if district_id not in set(plan.districts["district_id"]):
-        raise InputError(f"district {district_id} does not exist", layer="districts", feature=district_id,
-                         fix="pick a district of the current plan")
+        raise InputError(f"片区 {district_id} 不存在", layer="districts", feature=district_id,
+                         fix="选择当前方案中的片区")
 
 
 def _next_id(plan: DistrictPlan) -> str:

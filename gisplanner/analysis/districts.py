@@ -18,6 +18,7 @@ import pandas as pd
 
 from gisplanner.analysis.bundling import DistrictRules, bundle_communities
 from gisplanner.analysis.costs import district_costs
+from gisplanner.analysis.district_names import district_names
 from gisplanner.analysis.district_tables import (
     district_content,
     district_gaps,
@@ -62,6 +63,8 @@ class DistrictInputs:
         Where ``unit_costs`` was read from, for error messages.
     walk
         Walking distances between communities; without them extents are straight lines.
+    roads
+        The walk network, whose street names name new districts (:mod:`~gisplanner.analysis.district_names`).
     """
 
     communities: gpd.GeoDataFrame
@@ -77,6 +80,7 @@ class DistrictInputs:
     unit_costs: pd.DataFrame | None = None
     unit_costs_file: str | None = None
     walk: WalkDistances | None = None
+    roads: gpd.GeoDataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -108,8 +112,14 @@ def describe_plan(inputs: DistrictInputs, assignment: pd.Series, *, names: Mappi
     assignment
         ``district_id`` aligned to ``inputs.communities`` (NA: in no district).
     names, locked
-        District names and locked district ids.
+        District names and locked district ids; a district without a name gets a unique default one
+        (:func:`~gisplanner.analysis.district_names.district_names`).
     """
+    names = dict(names or {})
+    unnamed = set(assignment.dropna().astype(str)) - set(names)
+    if unnamed:
+        names.update(district_names(inputs.communities, assignment, roads=inputs.roads, only=unnamed,
+                                    taken=set(names.values())))
     districts = district_table(inputs.communities, assignment, inputs.adjacency, rules=inputs.rules,
                                walk=inputs.walk, names=names, locked=locked)
     members = member_table(inputs.communities, assignment)

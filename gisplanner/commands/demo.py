@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from gisplanner.demo import DEMO_PLACEMENTS, build_demo_project, default_demo_path
+from gisplanner.labels import code_label
 from gisplanner.progress import Progress
 
 
@@ -35,8 +36,8 @@ def run(args: argparse.Namespace) -> int:
     project = build_demo_project(seed=args.seed)
     if args.export is None:
         path = project.save(args.out or default_demo_path())
-        counts = ", ".join(f"{role} {len(frame)}" for role, frame in project.layers.items())
-        print(f"demo project written to {path} in {time.perf_counter() - start:.1f} s: {counts}")
+        counts = "，".join(f"{code_label(role, 'layer')} {len(frame)}" for role, frame in project.layers.items())
+        print(f"示例项目已写入 {path}，用时 {time.perf_counter() - start:.1f} 秒：{counts}")
         return 0
     from gisplanner.export.package import export_plan_package
     from gisplanner.workflow import run_all
@@ -47,10 +48,10 @@ def run(args: argparse.Namespace) -> int:
     if sys.stderr.isatty():
         print(file=sys.stderr)
     files = sorted({p for paths in written.values() for p in paths})
-    print(f"demo project with results written to {path}: {summary['districts']} districts, {summary['gaps']} "
-          f"life-circle gaps, {summary['sill_points']} sunlight sill points, placements "
-          f"{', '.join(summary['placements'])}")
-    print(f"plan package: {len(files)} files in {args.export} ({time.perf_counter() - start:.1f} s)")
+    print(f"含分析结果的示例项目已写入 {path}：{summary['districts']} 个片区，{summary['gaps']} 处生活圈缺口，"
+          f"{summary['sill_points']} 个窗台日照采样点，拟建设施核查结论："
+          f"{'、'.join(code_label(o, 'overall') for o in summary['placements'])}")
+    print(f"规划成果包：{len(files)} 个文件，位于 {args.export}（用时 {time.perf_counter() - start:.1f} 秒）")
     for file in files:
         print(f"  {file}")
     return 0

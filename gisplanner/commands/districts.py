@@ -45,11 +45,10 @@ def run(args: argparse.Namespace) -> int:
         project.save()
     d = plan.districts
     broken = (d["violations"] != "").sum()
-    print(f"{len(d)} districts of {len(plan.members)} communities ({broken} breaking a constraint, see "
-          f"'violations'); {len(plan.exclusions)} communities excluded with reasons; "
-          f"{len(plan.resources)} resources; written to {args.out} in {time.perf_counter() - start:.1f} s")
+    print(f"{len(d)} 个片区，共 {len(plan.members)} 个小区（{broken} 个片区不满足约束，见“约束检查”）；"
+          f"{len(plan.exclusions)} 个小区未纳入（附原因）；{len(plan.resources)} 处资源；"
+          f"已写入 {args.out}，用时 {time.perf_counter() - start:.1f} 秒")
     unknown = int(plan.exclusions["built_year"].isna().sum())
     if unknown:
-        print(f"{unknown} communities have no built year and are excluded: import communities (or buildings) "
-              "with a built_year field")
+        print(f"{unknown} 个小区没有建成年份，未纳入：导入带建成年份字段的小区（或建筑）数据")
     return 0

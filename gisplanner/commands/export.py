@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     formats = [f.strip() for f in args.formats.split(",") if f.strip()]
     if not formats:
-        raise InputError("no export format given", fix=f"e.g. --formats {','.join(FORMATS)}")
+        raise InputError("未指定导出格式", fix=f"例如 --formats {','.join(FORMATS)}")
     project = Project.load(args.project)
     written = export_plan_package(
         project, args.out, district=args.district, formats=formats, paper=args.paper,
@@ -48,6 +48,6 @@ def run(args: argparse.Namespace) -> int:
         unit_costs_file=str(args.unit_costs) if args.unit_costs is not None else None, tiles=args.tiles,
         plan_year=args.plan_year, progress=Progress(lambda done, total, message: log.info("%d/%d %s", done, total, message)))
     n_files = sum(len(paths) for paths in written.values())
-    print(f"plan package ({', '.join(written)}): {n_files} files in {args.out} "
-          f"in {time.perf_counter() - start:.1f} s")
+    print(f"规划成果包（{'、'.join(written)}）：{n_files} 个文件，位于 {args.out}，"
+          f"用时 {time.perf_counter() - start:.1f} 秒")
     return 0

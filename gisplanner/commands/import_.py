@@ -9,6 +9,7 @@ from pathlib import Path
 
 from gisplanner.errors import InputError
 from gisplanner.io.importer import import_layers, parse_assignments, parse_field_maps
+from gisplanner.labels import code_label
 from gisplanner.progress import Progress
 from gisplanner.project import Project
 
@@ -47,12 +48,13 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
         return 0
-    counts = ", ".join(f"{role} {len(project.layers[role])}" for role in sorted(project.layers))
-    print(f"{path}: {counts}; CRS {project.crs.name}")
+    counts = "，".join(f"{code_label(role, 'layer')} {len(project.layers[role])}" for role in sorted(project.layers))
+    print(f"{path}：{counts}；坐标系 {project.crs.name}")
     for code, n in sorted(report.codes().items()):
-        print(f"  {code}: {n}")
+        print(f"  {code_label(code, 'finding')}：{n} 条")
     for finding in report.findings:
         if finding.code != "missing_field":
-            where = f"{finding.layer}" + (f" #{finding.feature}" if finding.feature is not None else "")
-            print(f"  [{finding.code}] {where}: {finding.message}")
+            where = code_label(finding.layer or "", "layer") + (f" 要素 {finding.feature}" if finding.feature is not None
+                                                                else "")
+            print(f"  [{code_label(finding.code, 'finding')}] {where}：{finding.message}")
     return 0

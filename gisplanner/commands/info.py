@@ -7,7 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from gisplanner.labels import code_label
 from gisplanner.project import Project
+from gisplanner.standards import load_standards
 
 FIRST_IDS = 5
 
@@ -45,15 +47,17 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(info, ensure_ascii=False, indent=2, default=str))
         return 0
-    print(f"{info['path']}\n  city {info['city']}, CRS {info['crs']} ({info['crs_name']})")
+    city = load_standards().sunlight.cities.get(info["city"])
+    print(f"{info['path']}\n  城市 {city.zh if city else info['city'] or '未设置'}，坐标系 {info['crs']}（{info['crs_name']}）")
     for role, layer in info["layers"].items():
         source = layer["source"]
         origin = ""
         if source:
             where = ":".join(str(part) for part in (Path(source.get("file", "?")).name, source.get("layer")) if part)
-            origin = f" from {where}" + (f" ({source['source_crs']})" if source.get("source_crs") else "")
-        print(f"  {role}: {layer['features']} features{origin}")
-        print(f"    fields: {', '.join(layer['fields'])}")
-        print(f"    first ids: {', '.join(layer['first_ids'])}")
-    print("  results: " + (", ".join(f"{n} ({k} rows)" for n, k in info["results"].items()) or "none"))
+            origin = f"，来自 {where}" + (f"（{source['source_crs']}）" if source.get("source_crs") else "")
+        print(f"  {code_label(role, 'layer')}（{role}）：{layer['features']} 个要素{origin}")
+        print(f"    字段：{', '.join(layer['fields'])}")
+        print(f"    前几个编号：{', '.join(layer['first_ids'])}")
+    print("  分析结果：" + ("，".join(f"{code_label(n, 'layer')} {k} 行" for n, k in info["results"].items())
+                          or "无"))
     return 0

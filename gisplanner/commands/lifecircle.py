@@ -10,6 +10,7 @@ import pandas as pd
 
 from gisplanner.analysis.lifecircle import DATA_CAVEAT, DATA_MISSING, SERVICE_GAP
 from gisplanner.io.writers import write_layers
+from gisplanner.labels import code_label
 from gisplanner.project import Project
 from gisplanner.workflow import life_circle_results
 
@@ -77,12 +78,11 @@ def run(args: argparse.Namespace) -> int:
     gaps, access = results["gaps"], results["community_access"]
     n_comm = access["community_id"].nunique()
     reasons = gaps["reason"].value_counts()
-    print(f"{len(gaps)} gaps ({reasons.get('beyond_search_limit', 0)} beyond the search limit, "
-          f"{reasons.get('unreachable', 0)} from island communities, {reasons.get('no_facility', 0)} "
-          f"with no facility of the type) over {n_comm} communities and "
-          f"{access[['facility_type', 'level']].drop_duplicates().shape[0]} type-levels; "
-          f"{int(results['candidate_sites']['rank'].notna().sum())} candidate sites chosen; "
-          f"written to {args.out} in {time.perf_counter() - start:.1f} s")
+    print(f"{len(gaps)} 处缺口（{reasons.get('beyond_search_limit', 0)} 处超出搜索范围，"
+          f"{reasons.get('unreachable', 0)} 处位于孤立路网，{reasons.get('no_facility', 0)} 处无此类设施），"
+          f"涉及 {n_comm} 个小区、{access[['facility_type', 'level']].drop_duplicates().shape[0]} 个设施类型与层级；"
+          f"选出 {int(results['candidate_sites']['rank'].notna().sum())} 个候选站点；"
+          f"已写入 {args.out}，用时 {time.perf_counter() - start:.1f} 秒")
     kind = gaps["gap_kind"].value_counts()
     missing = results["data_coverage"].query("gap_kind == @DATA_MISSING")
     catalogue = project.standards().facility_types(args.profile)
@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
         print(DATA_CAVEAT)
     kinds = access.drop_duplicates("community_id")["access"].value_counts()
     status = results["facility_access"]["status"].value_counts()
-    print("communities reached by " + ", ".join(f"{k}: {v}" for k, v in kinds.items())
-          + "; facilities " + ", ".join(f"{k}: {v}" for k, v in status.items())
-          + " (island and off_network facilities serve nobody; see facility_access)")
+    print("小区出入方式：" + "，".join(f"{code_label(k, 'access')} {v}" for k, v in kinds.items())
+          + "；设施：" + "，".join(f"{code_label(k, 'facility_access')} {v}" for k, v in status.items())
+          + "（位于孤立路网或未接入路网的设施不服务任何小区，见“设施接入路网”结果）")
     return 0

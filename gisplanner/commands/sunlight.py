@@ -12,7 +12,9 @@ import numpy as np
 import pandas as pd
 
 from gisplanner.errors import InputError
+from gisplanner.labels import code_label
 from gisplanner.project import Project
+from gisplanner.standards import load_standards
 from gisplanner.workflow import run_sunlight
 
 
@@ -106,9 +108,11 @@ def run(args: argparse.Namespace) -> int:
 def _summary(points: gpd.GeoDataFrame, requirement, date: dt.date, city: str) -> None:
     n = len(points)
     failing = int((~points["passes"]).sum())
-    print(f"{city}: {requirement.day} {date}, {requirement.window[0]:g}–{requirement.window[1]:g} h true solar "
-          f"time, ≥ {requirement.hours:g} h required; {n} sills, {failing} below ({failing / max(n, 1):.0%}), "
-          f"median {np.median(points['hours']) if n else float('nan'):.2f} h")
+    known = load_standards().sunlight.cities.get(city)
+    print(f"{known.zh if known else city}：{code_label(requirement.day, 'day')} {date}，真太阳时 {requirement.window[0]:g}–"
+          f"{requirement.window[1]:g} 时，要求不少于 {requirement.hours:g} h；{n} 个窗台，{failing} 个不满足"
+          f"（{failing / max(n, 1):.0%}），中位数 {np.median(points['hours']) if n else float('nan'):.2f} h")
     if "status" in points:
         counts = pd.Series(points["status"]).value_counts()
-        print("  " + ", ".join(f"{k} {int(counts.get(k, 0))}" for k in ("newly_failing", "reduced", "exempt")))
+        print("  " + "，".join(f"{code_label(k, 'sun_status')} {int(counts.get(k, 0))}"
+                               for k in ("newly_failing", "reduced", "exempt")))

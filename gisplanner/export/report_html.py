@@ -14,12 +14,9 @@ from shapely.geometry.base import BaseGeometry
 
 from gisplanner.analysis.checks import CheckResult
 from gisplanner.analysis.placement import PlacementReport
+from gisplanner.labels import code_label, field_label, format_value, header_label, site_label, source_text
+from gisplanner.standards import Standards, load_standards
 
-VERDICT_LABELS = {"pass": "通过 pass", "warn": "需办理/注意 action", "consult": "一事一议 consultation",
-                  "fail": "不通过 fail", "not_checked": "未检查 not checked",
-                  "not_applicable": "不适用 not applicable"}
-OVERALL_LABELS = {"pass": "通过 pass", "conditions": "有条件通过 pass with conditions",
-                  "consultation": "需居民协商（一事一议）consultation", "refused": "否决 refused"}
 # Drawing order and style of the context layers on the map, bottom first.
 MAP_STYLE = (
     ("landuse", "#f4f1e8", "#d8d2bf"),
@@ -44,40 +41,43 @@ def _e(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _number(value: Any) -> str:
-    if isinstance(value, bool) or value is None:
-        return _e("—" if value is None else ("yes" if value else "no"))
-    if isinstance(value, int | float | np.number):
-        if not np.isfinite(value):
-            return "—"
-        return _e(f"{value:,.3f}".rstrip("0").rstrip(".") if abs(value) < 1000 else f"{value:,.0f}")
-    return _e(value)
+def _number(key: str, value: Any, standards: Standards) -> str:
+    """One value of a check's numbers as a reader sees it: codes named, counts whole, shares in %."""
+    if value is None or isinstance(value, float | np.floating) and not np.isfinite(value):
+        return "—"
+    if key == "site":
+        return _e(site_label(value))
+    if isinstance(value, float | np.floating) and not header_label(key).endswith("（%）") and abs(value) < 1000:
+        return _e(f"{value:,.2f}".rstrip("0").rstrip("."))
+    return _e(format_value(key, value, standards=standards) or "—")
 
 
-def _numbers_html(numbers: Mapping[str, Any]) -> str:
-    """Scalars as a definition list; lists of records (parcels, parks) as small tables."""
+def _numbers_html(numbers: Mapping[str, Any], standards: Standards) -> str:
+    """Scalars as a definition list; lists of records (parcels, parks) as small tables; Chinese names."""
     scalars, tables = [], []
     for key, value in numbers.items():
         if isinstance(value, Sequence) and not isinstance(value, str) and value and all(
                 isinstance(v, Mapping) for v in value):
             columns = list(dict.fromkeys(k for row in value for k in row))
-            head = "".join(f"<th>{_e(c)}</th>" for c in columns)
-            body = "".join("<tr>" + "".join(f"<td>{_number(row.get(c))}</td>" for c in columns) + "</tr>"
-                           for row in value)
+            head = "".join(f"<th>{_e(header_label(c))}</th>" for c in columns)
+            body = "".join("<tr>" + "".join(f"<td>{_number(c, row.get(c), standards)}</td>" for c in columns)
+                           + "</tr>" for row in value)
             tables.append(f"<table><tr>{head}</tr>{body}</table>")
         elif isinstance(value, Sequence) and not isinstance(value, str):
-            scalars.append(f"<dt>{_e(key)}</dt><dd>{_e(', '.join(map(str, value))) or '—'}</dd>")
+            scalars.append(f"<dt>{_e(field_label(key))}</dt><dd>{_number(key, list(value), standards)}</dd>")
         else:
-            scalars.append(f"<dt>{_e(key)}</dt><dd>{_number(value)}</dd>")
+            scalars.append(f"<dt>{_e(header_label(key))}</dt><dd>{_number(key, value, standards)}</dd>")
     return (f"<dl>{''.join(scalars)}</dl>" if scalars else "") + "".join(tables)
 
 
-def _check_row(check: CheckResult) -> str:
+def _check_row(check: CheckResult, standards: Standards) -> str:
     steps = "".join(f"<li>{_e(s)}</li>" for s in check.next_steps)
-    return (f"<tr><td>{_e(check.title)}<br><small>{_e(check.key)}</small></td>"
-            f"<td class=\"v-{_e(check.verdict)}\">{_e(VERDICT_LABELS.get(check.verdict, check.verdict))}</td>"
-            f"<td>{_e(check.message)}{_numbers_html(check.numbers)}</td>"
-            f"<td>{_e(', '.join(check.basis)) or '—'}</td><td>{f'<ul>{steps}</ul>' if steps else '—'}</td></tr>")
+    basis = "".join(f"<li>{_e(source_text(b, standards))}</li>" for b in check.basis)
+    return (f"<tr><td>{_e(check.title)}</td>"
+            f"<td class=\"v-{_e(check.verdict)}\">{_e(code_label(check.verdict, 'verdict'))}</td>"
+            f"<td>{_e(check.message)}{_numbers_html(check.numbers, standards)}</td>"
+            f"<td>{f'<ul>{basis}</ul>' if basis else '—'}</td><td>{f'<ul>{steps}</ul>' if steps else '—'}</td>"
+            "</tr>")
 
 
 def _svg_path(geom: BaseGeometry, to_px: Any) -> str:
@@ -126,17 +126,18 @@ def report_svg(footprint: BaseGeometry, context: Mapping[str, gpd.GeoDataFrame] 
             if geom.geom_type == "Point":
                 (x, y), = to_px(shapely.get_coordinates(geom))
                 shapes.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{fill}" stroke="{stroke}">'
-                              f"<title>{_e(role)}: {_e(name if isinstance(name, str) else '')}</title></circle>")
+                              f"<title>{_e(code_label(role, 'layer'))}：{_e(name if isinstance(name, str) else '')}</title>"
+                              "</circle>")
                 continue
             shapes.append(f'<path d="{_svg_path(geom, to_px)}" fill="{fill}" stroke="{stroke}" '
-                          f'stroke-width="1" fill-rule="evenodd"><title>{_e(role)}: '
+                          f'stroke-width="1" fill-rule="evenodd"><title>{_e(code_label(role, "layer"))}：'
                           f"{_e(name if isinstance(name, str) else '')}</title></path>")
     if footprint.area > 0:
         shapes.append(f'<path d="{_svg_path(footprint, to_px)}" fill="#e53935" fill-opacity="0.55" '
-                      'stroke="#b71c1c" stroke-width="2"><title>footprint</title></path>')
+                      'stroke="#b71c1c" stroke-width="2"><title>占地范围</title></path>')
     else:
         (x, y), = to_px(shapely.get_coordinates(footprint.centroid))
-        shapes.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="6" fill="#e53935"><title>site</title></circle>')
+        shapes.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="6" fill="#e53935"><title>场地</title></circle>')
     bar_m = _scale_bar_m(maxx - minx)
     bar_px = bar_m * scale
     shapes.append(f'<g font-size="11"><line x1="10" y1="{height_px - 12:.1f}" x2="{10 + bar_px:.1f}" '
@@ -154,7 +155,7 @@ def _scale_bar_m(span_m: float) -> float:
 
 
 def report_html(report: PlacementReport, *, context: Mapping[str, gpd.GeoDataFrame] | None = None,
-                attribution: str | None = None, margin_m: float = 150.0) -> str:
+                attribution: str | None = None, margin_m: float = 150.0, standards: Standards | None = None) -> str:
     """The readable page of one placement report.
 
     Parameters
@@ -167,32 +168,35 @@ def report_html(report: PlacementReport, *, context: Mapping[str, gpd.GeoDataFra
         Data attribution to print under the map (e.g. "© OpenStreetMap contributors").
     margin_m
         Distance shown around the footprint, metres.
+    standards
+        Names the sources of the basis, the facility types and levels (default: the bundled standards).
 
     Returns
     -------
     str
-        A complete HTML document; every text from the data is escaped.
+        A complete HTML document in Chinese; every text from the data is escaped.
     """
+    standards = standards or load_standards()
     footprint = shapely.from_wkt(report.footprint_wkt)
     title = f"{report.facility_zh} {report.name}".strip()
-    facts = {"facility type": f"{report.facility_zh} ({report.facility_type})", "name": report.name or "—",
-             "intervention": report.intervention, "site": report.site or "drawn footprint",
-             "footprint area m²": f"{footprint.area:,.0f}", "CRS": report.crs or "—", "checked": report.created}
-    rows = "".join(_check_row(c) for c in report.checks)
-    caption = "Map: the footprint (red) and its surroundings."
+    facts = {"设施类型": report.facility_zh, "名称": report.name or "—",
+             "建设方式": code_label(report.intervention, "intervention"), "场地": site_label(report.site),
+             "占地面积": f"{footprint.area:,.0f} m²", "坐标系": report.crs or "—", "核查时间": report.created}
+    rows = "".join(_check_row(c, standards) for c in report.checks)
+    caption = "图：占地范围（红色）及周边。"
     if attribution:
         caption += f" {attribution}"
     return (
-        "<!DOCTYPE html><html lang=\"zh\"><head><meta charset=\"utf-8\">"
-        f"<title>{_e('设施选址检查 ' + title)}</title><style>{_CSS}</style></head><body>"
-        f"<h1>设施选址检查 Placement check: {_e(title)}</h1>"
-        f"<p class=\"overall v-{_e(report.overall)}\">{_e(OVERALL_LABELS.get(report.overall, report.overall))}</p>"
+        "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        f"<title>{_e('设施选址核查：' + title)}</title><style>{_CSS}</style></head><body>"
+        f"<h1>设施选址核查：{_e(title)}</h1>"
+        f"<p class=\"overall v-{_e(report.overall)}\">总体结论：{_e(code_label(report.overall, 'overall'))}</p>"
         "<dl>" + "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in facts.items()) + "</dl>"
         f"<figure>{report_svg(footprint, context, margin_m=margin_m)}<figcaption>{_e(caption)}</figcaption>"
-        "</figure><table><tr><th>check</th><th>verdict</th><th>numbers</th><th>basis</th><th>next steps</th>"
-        f"</tr>{rows}</table><p><small>Standard values come from the project's standards configuration; "
-        "values marked U-… are unverified defaults to check against the official text before formal use."
-        "</small></p></body></html>")
+        "</figure><table><tr><th>核查项</th><th>结论</th><th>说明与数据</th><th>依据</th><th>下一步</th>"
+        f"</tr>{rows}</table><p><small>标准取值来自项目的标准配置；状态为“凭记忆，未核对”的取值为待核对的默认值，"
+        "正式使用前须与标准原文核对。</small></p></body></html>")
 
 
 def write_report_html(report: PlacementReport, path: str | Path, **options: Any) -> Path:

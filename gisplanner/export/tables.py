@@ -13,6 +13,7 @@ from gisplanner.analysis.costs import district_costs
 from gisplanner.analysis.district_tables import district_content, district_gaps
 from gisplanner.export.layers import PlanLayers
 from gisplanner.export.plan_table import INVESTMENT, PlanTable, plan_table, write_cell, write_plan_sheet
+from gisplanner.labels import code_label
 
 SOURCE_ZH = {"standard": "改造清单", "gap": "生活圈缺口", "proposed": "拟建设施"}
 
@@ -181,7 +182,7 @@ def facility_checks(layers: PlanLayers) -> pd.DataFrame:
         for column in layers.check_columns:
             if pd.notna(facility[column]):
                 rows.append([facility["facility_id"], facility["name"], layers.facility_zh.get(ftype, ftype),
-                             layers.check_label(column), facility[column],
+                             layers.check_label(column), code_label(facility[column], "verdict"),
                              "是" if facility["needs_consultation"] else "否"])
     return pd.DataFrame(rows, columns=["设施编号", "设施名称", "设施类型", "核查项", "结论", "需征询居民意见"])
 

@@ -22,7 +22,7 @@ from PyQt6.QtWidgets import (
 from gisplanner import workflow
 from gisplanner.analysis.sunlight import shadow_sweep
 from gisplanner.errors import InputError
-from gisplanner.labels import codes
+from gisplanner.labels import code_label, codes, site_label
 from gisplanner.progress import Progress, ensure_progress
 from gisplanner.ui.layer_store import LayerStore
 
@@ -63,7 +63,8 @@ def report_html(report) -> str:
         return f'<b style="color:{VERDICT_COLOR.get(v, "#333")}">{VERDICT_ZH.get(v, v)}</b>'
 
     parts = [f"<h3>{html.escape(report.facility_zh)} {html.escape(report.name)}：{verdict(report.overall)}</h3>",
-             f"<p>方式：{html.escape(report.intervention)}；站点：{html.escape(report.site or '绘制的轮廓')}</p>"]
+             f"<p>建设方式：{html.escape(code_label(report.intervention, 'intervention'))}；"
+             f"场地：{html.escape(site_label(report.site))}</p>"]
     for check in report.checks:
         parts.append(f"<p>{verdict(check.verdict)} <b>{html.escape(check.title)}</b><br>"
                      f"{html.escape(check.message)}</p>")
@@ -135,16 +136,16 @@ class PlacementPanel(QWidget):
         """Take the first selected feature of the active layer as the site (``LAYER:ID``)."""
         name = self.store.active
         if name not in SITE_LAYERS or not len(self.store.selected(name)):
-            self.failed.emit(InputError("no site selected", layer=name or None,
-                                        fix="make a boiler room, public building, idle parcel or building layer "
-                                            "active, select one feature on the map, then click again"))
+            self.failed.emit(InputError("未选择站点", layer=name or None,
+                                        fix="在图层面板中选中锅炉房、公有房屋、空闲地或建筑图层，"
+                                            "在地图上选中一个要素，再点击本按钮"))
             return
         row = self.store.layer(name).frame.iloc[int(self.store.selected(name)[0])]
         self.set_site(f"{name}:{row['feature_id']}")
 
     def set_site(self, site: str) -> None:
         self.site, self.footprint = site, None
-        self.site_label.setText(site)
+        self.site_label.setText(site_label(site))
 
     def set_footprint(self, polygon) -> None:
         self.site, self.footprint = None, polygon
@@ -153,7 +154,7 @@ class PlacementPanel(QWidget):
     def request(self) -> dict:
         """The keyword arguments of the check the panel describes now."""
         if self.site is None and self.footprint is None:
-            raise InputError("no site for the facility", fix="select a site and click 用选中要素作站点, or draw one")
+            raise InputError("尚未指定设施站点", fix="选中要素后点击“用选中要素作站点”，或在地图上绘制轮廓")
         return {"facility": self.facility.currentData(), "site": self.site, "footprint": self.footprint,
                 "floors": self.floors.value()}
 

@@ -165,7 +165,7 @@ def test_bundle_labels_follow_layer_order():
 
 
 def test_empty_population_range_is_refused():
-    with pytest.raises(InputError, match="population range"):
+    with pytest.raises(InputError, match="片区人口范围"):
         DistrictRules(min_population=6000, max_population=5000)
 
 

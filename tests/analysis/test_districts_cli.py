@@ -54,7 +54,7 @@ def test_writes_the_district_layers(project_file, tmp_path, capsys):
     assert resources[["layer", "resource_id"]].values.tolist() == [["idle_land", "i1"]]
     excluded = pyogrio.read_dataframe(out, layer="district_exclusions")
     assert excluded[["community_id", "reason"]].values.tolist() == [["r0c0", "2010年建成，晚于2005年底"]]
-    assert "districts of 7 communities" in capsys.readouterr().out
+    assert "个片区，共 7 个小区" in capsys.readouterr().out
 
 
 def test_results_are_stored_in_the_project(project_file, tmp_path):
@@ -99,4 +99,4 @@ def test_missing_built_years_are_pointed_out(project_file, tmp_path, capsys):
     project.save()
     assert main(["districts", str(project_file), "--out", str(tmp_path / "o.gpkg")]) == 0
     out = capsys.readouterr().out
-    assert "0 districts" in out and "8 communities have no built year" in out
+    assert "0 个片区" in out and "8 个小区没有建成年份" in out

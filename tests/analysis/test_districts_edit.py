@@ -68,29 +68,29 @@ def test_create_takes_the_selection_from_its_districts(plan, inputs):
 def test_add_past_the_maximum_warns_and_is_done(plan, inputs):
     new, change = add_communities(plan, "D001", ["r0c2"], inputs=inputs)
     assert "r0c2" in members(new, "D001")
-    assert change.warnings == ("district D001 is above the maximum population",)
+    assert change.warnings == ("片区 D001 人口高于上限",)
 
 
 def test_add_far_ineligible_community_warns_twice(plan, inputs):
     new, change = add_communities(plan, "D001", ["far"], inputs=inputs)
     assert "far" in members(new, "D001")
-    assert "district D001 is not contiguous" in change.warnings
-    assert "district D001 is wider than the maximum extent" in change.warnings
-    assert any(w.startswith("community far is not eligible (2015年建成") for w in change.warnings)
+    assert "片区 D001 不连片" in change.warnings
+    assert "片区 D001 范围超过上限" in change.warnings
+    assert any(w.startswith("小区 far 不在改造范围内（2015年建成") for w in change.warnings)
 
 
 def test_remove_leaves_the_community_in_no_district(plan, inputs):
     new, change = remove_communities(plan, "D001", ["r0c0", "r1c0", "r0c1"], inputs=inputs)
     assert members(new, "D001") == {"r1c1"}
     assert change.moved == (("r0c0", "D001", None), ("r1c0", "D001", None), ("r0c1", "D001", None))
-    assert "community r0c0 is eligible but now in no district" in change.warnings
-    assert "district D001 is below the minimum population" in change.warnings
+    assert "小区 r0c0 在改造范围内，但现未划入任何片区" in change.warnings
+    assert "片区 D001 人口低于下限" in change.warnings
     left_out = new.exclusions.set_index("community_id").loc[["r0c0", "r1c0", "r0c1"], "reason"]
     assert (left_out == LEFT_OUT).all()
 
 
 def test_remove_refuses_a_community_of_another_district(plan, inputs):
-    with pytest.raises(InputError, match="not in district D001"):
+    with pytest.raises(InputError, match="不在片区 D001 中"):
         remove_communities(plan, "D001", ["r0c3"], inputs=inputs)
 
 
@@ -105,7 +105,7 @@ def test_merge_keeps_the_first_id(plan, inputs):
     assert new.districts["district_id"].tolist() == ["D002"]
     assert change.removed == ("D001",)
     assert members(new, "D002") == members(plan, "D001") | members(plan, "D002")
-    assert change.warnings == ("district D002 is above the maximum population",)
+    assert change.warnings == ("片区 D002 人口高于上限",)
 
 
 def test_split_into_disconnected_pieces_warns(plan, inputs):
@@ -114,12 +114,12 @@ def test_split_into_disconnected_pieces_warns(plan, inputs):
     new, change = split_district(plan, "D002", ["r0c2", "r0c3"], inputs=inputs)
     assert change.added == ("D003",) and change.warnings == ()
     new, change = split_district(plan, "D001", ["r0c0"], inputs=inputs)
-    assert "district D003 is below the minimum population" in change.warnings
+    assert "片区 D003 人口低于下限" in change.warnings
     assert members(new, "D001") == {"r0c1", "r1c0", "r1c1"}
 
 
 def test_split_needs_a_proper_part(plan, inputs):
-    with pytest.raises(InputError, match="some but not all"):
+    with pytest.raises(InputError, match="一部分（不是全部）"):
         split_district(plan, "D001", sorted(members(plan, "D001")), inputs=inputs)
 
 
@@ -130,12 +130,18 @@ def test_rename_changes_only_the_name(plan):
     pd.testing.assert_frame_equal(new.members, plan.members)
 
 
+def test_rename_refuses_a_name_another_district_has(plan):
+    taken = plan.districts.set_index("district_id").loc["D002", "name"]
+    with pytest.raises(InputError, match="已被片区 D002 使用"):
+        rename_district(plan, "D001", taken)
+
+
 def test_locked_district_refuses_member_changes(plan, inputs):
     locked, change = lock_district(plan, "D001")
     assert locked.districts.set_index("district_id").loc["D001", "locked"]
-    with pytest.raises(InputError, match="district D001 is locked"):
+    with pytest.raises(InputError, match="片区 D001 已锁定"):
         add_communities(locked, "D002", ["r0c0"], inputs=inputs)
-    with pytest.raises(InputError, match="district D001 is locked"):
+    with pytest.raises(InputError, match="片区 D001 已锁定"):
         add_communities(locked, "D001", ["r0c2"], inputs=inputs)
     renamed, _ = rename_district(locked, "D001", "保留")
     assert renamed.districts.set_index("district_id").loc["D001", "name"] == "保留"
@@ -152,11 +158,11 @@ def test_edits_leave_the_previous_plan_untouched(plan, inputs):
     merge_districts(plan, ["D001", "D002"], inputs=inputs)
     rename_district(plan, "D001", "x")
     pd.testing.assert_frame_equal(plan.members, before)
-    assert plan.districts.set_index("district_id").loc["D001", "name"] == "D001"
+    assert plan.districts.set_index("district_id").loc["D001", "name"] != "x"
 
 
 def test_unknown_ids_are_refused(plan, inputs):
-    with pytest.raises(InputError, match="district D999 does not exist"):
+    with pytest.raises(InputError, match="片区 D999 不存在"):
         add_communities(plan, "D999", ["r0c0"], inputs=inputs)
-    with pytest.raises(InputError, match="community nope does not exist"):
+    with pytest.raises(InputError, match="小区 nope 不存在"):
         create_district(plan, ["nope"], inputs=inputs)

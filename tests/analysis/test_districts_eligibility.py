@@ -84,7 +84,7 @@ def test_eligible_community_in_no_district_is_listed_as_left_out():
 
 
 def test_share_out_of_range_is_refused():
-    with pytest.raises(InputError, match="extended_max_share"):
+    with pytest.raises(InputError, match="放宽范围的户数占比"):
         community_eligibility(communities([1990]), extended_max_share=1.5)
 
 

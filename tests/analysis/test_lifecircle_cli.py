@@ -43,7 +43,7 @@ def test_writes_layers_csv_and_stores_results(project_file, tmp_path, capsys):
     code = main(["lifecircle", str(project_file), "--out", str(out), "--csv", str(tmp_path / "csv"),
                  "--levels", "5", "--types", "kindergarten,nursery", "--sites", "1"])
     assert code == 0
-    assert "candidate sites chosen" in capsys.readouterr().out
+    assert "个候选站点" in capsys.readouterr().out
     layers = {name for name, _ in pyogrio.list_layers(out)}
     assert {"community_access", "gaps", "coverage", "service_areas", "candidate_sites"} <= layers
     access = pyogrio.read_dataframe(out, layer="community_access").set_index(["community_id", "facility_type"])

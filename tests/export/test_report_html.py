@@ -63,13 +63,20 @@ def test_page_shows_every_check_with_its_verdict_class():
     page = _parse(report_html(_report()))
     classes = [attrs.get("class") for tag, attrs in page.tags if tag == "td" and attrs.get("class")]
     assert classes == ["v-fail", "v-warn", "v-pass"]
-    assert "否决 refused" in "".join(page.text)
+    assert "总体结论：不通过" in "".join(page.text)
 
 
-def test_record_lists_become_tables_and_numbers_are_rounded():
+def test_record_lists_become_tables_with_chinese_headers_and_numbers_are_rounded():
     text = "".join(_parse(report_html(_report())).text)
-    assert "parcel_id" in text and "2,500" in text
-    assert "1.235" in text and "green, sunlight" in text
+    assert "地块编号" in text and "2,500" in text
+    assert "1.23" in text and "绿地、日照" in text
+
+
+def test_codes_sites_and_sources_are_named():
+    text = "".join(_parse(report_html(_report())).text)
+    assert "锅炉房 br1" in text and "存量房屋改建" in text and "在用" in text
+    assert "《关于进一步加强规划土地政策支持老旧小区改造更新工作的通知》" in text  # S-mnr2024
+    assert "S-mnr2024" not in text
 
 
 def test_map_draws_the_footprint_in_pixels():

@@ -79,8 +79,8 @@ def test_gap_list_is_worst_first_with_unreachable_blank(plan):
 def test_facility_checks_have_one_row_per_verdict(plan):
     checks = tables.facility_checks(plan)
     assert dict(zip(checks["核查项"], checks["结论"])) == {
-        "用地规模": "pass", "自身日照": "pass", "邻近住宅日照": "consult", "五分钟生活圈公共绿地": "warn",
-        "用地性质": "pass"}
+        "用地规模": "通过", "自身日照": "通过", "邻近住宅日照": "需征询居民意见", "五分钟生活圈公共绿地": "有条件",
+        "用地性质": "通过"}
     assert set(checks["需征询居民意见"]) == {"是"}
 
 

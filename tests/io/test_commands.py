@@ -60,7 +60,7 @@ def test_info_lists_roles_counts_crs_and_first_ids(tmp_path, town_gpkg, town, ca
     assert "households" in info["layers"]["communities"]["fields"]
     assert info["results"] == {}
     assert main(["info", str(project)]) == 0
-    assert f"communities: {len(town['communities'])} features" in capsys.readouterr().out
+    assert f"小区（communities）：{len(town['communities'])} 个要素" in capsys.readouterr().out
 
 
 def test_info_on_a_missing_file_exits_with_2(tmp_path, capsys):
