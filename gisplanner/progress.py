@@ -48,7 +48,7 @@ class Progress:
         def forward(done: int, total: int, message: str) -> None:
             fraction = min(max(done / total, 0.0), 1.0) if total else 0.0
             self.update(index * steps + int(fraction * steps), count * steps,
-                        f"{label}: {message}" if message else label)
+                        f"{label}：{message}" if message else label)
 
         child = Progress(forward)
         child._cancel = self._cancel

@@ -70,46 +70,46 @@ def life_circle_results(project: Project, *, levels: Sequence[str] | None = None
     settings = standards.settings
     unknown = [lv for lv in levels or () if lv not in standards.levels]
     if unknown:
-        raise InputError(f"unknown life-circle level(s) {', '.join(unknown)}",
-                         fix=f"use minutes 5,10,15 or level keys {', '.join(standards.levels)}")
+        raise InputError(f"未知的生活圈层级：{'、'.join(unknown)}",
+                         fix=f"用分钟数 5、10、15 或层级代码 {', '.join(standards.levels)}")
     catalogue = standards.facility_types(profile)
     bad = [t for t in types or () if t not in catalogue]
     if bad:
-        raise InputError(f"unknown facility type(s) {', '.join(bad)}", fix=f"use types of the {profile} catalogue")
+        raise InputError(f"未知的设施类型：{'、'.join(bad)}", fix=f"使用设施目录（{profile}）中的类型")
     req = requirements_from_standards(standards, profile=profile, levels=levels, types=types)
     if req.empty:
-        raise InputError("no catalogue type has a walking threshold at the chosen levels and types",
-                         fix="choose other --levels or --types")
+        raise InputError("所选层级和设施类型中没有规定步行距离的设施",
+                         fix="另选 --levels 或 --types")
     communities = project.layer("communities")
     progress = ensure_progress(progress)
     graph = build_walk_graph(project.layer("walk_network"), walkable_highways=settings.walkable_highways,
                              min_component_nodes=settings.small_component_nodes,
-                             progress=progress.stage(0, 5, "walking network"))
+                             progress=progress.stage(0, 5, "步行路网"))
     network = prepare_life_circle(
         graph, communities, project.layer("facilities"), standards.category_map, tag_rules=standards.tag_rules,
         gates=project.layers.get("gates"), access_snap_m=settings.access_snap_m,
-        progress=progress.stage(1, 5, "access points"))
+        progress=progress.stage(1, 5, "出入点"))
     missing = sorted(set(facility_ids or ()) - set(network.facilities["facility_id"]))
     if missing:
-        raise InputError(f"no facility with id {', '.join(missing)}", layer="facilities",
-                         fix="use feature_id values shown by gisplanner info")
+        raise InputError(f"没有编号为 {'、'.join(missing)} 的设施", layer="facilities",
+                         fix="使用 gisplanner info 列出的编号")
     districts = None
     members = project.results.get("district_members")
     if members is not None and len(members):
         districts = pd.Series(members["district_id"].to_numpy(), index=members["community_id"].astype(str))
     gaps = life_circle_gaps(network, communities, req, search_limit_m=settings.search_limit_m,
-                            districts=districts, progress=progress.stage(2, 5, "gaps"))
+                            districts=districts, progress=progress.stage(2, 5, "服务缺口"))
     coverage_of_data = data_coverage(
         network, communities, req, standards.levels, min_share=standards.data_coverage.min_share_of_expected,
         confirmed_absent=standards.data_coverage.confirmed_absent,
         names={key: ft.zh for key, ft in catalogue.items()})
     gap_table = with_gap_kind(gaps.gaps, coverage_of_data)
     areas = service_areas(network, req, buffer_m=settings.access_snap_m, per_facility=per_facility,
-                          facility_ids=facility_ids, progress=progress.stage(3, 5, "service areas"))
+                          facility_ids=facility_ids, progress=progress.stage(3, 5, "服务范围"))
     sites = site_table({role: project.layers.get(role) for role in SITE_LAYERS})
     k = settings.default_sites_k if sites_k is None else sites_k
     chosen = candidate_sites(network, communities, gaps.community_access, req, sites, k=k,
-                             progress=progress.stage(4, 5, "candidate sites"))
+                             progress=progress.stage(4, 5, "候选站点"))
     facility_access = network.facilities.drop(columns="node").assign(
         facility_types=network.facilities["facility_types"].map(",".join))
     return {"community_access": gaps.community_access, "gaps": gap_table, "coverage": gaps.coverage,
@@ -223,8 +223,8 @@ def run_sunlight(project: Project, *, city: str | None = None, special: str | No
     ``hours_before``, ``hours_after`` and ``status`` (unaffected / reduced / newly_failing / exempt).
     """
     if (add is None) != (add_height_m is None):
-        raise InputError("a proposed building needs both its footprint and its height",
-                         fix="give the footprint and its height in m")
+        raise InputError("拟建建筑须同时给出占地范围和高度",
+                         fix="给出占地范围和以米计的高度")
     rules = project.standards().sunlight
     requirement = requirement_for(rules, city or project.city, special=special, day=day)
     calc = rules.calculation
@@ -273,14 +273,14 @@ def run_placement(project: Project, *, facility: str, site: str | None = None,
     The intervention defaults to equipment for equipment types, conversion on an existing building, else new.
     """
     if (site is None) == (footprint is None):
-        raise InputError("give either a site LAYER:ID or a drawn footprint", fix="e.g. site='boiler_rooms:K001'")
+        raise InputError("须给出场地（图层:编号）或绘制的占地范围", fix="例如 --site boiler_rooms:K001")
     standards = project.standards()
     ftype = standards.facility_type(facility)
     site_layer = site_id = None
     if site is not None:
         site_layer, sep, site_id = site.partition(":")
         if not sep or not site_id:
-            raise InputError(f"site {site!r} is not LAYER:ID", fix="e.g. boiler_rooms:K001")
+            raise InputError(f"场地“{site}”不是“图层:编号”的形式", fix="例如 boiler_rooms:K001")
         equipment = ftype.equipment or intervention == "equipment"
         chosen = site_footprint(project.layer(site_layer), site_layer, site_id, equipment=equipment)
     else:
@@ -315,7 +315,7 @@ def run_all(project: Project, *, seed: int = 0, placements: Sequence[Mapping[str
     sunlight = run_sunlight(project, progress=progress.stage(3, stages, "日照"))
     reports = [run_placement(project, progress=progress.stage(4 + i, stages, "设施"), **kw)
                for i, kw in enumerate(placements)]
-    progress.update(stages, stages, "done")
+    progress.update(stages, stages, "完成")
     return {"districts": len(plan.districts), "gaps": len(project.results["gaps"]),
             "sill_points": len(sunlight.points), "placements": [r.overall for r in reports]}
 

@@ -14,8 +14,8 @@ from gisplanner.workflow import run_placement
 def test_stage_maps_its_updates_into_the_parent_range():
     seen = []
     parent = Progress(lambda done, total, message: seen.append((done / total, message)))
-    parent.stage(1, 4, "生活圈").update(5, 10, "distances")
-    assert seen == [(pytest.approx(0.375), "生活圈: distances")]
+    parent.stage(1, 4, "生活圈").update(5, 10, "步行距离")
+    assert seen == [(pytest.approx(0.375), "生活圈：步行距离")]
 
 
 def test_stage_shares_the_parent_cancel():
@@ -28,9 +28,9 @@ def test_stage_shares_the_parent_cancel():
 
 def test_placement_needs_exactly_one_site():
     project = build_demo_project()
-    with pytest.raises(InputError, match="either a site"):
+    with pytest.raises(InputError, match="须给出场地"):
         run_placement(project, facility="kindergarten")
-    with pytest.raises(InputError, match="either a site"):
+    with pytest.raises(InputError, match="须给出场地"):
         run_placement(project, facility="kindergarten", site="boiler_rooms:K001", footprint=box(0, 0, 1, 1))
 
 
@@ -56,7 +56,7 @@ def test_demo_export_runs_everything_and_writes_the_package(tmp_path, capsys):
     assert project.results["district_gaps"]["district_id"].isin(project.results["districts"]["district_id"]).all()
     for name in ("plan.gpkg", "sheets.pdf", "webmap.html", "review.html", "plan_tables.xlsx"):
         assert (out / name).stat().st_size > 0, name
-    assert f"{len(project.results['districts'])} districts" in capsys.readouterr().out
+    assert f"{len(project.results['districts'])} 个片区" in capsys.readouterr().out
     eligibility = project.results["community_eligibility"]
     assert eligibility.loc[eligibility["eligible"], "basis_text"].notna().all()  # every admission says why
 

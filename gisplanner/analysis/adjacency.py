@@ -95,22 +95,22 @@ def community_adjacency(communities: gpd.GeoDataFrame, *, barriers: gpd.GeoDataF
     progress = ensure_progress(progress)
     _check_metric(communities, "communities")
     if gap_m < 0:
-        raise InputError(f"adjacency gap must be >= 0 m, got {gap_m}", fix="set adjacency_gap_m to 0 or more")
+        raise InputError(f"相邻判定间距须不小于 0 m，现为 {gap_m}", fix="把“相邻判定间距”设为 0 或更大")
     ids = _ids(communities)
     geoms = np.asarray(communities.geometry.values)
     tree = shapely.STRtree(geoms)
     a, b = tree.query(geoms, predicate="dwithin", distance=gap_m)
     keep = a < b
     a, b = a[keep], b[keep]
-    progress.update(1, 3, "near pairs")
+    progress.update(1, 3, "相邻小区")
     gap = shapely.distance(geoms[a], geoms[b])
     blocked = np.zeros(len(a), dtype=bool)
     kind = np.full(len(a), None, dtype=object)
     kind_id = np.full(len(a), None, dtype=object)
     if barriers is not None and len(barriers) and len(a):
-        _check_metric(barriers, "barriers")
+        _check_metric(barriers, "分隔道路与河流")
         blocked, kind, kind_id = _separated(geoms, a, b, barriers, gap_m)
-    progress.update(3, 3, "barriers")
+    progress.update(3, 3, "分隔道路与河流")
     return pd.DataFrame({
         "community_a": ids[a], "community_b": ids[b], "gap_m": gap, "adjacent": ~blocked,
         "barrier": pd.array(kind, dtype="string"), "barrier_id": pd.array(kind_id, dtype="string"),
@@ -166,5 +166,5 @@ def _ids(frame: pd.DataFrame) -> np.ndarray:
 
 def _check_metric(frame: gpd.GeoDataFrame, layer: str) -> None:
     if frame.crs is not None and not frame.crs.is_projected:
-        raise InputError(f"{layer} are in a geographic CRS ({frame.crs.to_string()})", layer=layer,
-                         fix="reproject to the project's metric CRS first")
+        raise InputError(f"图层采用地理坐标系（{frame.crs.to_string()}）", layer=layer,
+                         fix="先投影到项目的米制坐标系")

@@ -31,8 +31,8 @@ def built_years(frame: pd.DataFrame) -> pd.Series:
 def population(frame: pd.DataFrame) -> np.ndarray:
     """Population (people) of each row, NA as 0; the communities must carry the column."""
     if "population" not in frame:
-        raise InputError("communities have no population column", layer="communities",
-                         fix="import communities with population (or households to estimate it)")
+        raise InputError("小区图层没有人口字段", layer="communities",
+                         fix="导入带人口（或户数，用于估算人口）的小区数据")
     return pd.to_numeric(frame["population"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
 
 

@@ -147,7 +147,7 @@ def bundle_communities(communities: gpd.GeoDataFrame, adjacency: pd.DataFrame, *
         score = (int(under.sum()), -int(label.max(initial=-1) + 1))
         if best is None or score < best[0]:
             best = (score, label)
-        progress.update(t + 1, max(1, tries), "bundling communities")
+        progress.update(t + 1, max(1, tries), "组合小区")
     out = np.full(n_all, -1, dtype=np.int64)
     if best is not None and len(nodes):
         out[nodes] = _renumber(best[1])

@@ -42,22 +42,22 @@ def district_costs(districts: pd.DataFrame, content: pd.DataFrame, unit_costs: p
                                    "unit_cost_yuan": pd.Series(dtype=float)})
     missing = {"item", "unit", "unit_cost_yuan"} - set(unit_costs.columns)
     if missing:
-        raise InputError(f"unit-cost table lacks columns {sorted(missing)}", file=file,
-                         fix="give the CSV the header item,unit,unit_cost_yuan")
+        raise InputError(f"单价表缺少列：{'、'.join(sorted(missing))}", file=file,
+                         fix="CSV 表头须为 item,unit,unit_cost_yuan")
     # Lines as the user sees them in the CSV: the header is line 1.
     bad = ~unit_costs["unit"].isin(list(COST_UNITS)).to_numpy()
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise InputError(f"unknown unit {unit_costs['unit'].iloc[row]!r}", file=file, feature=f"line {row + 2}",
-                         fix=f"use one of {', '.join(COST_UNITS)}")
+        raise InputError(f"未知的计价单位“{unit_costs['unit'].iloc[row]}”", file=file, feature=f"第 {row + 2} 行",
+                         fix=f"使用其中之一：{', '.join(COST_UNITS)}")
     price = pd.to_numeric(unit_costs["unit_cost_yuan"], errors="coerce")
     wrong = (price.isna() | (price < 0)).to_numpy()
     if wrong.any():
-        raise InputError("unit_cost_yuan must be a number >= 0", file=file,
-                         feature=f"line {int(np.flatnonzero(wrong)[0]) + 2}", fix="fill in the cost in yuan per unit")
+        raise InputError("单价须为不小于 0 的数", file=file,
+                         feature=f"第 {int(np.flatnonzero(wrong)[0]) + 2} 行", fix="填写每单位的单价（元）")
     if unit_costs["item"].duplicated().any():
         item = unit_costs["item"][unit_costs["item"].duplicated()].iloc[0]
-        raise InputError(f"item {item!r} is priced twice", file=file, fix="keep one row per item")
+        raise InputError(f"项目“{item}”计价两次", file=file, fix="每个项目只保留一行")
     costs = unit_costs.assign(unit_cost_yuan=price)[["item", "unit", "unit_cost_yuan"]]
     out = content.merge(costs, on="item", how="left")
     qty = districts.set_index("district_id")

@@ -73,7 +73,7 @@ def community_walk_distances(communities: gpd.GeoDataFrame, graph: WalkGraph, *,
     connector = snap.distance_m
     rows, cols, vals = [np.arange(len(xy))], [np.arange(len(xy))], [np.zeros(len(xy))]
     for start in range(0, len(ok), chunk):
-        progress.update(start, len(ok), "walking distances between communities")
+        progress.update(start, len(ok), "小区之间的步行距离")
         src = ok[start:start + chunk]
         d = network_distances(routed, node[src], min_only=False, limit_m=limit_m)[:, node[ok]]
         d = d + connector[src, None] + connector[None, ok]

@@ -288,7 +288,7 @@ def green_ratio(green: gpd.GeoDataFrame, block: BaseGeometry) -> float:
     """绿地率: green area inside the block over the block's area (0–1)."""
     block_area = shapely.area(block)
     if block_area <= 0:
-        raise InputError("the block has no area", fix="check the community polygon")
+        raise InputError("街坊面积为零", fix="检查小区多边形")
     return float(shapely.area(shapely.intersection(shapely.union_all(green.geometry.values), block))
                  / block_area)
 
@@ -317,5 +317,5 @@ def average_floors(buildings: gpd.GeoDataFrame) -> float:
 def _require_columns(frame: pd.DataFrame, columns: Sequence[str], layer: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise InputError(f"missing column(s) {', '.join(missing)}", layer=layer,
-                         fix="import the layer again so the canonical columns are filled")
+        raise InputError(f"缺少字段：{'、'.join(missing)}", layer=layer,
+                         fix="重新导入该图层，以填入标准字段")

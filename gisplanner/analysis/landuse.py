@@ -116,8 +116,8 @@ def decide(rows: Sequence[DecisionRow], case: LandUseCase) -> DecisionRow:
         When no row matches: the table must end with a catch-all row (empty ``when``).
     """
     if case.intervention not in INTERVENTIONS:
-        raise InputError(f"unknown intervention {case.intervention!r}",
-                         fix=f"use one of {', '.join(INTERVENTIONS)}")
+        raise InputError(f"未知的建设方式“{case.intervention}”",
+                         fix=f"使用其中之一：{', '.join(INTERVENTIONS)}")
     for row in rows:
         if row_matches(row, case):
             return row
@@ -145,8 +145,8 @@ def parcels_under(landuse: gpd.GeoDataFrame, footprint: BaseGeometry, *,
     """
     missing = [c for c in ("feature_id", "lu_code", "lu_code_planned") if c not in landuse.columns]
     if missing:
-        raise InputError(f"missing column(s) {', '.join(missing)}", layer="landuse",
-                         fix="map the land-use code fields when importing the layer")
+        raise InputError(f"缺少字段：{'、'.join(missing)}", layer="landuse",
+                         fix="导入该图层时对应用地代码字段")
     hits = landuse.iloc[landuse.sindex.query(footprint, predicate="intersects")].copy()
     hits["overlap_m2"] = shapely.area(shapely.intersection(hits.geometry.values, footprint))
     if shapely.area(footprint) > 0:

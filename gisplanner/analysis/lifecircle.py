@@ -305,9 +305,9 @@ def prepare_life_circle(walk_network: gpd.GeoDataFrame | WalkGraph, communities:
         graph = walk_network
     else:
         graph = build_walk_graph(walk_network, walkable_highways=walkable_highways,
-                                 progress=progress.stage(0, 2, "walking network"))
-        progress = progress.stage(1, 2, "access")
-    progress.update(0, 2, "snapping facilities")
+                                 progress=progress.stage(0, 2, "步行路网"))
+        progress = progress.stage(1, 2, "出入点")
+    progress.update(0, 2, "设施接入路网")
     fac = _facility_table(facilities, category_map, tag_rules)
     mapped = (fac["status"] != FACILITY_UNMAPPED).to_numpy()
     xy, owner = boundary_samples(facilities.geometry.to_numpy()[mapped], access_spacing_m)
@@ -330,9 +330,9 @@ def prepare_life_circle(walk_network: gpd.GeoDataFrame | WalkGraph, communities:
     connector = np.full(len(fac), np.nan)
     connector[on_net] = fsnap.distance_m
     fac = fac.assign(node=node, connector_m=connector, status=status)
-    progress.update(1, 2, "community access points")
+    progress.update(1, 2, "小区出入点")
     access = _community_access(graph, communities, gates, access_snap_m, access_spacing_m)
-    progress.update(2, 2, "network ready")
+    progress.update(2, 2, "路网就绪")
     return LifeCircleNetwork(graph, *access, crs=communities.crs, facilities=fac)
 
 
@@ -502,13 +502,13 @@ def life_circle_gaps(network: LifeCircleNetwork, communities: gpd.GeoDataFrame, 
     dist = {}
     stocked = set()
     for k, ftype in enumerate(types):
-        progress.update(k, len(types), f"distances to {ftype}")
+        progress.update(k, len(types), f"设施步行距离（第 {k + 1}/{len(types)} 类）")
         if network.uses(ftype).any():
             stocked.add(ftype)
         node_d = network.type_distances(ftype, limit_m=limit)
         d = network.community_distance(node_d, n)
         dist[ftype] = np.where(d <= limit, d, np.nan)
-    progress.update(len(types), len(types), "gap table")
+    progress.update(len(types), len(types), "缺口表")
 
     ids = _ids(communities)
     rep = np.tile(np.arange(n), len(req))

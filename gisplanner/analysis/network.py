@@ -214,21 +214,21 @@ def build_walk_graph(walk_network: gpd.GeoDataFrame, *, walkable_highways: Colle
     progress = ensure_progress(progress)
     lines, feature = _walkable_lines(walk_network, walkable_highways)
     z = line_levels(walk_network.iloc[feature])
-    progress.update(0, 3, "noding the walking network")
+    progress.update(0, 3, "路网打断")
     vx_line, vx_m, vx_xy, line_len = line_vertices(lines)
     cut_line, cut_m, cut_xy, link_a, link_b, n_sep = _junctions(vx_line, vx_m, vx_xy, line_len, z,
                                                                 tolerance_m)
-    progress.update(1, 3, "merging junctions")
+    progress.update(1, 3, "合并路口")
     n_cut = len(cut_line)
     links = sp.coo_matrix((np.ones(len(link_a)), (link_a, link_b)), shape=(n_cut, n_cut))
     _, cut_node = csgraph.connected_components(links, directed=False)
     n_nodes = int(cut_node.max()) + 1 if n_cut else 0
     count = np.bincount(cut_node, minlength=n_nodes)
     node_xy = np.column_stack([np.bincount(cut_node, cut_xy[:, k], n_nodes) for k in (0, 1)]) / count[:, None]
-    progress.update(2, 3, "assembling edges")
+    progress.update(2, 3, "组装路段")
     graph = _assemble(vx_line, vx_m, vx_xy, cut_line, cut_m, cut_node, node_xy, feature,
                       n_sep, min_component_nodes, n_nodes)
-    progress.update(3, 3, "walking network ready")
+    progress.update(3, 3, "步行路网就绪")
     return graph
 
 
@@ -245,16 +245,16 @@ def _walkable_lines(walk_network: gpd.GeoDataFrame,
     bad = keep & ~np.isin(shapely.get_type_id(geoms), [1, 5])
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise InputError(f"walk_network geometry is {shapely.get_type_id(geoms[row])}, not a line",
+        raise InputError(f"步行路网的几何类型为 {shapely.get_type_id(geoms[row])}，不是线",
                          layer="walk_network", feature=walk_network.index[row],
-                         fix="give the walking network as LineString or MultiLineString features")
+                         fix="步行路网须为线（LineString 或 MultiLineString）要素")
     parts, part_of = shapely.get_parts(geoms[keep], return_index=True)
     # Zero-length parts carry no walking and would be lines without a segment.
     solid = shapely.length(parts) > 0
     parts, part_of = parts[solid], part_of[solid]
     if len(parts) == 0:
-        raise InputError("no walkable lines", layer="walk_network",
-                         fix="check the walkable column and the walkable highway classes in the settings")
+        raise InputError("没有可步行的道路", layer="walk_network",
+                         fix="检查“可步行”字段和设置中的可步行道路等级")
     return parts, np.flatnonzero(keep)[part_of]
 
 

@@ -173,8 +173,8 @@ def site_footprint(layer: gpd.GeoDataFrame, role: str, feature_id: str, *, equip
     """
     match = layer[layer["feature_id"].astype(str) == str(feature_id)]
     if match.empty:
-        raise InputError(f"no feature with feature_id {feature_id!r}", layer=role,
-                         fix="use an ID that `gisplanner info` lists for this layer")
+        raise InputError(f"没有编号为“{feature_id}”的要素", layer=role,
+                         fix="使用 gisplanner info 为该图层列出的编号")
     row = match.iloc[0]
     geom = row.geometry
     status = None if is_missing(row.get("status")) else str(row.get("status"))
@@ -183,8 +183,8 @@ def site_footprint(layer: gpd.GeoDataFrame, role: str, feature_id: str, *, equip
         return Site(geom, status, name)
     area = row.get("area_m2")
     if is_missing(area) or float(area) <= 0:
-        raise InputError("the site is a point without area_m2, so its footprint is unknown", layer=role,
-                         feature=feature_id, fix="draw the footprint and pass it with --footprint FILE")
+        raise InputError("场地是没有面积的点，占地范围不详", layer=role,
+                         feature=feature_id, fix="绘制占地范围，用 --footprint 文件给出")
     half = math.sqrt(float(area)) / 2.0
     point = geom.centroid
     square = shapely.box(point.x - half, point.y - half, point.x + half, point.y + half)
@@ -231,10 +231,10 @@ def check_placement(placement: PlacementInput, layers: Mapping[str, gpd.GeoDataF
     """
     progress = ensure_progress(progress)
     if placement.intervention not in INTERVENTIONS:
-        raise InputError(f"unknown intervention {placement.intervention!r}",
-                         fix=f"use one of {', '.join(INTERVENTIONS)}")
+        raise InputError(f"未知的建设方式“{placement.intervention}”",
+                         fix=f"使用其中之一：{', '.join(INTERVENTIONS)}")
     if placement.footprint is None or placement.footprint.is_empty:
-        raise InputError("the footprint is empty", fix="draw the footprint or pick a site feature")
+        raise InputError("占地范围为空", fix="绘制占地范围或选择一个场地要素")
     ftype = standards.facility_type(placement.facility_type, profile)
     if placement.old_area is None:
         placement = replace(placement, old_area=_is_old_area(placement.footprint, layers, standards))

@@ -162,7 +162,7 @@ def service_areas(network: LifeCircleNetwork, requirements: pd.DataFrame, *, buf
     pool = ThreadPoolExecutor(max_workers=max(1, workers))
     try:
         for k, row in enumerate(req.itertuples(index=False)):
-            progress.update(k, 2 * len(req), f"reach of {row.facility_type} ({row.level})")
+            progress.update(k, 2 * len(req), f"设施可达范围（第 {k + 1}/{len(req)} 项）")
             use = network.uses(row.facility_type)
             if not use.any():
                 continue
@@ -196,15 +196,15 @@ def service_areas(network: LifeCircleNetwork, requirements: pd.DataFrame, *, buf
         polygons = {}
         n_jobs = max(len(jobs) + len(extends), 1)
         for k, (key, fut) in enumerate(jobs.items()):
-            progress.update(len(req) + k * len(req) // n_jobs, 2 * len(req), "service-area polygons")
+            progress.update(len(req) + k * len(req) // n_jobs, 2 * len(req), "服务范围多边形")
             polygons[key] = fut.result()
         # A base is always scheduled before the sets that extend it, so it is done (or extended) first.
         for k, (key, (base, fut)) in enumerate(extends.items(), start=len(jobs)):
-            progress.update(len(req) + k * len(req) // n_jobs, 2 * len(req), "service-area polygons")
+            progress.update(len(req) + k * len(req) // n_jobs, 2 * len(req), "服务范围多边形")
             polygons[key] = shapely.union(polygons[base], fut.result())
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-    progress.update(2 * len(req), 2 * len(req), "service areas done")
+    progress.update(2 * len(req), 2 * len(req), "服务范围完成")
     rows = [(*row[:5], polygons[row[5]]) for row in rows]
     frame = pd.DataFrame(rows, columns=["facility_type", "level", "threshold_m", "facilities", "facility_id",
                                         "geometry"])

@@ -148,7 +148,7 @@ def candidate_sites(network: LifeCircleNetwork, communities: gpd.GeoDataFrame, c
     limit = float(req["threshold_m"].max())
     dist = np.full((len(on_net), n), np.inf)
     for c in range(0, len(on_net), _CHUNK):
-        progress.update(c, 2 * len(on_net), "distances from candidate sites")
+        progress.update(c, 2 * len(on_net), "候选站点的步行距离")
         part = site_snap.take(np.arange(c, min(c + _CHUNK, len(on_net))))
         node_d = distances_from_points(network.graph, part, limit_m=limit)
         dist[c:c + _CHUNK] = network.community_distance(node_d, n, source_snap=part)
@@ -159,9 +159,9 @@ def candidate_sites(network: LifeCircleNetwork, communities: gpd.GeoDataFrame, c
     population = np.nan_to_num(pd.to_numeric(column_or(communities, "population", np.nan),
                                              errors="coerce").to_numpy(float), nan=0.0)
     out = []
-    progress = progress.stage(1, 2, "ranking")
+    progress = progress.stage(1, 2, "排序")
     for r, row in enumerate(req.itertuples(index=False)):
-        progress.update(r, len(req), f"sites for {row.facility_type} ({row.level})")
+        progress.update(r, len(req), f"候选站点（第 {r + 1}/{len(req)} 项）")
         sel = (community_access["facility_type"].to_numpy() == row.facility_type) & \
               (community_access["level"].to_numpy() == row.level)
         served = community_access["served"].to_numpy(bool)[sel][:n]
@@ -204,7 +204,7 @@ def candidate_sites(network: LifeCircleNetwork, communities: gpd.GeoDataFrame, c
             "population_new": gain_at[cand], "communities_new": new_at[cand],
             "geometry": frame.geometry.to_numpy(),
         }))
-    progress.update(len(req), len(req), "candidate sites ranked")
+    progress.update(len(req), len(req), "候选站点已排序")
     if not out:
         return gpd.GeoDataFrame(columns=columns, geometry="geometry", crs=network.crs)
     result = pd.concat(out, ignore_index=True)

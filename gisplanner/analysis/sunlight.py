@@ -210,17 +210,17 @@ def _counting(requirement: SunlightRequirement) -> dict[str, float | int | None]
 def _heights(buildings: gpd.GeoDataFrame) -> np.ndarray:
     """Heights (m) of the buildings, after checking they are in a metric CRS and all have one."""
     if buildings.crs is not None and not buildings.crs.is_projected:
-        raise InputError("buildings must be in a metric (projected) CRS", layer="buildings",
-                         fix="import them into a project, or reproject them to a UTM zone")
+        raise InputError("建筑须采用以米为单位的投影坐标系", layer="buildings",
+                         fix="先导入项目，或投影到 UTM 或 CGCS2000 高斯投影带")
     if "height_m" not in buildings:
-        raise InputError("buildings have no height_m column", layer="buildings",
-                         fix="import the buildings with a height or floors field")
+        raise InputError("建筑图层没有高度字段", layer="buildings",
+                         fix="导入带高度或层数字段的建筑数据")
     height = pd.to_numeric(buildings["height_m"], errors="coerce").to_numpy(dtype=float)
     bad = ~np.isfinite(height) | (height < 0)
     if bad.any():
         feature = buildings["feature_id"].iloc[int(np.argmax(bad))] if "feature_id" in buildings else None
-        raise InputError(f"{int(bad.sum())} building(s) without a valid height", layer="buildings",
-                         feature=feature, fix="give height_m or floors (floors × floor height is used)")
+        raise InputError(f"{int(bad.sum())} 栋建筑没有有效高度", layer="buildings",
+                         feature=feature, fix="给出高度或层数（按层数 × 层高计算）")
     return height
 
 
@@ -549,7 +549,7 @@ def sunlight_hours(buildings: gpd.GeoDataFrame, sun: SunPath, requirement: Sunli
     counting = _counting(requirement)
     # Counted chunk by chunk, so memory stays bounded however many floors are sampled.
     for c0, lit in _lit_chunks(samples, obstacles, s, np.zeros(len(samples.x), dtype=bool), np.arange(len(table)),
-                               ensure_progress(progress), "sunlight hours"):
+                               ensure_progress(progress), "日照时数"):
         hours[c0:c0 + len(lit)], segments[c0:c0 + len(lit)] = count_hours(lit, s.step_min, **counting)
     table["hours"] = hours
     table["segments"] = segments
@@ -593,11 +593,11 @@ def sunlight_impact(buildings: gpd.GeoDataFrame, proposed: shapely.Geometry, pro
         ``newly_failing`` (passed before, fails after) or ``exempt`` (an elevator addition that reduces).
     """
     if proposed is None or shapely.is_empty(proposed) or proposed.geom_type not in ("Polygon", "MultiPolygon"):
-        raise InputError("the proposed footprint must be a non-empty polygon", layer="proposed",
-                         fix="draw or import a polygon footprint")
+        raise InputError("拟建建筑的占地范围须为非空多边形", layer="proposed",
+                         fix="绘制或导入多边形占地范围")
     if not np.isfinite(proposed_height_m) or proposed_height_m <= 0:
-        raise InputError("the proposed height must be positive (m)", layer="proposed",
-                         fix="give the building's height in metres")
+        raise InputError("拟建建筑高度须为正数（m）", layer="proposed",
+                         fix="以米为单位给出建筑高度")
     s = _check(sun, requirement)
     new = _Obstacles.of(_edges(np.array([proposed]), np.array([float(proposed_height_m)])), s, sill_height_m)
     # Only buildings within the new building's shadow reach (or under its footprint) get sills.

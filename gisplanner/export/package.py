@@ -214,7 +214,7 @@ def export_plan_package(project: Any, out_dir: str | Path, *, district: str | No
     steps = [f for f in KNOWN_FORMATS if f in formats]
     written: dict[str, list[Path]] = {}
     for i, fmt in enumerate(steps):
-        progress.update(i, len(steps), f"writing {fmt}")
+        progress.update(i, len(steps), f"写出 {fmt.upper()}")
         if fmt == "gpkg":
             written[fmt] = [write_geopackage(layers, plan_tables, out / "plan.gpkg")]
         elif fmt in ("pdf", "png"):
@@ -232,5 +232,5 @@ def export_plan_package(project: Any, out_dir: str | Path, *, district: str | No
                                                           out / "review_form.xlsx")]
         elif fmt == "md":
             written[fmt] = [review.write_review(layers, plan_tables, out / "review.md", when=when)]
-    progress.update(len(steps), len(steps), "plan package written")
+    progress.update(len(steps), len(steps), "规划成果包已写出")
     return written

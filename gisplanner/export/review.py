@@ -27,7 +27,7 @@ from gisplanner.export.plan_table import (
     TOTAL,
 )
 from gisplanner.export.tables import PlanTables
-from gisplanner.labels import violations_text
+from gisplanner.labels import site_label, violations_text
 
 NO_FACILITY = "尚无拟建设施。"
 NO_CONSULTATION = "无需征询居民意见的事项。"
@@ -81,7 +81,7 @@ def review_sections(layers: PlanLayers, tables: PlanTables) -> list[Section]:
         verdicts = "；".join(f"{layers.check_label(c)}：{VERDICT_ZH.get(r[c], r[c])}" for c in checks
                             if pd.notna(r[c]))
         facility_rows.append((str(r["facility_id"]), str(r["name"]),
-                              str(zh.get(r["facility_type"], r["facility_type"])), str(r["site"] or "绘制"),
+                              str(zh.get(r["facility_type"], r["facility_type"])), site_label(r["site"] if isinstance(r["site"], str) else None),
                               OVERALL_ZH.get(r["overall"], r["overall"]), verdicts))
     facilities = Section("拟建设施及核查结论", () if facility_rows else (NO_FACILITY,),
                          ("编号", "名称", "类型", "选址", "总体结论", "各项核查") if facility_rows else (),
@@ -130,7 +130,7 @@ def review_sections(layers: PlanLayers, tables: PlanTables) -> list[Section]:
         gaps = Section("生活圈服务缺口", ("无生活圈服务缺口。", *missing_note))
 
     notes = [*tables.plan.notes,
-             "标准数值多数来自二手资料（见 gisplanner/resources/standards 各条 status/source），正式审查前请按原文核对。"]
+             "标准数值多数来自二手资料（见软件“设置 → 城市与标准”中各条的状态与来源），正式审查前请按原文核对。"]
     if layers.attribution:
         notes.append(f"数据来源：{layers.attribution}")
     return [overview, facilities, bases, consultation, gaps, Section("说明", tuple(notes))]

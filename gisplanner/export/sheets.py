@@ -495,7 +495,7 @@ def write_sheets(layers: PlanLayers, out_dir: Path, *, paper: str = "A3", format
                    ) if "pdf" in written else None
     try:
         for i, theme in enumerate(THEMES, start=1):
-            progress.update(i - 1, len(THEMES), f"map sheet {THEMES[theme]}")
+            progress.update(i - 1, len(THEMES), f"图纸：{THEMES[theme]}")
             fig = sheet_figure(layers, theme, paper=paper, when=when)
             if pdf is not None:
                 pdf.savefig(fig)
@@ -508,5 +508,5 @@ def write_sheets(layers: PlanLayers, out_dir: Path, *, paper: str = "A3", format
             pdf.close()
     if pdf is not None:
         written["pdf"].append(out_dir / "sheets.pdf")
-    progress.update(len(THEMES), len(THEMES), "map sheets written")
+    progress.update(len(THEMES), len(THEMES), "图纸已写出")
     return written

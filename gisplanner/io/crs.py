@@ -75,8 +75,8 @@ def parse_source_crs(text: str) -> pyproj.CRS | str:
     try:
         return pyproj.CRS.from_user_input(text)
     except pyproj.exceptions.CRSError as exc:
-        raise InputError(f"unknown source CRS {text!r} ({exc}).",
-                         fix="name it as EPSG:4326, EPSG:4490, GCJ-02 or BD-09.") from exc
+        raise InputError(f"无法识别的源坐标系“{text}”（{exc}）",
+                         fix="写成 EPSG:4326、EPSG:4490、GCJ-02 或 BD-09") from exc
 
 
 def _out_of_china(lon: NDArray, lat: NDArray) -> NDArray:

@@ -572,7 +572,7 @@ def import_layers(project: Any, sources: Sequence[str | Path], *, roles: Mapping
                          fix="先导入小区范围（面图层），或把小区图层与台账一起导入。")
     layers: list[SourceLayer] = []
     for i, path in enumerate(sources):
-        progress.update(i, len(sources), f"reading {path.name}")
+        progress.update(i, len(sources), f"读取 {path.name}")
         for layer in read_layers(path):
             report.extend(layer.findings)
             layers.append(layer)
@@ -587,7 +587,7 @@ def import_layers(project: Any, sources: Sequence[str | Path], *, roles: Mapping
     prepared: list[_Prepared] = []
     seen: dict[str, str] = {}
     for i, source in enumerate(layers):
-        progress.update(i, len(layers), f"checking {source.name}")
+        progress.update(i, len(layers), f"检查 {source.name}")
         for role, filt in roles_of_layer(source.name, roles):
             if role in seen:
                 raise InputError(f"two layers give the role {role}: {seen[role]} and {source.name}.",
@@ -656,7 +656,7 @@ def import_layers(project: Any, sources: Sequence[str | Path], *, roles: Mapping
     except Exception:
         project.crs, project.city, project.layers, project.layer_sources = before
         raise
-    progress.update(len(layers), len(layers), "imported")
+    progress.update(len(layers), len(layers), "导入完成")
     return report
 
 

@@ -19,8 +19,8 @@ from gisplanner.io.findings import Finding
 _READ_ERRORS = (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.FieldError,
                 pyogrio.errors.FeatureError, pyogrio.errors.GeometryError, shapely.errors.GEOSException,
                 OSError, UnicodeDecodeError, ValueError)
-_FIX_UNREADABLE = ("check that the file is complete (copy it again, or re-export it from the GIS it came from) "
-                   "and that it is a GeoPackage, Shapefile, GeoJSON or OSM PBF file.")
+_FIX_UNREADABLE = ("检查文件是否完整（重新复制，或从原 GIS 软件重新导出），"
+                   "并确认是 GeoPackage、Shapefile、GeoJSON 或 OSM PBF 文件")
 
 
 @dataclass
@@ -49,7 +49,7 @@ def _is_osm(path: Path) -> bool:
 
 def _check_exists(path: Path) -> None:
     if not path.exists():
-        raise InputError("file not found.", file=str(path), fix="check the path and the file name.")
+        raise InputError("文件不存在", file=str(path), fix="检查路径和文件名")
 
 
 def list_layers(path: str | Path) -> list[str]:
@@ -67,7 +67,7 @@ def list_layers(path: str | Path) -> list[str]:
     try:
         layers = pyogrio.list_layers(path)
     except _READ_ERRORS as exc:
-        raise InputError(f"cannot open the file ({exc}).", file=str(path), fix=_FIX_UNREADABLE) from exc
+        raise InputError(f"无法打开文件（{exc}）", file=str(path), fix=_FIX_UNREADABLE) from exc
     return [str(name) for name, geometry_type in layers if geometry_type is not None]
 
 
@@ -75,7 +75,7 @@ def dbf_text_values(dbf: Path) -> list[bytes]:
     """The raw bytes of the field names and of the distinct non-ASCII character values of a .dbf file."""
     data = dbf.read_bytes()
     if len(data) < 32:
-        raise InputError("the .dbf file is truncated.", file=str(dbf), fix=_FIX_UNREADABLE)
+        raise InputError(".dbf 文件不完整", file=str(dbf), fix=_FIX_UNREADABLE)
     n_records, header_len, record_len = struct.unpack("<IHH", data[4:12])
     names, fields = [], []  # field names; (offset in record, length) of character fields
     offset = 1  # each record starts with a deletion flag
@@ -88,7 +88,7 @@ def dbf_text_values(dbf: Path) -> list[bytes]:
         offset += length
         pos += 32
     if header_len + n_records * record_len > len(data):
-        raise InputError("the .dbf file is truncated.", file=str(dbf), fix=_FIX_UNREADABLE)
+        raise InputError(".dbf 文件不完整", file=str(dbf), fix=_FIX_UNREADABLE)
     records = np.frombuffer(data, dtype=np.uint8, count=n_records * record_len,
                             offset=header_len).reshape(n_records, record_len)
     values: set[bytes] = set()
@@ -161,8 +161,8 @@ def read_layers(path: str | Path, layers: list[str] | None = None) -> list[Sourc
     wanted = available if layers is None else layers
     for name in wanted:
         if name not in available:
-            raise InputError(f"no layer {name!r}; the file has {', '.join(available) or 'no layers'}.",
-                             file=str(path), fix="name one of the layers the file has.")
+            raise InputError(f"没有图层“{name}”；文件中的图层：{', '.join(available) or '无'}",
+                             file=str(path), fix="指定文件中已有的一个图层")
     try:
         if _is_osm(path):
             frames = osm.read_osm(path)
@@ -172,4 +172,4 @@ def read_layers(path: str | Path, layers: list[str] | None = None) -> list[Sourc
             return [SourceLayer(str(path), available[0], frame, findings)]
         return [SourceLayer(str(path), name, pyogrio.read_dataframe(path, layer=name)) for name in wanted]
     except _READ_ERRORS as exc:
-        raise InputError(f"cannot read the file ({exc}).", file=str(path), fix=_FIX_UNREADABLE) from exc
+        raise InputError(f"无法读取文件（{exc}）", file=str(path), fix=_FIX_UNREADABLE) from exc

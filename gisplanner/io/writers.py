@@ -14,16 +14,16 @@ from gisplanner.errors import InputError
 def read_unit_costs(path: Path) -> pd.DataFrame:
     """Read the user's unit-cost CSV (UTF-8, with or without BOM, or GB18030 as saved by Excel in China)."""
     if not path.exists():
-        raise InputError("no such unit-cost file", file=str(path), fix="check the path given to --unit-costs")
+        raise InputError("单价表文件不存在", file=str(path), fix="检查 --unit-costs 给出的路径")
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             return pd.read_csv(path, encoding=encoding, dtype={"item": str, "unit": str})
         except UnicodeDecodeError:
             continue
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            raise InputError(f"cannot read the CSV: {exc}", file=str(path),
-                             fix="save it as CSV with the header item,unit,unit_cost_yuan") from None
-    raise InputError("the CSV is neither UTF-8 nor GB18030", file=str(path), fix="save it as UTF-8 CSV")
+            raise InputError(f"无法读取 CSV：{exc}", file=str(path),
+                             fix="另存为 CSV，表头为 item,unit,unit_cost_yuan") from None
+    raise InputError("CSV 既不是 UTF-8 也不是 GB18030 编码", file=str(path), fix="另存为 UTF-8 编码的 CSV")
 
 
 def write_layers(results: dict[str, pd.DataFrame], out: Path) -> None:

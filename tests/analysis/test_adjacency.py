@@ -125,7 +125,7 @@ def test_separating_barrier_is_named_not_a_crossing_stub():
 
 
 def test_geographic_crs_is_refused():
-    with pytest.raises(InputError, match="geographic CRS"):
+    with pytest.raises(InputError, match="地理坐标系"):
         community_adjacency(grid().to_crs("EPSG:4326"))
 
 

@@ -199,7 +199,7 @@ def test_bad_requirements_raise_config_errors():
 
 def test_facilities_without_category_are_an_input_error():
     comm = town_communities()
-    with pytest.raises(InputError, match="category"):
+    with pytest.raises(InputError, match="设施类别"):
         prepare_life_circle(town_network(), comm, town_facilities().drop(columns="category"), CATEGORIES)
 
 

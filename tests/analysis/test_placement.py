@@ -304,7 +304,7 @@ def test_missing_layers_leave_checks_not_checked(layers, standards):
 
 
 def test_unknown_intervention_is_an_input_error(layers, standards):
-    with pytest.raises(InputError, match="intervention"):
+    with pytest.raises(InputError, match="建设方式"):
         _check(layers, standards, facility_type="elderly_daycare", footprint=box(0, 0, 1, 1),
                intervention="demolish")
 

@@ -44,7 +44,7 @@ def test_plan_table_investment_equals_the_priced_items(plan, unit_costs):
 
 def test_unit_cost_table_with_unknown_unit_is_rejected(plan, unit_costs):
     unit_costs.loc[1, "unit"] = "elevator"
-    with pytest.raises(InputError, match="unknown unit 'elevator'"):
+    with pytest.raises(InputError, match="未知的计价单位“elevator”"):
         tables.plan_tables(plan, unit_costs=unit_costs, file="costs.csv")
 
 

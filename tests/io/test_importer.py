@@ -169,7 +169,7 @@ def test_cancelling_stops_the_import_before_the_project_changes(town_gpkg):
     project = Project()
     with pytest.raises(CancelledError):
         import_layers(project, [town_gpkg], progress=progress)
-    assert seen == ["reading town.gpkg"] and project.layers == {} and project.crs is None
+    assert seen == ["读取 town.gpkg"] and project.layers == {} and project.crs is None
 
 
 def test_boiler_room_status_words_are_normalised(tmp_path):

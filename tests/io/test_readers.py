@@ -88,7 +88,7 @@ def test_truncated_geopackage_is_refused_naming_the_file(tmp_path, town):
 
 
 def test_missing_file_is_refused(tmp_path):
-    with pytest.raises(InputError, match="not found"):
+    with pytest.raises(InputError, match="不存在"):
         read_layers(tmp_path / "absent.gpkg")
 
 

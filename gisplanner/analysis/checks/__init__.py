@@ -57,7 +57,7 @@ def run_checks(ctx: CheckContext) -> list[CheckResult]:
                           key=f"checks.{absent[0]}")
     results: list[CheckResult] = []
     for done, key in enumerate(order):
-        ctx.progress.update(done, len(order), "checking the placement")
+        ctx.progress.update(done, len(order), "核查设施选址")
         spec = specs[key]
         missing = spec.missing(ctx)
         if missing:
@@ -66,5 +66,5 @@ def run_checks(ctx: CheckContext) -> list[CheckResult]:
             continue
         out = spec.run(ctx)
         results.extend([out] if isinstance(out, CheckResult) else out)
-    ctx.progress.update(len(order), len(order), "placement checked")
+    ctx.progress.update(len(order), len(order), "选址核查完成")
     return results
