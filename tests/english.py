@@ -24,10 +24,12 @@ ALLOWED = frozenset({
 })
 # File names and paths (demo.gpkg, /tmp/x/plan.pdf), URLs and web sites cited as sources (tihaiku.com), paper
 # sizes (A3), IDs (D001, K001, P1), EPSG codes, CRS names (UTM zone 52N), standard numbers with letters
-# (T4.0.2) and hex colours are names, not words.
+# (T4.0.2), hex colours and the check keys the joint-review form reads back (check_land_use) are names, not
+# words.
 _NAMES = re.compile(r"(?:[A-Za-z]:)?[\w./\\-]*\.(?:gpkg|pdf|png|html|csv|xlsx|md|json|txt|shp|geojson|pbf|yaml|tif|"
                     r"mbtiles|cpg|py|sh)\b|https?://\S+|file://\S+|/[\w./-]+|#[0-9a-fA-F]{6}\b|\b[A-Z]{1,3}\d+\b"
-                    r"|\bT\d[\d.]*|\bEPSG:\d+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|cn|org|net)\b|\bUTM zone \d+[NS]?")
+                    r"|\bT\d[\d.]*|\bEPSG:\d+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|cn|org|net)\b|\bUTM zone\b(?: \d+[NS]?)?"
+                    r"|\bcheck_[a-z0-9_]+\b")
 _WORD = re.compile(r"[A-Za-z]{2,}")
 
 

@@ -11,6 +11,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from gisplanner.errors import ConfigError, InputError
+from gisplanner.labels import code_label
 from gisplanner.standards import INTERVENTIONS, OUTCOMES, DecisionRow, PermitRule, PolicyRule
 
 DECOMMISSIONED = "decommissioned"
@@ -331,13 +332,13 @@ def decommission_refusal(status: object) -> str | None:
     Examples
     --------
     >>> decommission_refusal("in_service")
-    '锅炉房状态为“in_service”，尚未停用，不属闲置用房'
+    '锅炉房状态为“在用”，尚未停用，不属闲置用房'
     """
     if pd.isna(status):
         status = "不详"
     if status in OUT_OF_USE:
         return None
-    return f"锅炉房状态为“{status}”，尚未停用，不属闲置用房"
+    return f"锅炉房状态为“{code_label(status, 'status')}”，尚未停用，不属闲置用房"
 
 
 def _code(value: object) -> str | None:

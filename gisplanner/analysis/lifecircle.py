@@ -378,8 +378,8 @@ def _facility_table(facilities: gpd.GeoDataFrame, category_map: Mapping[str, Seq
                     tag_rules: Sequence[TagRule] = ()) -> pd.DataFrame:
     """One row per facility: its types from its raw tags (tag table), else from its category."""
     if "category" not in facilities.columns:
-        raise InputError("facilities have no category column", layer="facilities",
-                         fix="map a field to category when importing the facilities layer")
+        raise InputError("设施图层没有设施类别字段", layer="facilities",
+                         fix="导入设施图层时把一个字段对应为设施类别")
     by_category = facilities["category"].map(
         lambda c: tuple(category_map.get(c, ())) if isinstance(c, str) else ())
     by_tags = facility_types_from_tags(facilities, tag_rules)

@@ -722,7 +722,7 @@ def ground_hours(x: np.ndarray, y: np.ndarray, buildings: gpd.GeoDataFrame, sun:
     samples = _Samples(x=x, y=y, z=np.full(n, float(height_m)), edge=np.full(n, -1), f0=np.zeros(n, int),
                        f1=np.full(n, len(s)), unit=np.arange(n))
     lit = _unit_lit(samples, obstacles, s, _inside(x, y, geoms), np.arange(n), ensure_progress(progress),
-                    "ground sunlight")
+                    "地面日照")
     return count_hours(lit, s.step_min, **_counting(requirement))[0]
 
 

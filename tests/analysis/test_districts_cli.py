@@ -83,7 +83,7 @@ def test_bad_unit_cost_file_exits_2_naming_the_file(project_file, tmp_path, caps
     assert main(["districts", str(project_file), "--out", str(tmp_path / "o.gpkg"),
                  "--unit-costs", str(costs)]) == 2
     err = capsys.readouterr().err
-    assert "costs.csv" in err and "line 2" in err and "per_km" in err
+    assert "costs.csv" in err and "第 2 行" in err and "per_km" in err
 
 
 def test_within_admin_without_boundaries_exits_2(project_file, tmp_path, capsys):

@@ -145,7 +145,7 @@ def test_permit_rule_applies_only_to_its_cities():
     assert landuse.permit_rule_for([HLJ], "suzhou") is None
 
 
-@pytest.mark.parametrize(("status", "shown"), [("in_service", "in_service"), ("unknown", "unknown"),
+@pytest.mark.parametrize(("status", "shown"), [("in_service", "在用"), ("unknown", "未知（需核实现状）"),
                                                (None, "不详"), (pd.NA, "不详")])
 def test_boiler_room_not_out_of_use_is_refused_with_its_status(status, shown):
     assert f"锅炉房状态为“{shown}”，尚未停用" in landuse.decommission_refusal(status)

@@ -291,7 +291,7 @@ def test_empty_layer_gives_no_sills(sun, national):
 
 
 def test_lon_lat_buildings_are_refused(sun, national):
-    with pytest.raises(InputError, match="metric"):
+    with pytest.raises(InputError, match="以米为单位"):
         sunlight_hours(layer((shapely.box(0, 0, 10, 10), 6.0)).set_crs(4326, allow_override=True), sun, national)
 
 

@@ -102,4 +102,4 @@ def test_bad_site_id_exits_2_with_the_fix(project_path, tmp_path, capsys):
 def test_site_without_an_id_exits_2(project_path, tmp_path, capsys):
     code, _ = _run(project_path, tmp_path, "--site", "boiler_rooms")
     assert code == 2
-    assert "LAYER:ID" in capsys.readouterr().err
+    assert "图层:编号" in capsys.readouterr().err

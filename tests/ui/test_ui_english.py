@@ -64,13 +64,11 @@ def shown(qapp, tmp_path_factory):
                "import": ImportWizard(window),
                "error": ErrorDialog(InputError("未选择站点", layer="boiler_rooms", fix="选中一个要素"), window),
                "identify": IdentifyDialog({"districts": window.store.layer("districts").frame.iloc[:2]}, window)}
-    for key, dialog in dialogs.items():
+    for key, dialog in dialogs.items():  # children of the window: deleted with it
         seen[key] = list(widget_strings(dialog))
-        dialog.deleteLater()
     yield seen
     window.store.set_modified(False)
     window.close()
-    window.deleteLater()
 
 
 def test_the_scan_sees_the_window(shown):
