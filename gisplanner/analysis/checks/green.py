@@ -13,7 +13,6 @@ from gisplanner.analysis import green, sunlight
 from gisplanner.analysis.checks.base import CONSULT_STEP, NOISE_M2, CheckResult, check, is_missing
 from gisplanner.analysis.checks.context import CheckContext, SunContext
 from gisplanner.labels import code_label
-from gisplanner.labels import code_label
 from gisplanner.progress import Progress
 from gisplanner.standards import Standards
 

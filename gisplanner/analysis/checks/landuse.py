@@ -6,7 +6,6 @@ from gisplanner.analysis import landuse
 from gisplanner.analysis.checks.base import CheckResult, check
 from gisplanner.analysis.checks.context import CheckContext
 from gisplanner.errors import ConfigError
-from gisplanner.labels import code_label
 from gisplanner.standards import LandUseRules
 
 #: Verdict of each land-use outcome: a path that needs nothing passes; one with conditions or procedures warns.

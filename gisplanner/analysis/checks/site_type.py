@@ -7,7 +7,6 @@ from __future__ import annotations
 from gisplanner.analysis import landuse
 from gisplanner.analysis.checks.base import CheckResult, check
 from gisplanner.analysis.checks.context import CheckContext
-from gisplanner.labels import code_label
 
 
 def _idle_policy(ctx: CheckContext) -> tuple[tuple[str, ...], str]:

@@ -9,7 +9,6 @@ import numpy as np
 from gisplanner.analysis import landuse, sunlight
 from gisplanner.analysis.checks.base import CONSULT_STEP, CheckResult, check
 from gisplanner.analysis.checks.context import CheckContext
-from gisplanner.labels import code_label
 from gisplanner.analysis.renovation import affected_dwellings
 from gisplanner.labels import code_label
 
