@@ -77,13 +77,12 @@ def community_eligibility(communities: pd.DataFrame, *, buildings: pd.DataFrame 
         eligible, in Chinese; NA when not) and ``reason`` (why not; NA when eligible).
     """
     if not 0 <= extended_max_share < 1:
-        raise InputError(f"extended_max_share must be in [0, 1), got {extended_max_share}",
-                         fix="set renovation eligibility.extension.max_share_of_households to a share "
-                             "such as 0.15")
+        raise InputError(f"放宽范围的户数占比须在 0 到 1 之间（不含 1），现为 {extended_max_share}",
+                         fix="在“城市与标准”中把“改造范围 · 放宽至 2005 年 · 占计划户数上限”设为如 0.15 的比例")
     unknown = sorted(set(additions) - set(ADDITIONS))
     if unknown:
-        raise InputError(f"unknown eligibility addition(s) {', '.join(unknown)}",
-                         fix=f"use any of {', '.join(ADDITIONS)}")
+        raise InputError(f"未知的改造范围增补条件：{'、'.join(unknown)}",
+                         fix=f"使用其中之一：{', '.join(ADDITIONS)}")
     ids = communities["feature_id"].astype(str)
     year = attributes.built_years(communities)
     source = pd.Series(np.where(year.notna(), "community", None), index=communities.index, dtype="string")
