@@ -202,7 +202,7 @@ def test_boiler_room_in_service_is_refused_with_the_reason(layers, standards):
                     footprint_estimated=site.estimated)
     check = report.check("site_status")
     assert check.verdict == "fail"
-    assert "in_service" in check.message and "尚未停用" in check.message
+    assert "在用" in check.message and "尚未停用" in check.message
     assert report.overall == "refused"
     assert report.check("size_site").numbers["footprint_estimated"] is True
 

@@ -28,7 +28,7 @@ def site_status(ctx: CheckContext) -> CheckResult:
         refusal = landuse.decommission_refusal(placement.site_status)
         if refusal:
             return CheckResult("site_status", title, "fail", f"{refusal}。依据 {citation}", numbers, basis,
-                               ("供热迁移后将锅炉房状态改为停用（decommissioned），再重新核查",))
+                               ("供热迁移后将锅炉房状态改为“已停用”，再重新核查",))
         return CheckResult("site_status", title, "pass", f"锅炉房已停用，属闲置用房。依据 {citation}", numbers, basis)
     if "decommissioned" in decision.checks and placement.site_layer != "boiler_rooms":
         return CheckResult("site_status", title, "warn", "选址位于供热用地，但不是锅炉房图层中的要素，停用状态不详",
