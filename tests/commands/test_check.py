@@ -44,7 +44,7 @@ def test_check_refuses_a_boiler_room_in_service_and_stores_the_facility(project_
     assert report["overall"] == "refused"
     assert report["intervention"] == "conversion"  # a building site defaults to conversion
     site = next(c for c in report["checks"] if c["key"] == "site_status")
-    assert "仍为“在用”" in site["message"]
+    assert "“在用”" in site["message"]
     (placed,) = Project.load(project_path).placed_facilities
     assert (placed["facility_id"], placed["site"], placed["verdicts"]["site_status"]) == \
         ("P1", "boiler_rooms:k1", "fail")
