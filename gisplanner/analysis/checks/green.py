@@ -10,7 +10,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from gisplanner.analysis import green, sunlight
-from gisplanner.analysis.checks.base import CONSULT_STEP, NOISE_M2, CheckResult, check, is_missing
+from gisplanner.analysis.checks.base import NOISE_M2, CheckResult, check, is_missing
 from gisplanner.analysis.checks.context import CheckContext, SunContext
 from gisplanner.progress import Progress
 from gisplanner.standards import Standards
@@ -62,7 +62,7 @@ def green_public(ctx: CheckContext) -> list[CheckResult]:
                                        ("make up the loss by 多点分布 or 立体绿化 (GB 50180 4.0.5)",)))
         else:
             results.append(CheckResult(f"green_public_{key}", titles[key], "consult", f"below the floor: {text}",
-                                       numbers, basis, (CONSULT_STEP,)))
+                                       numbers, basis + ctx.consultation.refs, ctx.consultation.next_steps))
     return results
 
 
@@ -95,8 +95,10 @@ def park(ctx: CheckContext) -> CheckResult:
     broken = [r["name"] or r["park_id"] for r in rows if r.get("meets_after") is False]
     message = (f"the remaining park falls below its level's minimum size or width: {', '.join(broken)}"
                if broken else "the remaining parks keep their level's minimum size and width")
-    return CheckResult("park", title, verdict, message, {"parks": rows}, basis,
-                       (CONSULT_STEP,) if broken else ())
+    if broken:
+        return CheckResult("park", title, verdict, message, {"parks": rows}, basis + ctx.consultation.refs,
+                           ctx.consultation.next_steps)
+    return CheckResult("park", title, verdict, message, {"parks": rows}, basis)
 
 
 @check("block_green", needs=("green_space", "communities"))
@@ -148,7 +150,8 @@ def block_green(ctx: CheckContext) -> CheckResult:
         return CheckResult(key, title, "fail", f"mandatory clause (强制性条文) broken: {text}", numbers,
                            basis + rules.block_mandatory.source,
                            ("keep the block's concentrated green and its sun: move or shrink the footprint",))
-    return CheckResult(key, title, "consult", text, numbers, basis, (CONSULT_STEP,))
+    return CheckResult(key, title, "consult", text, numbers, basis + ctx.consultation.refs,
+                       ctx.consultation.next_steps)
 
 
 def _outside_shadow_share(area: BaseGeometry, sun: SunContext, standards: Standards,
@@ -190,4 +193,5 @@ def green_ratio(ctx: CheckContext) -> CheckResult:
     if before - after <= 1e-9:
         return CheckResult(key, title, "pass", f"already below, and the facility takes no green: {text}",
                            numbers, required.source)
-    return CheckResult(key, title, "consult", text, numbers, required.source, (CONSULT_STEP,))
+    return CheckResult(key, title, "consult", text, numbers, required.source + ctx.consultation.refs,
+                       ctx.consultation.next_steps)
