@@ -16,7 +16,7 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
-from gisplanner.analysis.adjacency import barrier_lines, community_adjacency
+from gisplanner.analysis.adjacency import barrier_lines, community_adjacency, street_lines
 from gisplanner.analysis.bundling import DistrictRules, admin_groups
 from gisplanner.analysis.district_walk import community_walk_distances
 from gisplanner.analysis.districts import DistrictInputs, DistrictPlan, plan_districts
@@ -140,6 +140,7 @@ def district_inputs(project: Project, *, min_population: float | None = None,
         max_population=hi if max_population is None else max_population,
         max_extent_m=settings.district_max_extent_m if max_extent_m is None else max_extent_m,
         resource_reach_m=settings.resource_reach_m, adjacency_gap_m=settings.adjacency_gap_m,
+        street_gap_m=settings.street_gap_max_m,
         built_before=elig.built_before_end_of)
     communities = project.layer("communities")
     optional = {role: project.layers.get(role) for role in ("walk_network", "railways", "rivers", "buildings")}
@@ -162,7 +163,10 @@ def district_inputs(project: Project, *, min_population: float | None = None,
     types = standards.facility_types()
     return DistrictInputs(
         communities=communities,
-        adjacency=community_adjacency(communities, barriers=barriers, gap_m=settings.adjacency_gap_m),
+        adjacency=community_adjacency(
+            communities, barriers=barriers, gap_m=settings.adjacency_gap_m,
+            streets=street_lines(optional["walk_network"]),
+            street_gap_m=settings.street_gap_max_m),
         eligibility=eligibility, rules=rules,
         resources={role: project.layers[role] for role in RESOURCE_ROLES if role in project.layers},
         gaps=project.results.get("gaps"), groups=groups, classes=standards.renovation_items(project.city),
