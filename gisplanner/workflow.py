@@ -22,6 +22,7 @@ from gisplanner.analysis.district_walk import community_walk_distances
 from gisplanner.analysis.districts import DistrictInputs, DistrictPlan, plan_districts
 from gisplanner.analysis.eligibility import community_eligibility
 from gisplanner.analysis.lifecircle import (
+    SERVICE_GAP,
     data_coverage,
     life_circle_gaps,
     prepare_life_circle,
@@ -108,7 +109,10 @@ def life_circle_results(project: Project, *, levels: Sequence[str] | None = None
                           facility_ids=facility_ids, progress=progress.stage(3, 5, "service areas"))
     sites = site_table({role: project.layers.get(role) for role in SITE_LAYERS})
     k = settings.default_sites_k if sites_k is None else sites_k
-    chosen = candidate_sites(network, communities, gaps.community_access, req, sites, k=k,
+    # Sites close service gaps only: a type the data do not show (数据缺失) has no gaps to close yet.
+    service_req = req.merge(coverage_of_data.loc[coverage_of_data["gap_kind"] == SERVICE_GAP,
+                                                 ["facility_type", "level"]], on=["facility_type", "level"])
+    chosen = candidate_sites(network, communities, gaps.community_access, service_req, sites, k=k,
                              progress=progress.stage(4, 5, "candidate sites"))
     facility_access = network.facilities.drop(columns="node").assign(
         facility_types=network.facilities["facility_types"].map(",".join))
