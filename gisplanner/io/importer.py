@@ -138,6 +138,32 @@ def _source_frame(source: SourceLayer, filt: tuple[str, object] | str | None) ->
     return frame
 
 
+#: Layers of an OSM-derived file holding the polygons whose representative points the ``pois`` layer carries.
+POLYGON_LAYERS = ("facility_areas", "green_space")
+
+
+def _with_polygons(frame: gpd.GeoDataFrame, same_file: Sequence[SourceLayer]) -> gpd.GeoDataFrame:
+    """Facilities given as the representative point of an OSM polygon (``src_geom`` polygon) get the polygon
+    back from the file's facility_areas/green_space layers (matched by ``osm_type``/``osm_ref``), so they are
+    reached from their boundary, not from one point inside."""
+    if not {"src_geom", "osm_type", "osm_ref"} <= set(frame.columns):
+        return frame
+    lookup: dict[tuple[str, str], Any] = {}
+    for source in same_file:
+        polys = source.frame
+        if source.name in POLYGON_LAYERS and {"osm_type", "osm_ref"} <= set(polys.columns) \
+                and polys.crs == frame.crs:
+            for key, geom in zip(zip(polys["osm_type"].astype(str), polys["osm_ref"].astype(str), strict=True),
+                                 polys.geometry.values, strict=True):
+                lookup.setdefault(key, geom)
+    if not lookup:
+        return frame
+    keys = zip(frame["osm_type"].astype(str), frame["osm_ref"].astype(str), strict=True)
+    found = [lookup.get(k) if kind == "polygon" else None for k, kind in zip(keys, frame["src_geom"], strict=True)]
+    geometry = np.where([g is not None for g in found], np.array(found, dtype=object), frame.geometry.values)
+    return frame.set_geometry(gpd.GeoSeries(geometry, index=frame.index, crs=frame.crs))
+
+
 def _with_crs(frame: gpd.GeoDataFrame, source: SourceLayer, source_crs: pyproj.CRS | str | None,
               findings: list[Finding]) -> tuple[gpd.GeoDataFrame, str]:
     """The frame in a real CRS (GCJ-02/BD-09 converted to WGS84) and a label of its source CRS."""
@@ -202,15 +228,16 @@ def raw_tags(frame: pd.DataFrame) -> pd.Series:
     columns = [c for c in RAW_TAG_KEYS if c in frame.columns]
     if not columns and "other_tags" not in frame.columns:
         return pd.Series(pd.NA, index=frame.index, dtype="string")
-    tags = frame[columns].astype("string")
-    tags.columns = [c.replace("isced_level", "isced:level") for c in columns]
-    if "other_tags" in frame.columns:
-        extra = resource_status.other_tags(frame["other_tags"])
-        extra = extra[[c for c in extra.columns if c not in tags.columns]]
-        tags = pd.concat([tags, extra.astype("string")], axis=1)
-    records = tags.to_dict(orient="records")
-    return pd.Series([json.dumps({k: v for k, v in r.items() if isinstance(v, str)}, ensure_ascii=False)
-                      for r in records], index=frame.index, dtype="string")
+    keys = [c.replace("isced_level", "isced:level") for c in columns]
+    values = frame[columns].astype(object).where(frame[columns].notna(), None).to_numpy()
+    extra = frame["other_tags"] if "other_tags" in frame.columns else pd.Series(None, index=frame.index)
+    out = []
+    for row, text in zip(values, extra, strict=True):
+        tags = {k: str(v) for k, v in zip(keys, row, strict=True) if v is not None}
+        for k, v in resource_status.parse_other_tags(text).items():
+            tags.setdefault(k, v)
+        out.append(json.dumps(tags, ensure_ascii=False))
+    return pd.Series(out, index=frame.index, dtype="string")
 
 
 def _years(frame: pd.DataFrame, mapping: Mapping[str, str], layer: str, findings: list[Finding]
@@ -594,6 +621,8 @@ def import_layers(project: Any, sources: Sequence[str | Path], *, roles: Mapping
                                  file=source.file, layer=source.name,
                                  fix=f"keep one with --role {source.name}={SKIP} (or import them separately).")
             selected = _source_frame(source, filt)
+            if role == "facilities":
+                selected = _with_polygons(selected, [s for s in layers if s.file == source.file])
             if filt is not None and selected.empty:
                 continue  # e.g. no idle_candidate=1 parcels: the role stays as it is
             seen[role] = source.name
