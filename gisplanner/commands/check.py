@@ -9,6 +9,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from gisplanner.errors import InputError
+from gisplanner.outputs import output_file
 from gisplanner.project import Project
 from gisplanner.standards import INTERVENTIONS
 from gisplanner.workflow import run_placement
@@ -66,20 +67,24 @@ def read_footprint(path: Path, project: Project) -> BaseGeometry:
 
 
 def run(args: argparse.Namespace) -> int:
-    project = Project.load(args.project)
-    report = run_placement(
-        project, facility=args.facility, site=args.site,
-        footprint=read_footprint(args.footprint, project) if args.footprint else None,
-        intervention=args.intervention, floors=args.floors, height_m=args.height, gfa_m2=args.gfa,
-        adds_far=args.adds_far, new_construction_land=args.new_construction_land,
-        investment_wan_yuan=args.investment, name=args.name, old_area=args.old_area, store=not args.no_store)
-    args.out.write_text(report.to_json(), encoding="utf-8")
-    if args.html:
-        from gisplanner.export.report_html import write_report_html
+    inputs = [args.project, args.footprint]
+    out = output_file(args.out, protected=inputs)
+    html = output_file(args.html, protected=[*inputs, out], option="--html") if args.html else None
+    with Project.editing(args.project, write=not args.no_store) as project:
+        report = run_placement(
+            project, facility=args.facility, site=args.site,
+            footprint=read_footprint(args.footprint, project) if args.footprint else None,
+            intervention=args.intervention, floors=args.floors, height_m=args.height, gfa_m2=args.gfa,
+            adds_far=args.adds_far, new_construction_land=args.new_construction_land,
+            investment_wan_yuan=args.investment, name=args.name, old_area=args.old_area,
+            store=not args.no_store)
+        out.write_text(report.to_json(), encoding="utf-8")
+        if html is not None:
+            from gisplanner.export.report_html import write_report_html
 
-        write_report_html(report, args.html, context=project.layers, attribution=args.attribution)
-    if not args.no_store:
-        project.save()
+            write_report_html(report, html, context=project.layers, attribution=args.attribution)
+        if not args.no_store:
+            project.save()
     print(f"{report.facility_zh} ({report.facility_type}), {report.intervention}: {report.overall}")
     for check in report.checks:
         print(f"  {check.verdict:<11} {check.key}: {check.message}")

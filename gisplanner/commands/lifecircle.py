@@ -9,7 +9,9 @@ from pathlib import Path
 import pandas as pd
 
 from gisplanner.analysis.lifecircle import DATA_CAVEAT, DATA_MISSING, SERVICE_GAP
+from gisplanner.io.spreadsheets import write_csv
 from gisplanner.io.writers import write_layers
+from gisplanner.outputs import output_file, output_folder
 from gisplanner.project import Project
 from gisplanner.workflow import life_circle_results
 
@@ -58,22 +60,22 @@ def parse_levels(text: str) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
-    project = Project.load(args.project)
+    out = output_file(args.out, protected=[args.project])
+    csv_dir = output_folder(args.csv, protected=[args.project], option="--csv") if args.csv is not None else None
     types = [t.strip() for t in args.types.split(",") if t.strip()] if args.types else None
     ids = None if args.per_facility in (None, "all") else [t.strip() for t in args.per_facility.split(",")]
-    results = life_circle_results(project, levels=parse_levels(args.levels), types=types, profile=args.profile,
-                                  sites_k=args.sites, per_facility=args.per_facility is not None,
-                                  facility_ids=ids)
-    for name, frame in results.items():
-        project.set_result(name, frame)
-    write_layers(results, args.out)
-    if args.csv is not None:
-        args.csv.mkdir(parents=True, exist_ok=True)
+    with Project.editing(args.project, write=not args.no_save) as project:
+        results = life_circle_results(project, levels=parse_levels(args.levels), types=types,
+                                      profile=args.profile, sites_k=args.sites,
+                                      per_facility=args.per_facility is not None, facility_ids=ids)
         for name, frame in results.items():
-            pd.DataFrame(frame.drop(columns="geometry", errors="ignore")).to_csv(
-                args.csv / f"{name}.csv", index=False, encoding="utf-8-sig")
-    if not args.no_save:
-        project.save()
+            project.set_result(name, frame)
+        write_layers(results, out)
+        if csv_dir is not None:
+            for name, frame in results.items():
+                write_csv(pd.DataFrame(frame.drop(columns="geometry", errors="ignore")), csv_dir / f"{name}.csv")
+        if not args.no_save:
+            project.save()
     gaps, access = results["gaps"], results["community_access"]
     n_comm = access["community_id"].nunique()
     reasons = gaps["reason"].value_counts()

@@ -18,6 +18,7 @@ from gisplanner.errors import InputError
 from gisplanner.export import review, review_form, sheets, tables, webmap
 from gisplanner.export.layers import OSM_ATTRIBUTION, PlanLayers, plan_layers, select_district
 from gisplanner.export.plan_table import PlanTable
+from gisplanner.outputs import output_file, output_folder
 from gisplanner.progress import Progress, ensure_progress
 
 FORMATS = ("gpkg", "pdf", "png", "html", "csv", "xlsx")
@@ -197,8 +198,11 @@ def export_plan_package(project: Any, out_dir: str | Path, *, district: str | No
     if unknown:
         raise InputError(f"unknown export format {unknown[0]!r}", fix=f"use any of {','.join(KNOWN_FORMATS)}")
     progress = ensure_progress(progress)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    # Nothing of the package may land on the project itself (e.g. --out next to it with the name plan.gpkg).
+    protected = [project.path]
+    out = output_folder(out_dir, protected=protected)
+    for name in ("plan.gpkg", "plan_tables.xlsx", "webmap.html", "review.html", "review.md"):
+        output_file(out / name, protected=protected)
     when = when or dt.date.today()
     layers = project_plan_layers(project, district=district)
     if unit_costs is None:
