@@ -16,6 +16,7 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
+from gisplanner import arguments
 from gisplanner.analysis.adjacency import barrier_lines, community_adjacency, street_lines
 from gisplanner.analysis.bundling import DistrictRules, admin_groups
 from gisplanner.analysis.district_walk import community_walk_distances
@@ -197,6 +198,8 @@ def run_districts(project: Project, *, seed: int = 0, min_population: float | No
                   progress: Progress | None = None) -> DistrictPlan:
     """Bundle the eligible communities into districts; the plan's tables are stored as results, with each
     community's eligibility and its basis (``community_eligibility``: why a post-2000 community was kept)."""
+    arguments.check_districts(min_population=min_population, max_population=max_population,
+                              max_extent_m=max_extent_m)
     inputs = district_inputs(project, min_population=min_population, max_population=max_population,
                              max_extent_m=max_extent_m, within_admin=within_admin, unit_costs=unit_costs)
     plan = plan_districts(inputs, seed=seed, progress=progress)
@@ -232,13 +235,14 @@ def run_sunlight(project: Project, *, city: str | None = None, special: str | No
     if (add is None) != (add_height_m is None):
         raise InputError("a proposed building needs both its footprint and its height",
                          fix="give the footprint and its height in m")
+    arguments.check_sunlight(year=year, step_min=step_min, sweep_deg=sweep_deg, add_height_m=add_height_m)
     rules = project.standards().sunlight
     requirement = requirement_for(rules, city or project.city, special=special, day=day)
     calc = rules.calculation
     buildings = project.layer("buildings")
     lon, lat = project.lonlat_center()
     sun = sun_for(requirement, lat, lon, year=year, date=date,
-                  step_min=step_min or float(calc["time_step_min"].value))
+                  step_min=float(calc["time_step_min"].value) if step_min is None else step_min)
     options: dict[str, Any] = {
         "spacing_m": float(calc["sample_spacing_m"].value),
         "sill_height_m": float(rules.sill_height_m.value),
@@ -281,6 +285,8 @@ def run_placement(project: Project, *, facility: str, site: str | None = None,
     """
     if (site is None) == (footprint is None):
         raise InputError("give either a site LAYER:ID or a drawn footprint", fix="e.g. site='boiler_rooms:K001'")
+    arguments.check_placement(floors=floors, height_m=height_m, gfa_m2=gfa_m2,
+                              investment_wan_yuan=investment_wan_yuan)
     standards = project.standards()
     ftype = standards.facility_type(facility)
     site_layer = site_id = None

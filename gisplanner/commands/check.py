@@ -50,19 +50,34 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def read_footprint(path: Path, project: Project) -> BaseGeometry:
-    """The union of the geometries in ``path``, in the project's CRS."""
-    from gisplanner.io.readers import read_layers
+    """The union of the polygons in ``path``, in the project's CRS, through the importer's checks.
 
-    frame = read_layers(path)[0].frame
+    Points or lines (six points drawn as a kindergarten), coordinates nothing may use, and self-intersecting
+    outlines are refused naming the feature: a repaired outline would be a different proposal.
+    """
+    from gisplanner.io.crs import check_coordinates
+    from gisplanner.io.readers import read_layers
+    from gisplanner.io.validate import check_geometry_type
+
+    layer = read_layers(path)[0]
+    frame = layer.frame
+    frame = frame[~(frame.geometry.isna() | frame.geometry.is_empty)]
     if frame.empty:
-        raise InputError("the footprint file has no feature", file=str(path), fix="draw the footprint first")
+        raise InputError("轮廓文件中没有要素", file=str(path), fix="先画出拟建设施的轮廓（面）")
     if frame.crs is None:
-        raise InputError("the footprint file has no CRS", file=str(path),
-                         fix="save it with its coordinate system (e.g. as GeoJSON in WGS84)")
+        raise InputError("轮廓文件没有坐标系", file=str(path),
+                         fix="保存时带上坐标系（例如存为 WGS84 的 GeoJSON）")
+    check_geometry_type(frame, "buildings", layer=layer.name, file=str(path))
+    check_coordinates(frame, file=str(path), layer=layer.name)
+    invalid = ~frame.geometry.is_valid
+    if invalid.any():
+        first = frame.index[invalid.to_numpy()][0]
+        reason = shapely.is_valid_reason(frame.geometry[first])
+        raise InputError(f"轮廓不是有效的面（{reason}）", file=str(path), layer=layer.name, feature=first,
+                         fix="重新绘制轮廓，边界不要自相交")
     geom = shapely.union_all(frame.to_crs(project.crs).geometry.values)
-    if not geom.is_valid:
-        raise InputError("the footprint is not a valid geometry", file=str(path),
-                         fix="redraw it without self-intersections")
+    if geom.is_empty or geom.area <= 0:
+        raise InputError("轮廓的面积为零", file=str(path), fix="重新绘制一个闭合的面")
     return geom
 
 

@@ -30,6 +30,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--city", help="city of the project (key of the sunlight city presets)")
     parser.add_argument("--replace", action="store_true",
                         help="let a layer without usable features replace a role the project already has")
+    parser.add_argument("--keep-outliers", action="store_true",
+                        help="import features lying far from the rest of their layer (left out by default)")
     parser.add_argument("--json", action="store_true", help="print the import report as JSON")
     parser.set_defaults(run=run)
 
@@ -41,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
         try:
             report = import_layers(project, args.files, roles=parse_assignments(args.role, what="--role"),
                                    field_maps=parse_field_maps(args.field), source_crs=args.source_crs,
-                                   city=args.city, replace=args.replace, progress=Progress(
+                                   city=args.city, replace=args.replace,
+                                   keep_outliers=args.keep_outliers, progress=Progress(
                                        lambda done, total, message: log.info("%d/%d %s", done, total, message)))
         except InputError as exc:
             if args.json:

@@ -79,7 +79,8 @@ def run(args: argparse.Namespace) -> int:
     gaps, access = results["gaps"], results["community_access"]
     n_comm = access["community_id"].nunique()
     reasons = gaps["reason"].value_counts()
-    print(f"{len(gaps)} gaps ({reasons.get('beyond_search_limit', 0)} beyond the search limit, "
+    print(f"{len(gaps)} gaps ({reasons.get('off_network', 0)} of communities off the walk network, "
+          f"{reasons.get('beyond_search_limit', 0)} beyond the search limit, "
           f"{reasons.get('unreachable', 0)} from island communities, {reasons.get('no_facility', 0)} "
           f"with no facility of the type) over {n_comm} communities and "
           f"{access[['facility_type', 'level']].drop_duplicates().shape[0]} type-levels; "

@@ -554,7 +554,7 @@ def _join_ledgers(paths: Sequence[Path], communities: gpd.GeoDataFrame, admin: g
 def import_layers(project: Any, sources: Sequence[str | Path], *, roles: Mapping[str, str] | None = None,
                   field_maps: Mapping[str, Mapping[str, str]] | None = None,
                   source_crs: str | None = None, city: str | None = None, replace: bool = False,
-                  progress: Progress | None = None) -> ImportReport:
+                  keep_outliers: bool = False, progress: Progress | None = None) -> ImportReport:
     """Import files into ``project`` as role layers in its metric CRS, and report what was found.
 
     Parameters
@@ -575,6 +575,10 @@ def import_layers(project: Any, sources: Sequence[str | Path], *, roles: Mapping
     replace
         Allow a layer without usable features to replace a populated role of the project (refused otherwise).
         Every replaced role is reported as ``role_replaced``.
+    keep_outliers
+        Import the features found far from the rest of their layer (:func:`gisplanner.io.crs.robust_outliers`);
+        by default they are left out and reported as ``coordinates_outlier``, so no analysis uses them until
+        the user confirms them. They never take part in the choice of the project's CRS.
     progress
         Progress sink; one step per file read, per layer prepared and per layer finished.
 
@@ -633,6 +637,7 @@ def import_layers(project: Any, sources: Sequence[str | Path], *, roles: Mapping
             seen[role] = source.name
             findings: list[Finding] = []
             frame, crs_label = _with_crs(selected, source, parsed_crs, findings)
+            crs_tools.check_coordinates(frame, file=source.file, layer=source.name)
             check_geometry_type(frame, role, layer=source.name, file=source.file)
             frame, repaired = repair_geometries(frame, role, layer=source.name)
             findings += repaired
@@ -642,6 +647,7 @@ def import_layers(project: Any, sources: Sequence[str | Path], *, roles: Mapping
             findings += check_required(mapping, role, layer=source.name, columns=columns, file=source.file)
             frame, duplicates = assign_feature_ids(frame, layer=source.name)
             findings += duplicates
+            frame = _outliers(frame, source.name, keep_outliers, findings)
             report.extend(findings)
             prepared.append(_Prepared(role, source.file, source.name, frame, mapping, crs_label))
 
@@ -649,7 +655,9 @@ def import_layers(project: Any, sources: Sequence[str | Path], *, roles: Mapping
 
     target = project.crs
     if target is None:
-        bounds = np.array([p.frame.to_crs(4326).total_bounds for p in prepared if len(p.frame)])
+        # outliers (kept only when confirmed) never move the project's CRS
+        bounds = np.array([p.frame[~crs_tools.robust_outliers(p.frame)].to_crs(4326).total_bounds
+                           for p in prepared if len(p.frame)])
         if len(bounds) == 0:
             raise InputError("nothing to import: every layer is empty.", file=", ".join(map(str, sources)),
                              fix="check the files and the --role options.")
@@ -693,6 +701,21 @@ def import_layers(project: Any, sources: Sequence[str | Path], *, roles: Mapping
         raise
     progress.update(len(layers), len(layers), "imported")
     return report
+
+
+def _outliers(frame: gpd.GeoDataFrame, layer: str, keep: bool, findings: list[Finding]) -> gpd.GeoDataFrame:
+    """Report the features far from the rest of the layer; leave them out unless ``keep`` (confirmed)."""
+    far = crs_tools.robust_outliers(frame)
+    if not far.any():
+        return frame
+    ids = frame.loc[far, "feature_id"].astype(str).tolist()
+    shown = "、".join(ids[:10]) + (f" 等 {len(ids)} 个" if len(ids) > 10 else "")
+    action = ("已按确认（--keep-outliers）导入，但不参与项目坐标系的选择" if keep else
+              "未导入，以免分析使用错误的位置；若位置无误，加 --keep-outliers 重新导入")
+    findings.append(Finding("coordinates_outlier", layer, ids[0],
+                            f"要素 {shown} 远离本图层其余要素（超过 {crs_tools.OUTLIER_MIN_M / 1000:.0f} km 且远超"
+                            f"其余要素的分布范围），坐标可能有误；{action}。"))
+    return frame if keep else frame[~far]
 
 
 def check_city(city: str, standards: Any) -> None:
