@@ -408,5 +408,5 @@ def write_plan_xlsx(plan: PlanTable, path: Path, *, province: str = "", contact:
     write_plan_sheet(book, plan, province=province, contact=contact)
     book.remove(default)
     path.parent.mkdir(parents=True, exist_ok=True)
-    book.save(path)
+    spreadsheets.text_cells(book).save(path)
     return path

@@ -75,3 +75,34 @@ def test_the_plan_workbook_has_no_formula(injected_tables, tmp_path):
     cells = [c for sheet in book.worksheets for row in sheet.iter_rows() for c in row if c.value is not None]
     assert not [c.coordinate for c in cells if c.data_type == "f"]
     assert "=cmd|' /C calc'!A0" in {c.value for c in cells}  # kept as the text it is
+
+
+def test_a_whole_export_of_injected_names_has_no_live_formula(cli, tmp_path):
+    import pyogrio
+
+    from tests.reliability.conftest import town_layers
+
+    layers = town_layers()
+    layers["communities"]["name"] = [INJECTIONS[i % len(INJECTIONS)] for i in range(len(layers["communities"]))]
+    source = tmp_path / "town.gpkg"
+    layers["pois"] = layers["buildings"].head(1).assign(category="bank")[["category", "geometry"]]
+    for role, frame in layers.items():
+        pyogrio.write_dataframe(frame, source, layer=role)
+    project = tmp_path / "P.gpkg"
+    assert cli("import", source, "--project", project)[0] == 0
+    assert cli("districts", project, "--out", tmp_path / "d.gpkg", "--min-population", "0")[0] == 0
+    assert cli("lifecircle", project, "--out", tmp_path / "l.gpkg", "--levels", "5",
+               "--types", "kindergarten")[0] == 0  # no kindergarten: every community is a gap, by name
+    code, _, err = cli("export", project, "--out", tmp_path / "pkg", "--formats", "csv,xlsx")
+    assert code == 0, err
+    names = set()
+    for path in (tmp_path / "pkg").rglob("*.csv"):
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            cells = [cell for row in csv.reader(fh) for cell in row]
+        assert not [c for c in cells if is_formula_like(c)], path.name
+        names |= {c for c in cells if c.startswith("'=")}
+    for path in (tmp_path / "pkg").rglob("*.xlsx"):
+        book = openpyxl.load_workbook(path)
+        cells = [c for sheet in book.worksheets for row in sheet.iter_rows() for c in row if c.value is not None]
+        assert not [c.coordinate for c in cells if c.data_type == "f"], path.name
+    assert names, "the injected names reach at least one table"
