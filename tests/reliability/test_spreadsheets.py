@@ -70,7 +70,7 @@ def test_every_csv_of_the_plan_package_is_defused(injected_tables, tmp_path):
 
 
 def test_the_plan_workbook_has_no_formula(injected_tables, tmp_path):
-    path = tables.write_xlsx(injected_tables, tmp_path / "plan.xlsx", title="=标题")
+    path = tables.write_xlsx(injected_tables, tmp_path / "plan.xlsx", province="=省")
     book = openpyxl.load_workbook(path)
     cells = [c for sheet in book.worksheets for row in sheet.iter_rows() for c in row if c.value is not None]
     assert not [c.coordinate for c in cells if c.data_type == "f"]
