@@ -85,7 +85,7 @@ def test_a_whole_export_of_injected_names_has_no_live_formula(cli, tmp_path):
     layers = town_layers()
     layers["communities"]["name"] = [INJECTIONS[i % len(INJECTIONS)] for i in range(len(layers["communities"]))]
     source = tmp_path / "town.gpkg"
-    layers["pois"] = layers["buildings"].head(1).assign(category="bank")[["category", "geometry"]]
+    layers["facilities"] = layers["buildings"].head(1).assign(category="bank")[["category", "geometry"]]
     for role, frame in layers.items():
         pyogrio.write_dataframe(frame, source, layer=role)
     project = tmp_path / "P.gpkg"
