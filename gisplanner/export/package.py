@@ -101,6 +101,28 @@ def project_plan_layers(project: Any, *, district: str | None = None) -> PlanLay
     return layers if district is None else select_district(layers, district)
 
 
+def plan_table_options(project: Any) -> dict[str, Any]:
+    """The plan table's parameters from a project's standards: cut-off year, floor area per household for
+    communities without buildings, largest 2000年底后 share."""
+    standards = project.standards()
+    eligibility = standards.renovation.eligibility
+    return {"cutoff_year": eligibility.built_before_end_of,
+            "area_per_household_m2": standards.settings.estimation.area_per_household_m2,
+            "max_after_share": eligibility.extension_max_share_of_households}
+
+
+def project_plan_tables(project: Any, *, district: str | None = None, unit_costs: pd.DataFrame | None = None,
+                        unit_costs_file: str | None = None,
+                        plan_year: int | None = None) -> tuple[PlanLayers, tables.PlanTables]:
+    """The plan layers and every plan table of a project, priced with ``unit_costs`` or, by default, the
+    prices of its ``district_content`` result (the numbers the plan package and the provincial roll-up show)."""
+    layers = project_plan_layers(project, district=district)
+    if unit_costs is None:
+        unit_costs = unit_costs_from_content(project.results.get("district_content"))
+    return layers, tables.plan_tables(layers, unit_costs=unit_costs, plan_year=plan_year, file=unit_costs_file,
+                                      **plan_table_options(project))
+
+
 def _flat_plan_table(plan: PlanTable) -> pd.DataFrame:
     table = plan.table.copy()
     table.columns = [f"{metric}_{period}" for metric, period in table.columns]
@@ -204,16 +226,8 @@ def export_plan_package(project: Any, out_dir: str | Path, *, district: str | No
     for name in ("plan.gpkg", "plan_tables.xlsx", "webmap.html", "review.html", "review.md"):
         output_file(out / name, protected=protected)
     when = when or dt.date.today()
-    layers = project_plan_layers(project, district=district)
-    if unit_costs is None:
-        unit_costs = unit_costs_from_content(project.results.get("district_content"))
-    standards = project.standards()
-    eligibility = standards.renovation.eligibility
-    plan_tables = tables.plan_tables(layers, unit_costs=unit_costs, cutoff_year=eligibility.built_before_end_of,
-                                     plan_year=plan_year,
-                                     area_per_household_m2=standards.settings.estimation.area_per_household_m2,
-                                     max_after_share=eligibility.extension_max_share_of_households,
-                                     file=unit_costs_file)
+    layers, plan_tables = project_plan_tables(project, district=district, unit_costs=unit_costs,
+                                              unit_costs_file=unit_costs_file, plan_year=plan_year)
 
     steps = [f for f in KNOWN_FORMATS if f in formats]
     written: dict[str, list[Path]] = {}
