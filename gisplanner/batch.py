@@ -533,3 +533,47 @@ def write_province(report: BatchReport) -> dict[str, Path]:
     dirs = [report.out_dir / c.key for c in finished]
     return write_rollup(read_city_summaries(dirs), dirs, report.out_dir / "province",
                         failed=[c.name for c in report.by_state("failed")])
+
+
+# ---------------------------------------------------------------------------------------------- one large city
+def tiled_life_circle(project: Any, *, tile_m: float = 3000.0, levels: Sequence[str] | None = None,
+                      client: Any = None) -> tuple[Any, Any]:
+    """The life-circle gaps of a project computed tile by tile (as dask tasks with ``client``), with the
+    project's standards as :func:`gisplanner.workflow.life_circle_results` uses them.
+
+    Returns
+    -------
+    (LifeCircleGaps, pandas.DataFrame)
+        Equal to a whole-city run: the gaps and the facility table.
+    """
+    from gisplanner.analysis import tiles
+    from gisplanner.analysis.lifecircle import requirements_from_standards
+
+    standards = project.standards()
+    settings = standards.settings
+    req = requirements_from_standards(standards, levels=levels)
+    communities, facilities = project.layer("communities"), project.layer("facilities")
+    reach = tiles.life_circle_reach(req, search_limit_m=settings.search_limit_m,
+                                    access_snap_m=settings.access_snap_m)
+    parts = tiles.life_circle_tiles(project.layer("walk_network"), communities, facilities, tile_m=tile_m,
+                                    reach_m=reach, gates=project.layers.get("gates"),
+                                    walkable_highways=settings.walkable_highways,
+                                    min_component_nodes=settings.small_component_nodes)
+    results = tiles.map_tiles(tiles.run_life_circle_tile, parts, standards.category_map, req, client=client,
+                              access_snap_m=settings.access_snap_m, search_limit_m=settings.search_limit_m,
+                              walkable_highways=settings.walkable_highways,
+                              min_component_nodes=settings.small_component_nodes)
+    return tiles.merge_life_circle(results, communities, facilities, req)
+
+
+def tiled_sunlight(project: Any, *, tile_m: float = 1000.0, client: Any = None) -> Any:
+    """Sill sunlight hours of a project's residential buildings tile by tile (as dask tasks with ``client``),
+    with the options :func:`gisplanner.workflow.run_sunlight` uses; equal to its ``points``."""
+    from gisplanner.analysis import tiles
+    from gisplanner.workflow import sunlight_setup
+
+    buildings = project.layer("buildings")
+    sun, requirement, options = sunlight_setup(project)
+    parts = tiles.sunlight_tiles(buildings, sun, tile_m=tile_m)
+    points = tiles.map_tiles(tiles.run_sunlight_tile, parts, sun, requirement, client=client, **options)
+    return tiles.merge_sunlight(points, buildings)

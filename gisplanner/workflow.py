@@ -222,6 +222,28 @@ class SunlightRun:
         return self.sun.date
 
 
+def sunlight_setup(project: Project, *, city: str | None = None, special: str | None = None,
+                   day: str | None = None, year: int | None = None, date: dt.date | None = None,
+                   step_min: float | None = None, all_floors: bool = False, whole_window: bool = False,
+                   sweep_deg: float | None = None) -> tuple[SunPath, SunlightRequirement, dict[str, Any]]:
+    """The sun path, requirement and sampling options of a project's sunlight run (see :func:`run_sunlight`)."""
+    rules = project.standards().sunlight
+    requirement = requirement_for(rules, city or project.city, special=special, day=day)
+    calc = rules.calculation
+    lon, lat = project.lonlat_center()
+    sun = sun_for(requirement, lat, lon, year=year, date=date,
+                  step_min=float(calc["time_step_min"].value) if step_min is None else step_min)
+    options: dict[str, Any] = {
+        "spacing_m": float(calc["sample_spacing_m"].value),
+        "sill_height_m": float(rules.sill_height_m.value),
+        "floor_height_m": float(calc["floor_height_m"].value),
+        "all_floors": all_floors,
+        "window_width_m": float(calc["window_width_m"].value) if whole_window else None,
+        "sweep_deg": requirement.counting.sweep_deg if sweep_deg is None else sweep_deg,
+    }
+    return sun, requirement, options
+
+
 def run_sunlight(project: Project, *, city: str | None = None, special: str | None = None,
                  day: str | None = None, year: int | None = None, date: dt.date | None = None,
                  step_min: float | None = None, all_floors: bool = False, whole_window: bool = False,
@@ -236,21 +258,11 @@ def run_sunlight(project: Project, *, city: str | None = None, special: str | No
         raise InputError("a proposed building needs both its footprint and its height",
                          fix="give the footprint and its height in m")
     arguments.check_sunlight(year=year, step_min=step_min, sweep_deg=sweep_deg, add_height_m=add_height_m)
+    sun, requirement, options = sunlight_setup(project, city=city, special=special, day=day, year=year, date=date,
+                                               step_min=step_min, all_floors=all_floors,
+                                               whole_window=whole_window, sweep_deg=sweep_deg)
     rules = project.standards().sunlight
-    requirement = requirement_for(rules, city or project.city, special=special, day=day)
-    calc = rules.calculation
     buildings = project.layer("buildings")
-    lon, lat = project.lonlat_center()
-    sun = sun_for(requirement, lat, lon, year=year, date=date,
-                  step_min=float(calc["time_step_min"].value) if step_min is None else step_min)
-    options: dict[str, Any] = {
-        "spacing_m": float(calc["sample_spacing_m"].value),
-        "sill_height_m": float(rules.sill_height_m.value),
-        "floor_height_m": float(calc["floor_height_m"].value),
-        "all_floors": all_floors,
-        "window_width_m": float(calc["window_width_m"].value) if whole_window else None,
-        "sweep_deg": requirement.counting.sweep_deg if sweep_deg is None else sweep_deg,
-    }
     points = sunlight_hours(buildings, sun, requirement, progress=progress, **options)
     if add is not None:
         impact = sunlight_impact(buildings, add, add_height_m, sun, requirement,

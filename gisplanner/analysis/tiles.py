@@ -18,8 +18,10 @@ owned rows back in the order of a whole-city run.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Mapping, Sequence
+import functools
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -318,3 +320,14 @@ def merge_sunlight(parts: Sequence[gpd.GeoDataFrame], buildings: gpd.GeoDataFram
     pos = pd.Series(np.arange(len(buildings)), index=buildings["feature_id"].astype(str).to_numpy())
     order = np.argsort(pos.reindex(points["building_id"].astype(str).to_numpy()).to_numpy(), kind="stable")
     return gpd.GeoDataFrame(points.iloc[order].reset_index(drop=True), geometry="geometry", crs=buildings.crs)
+
+
+# ---------------------------------------------------------------------------------------------- running
+def map_tiles(task: Callable[..., Any], tiles: Sequence[Any], *args: Any, client: Any = None,
+              **kwargs: Any) -> list[Any]:
+    """``task(tile, *args, **kwargs)`` for every tile, in tile order: as tasks on a ``distributed.Client``
+    when one is given, else one after another here."""
+    if client is None:
+        return [task(tile, *args, **kwargs) for tile in tiles]
+    bound = functools.partial(task, **kwargs)
+    return client.gather([client.submit(bound, tile, *args, pure=False) for tile in tiles])
