@@ -91,6 +91,7 @@ class BatchOptions:
 
     seed: int = 0
     formats: tuple[str, ...] = ("gpkg", "pdf", "csv", "xlsx")
+    plan_year: int | None = None  # the plan table's year (communities' plan_year field); None: all eligible
     city: str | None = None  # sunlight/standards city key for imported layers (projects carry their own)
 
 
@@ -139,16 +140,16 @@ class BatchReport:
 
 
 # ---------------------------------------------------------------------------------------------- fingerprints
-def _hash_file(h: hashlib._Hash, path: Path) -> None:
+def _hash_file(h: hashlib._Hash, path: Any) -> None:
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
 
 
-def standards_fingerprint(directory: Path = STANDARDS_DIR) -> str:
-    """sha256 of the standards YAML files, names and contents."""
+def standards_fingerprint(directory: Any = STANDARDS_DIR) -> str:
+    """sha256 of the standards YAML files (a folder or package resources), names and contents."""
     h = hashlib.sha256()
-    for path in sorted(directory.glob("*.yaml")):
+    for path in sorted((p for p in directory.iterdir() if p.name.endswith(".yaml")), key=lambda p: p.name):
         h.update(path.name.encode())
         _hash_file(h, path)
     return h.hexdigest()
@@ -237,9 +238,9 @@ def run_city(job: CityJob, out_dir: str, options: BatchOptions, fingerprint: str
             project.name = job.name
         summary = run_all(project, seed=options.seed, placements=list(job.placements))
         project.save(staging / "project.gpkg")
-        export_plan_package(project, staging / "plan", formats=list(options.formats))
+        export_plan_package(project, staging / "plan", formats=list(options.formats), plan_year=options.plan_year)
         _write_json(staging / CITY_SUMMARY, city_summary(project, key=job.key, name=job.name,
-                                                         funding=dict(job.funding)))
+                                                         funding=dict(job.funding), plan_year=options.plan_year))
         record = {"key": job.key, "name": job.name, "state": "done", "fingerprint": fingerprint,
                   "finished": dt.datetime.now().isoformat(timespec="seconds"),
                   "seconds": round(time.perf_counter() - start, 3),
@@ -525,14 +526,14 @@ def _total_bounds(frames: Sequence[Any]) -> tuple[float, float, float, float]:
     return float(bounds[:, 0].min()), float(bounds[:, 1].min()), float(bounds[:, 2].max()), float(bounds[:, 3].max())
 
 
-def write_province(report: BatchReport) -> dict[str, Path]:
+def write_province(report: BatchReport, *, province: str = "") -> dict[str, Path]:
     """The provincial roll-up of the finished (and skipped) cities into ``OUT/province``."""
     from gisplanner.export.province import read_city_summaries, write_rollup
 
     finished = [c for c in report.cities if c.state in ("done", "skipped")]
     dirs = [report.out_dir / c.key for c in finished]
     return write_rollup(read_city_summaries(dirs), dirs, report.out_dir / "province",
-                        failed=[c.name for c in report.by_state("failed")])
+                        failed=[c.name for c in report.by_state("failed")], province=province)
 
 
 # ---------------------------------------------------------------------------------------------- one large city

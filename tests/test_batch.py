@@ -10,8 +10,7 @@ import pytest
 
 from gisplanner import batch
 from gisplanner.demo import DEMO_PLACEMENTS, build_demo_project
-from gisplanner.export import province
-from gisplanner.export.tables import METRICS, PERIODS, TOTAL
+from gisplanner.export import plan_table, province
 from gisplanner.project import Project
 from gisplanner.standards import Override
 from gisplanner.workflow import run_all
@@ -134,36 +133,47 @@ def rollup(run):
 
 def test_rollup_totals_are_the_sums_of_the_city_tables(run, rollup):
     report, _, _ = run
-    paths = rollup
-    table = pd.read_csv(paths["plan_csv"], header=[0, 1], index_col=[0, 1], encoding="utf-8-sig")
+    table = pd.read_csv(rollup["plan_csv"], header=[0, 1], index_col=[0, 1], encoding="utf-8-sig")
+    numbers = [c for c in table.columns if c[0] != plan_table.REMARK_COLUMN]
     cities = []
     for key, name, _ in CITIES:
         city = pd.read_csv(report.out_dir / key / "plan" / "tables" / "plan_table.csv", header=[0, 1],
-                           index_col=0, encoding="utf-8-sig")
+                           index_col=[0, 1], encoding="utf-8-sig")
+        # the city's own package names its block after the standards city and adds its 全省 rows
+        city = city.drop(index=plan_table.PROVINCE, level=0).droplevel(0)[numbers]
         cities.append(city)
-        assert table.loc[(name, province.CITY_SUBTOTAL)].to_numpy() == pytest.approx(
-            city.loc[TOTAL].to_numpy(), nan_ok=True)
-    whole = table.loc[(province.PROVINCE, province.PROVINCE_TOTAL)]
-    households = (METRICS[1], TOTAL)
-    assert whole[households] == pytest.approx(sum(c.loc[TOTAL, households] for c in cities))
-    for metric in METRICS[:4]:
-        for period in PERIODS:
-            assert whole[(metric, period)] == pytest.approx(sum(c.loc[TOTAL, (metric, period)] for c in cities))
-    assert whole[households] > 1000 and "丁市" not in table.index.get_level_values(0)
-    notes = paths["notes"].read_text(encoding="utf-8")
+        block = table.loc[name, numbers]
+        pd.testing.assert_frame_equal(block, city, check_names=False)
+    whole = table.loc[(plan_table.PROVINCE, plan_table.PROVINCE_TOTAL), numbers]
+    summed = sum(c.loc[plan_table.CITY_SUBTOTAL] for c in cities)
+    assert whole.to_numpy() == pytest.approx(summed.to_numpy(), nan_ok=True)
+    assert whole[(plan_table.HOUSEHOLDS, plan_table.TOTAL)] > 1000
+    assert "丁市" not in table.index.get_level_values(0)
+    notes = rollup["notes"].read_text(encoding="utf-8")
     assert "丁市" in notes and "甲市、乙市、丙市" in notes
+
+
+def test_the_xlsx_has_001s_plan_sheet_and_the_summaries(rollup):
+    from openpyxl import load_workbook
+
+    book = load_workbook(rollup["xlsx"])
+    assert book.sheetnames[:2] == ["计划表", "计划表小区明细"] and "省级汇总" in book.sheetnames
+    names = [c.value for c in book["计划表"]["A"] if c.value]
+    assert "甲市" in names and plan_table.PROVINCE in names
 
 
 def test_provincial_summary_funding_by_source_and_unknowns(run):
     report, _, _ = run
     dirs = [report.out_dir / key for key, _, _ in CITIES]
-    summary = province.provincial_summary(province.read_city_summaries(dirs)).set_index("城市")
+    summaries = province.read_city_summaries(dirs)
+    plan = province.provincial_plan_table(summaries)
+    summary = province.provincial_summary(summaries, plan).set_index("城市")
     assert summary.loc["甲市", "资金来源：中央补助（万元）"] == 1200.0
     assert summary.loc["甲市", "资金合计（万元）"] == 1500.0
     # 丙市 gave no funding table: its figures and the province's total are unknown, not 0
     assert pd.isna(summary.loc["丙市", "资金合计（万元）"])
-    assert pd.isna(summary.loc[province.PROVINCE_TOTAL, "资金合计（万元）"])
-    assert summary.loc[province.PROVINCE_TOTAL, "居民户数"] == pytest.approx(summary["居民户数"].iloc[:3].sum())
+    assert pd.isna(summary.loc[plan_table.PROVINCE_TOTAL, "资金合计（万元）"])
+    assert summary.loc[plan_table.PROVINCE_TOTAL, "居民户数"] == pytest.approx(summary["居民户数"].iloc[:3].sum())
 
 
 def test_overview_map_is_written(rollup):

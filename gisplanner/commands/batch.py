@@ -44,6 +44,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                              "default: a local cluster on this machine")
     parser.add_argument("--workers", type=int, default=2, help="worker processes of the local cluster (default 2)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the district bundling")
+    parser.add_argument("--plan-year", type=int, metavar="YEAR",
+                        help="make the plan tables for the communities whose plan_year is YEAR (default: all eligible)")
+    parser.add_argument("--province", default="", help="省(区、市) name printed on the provincial plan table")
     parser.add_argument("--formats", default="gpkg,pdf,csv,xlsx",
                         help=f"plan package formats per city, any of {','.join(KNOWN_FORMATS)}")
     parser.add_argument("--force", action="store_true", help="rerun every city, changed or not")
@@ -71,7 +74,8 @@ def run(args: argparse.Namespace) -> int:
         jobs += split_by_field(args.layers, args.split_by, args.out, margin_m=args.margin_m)
     if not jobs:
         raise InputError("no city given", fix="give project files, --cities LIST.json, or --layers with --split-by")
-    report = run_batch(jobs, args.out, options=BatchOptions(seed=args.seed, formats=formats, city=args.city),
+    report = run_batch(jobs, args.out, options=BatchOptions(seed=args.seed, formats=formats, city=args.city,
+                                                                plan_year=args.plan_year),
                        scheduler=args.scheduler, n_workers=args.workers, force=args.force, on_progress=_show)
     if sys.stderr.isatty():
         print(file=sys.stderr)
@@ -80,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         seconds = f"{city.seconds:.1f} 秒" if city.seconds is not None else ""
         print(f"  {city.name}（{city.key}）：{STATE_ZH[city.state]} {seconds} {city.message}".rstrip())
     if report.by_state("done") or report.by_state("skipped"):
-        paths = write_province(report)
+        paths = write_province(report, province=args.province)
         print(f"全省汇总：{paths['xlsx']}；总览图：{paths['map_png']}")
     else:
         print("没有完成的城市，未生成全省汇总。")

@@ -18,31 +18,49 @@ import pandas as pd
 
 from gisplanner.errors import InputError
 from gisplanner.export.layers import OVERALL_ZH
-from gisplanner.export.tables import AREA_ROWS, INVESTMENT, METRICS, PERIODS, TOTAL
+from gisplanner.export.plan_table import (
+    CITY_SUBTOTAL,
+    COMMUNITIES,
+    HOUSEHOLDS,
+    INVESTMENT,
+    PROVINCE,
+    PROVINCE_TOTAL,
+    TOTAL,
+    PlanTable,
+    plan_table,
+    write_cell,
+    write_plan_sheet,
+)
 
-CITY_SUBTOTAL = "全市小计"
-PROVINCE = "全省（区、市）"
-PROVINCE_TOTAL = "全省（区、市）合计"
-ROW_NAMES = ("地级以上城市", "分类")
 MISSING = "数据缺失"
+#: Columns of the plan table's community rows that go back into plan_table for the roll-up.
+PLAN_COMMUNITY_COLUMNS = ("feature_id", "name", "area_type", "built_year", "households", "households_estimated",
+                          "n_buildings", "floor_area_m2", "floor_area_estimated", "investment_yuan", "plan_year")
 
 
-def city_summary(project: Any, *, key: str, name: str, funding: Mapping[str, float] | None = None) -> dict[str, Any]:
+def _json_value(value: Any) -> Any:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def city_summary(project: Any, *, key: str, name: str, funding: Mapping[str, float] | None = None,
+                 plan_year: int | None = None) -> dict[str, Any]:
     """What the roll-up needs from one city whose analyses have run (JSON-serialisable).
 
     Returns
     -------
     dict
-        ``key``, ``name``, ``plan_table`` (rows, values in :data:`METRICS` × :data:`PERIODS` order; investment
-        None where unpriced), ``plan_notes``, ``gaps`` (facility type -> community gaps), ``gaps_closed``
-        (facility type -> gaps the chosen candidate sites close), ``facility_zh``, ``placements`` (verdict ->
-        count), ``funding`` (source -> 万元), ``attribution``.
+        ``key``, ``name``, ``plan_communities`` (the communities the city's plan table counts, as records),
+        ``plan_options`` (plan year and the table's parameters), ``gaps`` (facility type -> communities short
+        of it), ``gaps_closed`` (facility type -> of those, the ones the chosen candidate sites would serve),
+        ``facility_zh``, ``placements`` (overall verdict -> count), ``funding`` (source -> 万元),
+        ``attribution``.
     """
-    from gisplanner.export.package import osm_attribution, project_plan_tables
+    from gisplanner.export.package import osm_attribution, plan_table_options, project_plan_tables
 
-    _, plan_tables = project_plan_tables(project)
-    table = plan_tables.plan.table
-    values = table.to_numpy(dtype=float)
+    _, plan_tables = project_plan_tables(project, plan_year=plan_year)
+    counted = plan_tables.plan.communities
     gaps = project.results.get("gaps")
     # A community short of a type at two levels is one community short of it.
     by_type = (gaps.groupby("facility_type")["community_id"].nunique() if gaps is not None and len(gaps)
@@ -60,10 +78,10 @@ def city_summary(project: Any, *, key: str, name: str, funding: Mapping[str, flo
     types = project.standards().facility_types()
     return {
         "key": key, "name": name,
-        "plan_table": {"rows": list(table.index), "values": [[None if np.isnan(v) else float(v) for v in row]
-                                                             for row in values]},
-        "plan_notes": list(plan_tables.plan.notes),
-        "gaps": {str(k): int(v) for k, v in by_type.items()},  # communities with a gap of the type
+        "plan_communities": [{c: _json_value(v) for c, v in zip(PLAN_COMMUNITY_COLUMNS, row)}
+                             for row in counted[list(PLAN_COMMUNITY_COLUMNS)].itertuples(index=False)],
+        "plan_options": {"plan_year": plan_year, **plan_table_options(project)},
+        "gaps": {str(k): int(v) for k, v in by_type.items()},
         "gaps_closed": {str(k): int(v) for k, v in closed.items()},
         "facility_zh": {k: t.zh for k, t in types.items()},
         "placements": {str(k): int(v) for k, v in verdicts.items()},
@@ -80,55 +98,38 @@ def read_city_summaries(city_dirs: Sequence[Path]) -> list[dict[str, Any]]:
         try:
             out.append(json.loads(path.read_text(encoding="utf-8")))
         except (OSError, ValueError) as exc:
-            raise InputError(f"city summary {path} cannot be read ({exc})", file=str(path),
-                             fix="run the batch again for this city") from exc
+            raise InputError(f"无法读取城市汇总文件（{exc}）", file=str(path), fix="对该城市重新运行批处理") from exc
     return out
 
 
-def _city_table(summary: Mapping[str, Any]) -> pd.DataFrame:
-    table = pd.DataFrame([[np.nan if v is None else v for v in row] for row in summary["plan_table"]["values"]],
-                         index=summary["plan_table"]["rows"],
-                         columns=pd.MultiIndex.from_product([METRICS, PERIODS]))
-    expected = [*AREA_ROWS.values(), TOTAL]
-    if list(table.index) != expected:
-        raise InputError(f"the plan table of {summary['name']} has rows {list(table.index)}, not {expected}",
-                         fix="run the batch again with this version of gisplanner")
-    return table
+def provincial_plan_table(summaries: Sequence[Mapping[str, Any]]) -> PlanTable:
+    """The plan table of 001 with a block per city and the 全省(区、市) rows, made by
+    :func:`gisplanner.export.plan_table.plan_table` from every city's counted communities.
 
-
-def provincial_plan_table(summaries: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
-    """The plan table of 001 (2022年城镇老旧小区改造计划表): per city 全市小计, 城市（建成区）, 县城（城关镇）, then
-    the 全省（区、市）合计 rows, which are the sums of the cities' rows.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Rows a MultiIndex (:data:`ROW_NAMES`), columns (metric, period) as the city plan table. Investment
-        stays NaN in the province's rows when any city's is unpriced (a sum of the priced ones would read as
-        the whole).
+    Raises
+    ------
+    InputError
+        No city, or cities whose plan tables were made with different parameters (plan year, cut-off...).
     """
     if not summaries:
-        raise InputError("no finished city to roll up", fix="run the batch until at least one city finishes")
-    blocks, area_sum = [], []
-    for summary in summaries:
-        city = _city_table(summary)
-        rows = [city.loc[TOTAL], *(city.loc[label] for label in AREA_ROWS.values())]
-        blocks.append(pd.DataFrame(rows, index=pd.MultiIndex.from_tuples(
-            [(summary["name"], CITY_SUBTOTAL), *((summary["name"], label) for label in AREA_ROWS.values())],
-            names=ROW_NAMES)))
-        area_sum.append(city)
-    stacked = pd.concat(area_sum)
-    province = stacked.groupby(level=0, sort=False).sum(min_count=len(summaries))
-    province = province.reindex([TOTAL, *AREA_ROWS.values()])
-    province.index = pd.MultiIndex.from_tuples([(PROVINCE, PROVINCE_TOTAL),
-                                                *((PROVINCE, label) for label in AREA_ROWS.values())],
-                                               names=ROW_NAMES)
-    return pd.concat([*blocks, province])
+        raise InputError("没有已完成的城市可汇总", fix="至少完成一个城市后再汇总")
+    options = summaries[0]["plan_options"]
+    differ = [s["name"] for s in summaries if s["plan_options"] != options]
+    if differ:
+        raise InputError(f"{differ[0]} 的计划表参数（计划年度、2000年底前界限等）与 {summaries[0]['name']} 不同，"
+                         "不能汇总为一张全省表", fix="用同一套标准和计划年度重新运行这些城市")
+    cities = {s["name"]: pd.DataFrame(s["plan_communities"], columns=list(PLAN_COMMUNITY_COLUMNS))
+              for s in summaries}
+    return plan_table(cities, **options)
 
 
-def provincial_summary(summaries: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
-    """One row per city and a 全省合计 row: communities and households in the plan, cost, funding by source
-    and the placement verdicts.
+def _subtotal(plan: PlanTable, name: str) -> pd.Series:
+    return plan.table.loc[(name, CITY_SUBTOTAL)]
+
+
+def provincial_summary(summaries: Sequence[Mapping[str, Any]], plan: PlanTable) -> pd.DataFrame:
+    """One row per city and a 全省合计 row: communities and households in the plan (from ``plan``, the
+    provincial plan table), cost, funding by source and the placement verdicts.
 
     Unknown figures are NaN (shown as 数据缺失): a city without unit costs has no cost, a city without a
     funding table no funding, and the province's total of a column with any unknown city is unknown.
@@ -136,8 +137,8 @@ def provincial_summary(summaries: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     sources = sorted({src for s in summaries for src in s.get("funding", {})})
     rows = []
     for s in summaries:
-        total = _city_table(s).loc[TOTAL]
-        row = {"城市": s["name"], "小区数": total[(METRICS[0], TOTAL)], "居民户数": total[(METRICS[1], TOTAL)],
+        total = _subtotal(plan, s["name"])
+        row = {"城市": s["name"], "小区数": total[(COMMUNITIES, TOTAL)], "居民户数": total[(HOUSEHOLDS, TOTAL)],
                "预计投资额（万元）": total[(INVESTMENT, TOTAL)]}
         funding = s.get("funding", {})
         for src in sources:
@@ -147,9 +148,8 @@ def provincial_summary(summaries: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
             row[f"拟建设施核查：{zh}"] = s.get("placements", {}).get(verdict, 0)
         rows.append(row)
     table = pd.DataFrame(rows)
-    numeric = table.columns.drop("城市")
-    total_row = {"城市": PROVINCE_TOTAL}
-    for column in numeric:
+    total_row: dict[str, Any] = {"城市": PROVINCE_TOTAL}
+    for column in table.columns.drop("城市"):
         values = pd.to_numeric(table[column], errors="coerce")
         total_row[column] = values.sum() if values.notna().all() else np.nan
     return pd.concat([table, pd.DataFrame([total_row])], ignore_index=True)
@@ -190,9 +190,11 @@ def _district_outlines(city_dir: Path) -> Any:
     return frame.to_crs(4326) if len(frame) else frame
 
 
-def overview_map(summaries: Sequence[Mapping[str, Any]], city_dirs: Sequence[Path], out_stem: Path, *,
-                 title: str = "全省城镇老旧小区改造片区总览", formats: Sequence[str] = ("png", "pdf")) -> list[Path]:
-    """A map of every city's districts with its name, households and cost, as PNG and/or PDF (A3 landscape).
+def overview_map(summaries: Sequence[Mapping[str, Any]], plan: PlanTable, city_dirs: Sequence[Path],
+                 out_stem: Path, *, title: str = "全省城镇老旧小区改造片区总览",
+                 formats: Sequence[str] = ("png", "pdf")) -> list[Path]:
+    """A map of every city's districts with its name, communities, households and cost (from ``plan``, the
+    provincial plan table), as PNG and/or PDF (A3 landscape).
 
     Returns
     -------
@@ -204,12 +206,14 @@ def overview_map(summaries: Sequence[Mapping[str, Any]], city_dirs: Sequence[Pat
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.font_manager import FontProperties
+    from matplotlib.patches import Patch
 
     from gisplanner.export.sheets import find_cjk_font
 
     family = [find_cjk_font(), "DejaVu Sans"]
     font = lambda size: FontProperties(family=family, size=size)  # noqa: E731
     fig, ax = plt.subplots(figsize=(16.54, 11.69))
+    fig.subplots_adjust(top=0.88, bottom=0.12)
     lats = []
     for summary, folder in zip(summaries, city_dirs):
         outlines = _district_outlines(Path(folder))
@@ -218,10 +222,9 @@ def overview_map(summaries: Sequence[Mapping[str, Any]], city_dirs: Sequence[Pat
         outlines.plot(ax=ax, facecolor="#fdae61", edgecolor="#a50026", linewidth=0.4)
         minx, miny, maxx, maxy = outlines.total_bounds
         lats.append((miny + maxy) / 2)
-        total = _city_table(summary).loc[TOTAL]
+        total = _subtotal(plan, summary["name"])
         cost = total[(INVESTMENT, TOTAL)]
-        text = (f"{summary['name']}\n{int(round(total[(METRICS[0], TOTAL)]))} 个小区 · "
-                f"{int(round(total[(METRICS[1], TOTAL)]))} 户\n"
+        text = (f"{summary['name']}\n{total[(COMMUNITIES, TOTAL)]} 个小区 · {total[(HOUSEHOLDS, TOTAL)]} 户\n"
                 + (f"投资 {cost:,.0f} 万元" if np.isfinite(cost) else f"投资 {MISSING}"))
         ax.annotate(text, ((minx + maxx) / 2, maxy), xytext=(0, 6), textcoords="offset points", ha="center",
                     va="bottom", fontproperties=font(10), color="#222222")
@@ -229,14 +232,17 @@ def overview_map(summaries: Sequence[Mapping[str, Any]], city_dirs: Sequence[Pat
         ax.set_aspect(1.0 / np.cos(np.radians(np.mean(lats))))
     ax.set_xlabel("经度（°）", fontproperties=font(10))
     ax.set_ylabel("纬度（°）", fontproperties=font(10))
-    ax.margins(0.08)
+    ax.margins(0.1)
     ax.grid(color="#dddddd", linewidth=0.5)
-    ax.set_title(title, fontproperties=font(20), loc="left")
-    households = sum(_city_table(s).loc[TOTAL, (METRICS[1], TOTAL)] for s in summaries)
-    notes = [f"城市 {len(summaries)} 个，纳入片区的居民 {households:,.0f} 户（含估算，见各市计划表注）。",
+    ax.legend(handles=[Patch(facecolor="#fdae61", edgecolor="#a50026", label="改造片区")], prop=font(11),
+              loc="lower right")
+    fig.text(0.05, 0.95, title, fontproperties=font(20), va="top")
+    province = plan.table.loc[(PROVINCE, PROVINCE_TOTAL)]
+    notes = [f"城市 {len(summaries)} 个；全省计划 {province[(COMMUNITIES, TOTAL)]} 个小区、"
+             f"{province[(HOUSEHOLDS, TOTAL)]} 户（含估算，见计划表备注）。",
              "片区轮廓来自各市分析结果；经纬度为 WGS84。"]
     attributions = sorted({s["attribution"] for s in summaries if s.get("attribution")})
-    fig.text(0.02, 0.02, "\n".join(notes + attributions), fontproperties=font(9), va="bottom")
+    fig.text(0.05, 0.03, "\n".join(notes + attributions), fontproperties=font(9), va="bottom")
     written = []
     for fmt in formats:
         path = out_stem.with_suffix(f".{fmt}")
@@ -251,47 +257,59 @@ def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.astype(object).where(frame.notna(), MISSING)
 
 
-def _formulas_as_text(sheet: Any) -> None:
-    """Cells whose text starts with = + - @ (a city or source name) stay text, never a formula."""
-    for row in sheet.iter_rows():
-        for cell in row:
-            if isinstance(cell.value, str) and cell.value[:1] in ("=", "+", "-", "@"):
-                cell.data_type = "s"
+def _write_frame(book: Any, title: str, frame: pd.DataFrame) -> None:
+    """A sheet with the frame's header and rows; text stays text (write_cell)."""
+    sheet = book.create_sheet(title)
+    header = [" / ".join(c) if isinstance(c, tuple) else str(c) for c in frame.columns]
+    for c, value in enumerate(header, start=1):
+        write_cell(sheet, 1, c, value)
+    for r, row in enumerate(frame.itertuples(index=False), start=2):
+        for c, value in enumerate(row, start=1):
+            write_cell(sheet, r, c, value)
+    sheet.freeze_panes = "A2"
 
 
 def write_rollup(summaries: Sequence[Mapping[str, Any]], city_dirs: Sequence[Path], out_dir: Path, *,
-                 failed: Sequence[str] = ()) -> dict[str, Path]:
-    """Write the provincial plan table (CSV, XLSX), the summary (CSV) and the overview map (PNG, PDF).
+                 failed: Sequence[str] = (), province: str = "") -> dict[str, Path]:
+    """Write the provincial plan table (CSV; XLSX in 001's layout), the summary and gaps (CSV and sheets) and
+    the overview map (PNG, PDF) into ``out_dir``.
 
-    ``failed`` names the cities left out because they failed; the tables' notes say so.
+    ``failed`` names the cities left out because they failed; the notes say so.
     """
+    from openpyxl import Workbook
+
     out_dir.mkdir(parents=True, exist_ok=True)
     plan = provincial_plan_table(summaries)
-    summary = provincial_summary(summaries)
+    summary = provincial_summary(summaries, plan)
     gaps = provincial_gaps(summaries)
-    notes = [f"全省合计为以下 {len(summaries)} 个城市之和：{'、'.join(s['name'] for s in summaries)}。"]
+    notes = [f"全省(区、市)合计为以下 {len(summaries)} 个城市之和：{'、'.join(s['name'] for s in summaries)}。"]
     if failed:
         notes.append(f"未计入（计算失败）：{'、'.join(failed)}。")
-    if plan[(INVESTMENT, TOTAL)].isna().any():
+    if summary["预计投资额（万元）"].iloc[:-1].isna().any():
         notes.append("预计投资额：有城市未提供单价表，其行留空，全省合计也留空（只加已定价城市会被误读为全省）。")
     if not any(s.get("funding") for s in summaries):
         notes.append("资金来源：各市未提供资金来源表，数据缺失。")
     notes.append("缺口小区数：缺少该类设施（任一生活圈层级）的小区数；候选用地可补：各市按缺口选出的候选用地"
                  "（每类每层级前 k 处）建成后新覆盖的其中小区数，未经逐一核查。")
     paths = {"plan_csv": out_dir / "province_plan_table.csv", "summary_csv": out_dir / "province_summary.csv",
-             "gaps_csv": out_dir / "province_gaps.csv",
-             "notes": out_dir / "province_notes.txt", "xlsx": out_dir / "province_plan.xlsx"}
-    plan.round(4).to_csv(paths["plan_csv"], encoding="utf-8-sig")
+             "gaps_csv": out_dir / "province_gaps.csv", "notes": out_dir / "province_notes.txt",
+             "xlsx": out_dir / "province_plan.xlsx"}
+    table = plan.table.copy()
+    table[(plan.remarks.name, "")] = plan.remarks
+    table.to_csv(paths["plan_csv"], encoding="utf-8-sig")
     _as_text(summary).to_csv(paths["summary_csv"], index=False, encoding="utf-8-sig")
     gaps.to_csv(paths["gaps_csv"], encoding="utf-8-sig")
-    paths["notes"].write_text("\n".join(notes) + "\n", encoding="utf-8")
-    with pd.ExcelWriter(paths["xlsx"], engine="openpyxl") as writer:
-        plan.round(4).to_excel(writer, sheet_name="省级计划表")
-        _as_text(summary).to_excel(writer, sheet_name="省级汇总", index=False)
-        gaps.to_excel(writer, sheet_name="生活圈缺口")
-        pd.DataFrame({"说明": notes}).to_excel(writer, sheet_name="说明", index=False)
-        for sheet in writer.book.worksheets:
-            _formulas_as_text(sheet)
-    for path in overview_map(summaries, city_dirs, out_dir / "province_overview"):
+    paths["notes"].write_text("\n".join([*plan.notes, *notes]) + "\n", encoding="utf-8")
+    book = Workbook()
+    default = book.active
+    write_plan_sheet(book, plan, province=province)
+    book.remove(default)
+    _write_frame(book, "省级汇总", _as_text(summary))
+    _write_frame(book, "生活圈缺口", gaps.reset_index())
+    _write_frame(book, "汇总说明", pd.DataFrame({"说明": notes}))
+    tmp = paths["xlsx"].with_name(f".{paths['xlsx'].name}.tmp")
+    book.save(tmp)
+    tmp.replace(paths["xlsx"])
+    for path in overview_map(summaries, plan, city_dirs, out_dir / "province_overview"):
         paths[f"map_{path.suffix[1:]}"] = path
     return paths
