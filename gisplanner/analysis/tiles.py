@@ -139,8 +139,8 @@ def _line_routable(graph: WalkGraph) -> np.ndarray:
 def life_circle_tiles(walk_network: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
                       facilities: gpd.GeoDataFrame, *, tile_m: float, reach_m: float,
                       gates: gpd.GeoDataFrame | None = None, graph: WalkGraph | None = None,
-                      walkable_highways: Collection[str] | None = None,
-                      min_component_nodes: int = 50) -> list[LifeCircleTile]:
+                      walkable_highways: Collection[str] | None = None, min_component_nodes: int = 50,
+                      facility_snap_m: float = FACILITY_SNAP_M) -> list[LifeCircleTile]:
     """Split a city's life-circle inputs into tiles of ``tile_m`` metres with ``reach_m`` of overlap.
 
     Parameters
@@ -155,11 +155,14 @@ def life_circle_tiles(walk_network: gpd.GeoDataFrame, communities: gpd.GeoDataFr
         The whole network's graph, when already built; it decides the islands.
     walkable_highways, min_component_nodes
         As for :func:`~gisplanner.analysis.network.build_walk_graph`.
+    facility_snap_m
+        The facility snap of :func:`~gisplanner.analysis.lifecircle.prepare_life_circle`, metres.
 
     Returns
     -------
     list of LifeCircleTile
-        The tiles that own at least one community.
+        The tiles that own at least one community; each facility is owned by the tile whose communities are
+        nearest (reports its snap and status).
     """
     if graph is None:
         graph = build_walk_graph(walk_network, walkable_highways=walkable_highways,
@@ -168,19 +171,42 @@ def life_circle_tiles(walk_network: gpd.GeoDataFrame, communities: gpd.GeoDataFr
     boxes = tile_boxes(communities.total_bounds, tile_m)
     n_x = int(round((boxes[:, 2].max() - boxes[:, 0].min()) / tile_m))
     owner = owner_tile(communities.geometry.to_numpy(), boxes)
-    fac_owner = owner_tile(facilities.geometry.to_numpy(), boxes) if len(facilities) else np.zeros(0, int)
+    used = np.unique(owner)
+    own_bounds = np.array([communities.iloc[np.flatnonzero(owner == t)].total_bounds for t in used])
+    fac_owner = _nearest_tile(facilities.geometry.to_numpy(), own_bounds) if len(facilities) else np.zeros(0, int)
     tiles = []
-    for t in np.unique(owner):
-        own = communities.iloc[np.flatnonzero(owner == t)]
-        reach_box = _grow(own.total_bounds, reach_m)
-        lines = _within(walk_network, reach_box)
-        fac = _within(facilities, reach_box)
+    for k, t in enumerate(used):
+        reach_box = _grow(own_bounds[k], reach_m)
+        owned = np.flatnonzero(fac_owner == k)
+        # A facility the tile owns beyond its reach (in a tile without communities) still needs the lines
+        # it snaps to, so its status is the whole run's.
+        far = owned[~shapely.intersects(facilities.geometry.to_numpy()[owned], shapely.box(*reach_box))]
+        lines = np.union1d(_within(walk_network, reach_box),
+                           _within_any(walk_network, shapely.buffer(facilities.geometry.to_numpy()[far],
+                                                                    facility_snap_m)))
+        fac = np.union1d(_within(facilities, reach_box), owned)
         gate_rows = _within(gates, reach_box)
         tiles.append(LifeCircleTile(
-            tile_id=f"T{t // n_x}_{t % n_x}", communities=own, walk_network=walk_network.iloc[lines],
-            facilities=facilities.iloc[fac], gates=gates.iloc[gate_rows] if gates is not None else None,
-            line_routable=routable[np.isin(graph.line_feature, lines)], owned_facilities=fac_owner[fac] == t))
+            tile_id=f"T{t // n_x}_{t % n_x}", communities=communities.iloc[np.flatnonzero(owner == t)],
+            walk_network=walk_network.iloc[lines], facilities=facilities.iloc[fac],
+            gates=gates.iloc[gate_rows] if gates is not None else None,
+            line_routable=routable[np.isin(graph.line_feature, lines)], owned_facilities=fac_owner[fac] == k))
     return tiles
+
+
+def _nearest_tile(geometry: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """Per geometry, the tile whose owned communities' box is nearest to its representative point (0 inside)."""
+    xy = shapely.get_coordinates(shapely.point_on_surface(geometry))
+    dx = np.maximum(np.maximum(bounds[None, :, 0] - xy[:, None, 0], xy[:, None, 0] - bounds[None, :, 2]), 0)
+    dy = np.maximum(np.maximum(bounds[None, :, 1] - xy[:, None, 1], xy[:, None, 1] - bounds[None, :, 3]), 0)
+    return np.argmin(np.hypot(dx, dy), axis=1)
+
+
+def _within_any(frame: gpd.GeoDataFrame, areas: np.ndarray) -> np.ndarray:
+    """Row positions of the features meeting any of ``areas``."""
+    if len(areas) == 0 or len(frame) == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.unique(frame.sindex.query(areas, predicate="intersects")[1])
 
 
 def run_life_circle_tile(tile: LifeCircleTile, category_map: Mapping[str, Sequence[str]],
@@ -202,6 +228,18 @@ def run_life_circle_tile(tile: LifeCircleTile, category_map: Mapping[str, Sequen
                             districts=districts)
     table = network.facilities.drop(columns="node")
     return LifeCircleTileResult(tile.tile_id, gaps, table[tile.owned_facilities].reset_index(drop=True))
+
+
+def _concat(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Row-wise concat keeping each column's typed dtype: a tile whose column is empty or all missing comes
+    out as object and would otherwise turn the whole column into object."""
+    non_empty = [f for f in frames if len(f)] or list(frames[:1])
+    out = pd.concat(non_empty, ignore_index=True)
+    for column in out.columns:
+        typed = [f[column].dtype for f in non_empty if f[column].dtype != object]
+        if out[column].dtype == object and typed and column != "geometry":
+            out[column] = out[column].astype(typed[0])
+    return out
 
 
 def _access_order(frame: pd.DataFrame, requirements: pd.DataFrame, ids: np.ndarray) -> np.ndarray:
@@ -226,12 +264,10 @@ def merge_life_circle(results: Sequence[LifeCircleTileResult], communities: gpd.
         The gaps (coverage summed over tiles: counts and populations add up) and the facility table.
     """
     ids = communities["feature_id"].astype(str).to_numpy()
-    access = pd.concat([r.gaps.community_access for r in results], ignore_index=True)
+    access = _concat([r.gaps.community_access for r in results])
     access = access.iloc[_access_order(access, requirements, ids)].reset_index(drop=True)
-    # A tile without facilities has an untyped empty table: leave it out of the concat.
-    fac = pd.concat([r.facilities for r in results if len(r.facilities)] or [results[0].facilities],
-                    ignore_index=True)
-    gaps = pd.concat([r.gaps.gaps for r in results], ignore_index=True)
+    fac = _concat([r.facilities for r in results])
+    gaps = _concat([r.gaps.gaps for r in results])
     gaps = gaps.iloc[_access_order(gaps, requirements, ids)].reset_index(drop=True)
     # "no_facility" means none of the type in the whole city: a tile without one within reach says so wrongly.
     usable = fac.loc[fac["status"] == FACILITY_NETWORK, "facility_types"]
