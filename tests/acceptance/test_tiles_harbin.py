@@ -7,8 +7,6 @@ import pytest
 from gisplanner import batch
 from gisplanner.analysis.lifecircle import life_circle_gaps, prepare_life_circle, requirements_from_standards
 from gisplanner.analysis.network import build_walk_graph
-from gisplanner.io.importer import import_layers
-from gisplanner.project import Project
 from gisplanner.standards import Override
 from gisplanner.workflow import run_sunlight
 
@@ -17,13 +15,6 @@ pytestmark = [pytest.mark.acceptance, pytest.mark.slow]
 
 def plain(frame):
     return pd.DataFrame(frame.drop(columns="geometry", errors="ignore")).reset_index(drop=True)
-
-
-@pytest.fixture(scope="module")
-def focus(harbin_focus):
-    project = Project()
-    import_layers(project, [harbin_focus], city="harbin")
-    return project
 
 
 @pytest.fixture(scope="module")
