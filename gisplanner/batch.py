@@ -561,7 +561,8 @@ def tiled_life_circle(project: Any, *, tile_m: float = 3000.0, levels: Sequence[
                                     walkable_highways=settings.walkable_highways,
                                     min_component_nodes=settings.small_component_nodes)
     results = tiles.map_tiles(tiles.run_life_circle_tile, parts, standards.category_map, req, client=client,
-                              access_snap_m=settings.access_snap_m, search_limit_m=settings.search_limit_m,
+                              tag_rules=standards.tag_rules, access_snap_m=settings.access_snap_m,
+                              search_limit_m=settings.search_limit_m,
                               walkable_highways=settings.walkable_highways,
                               min_component_nodes=settings.small_component_nodes)
     return tiles.merge_life_circle(results, communities, facilities, req)

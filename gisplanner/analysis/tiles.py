@@ -40,7 +40,7 @@ from gisplanner.analysis.network import WalkGraph, build_walk_graph
 from gisplanner.analysis.sun import SunPath
 from gisplanner.analysis.sunlight import shadow_reach, sunlight_hours
 from gisplanner.errors import InputError
-from gisplanner.standards import SunlightRequirement
+from gisplanner.standards import SunlightRequirement, TagRule
 
 #: Default facility snap of :func:`~gisplanner.analysis.lifecircle.prepare_life_circle`, metres.
 FACILITY_SNAP_M = 250.0
@@ -211,9 +211,11 @@ def _within_any(frame: gpd.GeoDataFrame, areas: np.ndarray) -> np.ndarray:
 
 def run_life_circle_tile(tile: LifeCircleTile, category_map: Mapping[str, Sequence[str]],
                          requirements: pd.DataFrame, *, access_snap_m: float, search_limit_m: float,
-                         districts: pd.Series | None = None, walkable_highways: Collection[str] | None = None,
+                         tag_rules: Sequence[TagRule] = (), districts: pd.Series | None = None,
+                         walkable_highways: Collection[str] | None = None,
                          min_component_nodes: int = 50) -> LifeCircleTileResult:
-    """The life-circle gaps of one tile's communities (a self-contained task: picklable in and out)."""
+    """The life-circle gaps of one tile's communities (a self-contained task: picklable in and out);
+    ``category_map`` and ``tag_rules`` as for :func:`~gisplanner.analysis.lifecircle.prepare_life_circle`."""
     graph = build_walk_graph(tile.walk_network, walkable_highways=walkable_highways,
                              min_component_nodes=min_component_nodes)
     if len(tile.line_routable) != len(graph.line_feature):
@@ -222,8 +224,8 @@ def run_life_circle_tile(tile: LifeCircleTile, category_map: Mapping[str, Sequen
     routable = np.zeros(graph.n_components, dtype=bool)
     routable[graph.node_component[graph.edge_u]] = tile.line_routable[graph.edge_line]
     graph = dataclasses.replace(graph, routable=routable)
-    network = prepare_life_circle(graph, tile.communities, tile.facilities, category_map, gates=tile.gates,
-                                  access_snap_m=access_snap_m)
+    network = prepare_life_circle(graph, tile.communities, tile.facilities, category_map, tag_rules=tag_rules,
+                                  gates=tile.gates, access_snap_m=access_snap_m)
     gaps = life_circle_gaps(network, tile.communities, requirements, search_limit_m=search_limit_m,
                             districts=districts)
     table = network.facilities.drop(columns="node")

@@ -33,7 +33,8 @@ def life_circle(focus, client):
     graph = build_walk_graph(focus.layer("walk_network"), walkable_highways=settings.walkable_highways,
                              min_component_nodes=settings.small_component_nodes)
     network = prepare_life_circle(graph, focus.layer("communities"), focus.layer("facilities"),
-                                  standards.category_map, access_snap_m=settings.access_snap_m)
+                                  standards.category_map, tag_rules=standards.tag_rules,
+                                  access_snap_m=settings.access_snap_m)
     whole = life_circle_gaps(network, focus.layer("communities"), requirements_from_standards(standards),
                              search_limit_m=settings.search_limit_m)
     tiled, facilities = batch.tiled_life_circle(focus, tile_m=1000.0, client=client)

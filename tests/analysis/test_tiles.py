@@ -55,11 +55,12 @@ def whole_and_tiled(city, *, tile_m, districts=None):
     walk, communities, facilities = city["walk"], city["communities"], city["facilities"]
     graph = build_walk_graph(walk, min_component_nodes=settings.small_component_nodes)
     network = prepare_life_circle(graph, communities, facilities, standards.category_map,
-                                  access_snap_m=settings.access_snap_m)
+                                  tag_rules=standards.tag_rules, access_snap_m=settings.access_snap_m)
     whole = life_circle_gaps(network, communities, req, search_limit_m=SEARCH_M, districts=districts)
     reach = tiles.life_circle_reach(req, search_limit_m=SEARCH_M, access_snap_m=settings.access_snap_m)
     parts = tiles.life_circle_tiles(walk, communities, facilities, tile_m=tile_m, reach_m=reach, graph=graph)
-    results = [tiles.run_life_circle_tile(t, standards.category_map, req, access_snap_m=settings.access_snap_m,
+    results = [tiles.run_life_circle_tile(t, standards.category_map, req, tag_rules=standards.tag_rules,
+                                          access_snap_m=settings.access_snap_m,
                                           search_limit_m=SEARCH_M, districts=districts,
                                           min_component_nodes=settings.small_component_nodes) for t in parts]
     merged, fac = tiles.merge_life_circle(results, communities, facilities, req, districts=districts)
