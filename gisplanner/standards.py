@@ -409,6 +409,7 @@ class AnalysisSettings:
     small_component_nodes: int
     walkable_highways: tuple[str, ...]
     adjacency_gap_m: float
+    street_gap_max_m: float
     barrier_highways: tuple[str, ...]
     district_population: tuple[float, float]
     district_max_extent_m: float
@@ -914,6 +915,7 @@ def _settings(r: _Reader, raw: Mapping[str, Any]) -> AnalysisSettings:
         small_component_nodes=int(num("network", "small_component_nodes")),
         walkable_highways=strings("network", "walkable_highways"),
         adjacency_gap_m=num("districts", "adjacency_gap_m"),
+        street_gap_max_m=num("districts", "street_gap_max_m"),
         barrier_highways=strings("districts", "barrier_highways"),
         district_population=population, district_max_extent_m=num("districts", "max_extent_m"),
         resource_reach_m=num("districts", "resource_reach_m"), estimation=estimation,

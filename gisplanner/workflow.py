@@ -16,12 +16,14 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
-from gisplanner.analysis.adjacency import barrier_lines, community_adjacency
+from gisplanner import arguments
+from gisplanner.analysis.adjacency import barrier_lines, community_adjacency, street_lines
 from gisplanner.analysis.bundling import DistrictRules, admin_groups
 from gisplanner.analysis.district_walk import community_walk_distances
 from gisplanner.analysis.districts import DistrictInputs, DistrictPlan, plan_districts
 from gisplanner.analysis.eligibility import community_eligibility
 from gisplanner.analysis.lifecircle import (
+    SERVICE_GAP,
     data_coverage,
     life_circle_gaps,
     prepare_life_circle,
@@ -108,7 +110,10 @@ def life_circle_results(project: Project, *, levels: Sequence[str] | None = None
                           facility_ids=facility_ids, progress=progress.stage(3, 5, "服务范围"))
     sites = site_table({role: project.layers.get(role) for role in SITE_LAYERS})
     k = settings.default_sites_k if sites_k is None else sites_k
-    chosen = candidate_sites(network, communities, gaps.community_access, req, sites, k=k,
+    # Sites close service gaps only: a type the data do not show (数据缺失) has no gaps to close yet.
+    service_req = req.merge(coverage_of_data.loc[coverage_of_data["gap_kind"] == SERVICE_GAP,
+                                                 ["facility_type", "level"]], on=["facility_type", "level"])
+    chosen = candidate_sites(network, communities, gaps.community_access, service_req, sites, k=k,
                              progress=progress.stage(4, 5, "候选站点"))
     facility_access = network.facilities.drop(columns="node").assign(
         facility_types=network.facilities["facility_types"].map(",".join))
@@ -140,6 +145,7 @@ def district_inputs(project: Project, *, min_population: float | None = None,
         max_population=hi if max_population is None else max_population,
         max_extent_m=settings.district_max_extent_m if max_extent_m is None else max_extent_m,
         resource_reach_m=settings.resource_reach_m, adjacency_gap_m=settings.adjacency_gap_m,
+        street_gap_m=settings.street_gap_max_m,
         built_before=elig.built_before_end_of)
     communities = project.layer("communities")
     optional = {role: project.layers.get(role) for role in ("walk_network", "railways", "rivers", "buildings")}
@@ -162,7 +168,10 @@ def district_inputs(project: Project, *, min_population: float | None = None,
     types = standards.facility_types()
     return DistrictInputs(
         communities=communities,
-        adjacency=community_adjacency(communities, barriers=barriers, gap_m=settings.adjacency_gap_m),
+        adjacency=community_adjacency(
+            communities, barriers=barriers, gap_m=settings.adjacency_gap_m,
+            streets=street_lines(optional["walk_network"]),
+            street_gap_m=settings.street_gap_max_m),
         eligibility=eligibility, rules=rules,
         resources={role: project.layers[role] for role in RESOURCE_ROLES if role in project.layers},
         gaps=project.results.get("gaps"), groups=groups, classes=standards.renovation_items(project.city),
@@ -190,6 +199,8 @@ def run_districts(project: Project, *, seed: int = 0, min_population: float | No
                   progress: Progress | None = None) -> DistrictPlan:
     """Bundle the eligible communities into districts; the plan's tables are stored as results, with each
     community's eligibility and its basis (``community_eligibility``: why a post-2000 community was kept)."""
+    arguments.check_districts(min_population=min_population, max_population=max_population,
+                              max_extent_m=max_extent_m)
     inputs = district_inputs(project, min_population=min_population, max_population=max_population,
                              max_extent_m=max_extent_m, within_admin=within_admin, unit_costs=unit_costs)
     plan = plan_districts(inputs, seed=seed, progress=progress)
@@ -212,6 +223,28 @@ class SunlightRun:
         return self.sun.date
 
 
+def sunlight_setup(project: Project, *, city: str | None = None, special: str | None = None,
+                   day: str | None = None, year: int | None = None, date: dt.date | None = None,
+                   step_min: float | None = None, all_floors: bool = False, whole_window: bool = False,
+                   sweep_deg: float | None = None) -> tuple[SunPath, SunlightRequirement, dict[str, Any]]:
+    """The sun path, requirement and sampling options of a project's sunlight run (see :func:`run_sunlight`)."""
+    rules = project.standards().sunlight
+    requirement = requirement_for(rules, city or project.city, special=special, day=day)
+    calc = rules.calculation
+    lon, lat = project.lonlat_center()
+    sun = sun_for(requirement, lat, lon, year=year, date=date,
+                  step_min=float(calc["time_step_min"].value) if step_min is None else step_min)
+    options: dict[str, Any] = {
+        "spacing_m": float(calc["sample_spacing_m"].value),
+        "sill_height_m": float(rules.sill_height_m.value),
+        "floor_height_m": float(calc["floor_height_m"].value),
+        "all_floors": all_floors,
+        "window_width_m": float(calc["window_width_m"].value) if whole_window else None,
+        "sweep_deg": requirement.counting.sweep_deg if sweep_deg is None else sweep_deg,
+    }
+    return sun, requirement, options
+
+
 def run_sunlight(project: Project, *, city: str | None = None, special: str | None = None,
                  day: str | None = None, year: int | None = None, date: dt.date | None = None,
                  step_min: float | None = None, all_floors: bool = False, whole_window: bool = False,
@@ -225,21 +258,12 @@ def run_sunlight(project: Project, *, city: str | None = None, special: str | No
     if (add is None) != (add_height_m is None):
         raise InputError("拟建建筑须同时给出占地范围和高度",
                          fix="给出占地范围和以米计的高度")
+    arguments.check_sunlight(year=year, step_min=step_min, sweep_deg=sweep_deg, add_height_m=add_height_m)
+    sun, requirement, options = sunlight_setup(project, city=city, special=special, day=day, year=year, date=date,
+                                               step_min=step_min, all_floors=all_floors,
+                                               whole_window=whole_window, sweep_deg=sweep_deg)
     rules = project.standards().sunlight
-    requirement = requirement_for(rules, city or project.city, special=special, day=day)
-    calc = rules.calculation
     buildings = project.layer("buildings")
-    lon, lat = project.lonlat_center()
-    sun = sun_for(requirement, lat, lon, year=year, date=date,
-                  step_min=step_min or float(calc["time_step_min"].value))
-    options: dict[str, Any] = {
-        "spacing_m": float(calc["sample_spacing_m"].value),
-        "sill_height_m": float(rules.sill_height_m.value),
-        "floor_height_m": float(calc["floor_height_m"].value),
-        "all_floors": all_floors,
-        "window_width_m": float(calc["window_width_m"].value) if whole_window else None,
-        "sweep_deg": requirement.counting.sweep_deg if sweep_deg is None else sweep_deg,
-    }
     points = sunlight_hours(buildings, sun, requirement, progress=progress, **options)
     if add is not None:
         impact = sunlight_impact(buildings, add, add_height_m, sun, requirement,
@@ -274,6 +298,8 @@ def run_placement(project: Project, *, facility: str, site: str | None = None,
     """
     if (site is None) == (footprint is None):
         raise InputError("须给出场地（图层:编号）或绘制的占地范围", fix="例如 --site boiler_rooms:K001")
+    arguments.check_placement(floors=floors, height_m=height_m, gfa_m2=gfa_m2,
+                              investment_wan_yuan=investment_wan_yuan)
     standards = project.standards()
     ftype = standards.facility_type(facility)
     site_layer = site_id = None

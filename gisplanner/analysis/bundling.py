@@ -55,6 +55,8 @@ class DistrictRules:
         Resources within this distance (m) of a district outline belong to it.
     adjacency_gap_m
         The gap used for adjacency (m); the outline closes gaps up to this width.
+    street_gap_m
+        The largest gap (m) across a street at which communities are still neighbours (named in the reasons).
     built_before
         A community built in or before this year is old (the policy's 2000年底前).
     """
@@ -64,6 +66,7 @@ class DistrictRules:
     max_extent_m: float = 1000.0
     resource_reach_m: float = 100.0
     adjacency_gap_m: float = 30.0
+    street_gap_m: float = 0.0
     built_before: int = 2000
 
     def __post_init__(self) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -10,6 +10,7 @@ import pandas as pd
 import shapely
 
 from gisplanner.analysis import attributes
+from gisplanner.analysis.adjacency import BARRIER_ZH
 from gisplanner.analysis.bundling import DistrictRules
 from gisplanner.analysis.district_walk import CommunitySpacing, WalkDistances, diameter
 
@@ -23,7 +24,9 @@ VIOLATIONS = {
 }
 MEMBER_COLUMNS = ["district_id", "community_id", "community_name"]
 RESOURCE_COLUMNS = ["district_id", "layer", "resource_id", "name", "area_m2", "status", "distance_m",
-                    "n_districts"]
+                    "n_districts", "shared_with", "sharing"]
+#: ``sharing`` of a resource near one district only, and of one that other districts within reach share.
+OWN, SHARED = "独有", "共享"
 GAP_COLUMNS = ["district_id", "facility_type", "level", "n_communities", "n_unreachable", "population",
                "max_shortfall_m"]
 
@@ -147,10 +150,11 @@ def member_table(communities: pd.DataFrame, assignment: pd.Series) -> pd.DataFra
 
 def district_resources(districts: gpd.GeoDataFrame, resources: Mapping[str, gpd.GeoDataFrame], *,
                        reach_m: float = 100.0) -> gpd.GeoDataFrame:
-    """Resources inside a district outline or within ``reach_m`` of it.
+    """Resources inside a district outline or within ``reach_m`` of it, each listed once.
 
-    A resource near two districts is listed for both (``n_districts`` counts them): it can
-    serve either, and the plan decides which.
+    A resource belongs to one district: the one whose outline holds the most of it (a point: the one it lies
+    in), else the nearest. Other districts within ``reach_m`` share it: they are named in ``shared_with`` and
+    the row says 共享, so totals per district never count a resource twice.
 
     Parameters
     ----------
@@ -165,8 +169,10 @@ def district_resources(districts: gpd.GeoDataFrame, resources: Mapping[str, gpd.
     Returns
     -------
     geopandas.GeoDataFrame
-        ``RESOURCE_COLUMNS`` and the resource's geometry; ``distance_m`` is 0 for a resource
-        touching or inside the outline.
+        ``RESOURCE_COLUMNS`` and the resource's geometry, one row per resource: ``district_id`` (its owner),
+        ``distance_m`` to the owner (0 for a resource touching or inside the outline), ``n_districts`` (owner
+        and sharers), ``shared_with`` (the other districts within reach, comma-separated, empty when none),
+        ``sharing`` (独有 or 共享).
     """
     frames = []
     outlines = np.asarray(districts.geometry.values)
@@ -178,20 +184,32 @@ def district_resources(districts: gpd.GeoDataFrame, resources: Mapping[str, gpd.
         res, dist_i = tree.query(geoms, predicate="dwithin", distance=reach_m)
         area = attributes.numeric(gdf, "area_m2").to_numpy()
         area = np.where(np.isnan(area) & (shapely.area(geoms) > 0), shapely.area(geoms), area)
+        distance = shapely.distance(geoms[res], outlines[dist_i])
+        overlap = np.where(distance == 0, shapely.area(shapely.intersection(geoms[res], outlines[dist_i])), 0.0)
+        # The owner: inside first (the largest overlap), else the nearest; ties by district id.
+        ids = districts["district_id"].astype(str).to_numpy()[dist_i]
+        order = np.lexsort((ids, distance, -overlap, res))
+        first = order[np.r_[True, res[order][1:] != res[order][:-1]]] if len(order) else order
+        sharers = pd.Series(ids[order]).groupby(res[order]).agg(list)
+        owner_ids = ids[first]
+        shared = [",".join(d for d in sharers[r] if d != o) for r, o in zip(res[first], owner_ids, strict=True)]
+        picked = res[first]
         frames.append(pd.DataFrame({
-            "district_id": districts["district_id"].to_numpy()[dist_i],
+            "district_id": owner_ids,
             "layer": layer,
-            "resource_id": gdf["feature_id"].astype(str).to_numpy()[res],
-            "name": attributes.column(gdf, "name", pd.NA).astype("string").to_numpy()[res],
-            "area_m2": area[res],
-            "status": attributes.column(gdf, "status", pd.NA).astype("string").to_numpy()[res],
-            "distance_m": shapely.distance(geoms[res], outlines[dist_i]),
-            "geometry": geoms[res],
+            "resource_id": gdf["feature_id"].astype(str).to_numpy()[picked],
+            "name": attributes.column(gdf, "name", pd.NA).astype("string").to_numpy()[picked],
+            "area_m2": area[picked],
+            "status": attributes.column(gdf, "status", pd.NA).astype("string").to_numpy()[picked],
+            "distance_m": distance[first],
+            "n_districts": sharers.loc[picked].map(len).to_numpy(np.int64),
+            "shared_with": shared,
+            "sharing": np.where([bool(x) for x in shared], SHARED, OWN),
+            "geometry": geoms[picked],
         }))
     if not frames:
         return gpd.GeoDataFrame(columns=[*RESOURCE_COLUMNS, "geometry"], geometry="geometry", crs=districts.crs)
     out = pd.concat(frames, ignore_index=True)
-    out["n_districts"] = out.groupby(["layer", "resource_id"])["district_id"].transform("size").astype(np.int64)
     out = out.sort_values(["district_id", "layer", "resource_id"], kind="stable").reset_index(drop=True)
     return gpd.GeoDataFrame(out, geometry="geometry", crs=districts.crs)
 
@@ -289,3 +307,74 @@ def _connected(ids: Sequence[str], edges: Mapping[str, set[str]]) -> bool:
                 seen.add(nb)
                 stack.append(nb)
     return len(seen) == len(members)
+
+
+def shortfall_reasons(districts: pd.DataFrame, members: pd.DataFrame, adjacency: pd.DataFrame,
+                      eligible: Collection[str], population: Mapping[str, float], *,
+                      rules: DistrictRules) -> pd.Series:
+    """Why each district below the population floor could not grow, in Chinese (empty for the others).
+
+    The reasons, first that holds: its communities reach no eligible community outside the district (as
+    neighbours, within the street gap) — either an arterial road, railway or river cuts them off (named), or
+    there is none near; the eligible communities connected to it hold fewer people than the floor altogether;
+    else every neighbouring district would exceed the population ceiling or the extent limit by taking it.
+
+    Parameters
+    ----------
+    districts
+        ``district_id``, ``population``.
+    members
+        ``district_id``, ``community_id``.
+    adjacency
+        Output of :func:`~gisplanner.analysis.adjacency.community_adjacency` (``adjacent``, ``gap_m``,
+        ``barrier``, ``barrier_name``).
+    eligible
+        Ids of the eligible communities.
+    population
+        Population per community id.
+    rules
+        The floor, ceiling and extent.
+    """
+    eligible = set(eligible)
+    district_of = dict(zip(members["community_id"].astype(str), members["district_id"].astype(str), strict=True))
+    graph: dict[str, set[str]] = {}
+    for a, b in adjacency.loc[adjacency["adjacent"], ["community_a", "community_b"]].itertuples(index=False):
+        if a in eligible and b in eligible:
+            graph.setdefault(a, set()).add(b)
+            graph.setdefault(b, set()).add(a)
+    blocked = adjacency.loc[~adjacency["adjacent"]]
+    reasons = {}
+    gap = max(rules.adjacency_gap_m, rules.street_gap_m)
+    for row in districts.itertuples(index=False):
+        if not row.population < rules.min_population:
+            continue
+        ids = set(members.loc[members["district_id"] == row.district_id, "community_id"].astype(str))
+        outside = {n for c in ids for n in graph.get(c, ()) if n not in ids}
+        if not outside:
+            cut = blocked[(blocked["community_a"].isin(ids) & blocked["community_b"].isin(eligible - ids))
+                          | (blocked["community_b"].isin(ids) & blocked["community_a"].isin(eligible - ids))]
+            if len(cut):
+                first = cut.iloc[0]
+                kind = BARRIER_ZH.get(str(first["barrier"]), "道路")
+                name = first["barrier_name"] if pd.notna(first["barrier_name"]) else "（无名）"
+                reasons[row.district_id] = f"与相邻的符合条件小区被{kind}{name}隔开"
+            else:
+                reasons[row.district_id] = (f"周边{gap:.0f}米内（含隔一条非干道街道）没有其他符合改造条件的小区"
+                                            f"可以并入")
+            continue
+        seen, stack = set(ids), list(ids)
+        while stack:
+            for n in graph.get(stack.pop(), ()):
+                if n not in seen:
+                    seen.add(n)
+                    stack.append(n)
+        total = sum(float(population.get(c, 0.0)) for c in seen)
+        if total < rules.min_population:
+            reasons[row.district_id] = (f"与其相连的符合条件小区合计只有{total:,.0f}人，"
+                                        f"低于片区人口下限{rules.min_population:,.0f}人")
+        else:
+            near = sorted({district_of[n] for n in outside if n in district_of})
+            reasons[row.district_id] = (f"相邻片区（{'、'.join(near)}）并入后会超过人口上限"
+                                        f"{rules.max_population:,.0f}人或范围上限{rules.max_extent_m:,.0f}米"
+                                        if near else "相邻的符合条件小区未划入片区")
+    return districts["district_id"].map(reasons).astype("string").fillna("")

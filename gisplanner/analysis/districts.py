@@ -16,6 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from gisplanner.analysis import attributes
 from gisplanner.analysis.bundling import DistrictRules, bundle_communities
 from gisplanner.analysis.costs import district_costs
 from gisplanner.analysis.district_names import district_names
@@ -25,6 +26,7 @@ from gisplanner.analysis.district_tables import (
     district_resources,
     district_table,
     member_table,
+    shortfall_reasons,
 )
 from gisplanner.analysis.district_walk import WalkDistances
 from gisplanner.analysis.eligibility import exclusion_table
@@ -129,6 +131,12 @@ def describe_plan(inputs: DistrictInputs, assignment: pd.Series, *, names: Mappi
     n_gap = gaps.groupby("district_id").size()
     districts["n_resources"] = districts["district_id"].map(n_res).fillna(0).astype(np.int64)
     districts["n_gaps"] = districts["district_id"].map(n_gap).fillna(0).astype(np.int64)
+    eligibility = inputs.eligibility
+    districts["shortfall_reason"] = shortfall_reasons(
+        districts, members, inputs.adjacency,
+        eligibility.loc[eligibility["eligible"].to_numpy(bool), "community_id"].astype(str),
+        dict(zip(inputs.communities["feature_id"].astype(str), attributes.population(inputs.communities),
+                 strict=True)), rules=inputs.rules)
     content = district_content(districts, gaps, classes=inputs.classes, facility_classes=inputs.facility_classes,
                                facility_names=inputs.facility_names)
     content = district_costs(districts, content, inputs.unit_costs, file=inputs.unit_costs_file)

@@ -43,6 +43,8 @@ ACCESS_ISLAND = "island"       # only edges of a small island nearby: unreachabl
 FACILITY_NETWORK = "network"
 FACILITY_ISLAND = "island"
 FACILITY_OFF_NETWORK = "off_network"
+#: A community farther than this from every routable edge (metres) is off the network (gap reason ``off_network``).
+OFF_NETWORK_M = 500.0
 FACILITY_UNMAPPED = "unmapped"
 
 
@@ -66,8 +68,11 @@ class LifeCircleNetwork:
         CRS of the inputs (metric).
     facilities : pandas.DataFrame
         One row per facility: ``facility_id``, ``category``, ``facility_types`` (tuple), ``node``
-        (-1 where unusable), ``connector_m``, ``status`` (``network``, ``island``, ``off_network``,
-        ``unmapped``).
+        (its nearest network point; -1 where unusable), ``connector_m``, ``status`` (``network``,
+        ``island``, ``off_network``, ``unmapped``).
+    facility_points : pandas.DataFrame or None
+        Every network point a facility is reached from: ``facility`` (row in ``facilities``), ``node``,
+        ``connector_m``. A polygon has one per boundary stretch near a routable way; None: only ``node``.
     """
 
     graph: WalkGraph
@@ -77,6 +82,7 @@ class LifeCircleNetwork:
     community_access_m: np.ndarray
     crs: object
     facilities: pd.DataFrame
+    facility_points: pd.DataFrame | None = None
 
     def uses(self, facility_type: str) -> np.ndarray:
         """Mask of the facilities that are on the network and mapped to ``facility_type``."""
@@ -90,9 +96,27 @@ class LifeCircleNetwork:
 
     @functools.cached_property
     def _leaf_matrix(self) -> sp.csr_matrix:
+        """The graph with one leaf per usable facility, joined to each of its access points by its connector.
+
+        The leaf edges point away from the leaf only, so a shortest path may start at a facility but never
+        cut through one (from one street across a school's grounds to another)."""
         usable = self.facilities["node"].to_numpy() >= 0
-        return attach_leaves(self.graph, self.facilities["node"].to_numpy()[usable],
-                             self.facilities["connector_m"].to_numpy()[usable])
+        if self.facility_points is None:
+            return attach_leaves(self.graph, self.facilities["node"].to_numpy()[usable],
+                                 self.facilities["connector_m"].to_numpy()[usable])
+        n = self.graph.n_nodes
+        leaf_of = np.full(len(self.facilities), -1)
+        leaf_of[usable] = n + np.arange(int(usable.sum()))
+        pts = self.facility_points
+        pts = pts[leaf_of[pts["facility"].to_numpy()] >= 0]
+        # points that fell on one node: the shortest connector (a sparse matrix would add them up)
+        pts = pts.groupby(["facility", "node"], as_index=False)["connector_m"].min()
+        coo = self.graph.matrix.tocoo()
+        rows = np.concatenate([coo.row, leaf_of[pts["facility"].to_numpy()]])
+        cols = np.concatenate([coo.col, pts["node"].to_numpy()])
+        data = np.concatenate([coo.data, pts["connector_m"].to_numpy(float)])
+        size = n + int(usable.sum())
+        return sp.csr_matrix((data, (rows, cols)), shape=(size, size))
 
     def type_distances(self, facility_type: str, *, limit_m: float = np.inf) -> np.ndarray:
         """Distance (m) of every graph node from the nearest facility of a type, its connector included.
@@ -323,17 +347,24 @@ def prepare_life_circle(walk_network: gpd.GeoDataFrame | WalkGraph, communities:
         island &= near_island
     status = np.where(on_net, FACILITY_NETWORK, np.where(island, FACILITY_ISLAND, fac["status"]))
     status = np.where(mapped & ~on_net & ~island, FACILITY_OFF_NETWORK, status)
-    fsnap = main.take(best[on_net])
-    graph, nodes = insert_points(graph, fsnap)
+    # A facility is reached from every boundary point within access_snap_m of a routable way (a school
+    # from each street it faces), and always from its nearest point; node/connector_m keep the nearest.
+    is_best = np.zeros(len(owner), bool)
+    is_best[best[on_net]] = True
+    points = np.flatnonzero(is_best | (main.snapped & (main.distance_m <= access_snap_m) & on_net[owner]))
+    graph, nodes = insert_points(graph, main.take(points))
+    point_node = pd.Series(nodes, index=points)
     node = np.full(len(fac), -1)
-    node[on_net] = nodes
+    node[on_net] = point_node[best[on_net]].to_numpy()
     connector = np.full(len(fac), np.nan)
-    connector[on_net] = fsnap.distance_m
+    connector[on_net] = main.distance_m[best[on_net]]
     fac = fac.assign(node=node, connector_m=connector, status=status)
+    access_points = pd.DataFrame({"facility": owner[points], "node": nodes, "connector_m": main.distance_m[points]})
     progress.update(1, 2, "小区出入点")
     access = _community_access(graph, communities, gates, access_snap_m, access_spacing_m)
     progress.update(2, 2, "路网就绪")
-    return LifeCircleNetwork(graph, *access, crs=communities.crs, facilities=fac)
+    return LifeCircleNetwork(graph, *access, crs=communities.crs, facilities=fac,
+                             facility_points=access_points)
 
 
 def facility_types_from_tags(facilities: pd.DataFrame, rules: Sequence[TagRule]) -> pd.DataFrame:
@@ -456,7 +487,7 @@ def _community_access(graph: WalkGraph, communities: gpd.GeoDataFrame, gates: gp
 
 def life_circle_gaps(network: LifeCircleNetwork, communities: gpd.GeoDataFrame, requirements: pd.DataFrame, *,
                      search_limit_m: float = 2000.0, districts: pd.Series | None = None,
-                     progress: Progress | None = None) -> LifeCircleGaps:
+                     off_network_m: float = OFF_NETWORK_M, progress: Progress | None = None) -> LifeCircleGaps:
     """Network distance from every community to the nearest facility of every catalogue type, and the gaps.
 
     A community is served for a (type, level) row of ``requirements`` when that distance is within the
@@ -490,7 +521,9 @@ def life_circle_gaps(network: LifeCircleNetwork, communities: gpd.GeoDataFrame, 
         ``gaps``: the unserved rows plus shortfall_m (distance beyond the threshold, null when
         unreachable), population, population_estimated, reason (``beyond`` the threshold;
         ``beyond_search_limit``; ``unreachable``: the community only reaches an island;
-        ``no_facility`` of the type anywhere on the network).
+        ``no_facility`` of the type anywhere on the network; ``off_network``: the community lies more than
+        ``off_network_m`` from any routable edge, so nothing can be said of its walks: a data finding, never
+        a missing facility).
         ``coverage``: facility_type, level, district (``all`` overall), communities,
         communities_served, population, population_served, share_served (population-weighted).
     """
@@ -535,9 +568,10 @@ def life_circle_gaps(network: LifeCircleNetwork, communities: gpd.GeoDataFrame, 
     gaps["population"] = population[rep][~served]
     gaps["population_estimated"] = estimated[rep][~served]
     cut_off = np.isin(gaps["access"].to_numpy(), [ACCESS_ISLAND])
+    off_network = gaps["access_m"].to_numpy(float) > off_network_m
     gaps["reason"] = np.select(
-        [~gaps["facility_type"].isin(stocked).to_numpy(), cut_off, gaps["distance_m"].isna().to_numpy()],
-        ["no_facility", "unreachable", "beyond_search_limit"], "beyond")
+        [off_network, ~gaps["facility_type"].isin(stocked).to_numpy(), cut_off, gaps["distance_m"].isna().to_numpy()],
+        ["off_network", "no_facility", "unreachable", "beyond_search_limit"], "beyond")
     gaps = gaps.drop(columns="served").reset_index(drop=True)
     coverage = _coverage(access, population[rep], ids, districts)
     return LifeCircleGaps(access, gaps, coverage)

@@ -137,7 +137,7 @@ def candidate_sites(network: LifeCircleNetwork, communities: gpd.GeoDataFrame, c
                "note", "size_check",
                "population_alone", "communities_alone", "rank", "population_new", "communities_new", "geometry"]
     gap_rows = community_access.loc[~community_access["served"].to_numpy(bool)]
-    if len(sites) == 0 or len(gap_rows) == 0:
+    if len(sites) == 0 or len(gap_rows) == 0 or req.empty:
         return gpd.GeoDataFrame(columns=columns, geometry="geometry", crs=network.crs)
 
     xy, owner = boundary_samples(sites.geometry.to_numpy(), access_spacing_m)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from gisplanner.analysis.costs import COST_UNITS
 from gisplanner.io.writers import write_layers
+from gisplanner.outputs import output_file
 from gisplanner.project import Project
 from gisplanner.workflow import run_districts
 
@@ -36,13 +37,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
-    project = Project.load(args.project)
-    plan = run_districts(project, seed=args.seed, min_population=args.min_population,
-                         max_population=args.max_population, max_extent_m=args.max_extent,
-                         within_admin=args.within_admin, unit_costs=args.unit_costs)
-    write_layers(plan.results(), args.out)
-    if not args.no_save:
-        project.save()
+    out = output_file(args.out, protected=[args.project, args.unit_costs])
+    with Project.editing(args.project, write=not args.no_save) as project:
+        plan = run_districts(project, seed=args.seed, min_population=args.min_population,
+                             max_population=args.max_population, max_extent_m=args.max_extent,
+                             within_admin=args.within_admin, unit_costs=args.unit_costs)
+        write_layers(plan.results(), out)
+        if not args.no_save:
+            project.save()
     d = plan.districts
     broken = (d["violations"] != "").sum()
     print(f"{len(d)} 个片区，共 {len(plan.members)} 个小区（{broken} 个片区不满足约束，见“约束检查”）；"

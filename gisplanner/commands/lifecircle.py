@@ -9,8 +9,10 @@ from pathlib import Path
 import pandas as pd
 
 from gisplanner.analysis.lifecircle import DATA_CAVEAT, DATA_MISSING, SERVICE_GAP
+from gisplanner.io.spreadsheets import write_csv
 from gisplanner.io.writers import write_layers
 from gisplanner.labels import code_label
+from gisplanner.outputs import output_file, output_folder
 from gisplanner.project import Project
 from gisplanner.workflow import life_circle_results
 
@@ -59,26 +61,27 @@ def parse_levels(text: str) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
-    project = Project.load(args.project)
+    out = output_file(args.out, protected=[args.project])
+    csv_dir = output_folder(args.csv, protected=[args.project], option="--csv") if args.csv is not None else None
     types = [t.strip() for t in args.types.split(",") if t.strip()] if args.types else None
     ids = None if args.per_facility in (None, "all") else [t.strip() for t in args.per_facility.split(",")]
-    results = life_circle_results(project, levels=parse_levels(args.levels), types=types, profile=args.profile,
-                                  sites_k=args.sites, per_facility=args.per_facility is not None,
-                                  facility_ids=ids)
-    for name, frame in results.items():
-        project.set_result(name, frame)
-    write_layers(results, args.out)
-    if args.csv is not None:
-        args.csv.mkdir(parents=True, exist_ok=True)
+    with Project.editing(args.project, write=not args.no_save) as project:
+        results = life_circle_results(project, levels=parse_levels(args.levels), types=types,
+                                      profile=args.profile, sites_k=args.sites,
+                                      per_facility=args.per_facility is not None, facility_ids=ids)
         for name, frame in results.items():
-            pd.DataFrame(frame.drop(columns="geometry", errors="ignore")).to_csv(
-                args.csv / f"{name}.csv", index=False, encoding="utf-8-sig")
-    if not args.no_save:
-        project.save()
+            project.set_result(name, frame)
+        write_layers(results, out)
+        if csv_dir is not None:
+            for name, frame in results.items():
+                write_csv(pd.DataFrame(frame.drop(columns="geometry", errors="ignore")), csv_dir / f"{name}.csv")
+        if not args.no_save:
+            project.save()
     gaps, access = results["gaps"], results["community_access"]
     n_comm = access["community_id"].nunique()
     reasons = gaps["reason"].value_counts()
-    print(f"{len(gaps)} 处缺口（{reasons.get('beyond_search_limit', 0)} 处超出搜索范围，"
+    print(f"{len(gaps)} 处缺口（{reasons.get('off_network', 0)} 处小区远离步行路网，"
+          f"{reasons.get('beyond_search_limit', 0)} 处超出搜索范围，"
           f"{reasons.get('unreachable', 0)} 处位于孤立路网，{reasons.get('no_facility', 0)} 处无此类设施），"
           f"涉及 {n_comm} 个小区、{access[['facility_type', 'level']].drop_duplicates().shape[0]} 个设施类型与层级；"
           f"选出 {int(results['candidate_sites']['rank'].notna().sum())} 个候选站点；"

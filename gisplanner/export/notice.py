@@ -279,7 +279,7 @@ def project_notice(project: Any, project_id: str, *, unit_costs: pd.DataFrame | 
 
     built = pd.to_numeric(communities["built_year"], errors="coerce").dropna()
     phases = standards.ledger.phases
-    facts = [("所在街道", row["street"] or "—"), ("包含小区", "、".join(communities["name"].astype(str))),
+    facts = [("所在街道", row["street"] or "—"), ("包含小区", "、".join(communities["name"].astype("string").fillna("未命名小区"))),
              ("居民户数", f"{households.iloc[0]:,.0f} 户"),
              ("楼栋数", f"{pd.to_numeric(communities['n_buildings'], errors='coerce').sum():,.0f} 栋"),
              ("建成年代", f"{int(built.min())}—{int(built.max())} 年" if len(built) else "—"),

@@ -138,6 +138,32 @@ def _source_frame(source: SourceLayer, filt: tuple[str, object] | str | None) ->
     return frame
 
 
+#: Layers of an OSM-derived file holding the polygons whose representative points the ``pois`` layer carries.
+POLYGON_LAYERS = ("facility_areas", "green_space")
+
+
+def _with_polygons(frame: gpd.GeoDataFrame, same_file: Sequence[SourceLayer]) -> gpd.GeoDataFrame:
+    """Facilities given as the representative point of an OSM polygon (``src_geom`` polygon) get the polygon
+    back from the file's facility_areas/green_space layers (matched by ``osm_type``/``osm_ref``), so they are
+    reached from their boundary, not from one point inside."""
+    if not {"src_geom", "osm_type", "osm_ref"} <= set(frame.columns):
+        return frame
+    lookup: dict[tuple[str, str], Any] = {}
+    for source in same_file:
+        polys = source.frame
+        if source.name in POLYGON_LAYERS and {"osm_type", "osm_ref"} <= set(polys.columns) \
+                and polys.crs == frame.crs:
+            for key, geom in zip(zip(polys["osm_type"].astype(str), polys["osm_ref"].astype(str), strict=True),
+                                 polys.geometry.values, strict=True):
+                lookup.setdefault(key, geom)
+    if not lookup:
+        return frame
+    keys = zip(frame["osm_type"].astype(str), frame["osm_ref"].astype(str), strict=True)
+    found = [lookup.get(k) if kind == "polygon" else None for k, kind in zip(keys, frame["src_geom"], strict=True)]
+    geometry = np.where([g is not None for g in found], np.array(found, dtype=object), frame.geometry.values)
+    return frame.set_geometry(gpd.GeoSeries(geometry, index=frame.index, crs=frame.crs))
+
+
 def _with_crs(frame: gpd.GeoDataFrame, source: SourceLayer, source_crs: pyproj.CRS | str | None,
               findings: list[Finding]) -> tuple[gpd.GeoDataFrame, str]:
     """The frame in a real CRS (GCJ-02/BD-09 converted to WGS84) and a label of its source CRS."""
@@ -202,15 +228,16 @@ def raw_tags(frame: pd.DataFrame) -> pd.Series:
     columns = [c for c in RAW_TAG_KEYS if c in frame.columns]
     if not columns and "other_tags" not in frame.columns:
         return pd.Series(pd.NA, index=frame.index, dtype="string")
-    tags = frame[columns].astype("string")
-    tags.columns = [c.replace("isced_level", "isced:level") for c in columns]
-    if "other_tags" in frame.columns:
-        extra = resource_status.other_tags(frame["other_tags"])
-        extra = extra[[c for c in extra.columns if c not in tags.columns]]
-        tags = pd.concat([tags, extra.astype("string")], axis=1)
-    records = tags.to_dict(orient="records")
-    return pd.Series([json.dumps({k: v for k, v in r.items() if isinstance(v, str)}, ensure_ascii=False)
-                      for r in records], index=frame.index, dtype="string")
+    keys = [c.replace("isced_level", "isced:level") for c in columns]
+    values = frame[columns].astype(object).where(frame[columns].notna(), None).to_numpy()
+    extra = frame["other_tags"] if "other_tags" in frame.columns else pd.Series(None, index=frame.index)
+    out = []
+    for row, text in zip(values, extra, strict=True):
+        tags = {k: str(v) for k, v in zip(keys, row, strict=True) if v is not None}
+        for k, v in resource_status.parse_other_tags(text).items():
+            tags.setdefault(k, v)
+        out.append(json.dumps(tags, ensure_ascii=False))
+    return pd.Series(out, index=frame.index, dtype="string")
 
 
 def _years(frame: pd.DataFrame, mapping: Mapping[str, str], layer: str, findings: list[Finding]
@@ -526,8 +553,8 @@ def _join_ledgers(paths: Sequence[Path], communities: gpd.GeoDataFrame, admin: g
 
 def import_layers(project: Any, sources: Sequence[str | Path], *, roles: Mapping[str, str] | None = None,
                   field_maps: Mapping[str, Mapping[str, str]] | None = None,
-                  source_crs: str | None = None, city: str | None = None,
-                  progress: Progress | None = None) -> ImportReport:
+                  source_crs: str | None = None, city: str | None = None, replace: bool = False,
+                  keep_outliers: bool = False, progress: Progress | None = None) -> ImportReport:
     """Import files into ``project`` as role layers in its metric CRS, and report what was found.
 
     Parameters
@@ -544,7 +571,14 @@ def import_layers(project: Any, sources: Sequence[str | Path], *, roles: Mapping
         CRS of layers whose file declares none (e.g. ``EPSG:4326``); ``GCJ-02`` or ``BD-09`` declares every
         lon/lat layer of the import as offset and converts it to WGS84.
     city
-        Sets the project's city when given.
+        Sets the project's city when given (a key of the sunlight cities of the standards).
+    replace
+        Allow a layer without usable features to replace a populated role of the project (refused otherwise).
+        Every replaced role is reported as ``role_replaced``.
+    keep_outliers
+        Import the features found far from the rest of their layer (:func:`gisplanner.io.crs.robust_outliers`);
+        by default they are left out and reported as ``coordinates_outlier``, so no analysis uses them until
+        the user confirms them. They never take part in the choice of the project's CRS.
     progress
         Progress sink; one step per file read, per layer prepared and per layer finished.
 
@@ -561,6 +595,8 @@ def import_layers(project: Any, sources: Sequence[str | Path], *, roles: Mapping
     """
     progress = ensure_progress(progress)
     report = ImportReport()
+    if city is not None:
+        check_city(city, project.standards())
     parsed_crs = crs_tools.parse_source_crs(source_crs) if source_crs else None
     ledger_paths = [Path(s) for s in sources if ledgers.is_ledger(s)]
     sources = [Path(s) for s in sources if not ledgers.is_ledger(s)]
@@ -594,11 +630,14 @@ def import_layers(project: Any, sources: Sequence[str | Path], *, roles: Mapping
                                  file=source.file, layer=source.name,
                                  fix=f"keep one with --role {source.name}={SKIP} (or import them separately).")
             selected = _source_frame(source, filt)
+            if role == "facilities":
+                selected = _with_polygons(selected, [s for s in layers if s.file == source.file])
             if filt is not None and selected.empty:
                 continue  # e.g. no idle_candidate=1 parcels: the role stays as it is
             seen[role] = source.name
             findings: list[Finding] = []
             frame, crs_label = _with_crs(selected, source, parsed_crs, findings)
+            crs_tools.check_coordinates(frame, file=source.file, layer=source.name)
             check_geometry_type(frame, role, layer=source.name, file=source.file)
             frame, repaired = repair_geometries(frame, role, layer=source.name)
             findings += repaired
@@ -608,6 +647,7 @@ def import_layers(project: Any, sources: Sequence[str | Path], *, roles: Mapping
             findings += check_required(mapping, role, layer=source.name, columns=columns, file=source.file)
             frame, duplicates = assign_feature_ids(frame, layer=source.name)
             findings += duplicates
+            frame = _outliers(frame, source.name, keep_outliers, findings)
             report.extend(findings)
             prepared.append(_Prepared(role, source.file, source.name, frame, mapping, crs_label))
 
@@ -615,7 +655,9 @@ def import_layers(project: Any, sources: Sequence[str | Path], *, roles: Mapping
 
     target = project.crs
     if target is None:
-        bounds = np.array([p.frame.to_crs(4326).total_bounds for p in prepared if len(p.frame)])
+        # outliers (kept only when confirmed) never move the project's CRS
+        bounds = np.array([p.frame[~crs_tools.robust_outliers(p.frame)].to_crs(4326).total_bounds
+                           for p in prepared if len(p.frame)])
         if len(bounds) == 0:
             raise InputError("nothing to import: every layer is empty.", file=", ".join(map(str, sources)),
                              fix="check the files and the --role options.")
@@ -627,6 +669,7 @@ def import_layers(project: Any, sources: Sequence[str | Path], *, roles: Mapping
     for p in prepared:
         p.frame = p.frame.to_crs(target)
         out[p.role] = _canonical(p, standards.landuse.osm_codes_provenance, standards.settings, report.findings)
+    _check_replacements(prepared, out, project, replace, report)
     ledger_communities = None
     if ledger_paths:
         admin = out.get("admin_boundaries", project.layers.get("admin_boundaries"))
@@ -658,6 +701,48 @@ def import_layers(project: Any, sources: Sequence[str | Path], *, roles: Mapping
         raise
     progress.update(len(layers), len(layers), "导入完成")
     return report
+
+
+def _outliers(frame: gpd.GeoDataFrame, layer: str, keep: bool, findings: list[Finding]) -> gpd.GeoDataFrame:
+    """Report the features far from the rest of the layer; leave them out unless ``keep`` (confirmed)."""
+    far = crs_tools.robust_outliers(frame)
+    if not far.any():
+        return frame
+    ids = frame.loc[far, "feature_id"].astype(str).tolist()
+    shown = "、".join(ids[:10]) + (f" 等 {len(ids)} 个" if len(ids) > 10 else "")
+    action = ("已按确认（--keep-outliers）导入，但不参与项目坐标系的选择" if keep else
+              "未导入，以免分析使用错误的位置；若位置无误，加 --keep-outliers 重新导入")
+    findings.append(Finding("coordinates_outlier", layer, ids[0],
+                            f"要素 {shown} 远离本图层其余要素（超过 {crs_tools.OUTLIER_MIN_M / 1000:.0f} km 且远超"
+                            f"其余要素的分布范围），坐标可能有误；{action}。"))
+    return frame if keep else frame[~far]
+
+
+def check_city(city: str, standards: Any) -> None:
+    """Refuse a city the standards do not know (its sunlight rule, climate zone and location come from there)."""
+    cities = standards.sunlight.cities
+    if city not in cities:
+        raise InputError(f"未知的城市 {city!r}", fix="用标准中的城市代码之一：" + "、".join(
+            f"{key}（{c.zh}）" for key, c in sorted(cities.items())))
+
+
+def _check_replacements(prepared: list[_Prepared], out: Mapping[str, gpd.GeoDataFrame], project: Any,
+                        replace: bool, report: ImportReport) -> None:
+    """Refuse a layer without usable features over a populated role unless ``replace``; report each replacement."""
+    for p in prepared:
+        new = len(out[p.role])
+        old = len(project.layers[p.role]) if p.role in project.layers else 0
+        if new == 0 and old > 0 and not replace:
+            raise InputError(f"这个图层没有可用的要素（几何为空或全部被剔除），导入会把项目中已有的 {old} 个 {p.role} "
+                             "要素替换为空", file=p.file, layer=p.layer,
+                             fix="检查文件和 --role；确实要清空该图层时加 --replace")
+        if new == 0:
+            report.extend([Finding("layer_empty", p.layer, None, f"图层没有可用的要素，{p.role} 为空。")])
+        if p.role in project.layers:
+            source = project.layer_sources.get(p.role, {})
+            origin = f"（来自 {Path(str(source['file'])).name}）" if source.get("file") else ""
+            report.extend([Finding("role_replaced", p.layer, None,
+                                   f"项目原有的 {p.role} 图层{origin}共 {old} 个要素，已替换为本次导入的 {new} 个要素。")])
 
 
 def parse_assignments(items: Sequence[str], *, what: str) -> dict[str, str]:

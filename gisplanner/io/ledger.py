@@ -113,14 +113,16 @@ def match_rows(ledger_keys: pd.DataFrame, community_keys: pd.DataFrame) -> tuple
     for row, key in ledger_keys["name"].items():
         if pd.isna(key):
             continue
-        hits = list((full == key).to_numpy().nonzero()[0])
+        # communities without a name (NA) match nothing
+        hits = list((full == key).fillna(False).to_numpy(bool).nonzero()[0])
         if not hits:
-            hits = list((short == _short(pd.Series([key])).iloc[0]).to_numpy().nonzero()[0])
+            hits = list((short == _short(pd.Series([key])).iloc[0]).fillna(False).to_numpy(bool).nonzero()[0])
         for column in ("subdistrict", "shequ"):
             if len(hits) > 1 and column in ledger_keys and column in community_keys:
                 wanted = ledger_keys.at[row, column]
                 if pd.notna(wanted):
-                    narrowed = [h for h in hits if community_keys[column].iloc[h] == wanted]
+                    narrowed = [h for h in hits if community_keys[column].iloc[h] is not pd.NA
+                                and community_keys[column].iloc[h] == wanted]
                     hits = narrowed or hits
         counts[row] = len(hits)
         if len(hits) == 1:
@@ -176,19 +178,19 @@ def join_ledger(communities: pd.DataFrame, ledger: pd.DataFrame, values: Mapping
         name = ledger.at[row, mapping["name"]]
         where = f"第{row}行“{name}”"
         if pd.isna(keys.at[row, "name"]):
-            findings.append(Finding("ledger_unmatched", layer, str(row), f"台账{where}没有小区名称，未关联。"))
+            findings.append(Finding("ledger_unmatched", layer, f"第{row}行", f"台账{where}没有小区名称，未关联。"))
             continue
         if position < 0:
             if counts[row] == 0:
-                findings.append(Finding("ledger_unmatched", layer, str(row),
+                findings.append(Finding("ledger_unmatched", layer, f"第{row}行",
                                         f"台账{where}在小区图层中找不到同名小区，未关联；请核对名称或补绘小区范围。"))
             else:
-                findings.append(Finding("ledger_ambiguous", layer, str(row),
+                findings.append(Finding("ledger_ambiguous", layer, f"第{row}行",
                                         f"台账{where}对应{counts[row]}个同名小区，所属街道/社区也无法区分，未关联；"
                                         f"请在台账中补充所属街道和所属社区。"))
             continue
         if position in taken:
-            findings.append(Finding("ledger_duplicate", layer, str(row),
+            findings.append(Finding("ledger_duplicate", layer, f"第{row}行",
                                     f"台账{where}与第{taken[position]}行对应同一个小区"
                                     f"（{out['feature_id'].iloc[position]}），已按第{taken[position]}行关联。"))
             continue

@@ -56,11 +56,19 @@ def ownership_from_text(values: pd.Series) -> pd.Series:
     return _classify(values, _OWNERSHIP_WORDS, "unknown")
 
 
-def other_tags(values: pd.Series) -> pd.DataFrame:
-    """The ``other_tags`` hstore of GDAL's OSM driver (``"k"=>"v","k2"=>"v2"``) as one column per key."""
-    parsed = values.astype("string").fillna("").map(
-        lambda text: dict(re.findall(r'"((?:[^"\\]|\\.)*)"=>"((?:[^"\\]|\\.)*)"', text)))
-    return pd.DataFrame(parsed.tolist(), index=values.index)
+_HSTORE = re.compile(r'"((?:[^"\\]|\\.)*)"=>"((?:[^"\\]|\\.)*)"')
+
+
+def parse_other_tags(text: object) -> dict[str, str]:
+    """One ``other_tags`` hstore of GDAL's OSM driver (``"k"=>"v","k2"=>"v2"``) as a dict."""
+    return dict(_HSTORE.findall(text)) if isinstance(text, str) else {}
+
+
+def other_tags(values: pd.Series, keep: str = ".") -> pd.DataFrame:
+    """The ``other_tags`` of a layer as one column per key matching the regular expression ``keep``."""
+    wanted = re.compile(keep)
+    parsed = [{k: v for k, v in parse_other_tags(text).items() if wanted.search(k)} for text in values]
+    return pd.DataFrame(parsed, index=values.index)
 
 
 def _tag(tags: pd.DataFrame, key: str) -> pd.Series:
@@ -86,7 +94,8 @@ def osm_resource_status(tags: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Se
     """
     if "other_tags" in tags.columns:
         tags = pd.concat([tags.drop(columns="other_tags"),
-                          other_tags(tags["other_tags"]).drop(columns=list(tags.columns), errors="ignore")],
+                          other_tags(tags["other_tags"], keep=r"^(disused|abandoned|was)(:|$)|^vacant$")
+                          .drop(columns=list(tags.columns), errors="ignore")],
                          axis=1)
     disused_keys = [c for c in tags.columns if re.match(r"^(disused|abandoned|was)(:|$)", str(c))]
     rules: list[tuple[pd.Series, str, str, str]] = []  # mask, status, tag, reason

@@ -283,21 +283,11 @@ def parse_year(value: object, *, now_year: int | None = None) -> Parsed:
 
 def _parse_series(values: pd.Series, parse) -> pd.DataFrame:
     """Apply a scalar parse once per distinct value; columns value, flag, low, high, note."""
-    index = pd.Index(values.index)
-    keys = values.astype(object).where(values.notna(), None)
-    cache: dict[object, Parsed] = {}
-    rows = []
-    for key in keys:
-        try:
-            parsed = cache[key]
-        except (KeyError, TypeError):
-            parsed = parse(key)
-            try:
-                cache[key] = parsed
-            except TypeError:
-                pass
-        rows.append((parsed.value, parsed.flag, parsed.low, parsed.high, parsed.note))
-    frame = pd.DataFrame(rows, columns=["value", "flag", "low", "high", "note"], index=index)
+    codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+    parsed = [parse(u) for u in uniques] + [parse(None)]  # code -1 (missing) takes the last entry
+    table = pd.DataFrame([(p.value, p.flag, p.low, p.high, p.note) for p in parsed],
+                         columns=["value", "flag", "low", "high", "note"])
+    frame = table.iloc[np.where(codes < 0, len(uniques), codes)].set_axis(values.index)
     for column in ("value", "low", "high"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
     frame["flag"] = frame["flag"].astype("string")

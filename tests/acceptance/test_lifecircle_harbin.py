@@ -6,18 +6,9 @@ import pytest
 import shapely
 
 from gisplanner.analysis.network import build_walk_graph, network_distances
-from gisplanner.io.importer import import_layers
-from gisplanner.project import Project
 from gisplanner.workflow import life_circle_results
 
 pytestmark = pytest.mark.acceptance
-
-
-@pytest.fixture(scope="module")
-def focus(harbin_focus):
-    project = Project()
-    import_layers(project, [harbin_focus], city="harbin")
-    return project
 
 
 @pytest.fixture(scope="module")

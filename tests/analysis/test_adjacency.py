@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from shapely.geometry import LineString, box
 
-from gisplanner.analysis.adjacency import barrier_lines, community_adjacency
+from gisplanner.analysis.adjacency import barrier_lines, community_adjacency, street_lines
 from gisplanner.errors import InputError
 
 CRS = "EPSG:32652"
@@ -135,3 +135,39 @@ def test_pairs_are_listed_once_in_layer_order():
     pos = np.array([[ids.index(a), ids.index(b)] for a, b in zip(adj["community_a"], adj["community_b"])])
     assert (pos[:, 0] < pos[:, 1]).all()
     assert len(pairs(adj)) == len(adj)
+
+
+def across(street=None, gap=40.0):
+    """Two 100 m blocks ``gap`` m apart (x from 100 to 100 + gap), and a north–south way in the gap."""
+    comm = gpd.GeoDataFrame({"feature_id": ["w", "e"]},
+                            geometry=[box(0, 0, 100, 100), box(100 + gap, 0, 200 + gap, 100)], crs=CRS)
+    mid = 100 + gap / 2
+    ways = None if street is None else gpd.GeoDataFrame(
+        {"feature_id": ["s1"], "highway": [street], "name": ["花园街"], "walkable": [True], "bridge": [False],
+         "tunnel": [False]}, geometry=[LineString([(mid, -50), (mid, 150)])], crs=CRS)
+    return comm, ways
+
+
+def test_communities_facing_each_other_across_a_local_street_are_adjacent():
+    comm, ways = across("residential")
+    adj = community_adjacency(comm, barriers=barrier_lines(ways), gap_m=30, streets=street_lines(ways),
+                              street_gap_m=60)
+    assert adj[["adjacent", "via", "street_name"]].values.tolist() == [[True, "street", "花园街"]]
+    assert adj["gap_m"].iloc[0] == pytest.approx(40.0)
+
+
+def test_without_a_street_between_a_wide_gap_makes_no_neighbours():
+    comm, _ = across(None)
+    assert community_adjacency(comm, gap_m=30, streets=None, street_gap_m=60).empty
+
+
+def test_a_street_wider_than_the_limit_makes_no_neighbours():
+    comm, ways = across("residential", gap=70)
+    assert community_adjacency(comm, gap_m=30, streets=street_lines(ways), street_gap_m=60).empty
+
+
+def test_an_arterial_between_stays_a_barrier_and_is_named():
+    comm, ways = across("primary")
+    adj = community_adjacency(comm, barriers=barrier_lines(ways), gap_m=30, streets=street_lines(ways),
+                              street_gap_m=60)
+    assert adj[["adjacent", "barrier", "barrier_name"]].values.tolist() == [[False, "highway:primary", "花园街"]]

@@ -18,6 +18,7 @@ from gisplanner.analysis.district_tables import (
     district_resources,
     district_table,
     member_table,
+    shortfall_reasons,
 )
 from gisplanner.analysis.districts import DistrictInputs, describe_plan
 from gisplanner.analysis.eligibility import community_eligibility
@@ -178,16 +179,24 @@ def test_plan_cost_total_is_na_without_a_cost_table(comm):
     assert priced["n_items_unpriced"] == 1
 
 
-def test_resource_beside_two_districts_is_listed_for_both(comm):
+def test_resource_beside_two_districts_is_listed_once_as_shared(comm):
     districts = district_table(comm, pd.Series(["D1", None, "D2", None], dtype="string"),
                                community_adjacency(comm), rules=RULES)
     # 50 m north of b (in no district), as far from a's corner (100, 100) as from c's (220, 100)
     boiler = gpd.GeoDataFrame({"feature_id": ["k1"], "status": ["decommissioned"]}, geometry=[Point(160, 150)],
                               crs=CRS)
     res = district_resources(districts, {"boiler_rooms": boiler}, reach_m=100)
-    assert res["district_id"].tolist() == ["D1", "D2"]
-    assert res["n_districts"].tolist() == [2, 2]
-    assert res["distance_m"].tolist() == pytest.approx([np.hypot(60, 50)] * 2)
+    assert res[["district_id", "n_districts", "shared_with", "sharing"]].values.tolist() == [["D1", 2, "D2", "共享"]]
+    assert res["distance_m"].tolist() == pytest.approx([np.hypot(60, 50)])
+
+
+def test_a_resource_belongs_to_the_district_it_lies_in_before_a_nearer_outline(comm):
+    districts = district_table(comm, pd.Series(["D1", "D2", None, None], dtype="string"),
+                               community_adjacency(comm), rules=RULES)
+    # mostly inside a (D1), poking into b (D2)
+    parcel = gpd.GeoDataFrame({"feature_id": ["p1"]}, geometry=[box(60, 20, 110, 40)], crs=CRS)
+    res = district_resources(districts, {"idle_land": parcel}, reach_m=100)
+    assert res[["district_id", "shared_with"]].values.tolist() == [["D1", "D2"]]
 
 
 def test_outline_covers_members_with_acute_corners():
@@ -196,3 +205,41 @@ def test_outline_covers_members_with_acute_corners():
                             geometry=[spike, box(110, 0, 210, 100)], crs=CRS)
     d = district_table(comm, pd.Series(["D1", "D1"], dtype="string"), community_adjacency(comm), rules=RULES)
     assert d.geometry.iloc[0].covers(spike) and d.geometry.iloc[0].covers(box(110, 0, 210, 100))
+
+
+def _adj(rows):
+    """Adjacency rows (a, b, adjacent, barrier, barrier_name)."""
+    return pd.DataFrame([{"community_a": a, "community_b": b, "gap_m": 20.0, "adjacent": ok, "barrier": kind,
+                          "barrier_name": name} for a, b, ok, kind, name in rows])
+
+
+def _reasons(adjacency, members, population, eligible=("a", "b", "c", "d")):
+    rules = DistrictRules(min_population=5000, max_population=12000, street_gap_m=60)
+    districts = pd.DataFrame({"district_id": sorted(set(members.values())),
+                              "population": [sum(population[c] for c, d in members.items() if d == k)
+                                             for k in sorted(set(members.values()))]})
+    member_rows = pd.DataFrame({"district_id": list(members.values()), "community_id": list(members)})
+    return dict(zip(districts["district_id"], shortfall_reasons(districts, member_rows, adjacency, eligible,
+                                                                population, rules=rules), strict=True))
+
+
+def test_a_small_district_cut_off_by_an_arterial_names_it():
+    adjacency = _adj([("a", "b", False, "highway:primary", "红军街")])
+    reasons = _reasons(adjacency, {"a": "D1", "b": "D2"}, {"a": 3000.0, "b": 9000.0})
+    assert reasons == {"D1": "与相邻的符合条件小区被城市主干道红军街隔开", "D2": ""}
+
+
+def test_a_small_district_without_eligible_neighbours_says_how_far_it_looked():
+    reasons = _reasons(_adj([("a", "b", True, None, None)]), {"a": "D1"}, {"a": 3000.0, "b": 9000.0},
+                       eligible=("a",))
+    assert reasons["D1"].startswith("周边60米内") and "没有其他符合改造条件的小区" in reasons["D1"]
+
+
+def test_a_small_neighbourhood_says_how_many_people_it_holds():
+    reasons = _reasons(_adj([("a", "b", True, None, None)]), {"a": "D1", "b": "D2"}, {"a": 2000.0, "b": 1500.0})
+    assert reasons["D1"] == "与其相连的符合条件小区合计只有3,500人，低于片区人口下限5,000人"
+
+
+def test_a_small_district_beside_full_ones_names_them():
+    reasons = _reasons(_adj([("a", "b", True, None, None)]), {"a": "D1", "b": "D2"}, {"a": 2000.0, "b": 11000.0})
+    assert reasons["D1"].startswith("相邻片区（D2）并入后会超过人口上限12,000人")

@@ -237,3 +237,39 @@ def test_progress_of_preparation_runs_forward_through_the_graph_build():
                         progress=Progress(lambda done, total, message: seen.append(done / total)))
     assert seen == sorted(seen) and seen[-1] == 1.0
     assert len(seen) > 4  # the graph build's steps and the access steps
+
+
+def test_a_facility_polygon_is_reached_from_its_nearer_edge_as_networkx_finds():
+    """A school block between two parallel streets 200 m apart, a community on the far side of the second.
+
+    Reached from one snapped point (its nearest boundary point, on the first street) the school would be
+    200 m farther than from its edge on the second street, which the community faces."""
+    import networkx as nx
+
+    crs = "EPSG:32652"
+    streets = gpd.GeoDataFrame({"highway": ["residential"] * 3, "walkable": [True] * 3},
+                               geometry=[LineString([(0, 0), (600, 0)]), LineString([(0, 200), (600, 200)]),
+                                         LineString([(0, 0), (0, 200)])], crs=crs)
+    school = shapely.box(300, 3, 400, 190)  # 3 m from the first street (its nearest point), 10 m from the second
+    comm = gpd.GeoDataFrame({"feature_id": ["C"], "population": [100.0]},
+                            geometry=[shapely.box(300, 210, 400, 290)], crs=crs)
+    fac = gpd.GeoDataFrame({"feature_id": ["S"], "category": ["school"]}, geometry=[school], crs=crs)
+    req = pd.DataFrame({"facility_type": ["primary_school"], "level": ["lc10"], "threshold_m": [500.0]})
+    net = prepare_life_circle(streets, comm, fac, {"school": ["primary_school"]})
+    ours = life_circle_gaps(net, comm, req).community_access["distance_m"].iloc[0]
+    # networkx: the graph's own edges, the school's access points as a source node, the community's as targets
+    g = nx.Graph()
+    matrix = net.graph.matrix.tocoo()
+    g.add_weighted_edges_from(zip(matrix.row.tolist(), matrix.col.tolist(), matrix.data.tolist()))
+    for node, c in zip(net.facility_points["node"], net.facility_points["connector_m"], strict=True):
+        g.add_edge("school", int(node), weight=float(c))
+    lengths = nx.single_source_dijkstra_path_length(g, "school")
+    snap = net.access_snap
+    edge_u, edge_v = net.graph.edge_u[snap.edge], net.graph.edge_v[snap.edge]
+    length = net.graph.edge_length[snap.edge]
+    reference = min(min(lengths.get(int(u), np.inf) + a, lengths.get(int(v), np.inf) + (L - a)) + d
+                    for u, v, a, L, d in zip(edge_u, edge_v, snap.offset_m, length, snap.distance_m, strict=True))
+    assert ours == pytest.approx(reference)
+    # across the second street, edge to edge (10 + 10 m, plus at most one 20 m sample spacing along it), not
+    # from the nearest point round by the first street and the west end (over 800 m)
+    assert 20 <= ours <= 40

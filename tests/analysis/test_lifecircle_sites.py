@@ -101,3 +101,9 @@ def test_listed_keeps_the_chosen_then_the_best_of_the_rest():
     net, comm, gaps = town()
     short = candidate_sites(net, comm, gaps.community_access, REQ, site_table({"idle_land": idle()}), k=1, listed=2)
     assert short["site_id"].tolist() == ["B", "A"]  # B chosen, then A (200) before C (150)
+
+
+def test_no_requirement_rows_give_an_empty_table():
+    net, comm, gaps = town()
+    out = candidate_sites(net, comm, gaps.community_access, REQ.iloc[0:0], site_table({"idle_land": idle()}))
+    assert out.empty and "note" in out.columns

@@ -127,7 +127,10 @@ def test_land_use_names_the_parcel_the_row_and_its_basis(on_the_park):
 
 def test_consultation_verdicts_say_so(on_the_park):
     for key in ("green_public_lc10", "park", "green_ratio"):
-        assert any("一事一议" in step for step in on_the_park.check(key).next_steps)
+        check = on_the_park.check(key)
+        assert any("一事一议" in step for step in check.next_steps)
+        # 国办发〔2020〕23号 五（二） and Harbin's copy in 黑政办规〔2021〕15号 六（一）4: taking green space
+        assert {"D002 五（二）", "D000 六（一）4"} <= set(check.basis)
 
 
 def test_service_closes_both_blocks_lc5_gaps(on_the_park):

@@ -29,7 +29,7 @@ VERDICTS = ("pass", "not_applicable", "not_checked", "warn", "consult", "fail")
 # Overall outcome named after the worst verdict.
 OVERALL = {"pass": "pass", "not_applicable": "pass", "not_checked": "pass", "warn": "conditions",
            "consult": "consultation", "fail": "refused"}
-CONSULT_STEP = "就此事项广泛征求居民意见、一事一议，或移动、缩小占地范围"
+CONSULT_STEP = "广泛征求居民意见，一事一议予以解决，或调整、缩小设施用地后重新核查"
 # Cuts smaller than this are geometry noise, not green taken (m²).
 NOISE_M2 = 0.01
 

@@ -96,6 +96,13 @@ class CheckContext:
         return {"boiler_rooms": "idle_boiler_room", "public_buildings": "idle_building"}.get(
             self.placement.site_layer)
 
+    @cached_property
+    def consultation(self) -> landuse.PolicyBasis:
+        """The 一事一议 rule (国办发〔2020〕23号 五（二） and the province's copy) for a facility that takes green
+        space or sunlight: the refs a consult verdict cites and the steps it asks for."""
+        return landuse.policy_basis(self.standards.landuse.policies, "case_by_case", province=self.province,
+                                    document_titles=self.standards.sources)
+
     @property
     def province(self) -> str | None:
         """The province key of the project's city (renovation.yaml ``provinces``), None outside them."""

@@ -10,7 +10,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from gisplanner.analysis import green, sunlight
-from gisplanner.analysis.checks.base import CONSULT_STEP, NOISE_M2, CheckResult, check, is_missing
+from gisplanner.analysis.checks.base import NOISE_M2, CheckResult, check, is_missing
 from gisplanner.analysis.checks.context import CheckContext, SunContext
 from gisplanner.labels import code_label
 from gisplanner.progress import Progress
@@ -63,7 +63,7 @@ def green_public(ctx: CheckContext) -> list[CheckResult]:
                                        ("以多点分布或立体绿化补足（GB 50180 第 4.0.5 条）",)))
         else:
             results.append(CheckResult(f"green_public_{key}", titles[key], "consult", f"低于下限：{text}",
-                                       numbers, basis, (CONSULT_STEP,)))
+                                       numbers, basis + ctx.consultation.refs, ctx.consultation.next_steps))
     return results
 
 
@@ -96,8 +96,10 @@ def park(ctx: CheckContext) -> CheckResult:
     broken = [r["name"] or r["park_id"] for r in rows if r.get("meets_after") is False]
     message = (f"剩余公园低于其层级的最小规模或宽度：{'、'.join(broken)}"
                if broken else "剩余公园保持其层级的最小规模和宽度")
-    return CheckResult("park", title, verdict, message, {"parks": rows}, basis,
-                       (CONSULT_STEP,) if broken else ())
+    if broken:
+        return CheckResult("park", title, verdict, message, {"parks": rows}, basis + ctx.consultation.refs,
+                           ctx.consultation.next_steps)
+    return CheckResult("park", title, verdict, message, {"parks": rows}, basis)
 
 
 @check("block_green", needs=("green_space", "communities"))
@@ -149,7 +151,8 @@ def block_green(ctx: CheckContext) -> CheckResult:
         return CheckResult(key, title, "fail", f"违反强制性条文：{text}", numbers,
                            basis + rules.block_mandatory.source,
                            ("保留街坊集中绿地及其日照：移动或缩小占地范围",))
-    return CheckResult(key, title, "consult", text, numbers, basis, (CONSULT_STEP,))
+    return CheckResult(key, title, "consult", text, numbers, basis + ctx.consultation.refs,
+                       ctx.consultation.next_steps)
 
 
 def _outside_shadow_share(area: BaseGeometry, sun: SunContext, standards: Standards,
@@ -192,4 +195,5 @@ def green_ratio(ctx: CheckContext) -> CheckResult:
     if before - after <= 1e-9:
         return CheckResult(key, title, "pass", f"建设前已低于要求，设施不占用绿地：{text}",
                            numbers, required.source)
-    return CheckResult(key, title, "consult", text, numbers, required.source, (CONSULT_STEP,))
+    return CheckResult(key, title, "consult", text, numbers, required.source + ctx.consultation.refs,
+                       ctx.consultation.next_steps)

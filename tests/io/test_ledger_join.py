@@ -93,7 +93,7 @@ def _polygons(tmp_path, names, streets=None):
 
 
 def test_an_xlsx_ledger_joins_by_name_with_households_and_years_as_in_the_source(tmp_path):
-    polygons = _polygons(tmp_path, ["宣西小区", "三辅小区", "四史小区"])
+    polygons = _polygons(tmp_path, ["宣西小区", "三辅小区", "四史小区", None])  # unnamed polygons match nothing
     ledger = _xlsx(tmp_path, ["序号", "所属街道", "小区名称", "居民户数", "建成年代"],
                    [[1, "花园街道", "三辅小区", 342, "1987年"], [2, "花园街道", "宣西 小区", "1.2万", "八十年代"]])
     project = Project()
@@ -125,8 +125,8 @@ def test_unmatched_and_doubly_matched_ledger_rows_are_findings(tmp_path):
     xq = project.layer("communities")
     assert xq["households"].tolist()[:3] == [pytest.approx(xq["households"].iloc[0]), 500.0, 200.0]
     assert xq["households_estimated"].tolist() == [True, False, False]  # the 花园街道 和平小区 is estimated
-    assert [f.feature for f in report.of("ledger_unmatched")] == ["4"]  # the spreadsheet's row number
-    assert [f.feature for f in report.of("ledger_duplicate")] == ["6"]
+    assert [f.feature for f in report.of("ledger_unmatched")] == ["第4行"]  # the spreadsheet's row number
+    assert [f.feature for f in report.of("ledger_duplicate")] == ["第6行"]
 
 
 def test_a_name_shared_without_a_street_to_tell_them_apart_is_ambiguous(tmp_path):
