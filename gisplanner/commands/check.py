@@ -8,10 +8,11 @@ from pathlib import Path
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from gisplanner import workflow
+from gisplanner.catalogue import geometry_wkt
 from gisplanner.errors import InputError
 from gisplanner.project import Project
 from gisplanner.standards import INTERVENTIONS
-from gisplanner.workflow import run_placement
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -67,12 +68,13 @@ def read_footprint(path: Path, project: Project) -> BaseGeometry:
 
 def run(args: argparse.Namespace) -> int:
     project = Project.load(args.project)
-    report = run_placement(
-        project, facility=args.facility, site=args.site,
-        footprint=read_footprint(args.footprint, project) if args.footprint else None,
+    report = workflow.run(
+        project, "placement", facility=args.facility, site=args.site,
+        footprint_wkt=geometry_wkt(read_footprint(args.footprint, project)) if args.footprint else None,
         intervention=args.intervention, floors=args.floors, height_m=args.height, gfa_m2=args.gfa,
         adds_far=args.adds_far, new_construction_land=args.new_construction_land,
-        investment_wan_yuan=args.investment, name=args.name, old_area=args.old_area, store=not args.no_store)
+        investment_wan_yuan=args.investment, name=args.name, old_area=args.old_area,
+        store=not args.no_store).report
     args.out.write_text(report.to_json(), encoding="utf-8")
     if args.html:
         from gisplanner.export.report_html import write_report_html

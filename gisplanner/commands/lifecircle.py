@@ -8,13 +8,20 @@ from pathlib import Path
 
 import pandas as pd
 
+from gisplanner import workflow
 from gisplanner.analysis.lifecircle import DATA_CAVEAT, DATA_MISSING, SERVICE_GAP
+from gisplanner.catalogue import (
+    ANALYSES,
+    CANDIDATE_SITES,
+    COMMUNITY_ACCESS,
+    DATA_COVERAGE,
+    FACILITY_ACCESS,
+    GAPS,
+)
 from gisplanner.io.writers import write_layers
 from gisplanner.project import Project
-from gisplanner.workflow import life_circle_results
 
-RESULTS = ("community_access", "gaps", "coverage", "data_coverage", "service_areas", "candidate_sites",
-           "facility_access")
+RESULTS = ANALYSES["lifecircle"].output_names
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -61,11 +68,9 @@ def run(args: argparse.Namespace) -> int:
     project = Project.load(args.project)
     types = [t.strip() for t in args.types.split(",") if t.strip()] if args.types else None
     ids = None if args.per_facility in (None, "all") else [t.strip() for t in args.per_facility.split(",")]
-    results = life_circle_results(project, levels=parse_levels(args.levels), types=types, profile=args.profile,
-                                  sites_k=args.sites, per_facility=args.per_facility is not None,
-                                  facility_ids=ids)
-    for name, frame in results.items():
-        project.set_result(name, frame)
+    results = workflow.run(project, "lifecircle", levels=parse_levels(args.levels), types=types,
+                           profile=args.profile, sites_k=args.sites, per_facility=args.per_facility is not None,
+                           facility_ids=ids)
     write_layers(results, args.out)
     if args.csv is not None:
         args.csv.mkdir(parents=True, exist_ok=True)
@@ -74,17 +79,17 @@ def run(args: argparse.Namespace) -> int:
                 args.csv / f"{name}.csv", index=False, encoding="utf-8-sig")
     if not args.no_save:
         project.save()
-    gaps, access = results["gaps"], results["community_access"]
+    gaps, access = results[GAPS], results[COMMUNITY_ACCESS]
     n_comm = access["community_id"].nunique()
     reasons = gaps["reason"].value_counts()
     print(f"{len(gaps)} gaps ({reasons.get('beyond_search_limit', 0)} beyond the search limit, "
           f"{reasons.get('unreachable', 0)} from island communities, {reasons.get('no_facility', 0)} "
           f"with no facility of the type) over {n_comm} communities and "
           f"{access[['facility_type', 'level']].drop_duplicates().shape[0]} type-levels; "
-          f"{int(results['candidate_sites']['rank'].notna().sum())} candidate sites chosen; "
+          f"{int(results[CANDIDATE_SITES]['rank'].notna().sum())} candidate sites chosen; "
           f"written to {args.out} in {time.perf_counter() - start:.1f} s")
     kind = gaps["gap_kind"].value_counts()
-    missing = results["data_coverage"].query("gap_kind == @DATA_MISSING")
+    missing = results[DATA_COVERAGE].query("gap_kind == @DATA_MISSING")
     catalogue = project.standards().facility_types(args.profile)
     print(f"其中{SERVICE_GAP}{kind.get(SERVICE_GAP, 0)}处，{DATA_MISSING}{kind.get(DATA_MISSING, 0)}处"
           + (f"（{missing['facility_type'].nunique()}类设施在数据中没有或明显偏少："
@@ -93,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
     if len(missing):
         print(DATA_CAVEAT)
     kinds = access.drop_duplicates("community_id")["access"].value_counts()
-    status = results["facility_access"]["status"].value_counts()
+    status = results[FACILITY_ACCESS]["status"].value_counts()
     print("communities reached by " + ", ".join(f"{k}: {v}" for k, v in kinds.items())
           + "; facilities " + ", ".join(f"{k}: {v}" for k, v in status.items())
           + " (island and off_network facilities serve nobody; see facility_access)")

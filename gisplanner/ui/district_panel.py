@@ -6,6 +6,7 @@ undo stack keeps the plan before and after, so undo is showing the previous plan
 
 from __future__ import annotations
 
+import geopandas as gpd
 import pandas as pd
 from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtGui import QUndoCommand, QUndoStack
@@ -24,24 +25,20 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from gisplanner import workflow
 from gisplanner.analysis import district_edit
-from gisplanner.analysis.districts import DistrictPlan
+from gisplanner.analysis.districts import PLAN_RESULTS, DistrictPlan, describe_plan
 from gisplanner.errors import GisPlannerError, InputError
 from gisplanner.labels import format_value
 from gisplanner.ui.layer_store import LayerStore
 
-#: DistrictPlan field -> the name of its result on the project.
-PLAN_RESULTS = {"districts": "districts", "members": "district_members", "resources": "district_resources",
-                "exclusions": "district_exclusions", "gaps": "district_gaps", "content": "district_content"}
 STATS = (("district_id", "编号"), ("name", "名称"), ("n_communities", "小区数"), ("population", "人口"),
          ("households", "户数"), ("extent_m", "范围 m"), ("violations", "问题"))
 
 
 def plan_of(project) -> DistrictPlan | None:
     """The district plan stored in the project's results, or None before any bundling."""
-    if project is None or any(name not in project.results for name in PLAN_RESULTS.values()):
-        return None
-    return DistrictPlan(**{field: project.results[name] for field, name in PLAN_RESULTS.items()})
+    return None if project is None else DistrictPlan.from_results(project.results)
 
 
 class PlanCommand(QUndoCommand):
@@ -66,7 +63,7 @@ class DistrictPanel(QWidget):
     failed(exception)
         an edit was refused (shown by the main window's error dialog).
     auto_bundle_requested(dict)
-        keyword arguments for ``workflow.run_districts``; the main window runs it in a worker and calls
+        parameter changes of the districts analysis; the main window runs it in a worker and calls
         :meth:`record` with the result.
     """
 
@@ -77,7 +74,6 @@ class DistrictPanel(QWidget):
         super().__init__(parent)
         self.store = store
         self.undo_stack = undo_stack
-        self._inputs = None
         self.table = QTableWidget(0, len(STATS))
         self.table.setHorizontalHeaderLabels([zh for _, zh in STATS])
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -136,32 +132,27 @@ class DistrictPanel(QWidget):
 
     # --- state ---------------------------------------------------------------------------------------------
     def _project_replaced(self) -> None:
-        self._inputs = None
         self.undo_stack.clear()
         project = self.store.project
         if project is not None:
-            settings = project.standards().settings
-            lo, hi = settings.district_population
-            self.min_population.setValue(lo)
-            self.max_population.setValue(hi)
-            self.max_extent.setValue(settings.district_max_extent_m)
+            # The rules of the plan on the project when there is one, else the standards'.
+            params = workflow.recorded_params(project, "districts") or workflow.params(project, "districts")
+            self.min_population.setValue(params.min_population)
+            self.max_population.setValue(params.max_population)
+            self.max_extent.setValue(params.max_extent_m)
+            self.seed.setValue(params.seed)
         self._fill_table(plan_of(project))
 
     def inputs(self):
-        """The district engine's inputs for the current project (computed once per project)."""
-        if self._inputs is None:
-            from gisplanner.workflow import district_inputs
-
-            self._inputs = district_inputs(self.store.project)
-        return self._inputs
+        """The district engine's inputs, with the parameters of the run that made the plan: an edit keeps the
+        rules the planner bundled with (the project caches them until a layer or the standards change)."""
+        return workflow.district_inputs_of_plan(self.store.project)
 
     def plan(self) -> DistrictPlan:
         """The current plan; an empty one (no community in a district) before any bundling."""
         plan = plan_of(self.store.project)
         if plan is not None:
             return plan
-        from gisplanner.analysis.districts import describe_plan
-
         inputs = self.inputs()
         return describe_plan(inputs, pd.Series(pd.NA, index=inputs.communities.index, dtype="string"))
 
@@ -171,14 +162,15 @@ class DistrictPanel(QWidget):
 
     def show_plan(self, plan: DistrictPlan | None) -> None:
         """Put ``plan`` into the project and on the map (None removes the plan)."""
-        project = self.store.project
+        # An edit keeps the run record of the bundling it edits: its parameters still describe the plan.
+        self.store.project.store_results(plan.results() if plan is not None
+                                         else dict.fromkeys(PLAN_RESULTS.values()))
         for field, name in PLAN_RESULTS.items():
             if plan is None:
                 if name in self.store:
                     self.store.remove(name)
-                project.results.pop(name, None)
-            else:
-                self.store.set_result(name, getattr(plan, field))
+            elif isinstance(getattr(plan, field), gpd.GeoDataFrame):
+                self.store.set_frame(name, getattr(plan, field))
         self.store.set_modified(True)
         self._fill_table(plan)
 
