@@ -99,12 +99,21 @@ def standard_path(f: dataclasses.Field) -> str | None:
 
 @dataclass(frozen=True)
 class Output:
-    """A result an analysis stores on the project."""
+    """A result an analysis stores on the project.
+
+    ``export`` is the layer of the plan package's GeoPackage that carries it: a plan layer built from it
+    (``sill_points`` are the ``sunlight`` layer), else the result itself under its own name.
+    """
 
     name: str
     zh: str
     spatial: bool
     hidden: bool = False  # drawn only when the planner turns it on (large or auxiliary)
+    export: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.export:
+            object.__setattr__(self, "export", self.name)
 
 
 @dataclass(frozen=True)
@@ -522,14 +531,15 @@ ANALYSES: dict[str, Analysis] = {a.key: a for a in (
         compute=_compute_life_circle),
     Analysis(
         key="districts", zh="自动划分片区", params=DistrictParams, needs=("communities",), consumes=(GAPS,),
-        outputs=(Output(DISTRICTS, "改造片区", True), Output(DISTRICT_MEMBERS, "片区小区", False),
-                 Output(DISTRICT_RESOURCES, "片区资源", True, hidden=True),
+        outputs=(Output(DISTRICTS, "改造片区", True), Output(DISTRICT_MEMBERS, "片区小区", False, export="communities"),
+                 Output(DISTRICT_RESOURCES, "片区资源", True, hidden=True, export="resources"),
                  Output(DISTRICT_EXCLUSIONS, "未纳入片区的小区", False), Output(DISTRICT_GAPS, "片区服务缺口", False),
-                 Output(DISTRICT_CONTENT, "片区改造内容", False)),
+                 Output(DISTRICT_CONTENT, "片区改造内容", False, export="district_items")),
         compute=_compute_districts),
     Analysis(
         key="sunlight", zh="住宅日照", params=SunlightParams, needs=("buildings",), consumes=(),
-        outputs=(Output(SILL_POINTS, "窗台日照", True), Output(SUNLIGHT_IMPACT, "拟建建筑日照影响", True)),
+        outputs=(Output(SILL_POINTS, "窗台日照", True, export="sunlight"),
+                 Output(SUNLIGHT_IMPACT, "拟建建筑日照影响", True)),
         compute=_compute_sunlight),
     Analysis(
         key="placement", zh="设施选址检查", params=PlacementParams, needs=(), consumes=(),
