@@ -14,12 +14,11 @@ from shapely.geometry.base import BaseGeometry
 
 from gisplanner.analysis.checks import CheckResult
 from gisplanner.analysis.placement import PlacementReport
+from gisplanner.labels import codes
 
-VERDICT_LABELS = {"pass": "通过 pass", "warn": "需办理/注意 action", "consult": "一事一议 consultation",
-                  "fail": "不通过 fail", "not_checked": "未检查 not checked",
-                  "not_applicable": "不适用 not applicable"}
-OVERALL_LABELS = {"pass": "通过 pass", "conditions": "有条件通过 pass with conditions",
-                  "consultation": "需居民协商（一事一议）consultation", "refused": "否决 refused"}
+#: The verdict and overall words of the one label table (labels.yaml codes ``verdict`` and ``overall``).
+VERDICT_LABELS = codes("verdict")
+OVERALL_LABELS = codes("overall")
 # Drawing order and style of the context layers on the map, bottom first.
 MAP_STYLE = (
     ("landuse", "#f4f1e8", "#d8d2bf"),
