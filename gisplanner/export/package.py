@@ -14,7 +14,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from gisplanner.catalogue import OUTPUTS
+from gisplanner import catalogue
 from gisplanner.errors import InputError
 from gisplanner.export import review, review_form, sheets, tables, webmap
 from gisplanner.export.layers import OSM_ATTRIBUTION, PlanLayers, plan_layers, select_district
@@ -90,10 +90,11 @@ def project_plan_layers(project: Any, *, district: str | None = None) -> PlanLay
         communities = communities.assign(eligibility_basis=communities["feature_id"].astype(str).map(basis))
     layers = plan_layers(
         crs=project.crs, title=f"{prefix}{DEFAULT_TITLE}", communities=communities,
-        districts=results.get("districts"), members=results.get("district_members"), gaps=results.get("gaps"),
-        service_areas=results.get("service_areas"), resources=results.get("district_resources"),
-        resource_layers=project.layers, candidate_sites=results.get("candidate_sites"),
-        placed=project.placed_facilities, sunlight=results.get("sill_points"),
+        districts=results.get(catalogue.DISTRICTS), members=results.get(catalogue.DISTRICT_MEMBERS),
+        gaps=results.get(catalogue.GAPS), service_areas=results.get(catalogue.SERVICE_AREAS),
+        resources=results.get(catalogue.DISTRICT_RESOURCES), resource_layers=project.layers,
+        candidate_sites=results.get(catalogue.CANDIDATE_SITES), placed=project.placed_facilities,
+        sunlight=results.get(catalogue.SILL_POINTS),
         facilities=project.layers.get("facilities"), green_space=project.layers.get("green_space"),
         facility_zh={k: t.zh for k, t in types.items()},
         level_zh={k: level.zh for k, level in standards.levels.items()},
@@ -121,7 +122,7 @@ def _class_items(layers: PlanLayers, items: pd.DataFrame) -> pd.DataFrame:
 def uncarried_results(project: Any) -> dict[str, pd.DataFrame]:
     """The project's analysis results that no plan layer carries (their catalogue export is their own name):
     access, coverage, exclusions, district gaps, sunlight impacts; written to the whole plan's GeoPackage."""
-    return {o.name: project.results[o.name] for o in OUTPUTS.values()
+    return {o.name: project.results[o.name] for o in catalogue.OUTPUTS.values()
             if o.export == o.name and o.name in project.results and o.name not in PLAN_LAYERS}
 
 
@@ -221,7 +222,7 @@ def export_plan_package(project: Any, out_dir: str | Path, *, district: str | No
     when = when or dt.date.today()
     layers = project_plan_layers(project, district=district)
     if unit_costs is None:
-        unit_costs = unit_costs_from_content(project.results.get("district_content"))
+        unit_costs = unit_costs_from_content(project.results.get(catalogue.DISTRICT_CONTENT))
     standards = project.standards()
     eligibility = standards.renovation.eligibility
     plan_tables = tables.plan_tables(layers, unit_costs=unit_costs, cutoff_year=eligibility.built_before_end_of,

@@ -28,6 +28,7 @@ from PyQt6.QtWidgets import (
 from gisplanner import workflow
 from gisplanner.analysis import district_edit
 from gisplanner.analysis.districts import PLAN_RESULTS, DistrictPlan, describe_plan
+from gisplanner.catalogue import DISTRICTS
 from gisplanner.errors import GisPlannerError, InputError
 from gisplanner.labels import format_value
 from gisplanner.ui.layer_store import LayerStore
@@ -250,7 +251,7 @@ class DistrictPanel(QWidget):
             self._guard(lambda: self.rename(district, name))
 
     def _table_selection_changed(self) -> None:
-        if "districts" in self.store:
+        if DISTRICTS in self.store:
             ids = set(self._selected_districts())
-            frame = self.store.layer("districts").frame
-            self.store.select("districts", [i for i, d in enumerate(frame["district_id"].astype(str)) if d in ids])
+            frame = self.store.layer(DISTRICTS).frame
+            self.store.select(DISTRICTS, [i for i, d in enumerate(frame["district_id"].astype(str)) if d in ids])
