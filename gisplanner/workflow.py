@@ -65,12 +65,6 @@ def run_with(project: Project, key: str, parameters: Any, *, progress: Progress 
     return value
 
 
-def rerun(project: Project, key: str, *, progress: Progress | None = None) -> Any:
-    """Run ``key`` again with the parameters of its last run (the standards' when it has not run)."""
-    recorded = recorded_params(project, key)
-    return run_with(project, key, recorded if recorded is not None else params(project, key), progress=progress)
-
-
 def district_inputs_of_plan(project: Project) -> catalogue.DistrictInputs:
     """The district inputs of the plan on the project: with the parameters of the run that made it (an edit
     keeps the rules the planner bundled with), the standards' when there is no run yet."""
@@ -154,4 +148,4 @@ def renovation_items(project: Project, *, community_ids: Sequence[str] | None = 
 
 
 __all__ = ["RUN_ALL_ORDER", "district_inputs_of_plan", "params", "recorded_params",
-           "refresh_district_gaps", "rerun", "run", "run_all", "run_with"]
+           "refresh_district_gaps", "run", "run_all", "run_with"]

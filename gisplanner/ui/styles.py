@@ -133,9 +133,12 @@ HIDDEN_RESULTS = catalogue.HIDDEN_RESULTS
 
 
 def display_name(name: str) -> str:
-    """Chinese label of a layer, falling back to the layer's own name (``gaps_lc5`` → ``生活圈服务缺口 lc5``)."""
+    """Chinese label of a layer: the label table's, else the catalogue output's Chinese name, else by prefix
+    (``gaps_lc5`` → ``生活圈服务缺口 lc5``), else the layer's own name."""
     if name in LAYER_ZH:
         return LAYER_ZH[name]
+    if name in catalogue.OUTPUTS:
+        return catalogue.OUTPUTS[name].zh
     for key, zh in LAYER_ZH.items():
         if name.startswith(key + "_"):
             return f"{zh} {name[len(key) + 1:]}"

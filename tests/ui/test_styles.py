@@ -52,3 +52,10 @@ def test_every_spatial_output_of_the_catalogue_has_its_own_style():
     spatial = {o.name for o in catalogue.OUTPUTS.values() if o.spatial}
     assert spatial <= set(RESULT_STYLES)
     assert HIDDEN_RESULTS <= spatial
+
+
+def test_every_output_has_a_chinese_layer_name():
+    from gisplanner import catalogue
+
+    for name in catalogue.OUTPUTS:
+        assert display_name(name) != name and not display_name(name).isascii(), name
