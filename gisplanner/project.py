@@ -181,6 +181,13 @@ class Project:
             self.runs[run.analysis] = run
         self._changed("results", names=list(frames), analysis=run.analysis if run is not None else None)
 
+    def restore_run(self, analysis: str, run: RunRecord | None) -> None:
+        """Put back the run record of ``analysis`` that goes with results restored by an undo (None: no run)."""
+        if run is None:
+            self.runs.pop(analysis, None)
+        else:
+            self.runs[analysis] = run
+
     def add_placed_facility(self, record: Mapping[str, Any]) -> None:
         """Keep a checked proposal (:meth:`PlacementReport.placed_facility`)."""
         self.placed_facilities.append(dict(record))

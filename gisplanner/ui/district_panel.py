@@ -31,8 +31,13 @@ from gisplanner.analysis.districts import PLAN_RESULTS, DistrictPlan, describe_p
 from gisplanner.catalogue import DISTRICTS
 from gisplanner.errors import GisPlannerError, InputError
 from gisplanner.labels import format_value
+from gisplanner.project import RunRecord
 from gisplanner.ui.layer_store import LayerStore
 
+#: The analysis whose results the panel edits.
+ANALYSIS = "districts"
+#: A district plan with the run record of the bundling it comes from.
+PlanState = tuple[DistrictPlan | None, RunRecord | None]
 STATS = (("district_id", "编号"), ("name", "名称"), ("n_communities", "小区数"), ("population", "人口"),
          ("households", "户数"), ("extent_m", "范围 m"), ("violations", "问题"))
 
@@ -43,17 +48,18 @@ def plan_of(project) -> DistrictPlan | None:
 
 
 class PlanCommand(QUndoCommand):
-    """Swap the project's district plan between ``before`` and ``after`` (None: no plan)."""
+    """Swap the project's district plan between ``before`` and ``after`` (None: no plan), each with the run
+    record of the bundling it comes from, so an edit after an undo uses the rules of the plan it edits."""
 
-    def __init__(self, panel: DistrictPanel, text: str, before: DistrictPlan | None, after: DistrictPlan) -> None:
+    def __init__(self, panel: DistrictPanel, text: str, before: PlanState, after: PlanState) -> None:
         super().__init__(text)
         self.panel, self.before, self.after = panel, before, after
 
     def redo(self) -> None:
-        self.panel.show_plan(self.after)
+        self.panel.show_plan(*self.after)
 
     def undo(self) -> None:
-        self.panel.show_plan(self.before)
+        self.panel.show_plan(*self.before)
 
 
 class DistrictPanel(QWidget):
@@ -161,11 +167,16 @@ class DistrictPanel(QWidget):
         return {"min_population": self.min_population.value(), "max_population": self.max_population.value(),
                 "max_extent_m": self.max_extent.value(), "seed": self.seed.value()}
 
-    def show_plan(self, plan: DistrictPlan | None) -> None:
-        """Put ``plan`` into the project and on the map (None removes the plan)."""
-        # An edit keeps the run record of the bundling it edits: its parameters still describe the plan.
-        self.store.project.store_results(plan.results() if plan is not None
-                                         else dict.fromkeys(PLAN_RESULTS.values()))
+    def state(self) -> PlanState:
+        """The plan on the project with the run record of its bundling (None, None before any)."""
+        project = self.store.project
+        return plan_of(project), project.runs.get(ANALYSIS)
+
+    def show_plan(self, plan: DistrictPlan | None, run: RunRecord | None) -> None:
+        """Put ``plan`` into the project and on the map (None removes the plan), with its run record."""
+        project = self.store.project
+        project.restore_run(ANALYSIS, run)
+        project.store_results(plan.results() if plan is not None else dict.fromkeys(PLAN_RESULTS.values()))
         for field, name in PLAN_RESULTS.items():
             if plan is None:
                 if name in self.store:
@@ -175,7 +186,7 @@ class DistrictPanel(QWidget):
         self.store.set_modified(True)
         self._fill_table(plan)
 
-    def record(self, text: str, before: DistrictPlan | None, after: DistrictPlan, warnings=()) -> None:
+    def record(self, text: str, before: PlanState, after: PlanState, warnings=()) -> None:
         """Push an edit on the undo stack (which shows ``after``) and list the rules it broke."""
         self.undo_stack.push(PlanCommand(self, text, before, after))
         self.warnings.setText("\n".join(warnings))
@@ -192,9 +203,10 @@ class DistrictPanel(QWidget):
 
     # --- edits ---------------------------------------------------------------------------------------------
     def _edit(self, text: str, fn, *args, **kwargs) -> None:
-        before = plan_of(self.store.project)
+        before = self.state()
         after, change = fn(self.plan(), *args, **kwargs)
-        self.record(text, before, after, change.warnings)
+        # An edit keeps the run record of the bundling it edits: its parameters still describe the plan.
+        self.record(text, before, (after, before[1]), change.warnings)
 
     def create(self, community_ids, name: str | None = None) -> None:
         self._edit("新建片区", district_edit.create_district, community_ids, inputs=self.inputs(), name=name)

@@ -417,11 +417,11 @@ class MainWindow(QMainWindow):
         project = self.store.project
         if project is None:
             return None
-        before = plan_of(project) if key == "districts" else None
+        before = self.districts.state() if key == "districts" else None
 
         def finished(result) -> None:
             if key == "districts":
-                self.districts.record(text, before, plan_of(project))
+                self.districts.record(text, before, self.districts.state())
             if key == "lifecircle":
                 self.tabs.setCurrentWidget(self.coverage)
 

@@ -272,3 +272,18 @@ def test_placement_leaves_the_baseline_sunlight_alone(qtbot, window):
     assert results["sill_points"] is baseline and window.store.layer("sill_points").frame is baseline
     assert "placement_impact" in results and window.store.layer("placement_impact").frame is results[
         "placement_impact"]
+
+
+def test_undoing_a_rebundle_brings_back_the_rules_of_the_plan_it_restores(qtbot, window):
+    panel = window.districts
+    panel.min_population.setValue(1000)
+    panel.max_population.setValue(3000)
+    panel.auto.click()
+    qtbot.waitUntil(lambda: window.worker is None, timeout=60_000)
+    run(qtbot, window, lambda: window.run_analysis("districts"))  # the standards' 5,000–12,000
+    project = window.store.project
+    assert project.runs["districts"].params["min_population"] == 5000
+    window.undo_stack.undo()
+    assert project.runs["districts"].params["min_population"] == 1000
+    window.undo_stack.undo()
+    assert "districts" not in project.runs and "districts" not in project.results
