@@ -235,19 +235,23 @@ def test_auto_bundle_uses_the_panel_parameters(qtbot, window):
     assert window.undo_stack.count() == 1 and window.undo_stack.undoText() == "自动划分片区"
 
 
-def test_an_edit_after_auto_bundling_keeps_the_panel_rules(qtbot, window):
-    panel = window.districts
-    panel.min_population.setValue(1000)
-    panel.max_population.setValue(3000)
-    panel.auto.click()
+def bundle_from_panel(qtbot, window, low, high):
+    """Bundle with the population range typed into the district panel, as a planner does."""
+    window.districts.min_population.setValue(low)
+    window.districts.max_population.setValue(high)
+    window.districts.auto.click()
     qtbot.waitUntil(lambda: window.worker is None, timeout=60_000)
+
+
+def test_an_edit_after_auto_bundling_keeps_the_panel_rules(qtbot, window):
+    bundle_from_panel(qtbot, window, 1000, 3000)
     results = window.store.project.results
     before = dict(zip(results["districts"]["district_id"], results["districts"]["violations"]))
     assert len(before) == 15 and sum(bool(v) for v in before.values()) == 1
     members = results["district_members"]
     source = members.groupby("district_id").size().idxmax()
     target = next(d for d in before if d != source)
-    panel.add(target, members.loc[members["district_id"] == source, "community_id"].iloc[:1].tolist())
+    window.districts.add(target, members.loc[members["district_id"] == source, "community_id"].iloc[:1].tolist())
     after = dict(zip(results["districts"]["district_id"], results["districts"]["violations"]))
     untouched = set(before) - {source, target}
     assert {d: after[d] for d in untouched} == {d: before[d] for d in untouched}
@@ -275,11 +279,7 @@ def test_placement_leaves_the_baseline_sunlight_alone(qtbot, window):
 
 
 def test_undoing_a_rebundle_brings_back_the_rules_of_the_plan_it_restores(qtbot, window):
-    panel = window.districts
-    panel.min_population.setValue(1000)
-    panel.max_population.setValue(3000)
-    panel.auto.click()
-    qtbot.waitUntil(lambda: window.worker is None, timeout=60_000)
+    bundle_from_panel(qtbot, window, 1000, 3000)
     run(qtbot, window, lambda: window.run_analysis("districts"))  # the standards' 5,000–12,000
     project = window.store.project
     assert project.runs["districts"].params["min_population"] == 5000
