@@ -43,6 +43,7 @@ from gisplanner.analysis.placement import (
     check_placement,
     site_footprint,
 )
+from gisplanner.analysis.renovation import province_for
 from gisplanner.analysis.service_areas import service_areas
 from gisplanner.analysis.sites import SITE_LAYERS, candidate_sites, site_table
 from gisplanner.analysis.sun import SunPath
@@ -73,6 +74,7 @@ DISTRICT_RESOURCES = PLAN_RESULTS["resources"]
 DISTRICT_EXCLUSIONS = PLAN_RESULTS["exclusions"]
 DISTRICT_GAPS = PLAN_RESULTS["gaps"]
 DISTRICT_CONTENT = PLAN_RESULTS["content"]
+COMMUNITY_ELIGIBILITY = "community_eligibility"
 SILL_POINTS = "sill_points"
 SUNLIGHT_IMPACT = "sunlight_impact"
 PLACEMENT_IMPACT = "placement_impact"
@@ -329,7 +331,8 @@ def _district_inputs(project: Project, params: DistrictParams) -> DistrictInputs
     eligibility = community_eligibility(
         communities, buildings=optional["buildings"], built_before=params.built_before,
         extended_built_before=params.extension_built_before,
-        extended_max_share=params.extension_max_share if params.extension_enabled else 0.0)
+        extended_max_share=params.extension_max_share if params.extension_enabled else 0.0,
+        additions=_eligibility_additions(standards, project.city))
     walk = None
     if optional["walk_network"] is not None:
         graph = walk_graph(project, walkable_highways=params.walkable_highways,
@@ -353,10 +356,18 @@ def _district_inputs(project: Project, params: DistrictParams) -> DistrictInputs
         unit_costs_file=params.unit_costs, walk=walk)
 
 
+def _eligibility_additions(standards: Standards, city: str) -> tuple[str, ...]:
+    """The province's additions to the renovation scope (renovation.yaml ``provinces``), none outside them."""
+    found = province_for(standards.raw["renovation"], city)
+    return tuple(found[1].get("eligibility_additions", ())) if found else ()
+
+
 def _compute_districts(project: Project, params: DistrictParams,
                        progress: Progress) -> tuple[dict[str, pd.DataFrame], DistrictPlan]:
-    plan = plan_districts(district_inputs(project, params), seed=params.seed, progress=progress)
-    return plan.results(), plan
+    """The plan's tables, with each community's eligibility and its basis (why a post-2000 community was kept)."""
+    inputs = district_inputs(project, params)
+    plan = plan_districts(inputs, seed=params.seed, progress=progress)
+    return {**plan.results(), COMMUNITY_ELIGIBILITY: pd.DataFrame(inputs.eligibility)}, plan
 
 
 # --------------------------------------------------------------------------------------------- sunlight
@@ -534,7 +545,8 @@ ANALYSES: dict[str, Analysis] = {a.key: a for a in (
         outputs=(Output(DISTRICTS, "改造片区", True), Output(DISTRICT_MEMBERS, "片区小区", False, export="communities"),
                  Output(DISTRICT_RESOURCES, "片区资源", True, hidden=True, export="resources"),
                  Output(DISTRICT_EXCLUSIONS, "未纳入片区的小区", False), Output(DISTRICT_GAPS, "片区服务缺口", False),
-                 Output(DISTRICT_CONTENT, "片区改造内容", False, export="district_items")),
+                 Output(DISTRICT_CONTENT, "片区改造内容", False, export="district_items"),
+                 Output(COMMUNITY_ELIGIBILITY, "小区改造资格", False)),
         compute=_compute_districts),
     Analysis(
         key="sunlight", zh="住宅日照", params=SunlightParams, needs=("buildings",), consumes=(),
