@@ -131,7 +131,8 @@ def test_an_edit_keeps_the_rules_the_plan_was_bundled_with():
     project = build_demo_project()
     plan = workflow.run(project, "districts", min_population=1000, max_population=3000)
     flags = dict(zip(plan.districts["district_id"], plan.districts["violations"]))
-    assert len(flags) > 10 and sum(bool(v) for v in flags.values()) == 1
+    # Nearly every district is below the YAML's 5,000: an edit judged against it would flag them all.
+    assert (plan.districts["population"] < 5000).sum() > 10 and sum(bool(v) for v in flags.values()) <= 1
     # Move one community of the largest district into its neighbour, as the panel's 加入 does.
     members = plan.members
     source = members.groupby("district_id").size().idxmax()

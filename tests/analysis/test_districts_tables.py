@@ -217,7 +217,7 @@ def _adj(rows):
 
 
 def _reasons(adjacency, members, population, eligible=("a", "b", "c", "d")):
-    rules = DistrictRules(min_population=5000, max_population=12000, street_gap_m=60)
+    rules = DistrictRules.from_standards(STANDARDS, min_population=5000, max_population=12000, street_gap_m=60)
     districts = pd.DataFrame({"district_id": sorted(set(members.values())),
                               "population": [sum(population[c] for c, d in members.items() if d == k)
                                              for k in sorted(set(members.values()))]})
