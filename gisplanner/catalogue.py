@@ -22,6 +22,7 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from gisplanner import arguments
 from gisplanner.analysis.adjacency import barrier_lines, community_adjacency, street_lines
 from gisplanner.analysis.bundling import DistrictRules, admin_groups
 from gisplanner.analysis.district_walk import community_walk_distances
@@ -365,6 +366,8 @@ def _eligibility_additions(standards: Standards, city: str) -> tuple[str, ...]:
 def _compute_districts(project: Project, params: DistrictParams,
                        progress: Progress) -> tuple[dict[str, pd.DataFrame], DistrictPlan]:
     """The plan's tables, with each community's eligibility and its basis (why a post-2000 community was kept)."""
+    arguments.check_districts(min_population=params.min_population, max_population=params.max_population,
+                              max_extent_m=params.max_extent_m)
     inputs = district_inputs(project, params)
     plan = plan_districts(inputs, seed=params.seed, progress=progress)
     return {**plan.results(), COMMUNITY_ELIGIBILITY: pd.DataFrame(inputs.eligibility)}, plan
@@ -400,17 +403,17 @@ class SunlightParams:
     step_min: float = standard("sunlight.calculation.time_step_min")
 
 
-def _compute_sunlight(project: Project, params: SunlightParams,
-                      progress: Progress) -> tuple[dict[str, pd.DataFrame], SunlightRun]:
-    """Window-sill hours of the residential buildings (``sill_points``); with a proposed building
-    (``add_wkt`` and ``add_height_m``) the before/after run goes to ``sunlight_impact``, never the baseline."""
-    if (params.add_wkt is None) != (params.add_height_m is None):
-        raise InputError("a proposed building needs both its footprint and its height",
-                         fix="give the footprint and its height in m")
+def sunlight_setup(project: Project, params: SunlightParams | None = None
+                   ) -> tuple[SunPath, SunlightRequirement, dict[str, Any]]:
+    """The sun path, requirement and sampling options of a sunlight run (the standards' when no ``params``);
+    shared by the whole-city run and the tiled one."""
+    if params is None:
+        params = params_from_standards(SunlightParams, project.standards())
+    arguments.check_sunlight(year=params.year, step_min=params.step_min, sweep_deg=params.sweep_deg,
+                             add_height_m=params.add_height_m)
     rules = project.standards().sunlight
     requirement = requirement_for(rules, params.city or project.city, special=params.special, day=params.day)
     calc = rules.calculation
-    buildings = project.layer("buildings")
     lon, lat = project.lonlat_center()
     sun = sun_for(requirement, lat, lon, year=params.year,
                   date=dt.date.fromisoformat(params.date) if params.date else None, step_min=params.step_min)
@@ -422,6 +425,19 @@ def _compute_sunlight(project: Project, params: SunlightParams,
         "window_width_m": float(calc["window_width_m"].value) if params.whole_window else None,
         "sweep_deg": requirement.counting.sweep_deg if params.sweep_deg is None else params.sweep_deg,
     }
+    return sun, requirement, options
+
+
+def _compute_sunlight(project: Project, params: SunlightParams,
+                      progress: Progress) -> tuple[dict[str, pd.DataFrame], SunlightRun]:
+    """Window-sill hours of the residential buildings (``sill_points``); with a proposed building
+    (``add_wkt`` and ``add_height_m``) the before/after run goes to ``sunlight_impact``, never the baseline."""
+    if (params.add_wkt is None) != (params.add_height_m is None):
+        raise InputError("a proposed building needs both its footprint and its height",
+                         fix="give the footprint and its height in m")
+    sun, requirement, options = sunlight_setup(project, params)
+    rules = project.standards().sunlight
+    buildings = project.layer("buildings")
     points = sunlight_hours(buildings, sun, requirement, progress=progress, **options)
     if params.add_wkt is None:
         return {SILL_POINTS: points}, SunlightRun(points, requirement, sun)
@@ -479,6 +495,8 @@ def placement_input(project: Project, params: PlacementParams) -> PlacementInput
     """
     if (params.site is None) == (params.footprint_wkt is None):
         raise InputError("give either a site LAYER:ID or a drawn footprint", fix="e.g. site='boiler_rooms:K001'")
+    arguments.check_placement(floors=params.floors, height_m=params.height_m, gfa_m2=params.gfa_m2,
+                              investment_wan_yuan=params.investment_wan_yuan)
     ftype = project.standards().facility_type(params.facility)
     site_layer = site_id = None
     if params.site is not None:

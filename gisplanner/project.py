@@ -14,8 +14,10 @@ import datetime as dt
 import json
 import logging
 import os
+import re
 import sqlite3
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +29,9 @@ import pyogrio.errors
 from pyproj import CRS
 
 from gisplanner import __version__
-from gisplanner.errors import InputError
+from gisplanner.errors import ConfigError, InputError
+from gisplanner.filelock import pid_alive, project_lock
+from gisplanner.outputs import read_only
 from gisplanner.standards import Override, Standards, load_standards
 
 log = logging.getLogger(__name__)
@@ -135,6 +139,7 @@ class Project:
         self._standards: Standards | None = None
         self._cache: dict[Hashable, Any] = {}
         self._listeners: list[Listener] = []
+        self._stamp: tuple[int, int, int] | None = None  # of the file as loaded or last saved here
 
     # ------------------------------------------------------------------ layers and results
     def has_layer(self, role: str) -> bool:
@@ -285,6 +290,7 @@ class Project:
             meta_frame = pd.DataFrame({"key": list(meta), "value": [
                 json.dumps(v, ensure_ascii=False, default=str) for v in meta.values()]})
             pyogrio.write_dataframe(meta_frame, tmp, layer=META_LAYER, driver="GPKG")
+            _keep_mode_and_owner(tmp, target)
             with open(tmp, "rb+") as fh:
                 os.fsync(fh.fileno())
             os.replace(tmp, target)
@@ -293,16 +299,59 @@ class Project:
             tmp.unlink(missing_ok=True)
 
     def save(self, path: str | Path | None = None) -> Path:
-        """Save atomically to ``path`` (or the project's own path); removes the autosave afterwards."""
+        """Save atomically to ``path`` (or the project's own path); removes the autosave afterwards.
+
+        The save holds the project's lock file (:mod:`gisplanner.filelock`), refuses a read-only file or folder,
+        keeps the file's mode and owner, and refuses to overwrite the project's own file when another program has
+        changed it since it was opened here (its changes would be lost).
+        """
         target = Path(path) if path is not None else self.path
         if target is None:
-            raise InputError("the project has no file yet", fix="save it with a path (Save As)")
+            raise InputError("项目还没有文件", fix="用“另存为”给它一个文件名")
         target = target.resolve()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        self._write(target)
+        if target.is_dir():
+            raise InputError("保存位置是一个文件夹", file=str(target), fix="给出项目文件名，例如 项目.gpkg")
+        if target.exists() and read_only(target):
+            raise InputError("项目文件是只读的，不能保存", file=str(target),
+                             fix="另存为一个新文件，或先放开该文件的写权限")
+        if not target.parent.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+        if read_only(target.parent):
+            raise InputError("项目所在的文件夹是只读的，不能保存", file=str(target),
+                             fix="另存到有写权限的文件夹")
+        with project_lock(target):
+            if target == self.path and self._stamp is not None and _stamp(target) not in (None, self._stamp):
+                raise InputError("项目文件在打开后被其他程序改过，保存会丢掉那些修改", file=str(target),
+                                 fix="另存为一个新文件，再重新打开原项目核对")
+            self._write(target)
         self.path = target
+        self._stamp = _stamp(target)
         recovery_path(target).unlink(missing_ok=True)
         return target
+
+    @classmethod
+    @contextmanager
+    def editing(cls, path: str | Path, *, write: bool = True, create: Mapping[str, Any] | None = None,
+                wait_s: float | None = None) -> Iterator[Project]:
+        """Load the project at ``path`` holding its lock until the block ends, so a change made and saved in the
+        block cannot be lost to another writer that loaded the file meanwhile (two imports at once).
+
+        ``write=False`` only loads (no lock: reading needs none). ``create``: keyword arguments of a new Project
+        when the file does not exist yet (else InputError). A read-only project is refused before any work.
+        """
+        path = Path(path)
+        if not write:
+            yield cls.load(path)
+            return
+        if path.exists() and read_only(path):
+            raise InputError("项目文件是只读的，不能写入结果", file=str(path),
+                             fix="加 --no-save 只写输出文件，或复制项目后在副本上运行")
+        with project_lock(path, wait_s=wait_s):
+            if path.exists() or create is None:
+                project = cls.load(path)
+            else:
+                project = cls(**create)
+            yield project
 
     def autosave(self) -> Path:
         """Write the recovery copy beside the project file (or in the working folder when unsaved)."""
@@ -312,51 +361,166 @@ class Project:
 
     @classmethod
     def load(cls, path: str | Path) -> Project:
-        """Open a project GeoPackage; InputError naming the file and the fix when it cannot be read."""
+        """Open a project GeoPackage; InputError naming the file, the entry and the fix when it cannot be read.
+
+        Save files left behind by a killed save (``.NAME.saving-PID.gpkg`` of a process that is gone) are removed.
+        """
         path = Path(path)
         if not path.exists():
-            raise InputError("no such project file", file=str(path), fix="check the path")
+            raise InputError("项目文件不存在", file=str(path), fix="检查路径")
+        if path.is_dir():
+            raise InputError("这是一个文件夹，不是项目文件", file=str(path), fix="给出 .gpkg 项目文件")
+        remove_stale_saves(path)
         try:
             layers = {name for name, _ in pyogrio.list_layers(path)}
             meta_frame = pyogrio.read_dataframe(path, layer=META_LAYER) if META_LAYER in layers else None
         except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, sqlite3.DatabaseError) as exc:
-            raise InputError(f"cannot read the project: {exc}", file=str(path),
-                             fix="the file is damaged or not a GeoPackage; open its autosave "
-                                 f"({recovery_path(path).name}) or a backup") from None
+            raise InputError(f"无法读取项目文件：{exc}", file=str(path),
+                             fix="文件已损坏或不是 GeoPackage；打开它的自动保存文件"
+                                 f"（{recovery_path(path).name}）或备份") from None
+        except PermissionError:
+            raise InputError("没有读取项目文件的权限", file=str(path), fix="请管理员放开读权限") from None
         if meta_frame is None:
-            raise InputError("not a gisplanner project (no gisplanner_meta table)", file=str(path),
-                             fix="import the file into a project with `gisplanner import`")
-        meta = {k: json.loads(v) for k, v in zip(meta_frame["key"], meta_frame["value"])}
-        version = int(meta.get("format_version", 0))
+            raise InputError("不是 gisplanner 项目（没有 gisplanner_meta 表）", file=str(path),
+                             fix="用 `gisplanner import` 把该文件导入一个项目")
+        meta = _read_meta(meta_frame, path)
+        try:
+            version = int(meta.get("format_version", 0))
+        except (TypeError, ValueError):
+            raise _bad_entry(path, "format_version", meta.get("format_version")) from None
         if version > FORMAT_VERSION:
-            raise InputError(f"the project was written in format {version} by {meta.get('written_by')}; this "
-                             f"gisplanner {__version__} reads format {FORMAT_VERSION} or older", file=str(path),
-                             fix="update gisplanner to open it")
-        project = cls(city=meta.get("city", "harbin"), crs=meta.get("crs"), name=meta.get("name", ""),
-                      path=path.resolve())
+            raise InputError(f"项目由 {meta.get('written_by')} 以格式 {version} 写入；本程序 gisplanner "
+                             f"{__version__} 只能读格式 {FORMAT_VERSION} 及更早的", file=str(path),
+                             fix="升级 gisplanner 后再打开")
+        try:
+            crs = CRS.from_user_input(meta["crs"]) if meta.get("crs") else None
+        except Exception:  # pyproj raises CRSError or TypeError for anything it cannot read
+            raise _bad_entry(path, "crs", meta.get("crs")) from None
+        if crs is not None and not crs.is_projected:
+            raise _bad_entry(path, "crs", crs.name, why="不是以米为单位的投影坐标系")
+        city = meta.get("city", "harbin")
+        if not isinstance(city, str) or not city:
+            raise _bad_entry(path, "city", city)
+        project = cls(city=city, crs=crs, name=str(meta.get("name") or ""), path=path.resolve())
+        for key, kind in (("layer_sources", dict), ("placed_facilities", list), ("settings", dict),
+                          ("dtypes", dict), ("roles", list), ("results", dict), ("overrides", list)):
+            if not isinstance(meta.get(key, kind()), kind):
+                raise _bad_entry(path, key, meta.get(key))
         project.layer_sources = meta.get("layer_sources", {})
-        project.overrides = [Override.from_dict(o) for o in meta.get("overrides", [])]
+        overrides = []
+        for i, entry in enumerate(meta.get("overrides", [])):
+            try:
+                overrides.append(Override.from_dict(entry))
+            except (KeyError, TypeError, ValueError, AttributeError, ConfigError):
+                raise _bad_entry(path, f"overrides[{i}]", entry) from None
+        try:
+            if overrides:
+                load_standards(overrides)
+        except ConfigError as exc:
+            raise InputError(f"项目里保存的标准修改无法应用：{exc}", file=str(path), layer=META_LAYER,
+                             fix="在“设置 → 城市与标准”中删除该修改，或用备份打开") from None
+        project.overrides = overrides
         project.placed_facilities = meta.get("placed_facilities", [])
         project.runs = {key: RunRecord.from_dict(run) for key, run in meta.get("runs", {}).items()}
         project.settings = meta.get("settings", {})
         dtypes = meta.get("dtypes", {})
 
         def read(layer: str, key: str) -> pd.DataFrame:
+            if layer not in layers:
+                raise InputError("项目记录了这个图层，但文件里没有", file=str(path), layer=layer,
+                                 fix="文件已损坏；打开它的自动保存文件或备份")
             try:
                 frame = pyogrio.read_dataframe(path, layer=layer)
-            except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-                raise InputError(f"cannot read layer: {exc}", file=str(path), layer=layer,
-                                 fix="the file is damaged; open its autosave or a backup") from None
-            for column, dtype in dtypes.get(key, {}).items():
+            except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, sqlite3.DatabaseError) as exc:
+                raise InputError(f"无法读取图层：{exc}", file=str(path), layer=layer,
+                                 fix="文件已损坏；打开它的自动保存文件或备份") from None
+            for column, dtype in (dtypes.get(key) or {}).items():
                 if column in frame:
-                    frame[column] = frame[column].astype(dtype)
+                    try:
+                        frame[column] = frame[column].astype(dtype)
+                    except (TypeError, ValueError):
+                        raise _bad_entry(path, f"dtypes.{key}.{column}", dtype) from None
             return frame
 
         for role in meta.get("roles", []):
+            if role not in ROLES:
+                raise _bad_entry(path, "roles", role, why="不是已知的图层角色")
             project.layers[role] = read(role, f"layer:{role}")
         for name, is_geo in meta.get("results", {}).items():
             frame = read(RESULT_PREFIX + name, f"result:{name}")
             project.results[name] = frame if is_geo else pd.DataFrame(frame)
         for name in meta.get("tables", []):
             project.tables[name] = pd.DataFrame(read(TABLE_PREFIX + name, f"table:{name}"))
+        project._stamp = _stamp(path)
         return project
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    """What tells whether a file changed: modification time, size and inode; None when it is absent."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_mtime_ns, st.st_size, st.st_ino
+
+
+def _keep_mode_and_owner(tmp: Path, target: Path) -> None:
+    """Give the new file the permissions and owner of the one it replaces (a rename would drop them)."""
+    try:
+        st = target.stat()
+    except FileNotFoundError:
+        return
+    os.chmod(tmp, st.st_mode & 0o7777)
+    try:
+        os.chown(tmp, st.st_uid, st.st_gid)
+    except PermissionError:  # only the superuser may give a file away; the mode is kept regardless
+        log.info("cannot keep the owner of %s", target)
+
+
+_SAVING = re.compile(r"\.(?P<stem>.+)\.(saving|writing)-(?P<pid>\d+)\.gpkg")
+
+
+def remove_stale_saves(path: str | Path) -> list[Path]:
+    """Remove the save files of the project at ``path`` left by a save that was killed; returns them.
+
+    A save writes ``.NAME.saving-PID.gpkg`` and renames it over the project; a process killed midway leaves it
+    behind, as large as the project. Files of processes still running (a save in progress) are kept.
+    """
+    path = Path(path).resolve()
+    removed = []
+    try:
+        candidates = list(path.parent.glob(f".{path.stem}.*-*.gpkg"))
+    except OSError:
+        return removed
+    for candidate in candidates:
+        match = _SAVING.fullmatch(candidate.name)
+        if match is None or match["stem"] != path.stem or pid_alive(int(match["pid"])):
+            continue
+        try:
+            candidate.unlink()
+            removed.append(candidate)
+            log.info("removed %s left by an interrupted save", candidate)
+        except OSError:
+            continue
+    return removed
+
+
+def _bad_entry(path: Path, entry: str, value: Any, *, why: str = "无法读取") -> InputError:
+    shown = json.dumps(value, ensure_ascii=False, default=str)
+    shown = shown if len(shown) <= 80 else shown[:77] + "..."
+    return InputError(f"项目设置表 {META_LAYER} 的条目 {entry} {why}：{shown}", file=str(path), layer=META_LAYER,
+                      feature=entry, fix="文件已损坏或被手工改过；打开它的自动保存文件"
+                                         f"（{recovery_path(path).name}）或备份")
+
+
+def _read_meta(frame: pd.DataFrame, path: Path) -> dict[str, Any]:
+    if "key" not in frame.columns or "value" not in frame.columns:
+        raise InputError(f"项目设置表 {META_LAYER} 缺少 key/value 列", file=str(path), layer=META_LAYER,
+                         fix="文件已损坏；打开它的自动保存文件或备份")
+    meta: dict[str, Any] = {}
+    for key, value in zip(frame["key"], frame["value"]):
+        try:
+            meta[str(key)] = json.loads(value)
+        except (TypeError, ValueError):
+            raise _bad_entry(path, str(key), value, why="不是有效的 JSON") from None
+    return meta

@@ -94,3 +94,23 @@ def test_bundled_file_matches_the_builder(demo):
     assert sorted(bundled.layers) == sorted(demo.layers)
     for role, frame in demo.layers.items():
         frames_equal(gpd.GeoDataFrame(frame), bundled.layer(role))
+
+
+def test_towns_repeat_the_pattern_under_one_road_grid(demo):
+    big = build_demo_project(towns=(2, 1), seed=5)
+    communities = big.layer("communities")
+    assert len(communities) == 2 * len(demo.layer("communities"))
+    assert communities["feature_id"].is_unique and communities["name"].is_unique
+    for role in ("facilities", "boiler_rooms", "idle_land", "admin_boundaries"):
+        assert len(big.layer(role)) == 2 * len(demo.layer(role)), role
+    width = demo.layer("communities").total_bounds[2] - demo.layer("communities").total_bounds[0]
+    assert communities.total_bounds[2] - communities.total_bounds[0] == pytest.approx(width + 1600)
+    # one east–west arterial runs through both towns
+    arterial = big.layer("walk_network").query("highway == 'primary'").length
+    assert arterial.max() == pytest.approx(3200)
+
+
+def test_a_town_elsewhere_sits_there():
+    other = build_demo_project(origin_lonlat=(127.0, 46.0), name="乙市")
+    lon, lat = other.lonlat_center()
+    assert 127.0 < lon < 127.05 and 46.0 < lat < 46.02 and other.name == "乙市"

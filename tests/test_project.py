@@ -96,7 +96,7 @@ def test_newer_format_version_is_refused_clearly(project, tmp_path):
     path = project.save(tmp_path / "p.gpkg")
     with sqlite3.connect(path) as db:
         db.execute("UPDATE gisplanner_meta SET value = ? WHERE key = 'format_version'", (json.dumps(99),))
-    with pytest.raises(InputError, match="format 99.*update gisplanner"):
+    with pytest.raises(InputError, match="格式 99.*升级 gisplanner"):
         Project.load(path)
 
 
@@ -104,14 +104,14 @@ def test_truncated_file_names_the_file(project, tmp_path):
     path = project.save(tmp_path / "p.gpkg")
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 3])
-    with pytest.raises(InputError, match=r"p\.gpkg.*damaged"):
+    with pytest.raises(InputError, match=r"p\.gpkg.*已损坏"):
         Project.load(path)
 
 
 def test_plain_geopackage_is_not_a_project(tmp_path):
     path = tmp_path / "plain.gpkg"
     communities().to_file(path, layer="x")
-    with pytest.raises(InputError, match="not a gisplanner project"):
+    with pytest.raises(InputError, match="不是 gisplanner 项目"):
         Project.load(path)
 
 

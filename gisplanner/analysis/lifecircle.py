@@ -42,6 +42,8 @@ ACCESS_ISLAND = "island"       # only edges of a small island nearby: unreachabl
 FACILITY_NETWORK = "network"
 FACILITY_ISLAND = "island"
 FACILITY_OFF_NETWORK = "off_network"
+#: A community farther than this from every routable edge (metres) is off the network (gap reason ``off_network``).
+OFF_NETWORK_M = 500.0
 FACILITY_UNMAPPED = "unmapped"
 
 
@@ -475,7 +477,7 @@ def _community_access(graph: WalkGraph, communities: gpd.GeoDataFrame, gates: gp
 
 def life_circle_gaps(network: LifeCircleNetwork, communities: gpd.GeoDataFrame, requirements: pd.DataFrame, *,
                      search_limit_m: float = 2000.0, districts: pd.Series | None = None,
-                     progress: Progress | None = None) -> LifeCircleGaps:
+                     off_network_m: float = OFF_NETWORK_M, progress: Progress | None = None) -> LifeCircleGaps:
     """Network distance from every community to the nearest facility of every catalogue type, and the gaps.
 
     A community is served for a (type, level) row of ``requirements`` when that distance is within the
@@ -509,7 +511,9 @@ def life_circle_gaps(network: LifeCircleNetwork, communities: gpd.GeoDataFrame, 
         ``gaps``: the unserved rows plus shortfall_m (distance beyond the threshold, null when
         unreachable), population, population_estimated, reason (``beyond`` the threshold;
         ``beyond_search_limit``; ``unreachable``: the community only reaches an island;
-        ``no_facility`` of the type anywhere on the network).
+        ``no_facility`` of the type anywhere on the network; ``off_network``: the community lies more than
+        ``off_network_m`` from any routable edge, so nothing can be said of its walks: a data finding, never
+        a missing facility).
         ``coverage``: facility_type, level, district (``all`` overall), communities,
         communities_served, population, population_served, share_served (population-weighted).
     """
@@ -554,9 +558,10 @@ def life_circle_gaps(network: LifeCircleNetwork, communities: gpd.GeoDataFrame, 
     gaps["population"] = population[rep][~served]
     gaps["population_estimated"] = estimated[rep][~served]
     cut_off = np.isin(gaps["access"].to_numpy(), [ACCESS_ISLAND])
+    off_network = gaps["access_m"].to_numpy(float) > off_network_m
     gaps["reason"] = np.select(
-        [~gaps["facility_type"].isin(stocked).to_numpy(), cut_off, gaps["distance_m"].isna().to_numpy()],
-        ["no_facility", "unreachable", "beyond_search_limit"], "beyond")
+        [off_network, ~gaps["facility_type"].isin(stocked).to_numpy(), cut_off, gaps["distance_m"].isna().to_numpy()],
+        ["off_network", "no_facility", "unreachable", "beyond_search_limit"], "beyond")
     gaps = gaps.drop(columns="served").reset_index(drop=True)
     coverage = _coverage(access, population[rep], ids, districts)
     return LifeCircleGaps(access, gaps, coverage)

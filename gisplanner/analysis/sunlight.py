@@ -726,6 +726,13 @@ def ground_hours(x: np.ndarray, y: np.ndarray, buildings: gpd.GeoDataFrame, sun:
     return count_hours(lit, s.step_min, **_counting(requirement))[0]
 
 
+def shadow_reach(sun: SunPath) -> tuple[float, float, float, float]:
+    """Bounds (min x, min y, max x, max y) of the ground shadow offset per metre of building height over the
+    sun path's steps with the sun up, and 0, in m/m: a footprint's shadow stays within the footprint's box
+    stretched by height times these offsets."""
+    return _Sun.of(sun).shadow_box()
+
+
 def shadow_polygon(footprint: shapely.Geometry, height_m: float, altitude_deg: float,
                    azimuth_deg: float) -> shapely.Geometry:
     """Ground shadow of a footprint extruded to ``height_m`` (m) on flat ground, sun at the given position.

@@ -11,6 +11,7 @@ from shapely.geometry.base import BaseGeometry
 from gisplanner import workflow
 from gisplanner.catalogue import geometry_wkt
 from gisplanner.errors import InputError
+from gisplanner.outputs import output_file
 from gisplanner.project import Project
 from gisplanner.standards import INTERVENTIONS
 
@@ -50,38 +51,56 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def read_footprint(path: Path, project: Project) -> BaseGeometry:
-    """The union of the geometries in ``path``, in the project's CRS."""
-    from gisplanner.io.readers import read_layers
+    """The union of the polygons in ``path``, in the project's CRS, through the importer's checks.
 
-    frame = read_layers(path)[0].frame
+    Points or lines (six points drawn as a kindergarten), coordinates nothing may use, and self-intersecting
+    outlines are refused naming the feature: a repaired outline would be a different proposal.
+    """
+    from gisplanner.io.crs import check_coordinates
+    from gisplanner.io.readers import read_layers
+    from gisplanner.io.validate import check_geometry_type
+
+    layer = read_layers(path)[0]
+    frame = layer.frame
+    frame = frame[~(frame.geometry.isna() | frame.geometry.is_empty)]
     if frame.empty:
-        raise InputError("the footprint file has no feature", file=str(path), fix="draw the footprint first")
+        raise InputError("轮廓文件中没有要素", file=str(path), fix="先画出拟建设施的轮廓（面）")
     if frame.crs is None:
-        raise InputError("the footprint file has no CRS", file=str(path),
-                         fix="save it with its coordinate system (e.g. as GeoJSON in WGS84)")
+        raise InputError("轮廓文件没有坐标系", file=str(path),
+                         fix="保存时带上坐标系（例如存为 WGS84 的 GeoJSON）")
+    check_geometry_type(frame, "buildings", layer=layer.name, file=str(path))
+    check_coordinates(frame, file=str(path), layer=layer.name)
+    invalid = ~frame.geometry.is_valid
+    if invalid.any():
+        first = frame.index[invalid.to_numpy()][0]
+        reason = shapely.is_valid_reason(frame.geometry[first])
+        raise InputError(f"轮廓不是有效的面（{reason}）", file=str(path), layer=layer.name, feature=first,
+                         fix="重新绘制轮廓，边界不要自相交")
     geom = shapely.union_all(frame.to_crs(project.crs).geometry.values)
-    if not geom.is_valid:
-        raise InputError("the footprint is not a valid geometry", file=str(path),
-                         fix="redraw it without self-intersections")
+    if geom.is_empty or geom.area <= 0:
+        raise InputError("轮廓的面积为零", file=str(path), fix="重新绘制一个闭合的面")
     return geom
 
 
 def run(args: argparse.Namespace) -> int:
-    project = Project.load(args.project)
-    report = workflow.run(
-        project, "placement", facility=args.facility, site=args.site,
-        footprint_wkt=geometry_wkt(read_footprint(args.footprint, project)) if args.footprint else None,
-        intervention=args.intervention, floors=args.floors, height_m=args.height, gfa_m2=args.gfa,
-        adds_far=args.adds_far, new_construction_land=args.new_construction_land,
-        investment_wan_yuan=args.investment, name=args.name, old_area=args.old_area,
-        store=not args.no_store).report
-    args.out.write_text(report.to_json(), encoding="utf-8")
-    if args.html:
-        from gisplanner.export.report_html import write_report_html
+    inputs = [args.project, args.footprint]
+    out = output_file(args.out, protected=inputs)
+    html = output_file(args.html, protected=[*inputs, out], option="--html") if args.html else None
+    with Project.editing(args.project, write=not args.no_store) as project:
+        report = workflow.run(
+            project, "placement", facility=args.facility, site=args.site,
+            footprint_wkt=geometry_wkt(read_footprint(args.footprint, project)) if args.footprint else None,
+            intervention=args.intervention, floors=args.floors, height_m=args.height, gfa_m2=args.gfa,
+            adds_far=args.adds_far, new_construction_land=args.new_construction_land,
+            investment_wan_yuan=args.investment, name=args.name, old_area=args.old_area,
+            store=not args.no_store).report
+        out.write_text(report.to_json(), encoding="utf-8")
+        if html is not None:
+            from gisplanner.export.report_html import write_report_html
 
-        write_report_html(report, args.html, context=project.layers, attribution=args.attribution)
-    if not args.no_store:
-        project.save()
+            write_report_html(report, html, context=project.layers, attribution=args.attribution)
+        if not args.no_store:
+            project.save()
     print(f"{report.facility_zh} ({report.facility_type}), {report.intervention}: {report.overall}")
     for check in report.checks:
         print(f"  {check.verdict:<11} {check.key}: {check.message}")

@@ -28,22 +28,29 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--source-crs", metavar="CRS",
                         help="CRS of layers whose file has none (EPSG:4326), or GCJ-02 / BD-09 to convert")
     parser.add_argument("--city", help="city of the project (key of the sunlight city presets)")
+    parser.add_argument("--replace", action="store_true",
+                        help="let a layer without usable features replace a role the project already has")
+    parser.add_argument("--keep-outliers", action="store_true",
+                        help="import features lying far from the rest of their layer (left out by default)")
     parser.add_argument("--json", action="store_true", help="print the import report as JSON")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    project = Project.load(args.project) if args.project.exists() else Project(city=args.city or "harbin")
-    try:
-        report = import_layers(project, args.files, roles=parse_assignments(args.role, what="--role"),
-                               field_maps=parse_field_maps(args.field), source_crs=args.source_crs,
-                               city=args.city, progress=Progress(
-                                   lambda done, total, message: log.info("%d/%d %s", done, total, message)))
-    except InputError as exc:
-        if args.json:
-            print(json.dumps({"error": str(exc), "findings": []}, ensure_ascii=False, indent=2))
-        raise
-    path = project.save(args.project)
+    # The lock spans load, import and save: a second import into the same project waits for this one and then
+    # adds its layers to the saved result, instead of saving over it.
+    with Project.editing(args.project, create={"city": args.city or "harbin"}) as project:
+        try:
+            report = import_layers(project, args.files, roles=parse_assignments(args.role, what="--role"),
+                                   field_maps=parse_field_maps(args.field), source_crs=args.source_crs,
+                                   city=args.city, replace=args.replace,
+                                   keep_outliers=args.keep_outliers, progress=Progress(
+                                       lambda done, total, message: log.info("%d/%d %s", done, total, message)))
+        except InputError as exc:
+            if args.json:
+                print(json.dumps({"error": str(exc), "findings": []}, ensure_ascii=False, indent=2))
+            raise
+        path = project.save(args.project)
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
         return 0

@@ -18,7 +18,9 @@ from gisplanner.catalogue import (
     FACILITY_ACCESS,
     GAPS,
 )
+from gisplanner.io.spreadsheets import write_csv
 from gisplanner.io.writers import write_layers
+from gisplanner.outputs import output_file, output_folder
 from gisplanner.project import Project
 
 RESULTS = ANALYSES["lifecircle"].output_names
@@ -65,24 +67,25 @@ def parse_levels(text: str) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
-    project = Project.load(args.project)
+    out = output_file(args.out, protected=[args.project])
+    csv_dir = output_folder(args.csv, protected=[args.project], option="--csv") if args.csv is not None else None
     types = [t.strip() for t in args.types.split(",") if t.strip()] if args.types else None
     ids = None if args.per_facility in (None, "all") else [t.strip() for t in args.per_facility.split(",")]
-    results = workflow.run(project, "lifecircle", levels=parse_levels(args.levels), types=types,
-                           profile=args.profile, sites_k=args.sites, per_facility=args.per_facility is not None,
-                           facility_ids=ids)
-    write_layers(results, args.out)
-    if args.csv is not None:
-        args.csv.mkdir(parents=True, exist_ok=True)
-        for name, frame in results.items():
-            pd.DataFrame(frame.drop(columns="geometry", errors="ignore")).to_csv(
-                args.csv / f"{name}.csv", index=False, encoding="utf-8-sig")
-    if not args.no_save:
-        project.save()
+    with Project.editing(args.project, write=not args.no_save) as project:
+        results = workflow.run(project, "lifecircle", levels=parse_levels(args.levels), types=types,
+                               profile=args.profile, sites_k=args.sites,
+                               per_facility=args.per_facility is not None, facility_ids=ids)
+        write_layers(results, out)
+        if csv_dir is not None:
+            for name, frame in results.items():
+                write_csv(pd.DataFrame(frame.drop(columns="geometry", errors="ignore")), csv_dir / f"{name}.csv")
+        if not args.no_save:
+            project.save()
     gaps, access = results[GAPS], results[COMMUNITY_ACCESS]
     n_comm = access["community_id"].nunique()
     reasons = gaps["reason"].value_counts()
-    print(f"{len(gaps)} gaps ({reasons.get('beyond_search_limit', 0)} beyond the search limit, "
+    print(f"{len(gaps)} gaps ({reasons.get('off_network', 0)} of communities off the walk network, "
+          f"{reasons.get('beyond_search_limit', 0)} beyond the search limit, "
           f"{reasons.get('unreachable', 0)} from island communities, {reasons.get('no_facility', 0)} "
           f"with no facility of the type) over {n_comm} communities and "
           f"{access[['facility_type', 'level']].drop_duplicates().shape[0]} type-levels; "

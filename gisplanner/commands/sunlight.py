@@ -14,6 +14,7 @@ import pandas as pd
 from gisplanner import workflow
 from gisplanner.catalogue import geometry_wkt
 from gisplanner.errors import InputError
+from gisplanner.outputs import output_file
 from gisplanner.project import Project
 
 
@@ -56,11 +57,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _project(args: argparse.Namespace) -> Project:
-    if (args.buildings is None) == (args.project is None):
-        raise InputError("give either BUILDINGS_FILE or --project", fix="e.g. gisplanner sunlight b.geojson "
-                         "--city suzhou --out out.gpkg")
-    if args.project is not None:
-        return Project.load(args.project)
     from gisplanner.io.importer import import_layers
     from gisplanner.io.readers import list_layers
 
@@ -79,9 +75,19 @@ def _project(args: argparse.Namespace) -> Project:
 
 
 def run(args: argparse.Namespace) -> int:
+    if (args.buildings is None) == (args.project is None):
+        raise InputError("give either BUILDINGS_FILE or --project", fix="e.g. gisplanner sunlight b.geojson "
+                         "--city suzhou --out out.gpkg")
     if (args.add is None) != (args.add_height is None):
         raise InputError("--add and --add-height go together", fix="give the footprint file and its height in m")
-    project = _project(args)
+    out = output_file(args.out, protected=[args.project, args.buildings, args.add])
+    if args.project is not None:
+        with Project.editing(args.project) as project:
+            return _run(args, project, out)
+    return _run(args, _project(args), out)
+
+
+def _run(args: argparse.Namespace, project: Project, out: Path) -> int:
     if args.floors_field:
         # The height follows the floors given, not a height field the importer may also have found.
         floor_height = project.standards().sunlight.calculation["floor_height_m"].value
@@ -98,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
                           step_min=args.step_min, all_floors=args.all_floors, whole_window=args.whole_window,
                           sweep_deg=args.sweep_deg, add_wkt=geometry_wkt(add), add_height_m=args.add_height,
                           elevator=args.elevator)
-    result.points.to_file(args.out, layer="sill_points", driver="GPKG")
+    result.points.to_file(out, layer="sill_points", driver="GPKG")
     if args.project is not None:
         project.save()
     _summary(result.points, result.requirement, result.date, args.city or project.city)

@@ -19,6 +19,7 @@ from gisplanner.errors import InputError
 from gisplanner.export import review, review_form, sheets, tables, webmap
 from gisplanner.export.layers import OSM_ATTRIBUTION, PlanLayers, plan_layers, select_district
 from gisplanner.export.plan_table import PlanTable
+from gisplanner.outputs import output_file, output_folder
 from gisplanner.progress import Progress, ensure_progress
 
 FORMATS = ("gpkg", "pdf", "png", "html", "csv", "xlsx")
@@ -103,6 +104,28 @@ def project_plan_layers(project: Any, *, district: str | None = None) -> PlanLay
         city_zh=city_name(city.zh if city is not None else project.city))
     layers = replace(layers, sources=dict(standards.sources))
     return layers if district is None else select_district(layers, district)
+
+
+def plan_table_options(project: Any) -> dict[str, Any]:
+    """The plan table's parameters from a project's standards: cut-off year, floor area per household for
+    communities without buildings, largest 2000年底后 share."""
+    standards = project.standards()
+    eligibility = standards.renovation.eligibility
+    return {"cutoff_year": eligibility.built_before_end_of,
+            "area_per_household_m2": standards.settings.estimation.area_per_household_m2,
+            "max_after_share": eligibility.extension_max_share_of_households}
+
+
+def project_plan_tables(project: Any, *, district: str | None = None, unit_costs: pd.DataFrame | None = None,
+                        unit_costs_file: str | None = None,
+                        plan_year: int | None = None) -> tuple[PlanLayers, tables.PlanTables]:
+    """The plan layers and every plan table of a project, priced with ``unit_costs`` or, by default, the
+    prices of its ``district_content`` result (the numbers the plan package and the provincial roll-up show)."""
+    layers = project_plan_layers(project, district=district)
+    if unit_costs is None:
+        unit_costs = unit_costs_from_content(project.results.get(catalogue.DISTRICT_CONTENT))
+    return layers, tables.plan_tables(layers, unit_costs=unit_costs, plan_year=plan_year, file=unit_costs_file,
+                                      **plan_table_options(project))
 
 
 def _flat_plan_table(plan: PlanTable) -> pd.DataFrame:
@@ -217,19 +240,14 @@ def export_plan_package(project: Any, out_dir: str | Path, *, district: str | No
     if unknown:
         raise InputError(f"unknown export format {unknown[0]!r}", fix=f"use any of {','.join(KNOWN_FORMATS)}")
     progress = ensure_progress(progress)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    # Nothing of the package may land on the project itself (e.g. --out next to it with the name plan.gpkg).
+    protected = [project.path]
+    out = output_folder(out_dir, protected=protected)
+    for name in ("plan.gpkg", "plan_tables.xlsx", "webmap.html", "review.html", "review.md"):
+        output_file(out / name, protected=protected)
     when = when or dt.date.today()
-    layers = project_plan_layers(project, district=district)
-    if unit_costs is None:
-        unit_costs = unit_costs_from_content(project.results.get(catalogue.DISTRICT_CONTENT))
-    standards = project.standards()
-    eligibility = standards.renovation.eligibility
-    plan_tables = tables.plan_tables(layers, unit_costs=unit_costs, cutoff_year=eligibility.built_before_end_of,
-                                     plan_year=plan_year,
-                                     area_per_household_m2=standards.settings.estimation.area_per_household_m2,
-                                     max_after_share=eligibility.extension_max_share_of_households,
-                                     file=unit_costs_file)
+    layers, plan_tables = project_plan_tables(project, district=district, unit_costs=unit_costs,
+                                              unit_costs_file=unit_costs_file, plan_year=plan_year)
 
     steps = [f for f in KNOWN_FORMATS if f in formats]
     written: dict[str, list[Path]] = {}

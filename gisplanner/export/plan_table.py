@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from gisplanner.errors import InputError
+from gisplanner.io import spreadsheets
 
 CITY_COLUMN = "地级以上城市"
 CLASS_COLUMN = "分类"
@@ -311,10 +312,7 @@ def _plain(value: Any) -> Any:
 def write_cell(sheet: Any, row: int, column: int, value: Any) -> Any:
     """Write ``value`` into a cell; text is always stored as text, so ``=…``, ``+…``, ``-…``, ``@…`` from data
     never become formulas."""
-    cell = sheet.cell(row, column, _plain(value))
-    if isinstance(cell.value, str):
-        cell.data_type = "s"
-    return cell
+    return spreadsheets.text_cell(sheet.cell(row, column, _plain(value)))
 
 
 def write_plan_sheet(book: Any, plan: PlanTable, *, province: str = "", contact: str = "") -> Any:
@@ -410,5 +408,5 @@ def write_plan_xlsx(plan: PlanTable, path: Path, *, province: str = "", contact:
     write_plan_sheet(book, plan, province=province, contact=contact)
     book.remove(default)
     path.parent.mkdir(parents=True, exist_ok=True)
-    book.save(path)
+    spreadsheets.text_cells(book).save(path)
     return path

@@ -13,6 +13,7 @@ from gisplanner.analysis.costs import district_costs
 from gisplanner.analysis.district_tables import district_content, district_gaps
 from gisplanner.export.layers import PlanLayers
 from gisplanner.export.plan_table import INVESTMENT, PlanTable, plan_table, write_cell, write_plan_sheet
+from gisplanner.io import spreadsheets
 
 SOURCE_ZH = {"standard": "改造清单", "gap": "生活圈缺口", "proposed": "拟建设施"}
 
@@ -233,9 +234,9 @@ def write_csv(tables: PlanTables, out_dir: Path) -> dict[str, Path]:
     paths = {name: out_dir / file for name, file in _CSV_NAMES.items()}
     plan = tables.plan.table.copy()
     plan[(tables.plan.remarks.name, "")] = tables.plan.remarks
-    plan.to_csv(paths["plan"], encoding="utf-8-sig")
+    spreadsheets.write_csv(plan, paths["plan"], index=True)
     for name in ("items", "gaps", "checks"):
-        getattr(tables, name).to_csv(paths[name], index=False, encoding="utf-8-sig")
+        spreadsheets.write_csv(getattr(tables, name), paths[name])
     paths["plan_notes"] = out_dir / "plan_table_notes.txt"
     paths["plan_notes"].write_text("\n".join(tables.plan.notes) + "\n", encoding="utf-8")
     return paths
@@ -280,7 +281,7 @@ def write_xlsx(tables: PlanTables, path: Path, *, province: str = "") -> Path:
             longest = frame[column].astype(str).str.len().max() if len(frame) else 0
             ws.column_dimensions[get_column_letter(c)].width = min(max(len(str(column)) * 2, longest * 1.6, 8), 60)
     path.parent.mkdir(parents=True, exist_ok=True)
-    book.save(path)
+    spreadsheets.text_cells(book).save(path)
     return path
 
 

@@ -28,6 +28,7 @@ from gisplanner.errors import InputError
 _A = 6378245.0  # Krasovsky 1940 semi-major axis used by the GCJ-02 formula
 _EE = 0.00669342162296594323  # its first eccentricity squared
 _BD_PI = np.pi * 3000.0 / 180.0
+_MAX_REFERENCE_POINTS = 5_000_000
 
 #: Names accepted wherever a source CRS may be given, besides anything pyproj understands.
 OFFSET_SYSTEMS = ("GCJ-02", "BD-09")
@@ -222,7 +223,9 @@ def _samples(geoms: NDArray, frame: _Frame, measure: str, max_samples: int) -> N
     if measure == "edges":
         g = shapely.transform(geoms, frame.to_local)
         g = np.where(shapely.get_dimensions(g) == 2, shapely.boundary(g), g)
-        pts = shapely.get_coordinates(shapely.segmentize(g, 10.0))
+        # 10 m steps, coarser for a layer so long that they would be far more than the samples kept
+        step = max(10.0, float(shapely.length(g).sum()) / (10 * max_samples))
+        pts = shapely.get_coordinates(shapely.segmentize(g, step))
     else:
         pts = frame.to_local(shapely.get_coordinates(shapely.point_on_surface(geoms)))
     if len(pts) > max_samples:
@@ -267,6 +270,8 @@ class OffsetReference:
         Largest reference polygon (m²) used by the inside measure.
     max_samples, n_ring
         Sample points of a layer used at most per measure; comparison shifts per candidate.
+    max_grid_cells
+        Cells of the coverage grid at most (bounds its memory, 1 byte a cell).
     min_z
         Standard deviations above its ring the fit needs.
     """
@@ -274,7 +279,7 @@ class OffsetReference:
     def __init__(self, reference: ArrayLike, *, spacing_m: float = 5.0, tolerance_m: float = 10.0,
                  coverage_m: float = 150.0, ring_m: tuple[float, float] = (40.0, 200.0),
                  max_polygon_m2: float = 1e5, max_samples: int = 1500, n_ring: int = 48,
-                 min_z: float = 4.0) -> None:
+                 min_z: float = 4.0, max_grid_cells: int = 20_000_000) -> None:
         self.tolerance_m, self.coverage_m, self.slack = tolerance_m, coverage_m, spacing_m / 2
         self.max_samples, self.min_z = max_samples, min_z
         ref = _present(reference)
@@ -285,13 +290,21 @@ class OffsetReference:
         self.frame = _Frame(float(np.mean(coords[:, 0])), float(np.mean(coords[:, 1])))
         local = shapely.transform(ref, self.frame.to_local)
         edges = np.where(shapely.get_dimensions(local) == 2, shapely.boundary(local), local)
-        points = shapely.get_coordinates(shapely.segmentize(edges, spacing_m))
+        # bounded memory: at most about _MAX_REFERENCE_POINTS sampled points, however long the edges
+        spacing = max(spacing_m, float(shapely.length(edges).sum()) / _MAX_REFERENCE_POINTS)
+        points = shapely.get_coordinates(shapely.segmentize(edges, spacing))
+        self.slack = spacing / 2
         self.edges = cKDTree(points)
-        # where the reference has data: a coarse grid of cells within coverage_m of its edges
-        self.cell = coverage_m / 3
-        self.origin = points.min(axis=0) - 2 * coverage_m
-        ij = ((points - self.origin) // self.cell).astype(int)
-        grid = np.zeros(tuple(ij.max(axis=0)[::-1] + 7), dtype=bool)
+        # Where the reference has data: a coarse grid of cells within coverage_m of its edges, over the robust
+        # extent of the reference (a stray feature at (0, 0) must not make the grid continent-sized) and never
+        # more than max_grid_cells (coarser cells for a province-sized reference).
+        low, high = np.percentile(points, [0.5, 99.5], axis=0)
+        low, high = low - 2 * coverage_m, high + 2 * coverage_m
+        self.cell = max(coverage_m / 3, float(np.sqrt(np.prod(high - low) / max_grid_cells)))
+        self.origin = low
+        points_in = points[((points >= low) & (points <= high)).all(axis=1)]
+        ij = ((points_in - self.origin) // self.cell).astype(int)
+        grid = np.zeros(tuple(((high - low) // self.cell).astype(int)[::-1] + 7), dtype=bool)
         grid[ij[:, 1], ij[:, 0]] = True
         disk = np.hypot(*np.mgrid[-3:4, -3:4]) <= 3
         self.coverage = ndimage.binary_dilation(grid, structure=disk)
@@ -359,3 +372,137 @@ def detect_offset(geoms: ArrayLike, reference: ArrayLike, **options: float) -> O
     method. Both arguments are geometries in WGS84 lon/lat degrees.
     """
     return OffsetReference(reference, **options).detect(geoms)
+
+
+# --------------------------------------------------------------------------------------------- coordinate checks
+#: A feature this far from the robust centre of its layer, metres, and this many times the median distance of
+#: the layer's features from it, is an outlier (a point at (0, 0) among Harbin's buildings).
+OUTLIER_MIN_M = 50_000.0
+OUTLIER_MEDIAN_FACTOR = 20.0
+#: At most this share of a layer is taken as outliers; more is a layer spread over places, not a few typos.
+OUTLIER_MAX_SHARE = 0.05
+#: How far (degrees) data may lie beyond the area of use of its declared projected CRS.
+AREA_OF_USE_MARGIN_DEG = 10.0
+
+
+def _rows(labels, mask: NDArray) -> str:
+    """``第 3、7、9 个要素`` of the first few True rows (row labels of the file, counted from 1)."""
+    picked = list(labels[mask][:5])
+    shown = [str(label + 1) if isinstance(label, (int, np.integer)) else str(label) for label in picked]
+    more = f" 等 {int(mask.sum())} 个" if mask.sum() > len(picked) else ""
+    return "第 " + "、".join(shown) + f" 个要素{more}"
+
+
+def projected_guess(x: float, y: float) -> str:
+    """What projected coordinates ``x``, ``y`` (metres) most likely are, with the EPSG code to name them by."""
+    zone = int(x // 1_000_000)
+    if 25 <= zone <= 45 and 0 < y < 7_000_000:
+        return (f"x = {x:,.0f} 带有高斯-克吕格带号 {zone}（前两位），是 CGCS2000 3 度带第 {zone} 带"
+                f"（中央经线 {3 * zone}°E），应声明为 EPSG:{4513 + zone - 25}")
+    if 13 <= zone <= 23 and 0 < y < 7_000_000:
+        return (f"x = {x:,.0f} 带有高斯-克吕格带号 {zone}（前两位），是 CGCS2000 6 度带第 {zone} 带"
+                f"（中央经线 {6 * zone - 3}°E），应声明为 EPSG:{4491 + zone - 13}")
+    if 100_000 < x < 900_000 and 0 < y < 7_000_000:
+        return ("像不带带号的横轴墨卡托坐标（UTM 或 CGCS2000 高斯-克吕格），应声明其投影，"
+                "例如哈尔滨 EPSG:4551（CGCS2000 3 度带中央经线 126°E）或 EPSG:32652（UTM 52N）")
+    return "不像任何常见的经纬度或投影坐标，请核对数据来源"
+
+
+def _outside(lon: NDArray, lat: NDArray) -> NDArray:
+    return ~(np.isfinite(lon) & np.isfinite(lat)) | (np.abs(lon) > 180) | (np.abs(lat) > 90)
+
+
+def check_coordinates(frame, *, file: str | None, layer: str) -> None:
+    """Refuse coordinates nothing may use: not finite, or outside the range of the layer's CRS.
+
+    Names what they most likely are: swapped lat/lon, metres declared as degrees, zone-prefixed Gauss–Krüger
+    ``x`` (e.g. 41,500,000 for zone 41) declared without the zone, data outside its projected CRS's area.
+    Works on the vertices and per-feature bounds only (memory linear in the vertices).
+
+    Parameters
+    ----------
+    frame
+        GeoDataFrame with its CRS set.
+
+    Raises
+    ------
+    InputError
+        Naming the file, layer, the first features and the fix.
+    """
+    geoms = np.asarray(frame.geometry.values)
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if not present.any():
+        return
+    coords, index = shapely.get_coordinates(geoms, return_index=True)
+    bad = np.zeros(len(geoms), dtype=bool)
+    np.logical_or.at(bad, index, ~np.isfinite(coords).all(axis=1))
+    if bad.any():
+        raise InputError(f"{_rows(frame.index, bad)}的坐标不是有限数（NaN 或无穷大）", file=file, layer=layer,
+                         fix="在原软件中修正或删除这些要素后重新导入")
+    crs = pyproj.CRS.from_user_input(frame.crs)
+    bounds = shapely.bounds(geoms[present])
+    cx, cy = (bounds[:, 0] + bounds[:, 2]) / 2, (bounds[:, 1] + bounds[:, 3]) / 2
+    rows = np.flatnonzero(present)
+    if crs.is_geographic:
+        x, y = coords[:, 0], coords[:, 1]
+        out = np.zeros(len(geoms), dtype=bool)
+        np.logical_or.at(out, index, _outside(x, y))
+        mx, my = float(np.median(cx)), float(np.median(cy))
+        swapped_in_china = 3 <= mx <= 54 and 73 <= my <= 136 and not (73 <= mx <= 136 and 3 <= my <= 54)
+        if not out.any() and not swapped_in_china:
+            return
+        mask = out if out.any() else present
+        ox, oy = float(np.median(x[np.isin(index, np.flatnonzero(mask))])), \
+            float(np.median(y[np.isin(index, np.flatnonzero(mask))]))
+        if (abs(ox) <= 90 and abs(oy) <= 180) and (abs(oy) > 90 or swapped_in_china):
+            raise InputError(f"{_rows(frame.index, mask)}的经纬度顺序颠倒：x = {ox:.4f}、y = {oy:.4f} 像是（纬度, 经度）",
+                             file=file, layer=layer,
+                             fix="在原软件中把 x/y 对调后重新导入（GeoJSON 和 GeoPackage 规定先经度后纬度）")
+        if max(abs(ox), abs(oy)) > 1000:
+            raise InputError(f"{_rows(frame.index, mask)}的坐标以米为单位（x = {ox:,.0f}，y = {oy:,.0f}），却被当作经纬度"
+                             f"（{crs.name}）：{projected_guess(ox, oy)}", file=file, layer=layer,
+                             fix="用 --source-crs 给出数据真正的投影（见上），或修正文件的 .prj")
+        raise InputError(f"{_rows(frame.index, mask)}的经纬度超出范围（经度 ±180°、纬度 ±90°）", file=file, layer=layer,
+                         fix="核对这些要素的坐标和 --source-crs")
+    to_lonlat = pyproj.Transformer.from_crs(crs, 4326, always_xy=True)
+    lon, lat = to_lonlat.transform(cx, cy)
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    out = _outside(lon, lat)
+    area = crs.area_of_use
+    if area is not None:
+        m = AREA_OF_USE_MARGIN_DEG
+        out |= ((lon < area.west - m) | (lon > area.east + m) | (lat < area.south - m) | (lat > area.north + m))
+    if out.any():
+        mask = np.zeros(len(geoms), dtype=bool)
+        mask[rows[out]] = True
+        ox, oy = float(np.median(cx[out])), float(np.median(cy[out]))
+        raise InputError(f"{_rows(frame.index, mask)}的坐标（x = {ox:,.0f}，y = {oy:,.0f}）不在声明的坐标系 {crs.name} 的"
+                         f"适用范围内：{projected_guess(ox, oy)}", file=file, layer=layer,
+                         fix="用 --source-crs 给出数据真正的坐标系，或修正文件的 .prj")
+
+
+def robust_outliers(frame) -> NDArray:
+    """Rows of ``frame`` far from where the rest of the layer lies, as a boolean array.
+
+    The centre is the coordinate-wise median of the features' bounds centres (in lon/lat); a feature is an
+    outlier when it lies more than :data:`OUTLIER_MIN_M` and :data:`OUTLIER_MEDIAN_FACTOR` times the median
+    distance from that centre. Layers of fewer than 5 features, or with more than one far feature that are more
+    than :data:`OUTLIER_MAX_SHARE` of them (a layer over several places), have none.
+    """
+    geoms = np.asarray(frame.geometry.values)
+    result = np.zeros(len(geoms), dtype=bool)
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if present.sum() < 5:
+        return result
+    lonlat = frame.geometry[present].to_crs(4326) if frame.crs is not None else frame.geometry[present]
+    b = shapely.bounds(np.asarray(lonlat.values))
+    lon, lat = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
+    lon0, lat0 = float(np.median(lon)), float(np.median(lat))
+    local = _Frame(lon0, lat0).to_local(np.column_stack([lon, lat]))
+    # the equirectangular frame overstates far distances, which only makes a far feature farther
+    distance = np.hypot(local[:, 0], local[:, 1])
+    far = distance > max(OUTLIER_MIN_M, OUTLIER_MEDIAN_FACTOR * float(np.median(distance)))
+    if far.sum() > max(1.0, OUTLIER_MAX_SHARE * len(far)):
+        return result
+    result[np.flatnonzero(present)[far]] = True
+    return result

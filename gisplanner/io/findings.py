@@ -24,6 +24,9 @@ CODES = (
     "ledger_unmatched",
     "ledger_ambiguous",
     "ledger_duplicate",
+    "layer_empty",
+    "role_replaced",
+    "coordinates_outlier",
 )
 
 

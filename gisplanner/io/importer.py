@@ -553,8 +553,8 @@ def _join_ledgers(paths: Sequence[Path], communities: gpd.GeoDataFrame, admin: g
 
 def import_layers(project: Any, sources: Sequence[str | Path], *, roles: Mapping[str, str] | None = None,
                   field_maps: Mapping[str, Mapping[str, str]] | None = None,
-                  source_crs: str | None = None, city: str | None = None,
-                  progress: Progress | None = None) -> ImportReport:
+                  source_crs: str | None = None, city: str | None = None, replace: bool = False,
+                  keep_outliers: bool = False, progress: Progress | None = None) -> ImportReport:
     """Import files into ``project`` as role layers in its metric CRS, and report what was found.
 
     Parameters
@@ -571,7 +571,14 @@ def import_layers(project: Any, sources: Sequence[str | Path], *, roles: Mapping
         CRS of layers whose file declares none (e.g. ``EPSG:4326``); ``GCJ-02`` or ``BD-09`` declares every
         lon/lat layer of the import as offset and converts it to WGS84.
     city
-        Sets the project's city when given.
+        Sets the project's city when given (a key of the sunlight cities of the standards).
+    replace
+        Allow a layer without usable features to replace a populated role of the project (refused otherwise).
+        Every replaced role is reported as ``role_replaced``.
+    keep_outliers
+        Import the features found far from the rest of their layer (:func:`gisplanner.io.crs.robust_outliers`);
+        by default they are left out and reported as ``coordinates_outlier``, so no analysis uses them until
+        the user confirms them. They never take part in the choice of the project's CRS.
     progress
         Progress sink; one step per file read, per layer prepared and per layer finished.
 
@@ -588,6 +595,8 @@ def import_layers(project: Any, sources: Sequence[str | Path], *, roles: Mapping
     """
     progress = ensure_progress(progress)
     report = ImportReport()
+    if city is not None:
+        check_city(city, project.standards())
     parsed_crs = crs_tools.parse_source_crs(source_crs) if source_crs else None
     ledger_paths = [Path(s) for s in sources if ledgers.is_ledger(s)]
     sources = [Path(s) for s in sources if not ledgers.is_ledger(s)]
@@ -628,6 +637,7 @@ def import_layers(project: Any, sources: Sequence[str | Path], *, roles: Mapping
             seen[role] = source.name
             findings: list[Finding] = []
             frame, crs_label = _with_crs(selected, source, parsed_crs, findings)
+            crs_tools.check_coordinates(frame, file=source.file, layer=source.name)
             check_geometry_type(frame, role, layer=source.name, file=source.file)
             frame, repaired = repair_geometries(frame, role, layer=source.name)
             findings += repaired
@@ -637,6 +647,7 @@ def import_layers(project: Any, sources: Sequence[str | Path], *, roles: Mapping
             findings += check_required(mapping, role, layer=source.name, columns=columns, file=source.file)
             frame, duplicates = assign_feature_ids(frame, layer=source.name)
             findings += duplicates
+            frame = _outliers(frame, source.name, keep_outliers, findings)
             report.extend(findings)
             prepared.append(_Prepared(role, source.file, source.name, frame, mapping, crs_label))
 
@@ -644,7 +655,9 @@ def import_layers(project: Any, sources: Sequence[str | Path], *, roles: Mapping
 
     target = project.crs
     if target is None:
-        bounds = np.array([p.frame.to_crs(4326).total_bounds for p in prepared if len(p.frame)])
+        # outliers (kept only when confirmed) never move the project's CRS
+        bounds = np.array([p.frame[~crs_tools.robust_outliers(p.frame)].to_crs(4326).total_bounds
+                           for p in prepared if len(p.frame)])
         if len(bounds) == 0:
             raise InputError("nothing to import: every layer is empty.", file=", ".join(map(str, sources)),
                              fix="check the files and the --role options.")
@@ -656,6 +669,7 @@ def import_layers(project: Any, sources: Sequence[str | Path], *, roles: Mapping
     for p in prepared:
         p.frame = p.frame.to_crs(target)
         out[p.role] = _canonical(p, standards.landuse.osm_codes_provenance, standards.settings, report.findings)
+    _check_replacements(prepared, out, project, replace, report)
     ledger_communities = None
     if ledger_paths:
         admin = out.get("admin_boundaries", project.layers.get("admin_boundaries"))
@@ -687,6 +701,48 @@ def import_layers(project: Any, sources: Sequence[str | Path], *, roles: Mapping
         raise
     progress.update(len(layers), len(layers), "imported")
     return report
+
+
+def _outliers(frame: gpd.GeoDataFrame, layer: str, keep: bool, findings: list[Finding]) -> gpd.GeoDataFrame:
+    """Report the features far from the rest of the layer; leave them out unless ``keep`` (confirmed)."""
+    far = crs_tools.robust_outliers(frame)
+    if not far.any():
+        return frame
+    ids = frame.loc[far, "feature_id"].astype(str).tolist()
+    shown = "、".join(ids[:10]) + (f" 等 {len(ids)} 个" if len(ids) > 10 else "")
+    action = ("已按确认（--keep-outliers）导入，但不参与项目坐标系的选择" if keep else
+              "未导入，以免分析使用错误的位置；若位置无误，加 --keep-outliers 重新导入")
+    findings.append(Finding("coordinates_outlier", layer, ids[0],
+                            f"要素 {shown} 远离本图层其余要素（超过 {crs_tools.OUTLIER_MIN_M / 1000:.0f} km 且远超"
+                            f"其余要素的分布范围），坐标可能有误；{action}。"))
+    return frame if keep else frame[~far]
+
+
+def check_city(city: str, standards: Any) -> None:
+    """Refuse a city the standards do not know (its sunlight rule, climate zone and location come from there)."""
+    cities = standards.sunlight.cities
+    if city not in cities:
+        raise InputError(f"未知的城市 {city!r}", fix="用标准中的城市代码之一：" + "、".join(
+            f"{key}（{c.zh}）" for key, c in sorted(cities.items())))
+
+
+def _check_replacements(prepared: list[_Prepared], out: Mapping[str, gpd.GeoDataFrame], project: Any,
+                        replace: bool, report: ImportReport) -> None:
+    """Refuse a layer without usable features over a populated role unless ``replace``; report each replacement."""
+    for p in prepared:
+        new = len(out[p.role])
+        old = len(project.layers[p.role]) if p.role in project.layers else 0
+        if new == 0 and old > 0 and not replace:
+            raise InputError(f"这个图层没有可用的要素（几何为空或全部被剔除），导入会把项目中已有的 {old} 个 {p.role} "
+                             "要素替换为空", file=p.file, layer=p.layer,
+                             fix="检查文件和 --role；确实要清空该图层时加 --replace")
+        if new == 0:
+            report.extend([Finding("layer_empty", p.layer, None, f"图层没有可用的要素，{p.role} 为空。")])
+        if p.role in project.layers:
+            source = project.layer_sources.get(p.role, {})
+            origin = f"（来自 {Path(str(source['file'])).name}）" if source.get("file") else ""
+            report.extend([Finding("role_replaced", p.layer, None,
+                                   f"项目原有的 {p.role} 图层{origin}共 {old} 个要素，已替换为本次导入的 {new} 个要素。")])
 
 
 def parse_assignments(items: Sequence[str], *, what: str) -> dict[str, str]:

@@ -126,6 +126,9 @@ def guess_encoding(values: list[bytes]) -> str | None:
 def _read_shapefile(path: Path) -> tuple[gpd.GeoDataFrame, list[Finding]]:
     findings: list[Finding] = []
     kwargs = {}
+    if not any(path.with_suffix(ext).exists() for ext in (".dbf", ".DBF")):
+        raise InputError("Shapefile 缺少 .dbf 属性文件：名称、户数、年代等全部属性都会丢失", file=str(path),
+                         fix=f"把同名的 {path.stem}.dbf 放到 .shp 旁边后重新导入")
     if not path.with_suffix(".cpg").exists() and not path.with_suffix(".CPG").exists():
         dbf = next((p for p in (path.with_suffix(".dbf"), path.with_suffix(".DBF")) if p.exists()), None)
         encoding = guess_encoding(dbf_text_values(dbf)) if dbf is not None else None
@@ -157,6 +160,19 @@ def read_layers(path: str | Path, layers: list[str] | None = None) -> list[Sourc
         When the file is missing, truncated or unreadable, or a named layer does not exist.
     """
     path = Path(path)
+    if path.is_dir():
+        # A folder of shapefiles: each is read on its own, so each gets its .cpg or its guessed encoding
+        # (GDAL reading the folder as one source would decode GBK names as Latin-1).
+        shapefiles = sorted(p for p in path.iterdir() if p.suffix.lower() == ".shp")
+        if not shapefiles:
+            raise InputError("文件夹中没有 Shapefile（.shp）", file=str(path),
+                             fix="给出文件夹中的数据文件，或放入 .shp/.shx/.dbf（及 .prj、.cpg）")
+        found = [layer for shp in shapefiles for layer in read_layers(shp)]
+        missing = sorted(set(layers or []) - {layer.name for layer in found})
+        if missing:
+            raise InputError(f"文件夹中没有图层 {', '.join(missing)}", file=str(path),
+                             fix="图层名是 .shp 文件名（不含扩展名）")
+        return [layer for layer in found if layers is None or layer.name in layers]
     available = list_layers(path)
     wanted = available if layers is None else layers
     for name in wanted:

@@ -40,19 +40,37 @@ def set_up_chinese(app: QApplication) -> QTranslator | None:
     return translator
 
 
+def start(argv: list[str], *, settings=None) -> MainWindow:
+    """The main window, shown, with the project of ``argv`` (or the demo) opened.
+
+    Nothing at start-up ends the app: a project that cannot be read, a demo that cannot be built, an error in a
+    slot later on, each shows a message and the window stays (the user can open another project).
+    """
+    window = MainWindow(settings=settings)
+
+    def excepthook(kind, exc, tb) -> None:
+        # An unexpected error in a slot must not abort the app or lose the project: report it and go on.
+        logging.getLogger("gisplanner").error("".join(traceback.format_exception(kind, exc, tb)))
+        if issubclass(kind, KeyboardInterrupt):
+            QApplication.instance().quit()
+            return
+        window.show_error(exc)
+
+    sys.excepthook = excepthook
+    window.show()
+    try:
+        path = argv[0] if argv else demo_path()
+    except Exception as exc:  # the demo could not be built (e.g. a read-only install folder)
+        window.show_error(exc)
+        return window
+    window.open_path(path)
+    return window
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     app = QApplication.instance() or QApplication(["gisplanner", *argv])
     set_up_chinese(app)
-    window = MainWindow()
-
-    def excepthook(kind, exc, tb) -> None:
-        # An unexpected error in a slot must not abort the app or lose the project: report it and go on.
-        logging.getLogger("gisplanner").error("".join(traceback.format_exception(kind, exc, tb)))
-        window.show_error(exc)
-
-    sys.excepthook = excepthook
-    window.show()
-    window.open_path(argv[0] if argv else demo_path())
+    _window = start(argv)  # referenced until the app ends, or Qt would close it
     return app.exec()

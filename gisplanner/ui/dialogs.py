@@ -31,7 +31,7 @@ from PyQt6.QtWidgets import (
     QWizardPage,
 )
 
-from gisplanner.errors import ConfigError, GisPlannerError, InputError
+from gisplanner.errors import ConfigError, GisPlannerError, InputError, explain
 from gisplanner.labels import (
     format_value,
     header_label,
@@ -46,10 +46,11 @@ from gisplanner.ui.styles import LAYER_ZH, display_name
 
 def error_text(exc: BaseException) -> tuple[str, str]:
     """The headline and the details of an error, in words for a planner (where, what, what to do)."""
+    exc = explain(exc) or exc  # file-system, GDAL, GEOS and numeric failures get their file and fix
     if isinstance(exc, InputError):
         where = [f"文件：{exc.file}" if exc.file else "", f"图层：{display_name(exc.layer)}"
                  if exc.layer else "", f"要素：{exc.feature}" if exc.feature is not None else ""]
-        message = str(exc).split("] ", 1)[-1].split(" Fix: ", 1)[0]
+        message = exc.message
         details = "\n".join([w for w in where if w] + [f"问题：{message}",
                                                        f"怎么办：{exc.fix or '检查输入数据后重试。'}"])
         return "输入数据有问题", details

@@ -238,7 +238,7 @@ class MainWindow(QMainWindow):
                     self._remember(path)
                     return True
             self.set_project(Project.load(path))
-        except GisPlannerError as exc:
+        except Exception as exc:  # any file may be handed to the app: say what is wrong, keep the window
             self.show_error(exc)
             return False
         self._remember(path)
@@ -257,7 +257,7 @@ class MainWindow(QMainWindow):
             return self.save_as_dialog()
         try:
             saved = project.save(path)
-        except (GisPlannerError, OSError) as exc:
+        except Exception as exc:  # a failed save must leave the app and the project in memory
             self.show_error(exc)
             return False
         self.store.set_modified(False)
@@ -403,7 +403,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"{title}完成" if then is not self.show_error else f"{title}失败", 5000)
         try:
             then(value)
-        except GisPlannerError as exc:
+        except Exception as exc:  # applying a result must never take the app down
             self.show_error(exc)
 
     def cancel(self) -> None:

@@ -7,8 +7,6 @@ import shapely
 
 from gisplanner import workflow
 from gisplanner.analysis.network import build_walk_graph, network_distances
-from gisplanner.io.importer import import_layers
-from gisplanner.project import Project
 from gisplanner.standards import load_standards
 
 
@@ -18,13 +16,6 @@ def walk_graph(lines, **options):
     return build_walk_graph(lines, **options)
 
 pytestmark = pytest.mark.acceptance
-
-
-@pytest.fixture(scope="module")
-def focus(harbin_focus):
-    project = Project()
-    import_layers(project, [harbin_focus], city="harbin")
-    return project
 
 
 @pytest.fixture(scope="module")

@@ -41,8 +41,13 @@ def test_input_error_text_names_where_and_what_to_do():
 
 
 def test_unexpected_error_still_says_what_to_do():
+    title, details = error_text(KeyError("household"))
+    assert title == "程序出错" and "怎么办" in details and "KeyError" in details
+
+
+def test_numeric_error_is_explained_as_input():
     title, details = error_text(ZeroDivisionError("division by zero"))
-    assert title == "程序出错" and "怎么办" in details and "ZeroDivisionError" in details
+    assert title == "输入数据有问题" and "数值计算失败" in details and "怎么办" in details
 
 
 def test_import_wizard_roles_then_import_in_a_worker(qtbot, settings, communities_file):

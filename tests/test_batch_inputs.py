@@ -1,0 +1,117 @@
+"""Batch inputs without a cluster: fingerprints, city lists, a province split by a city field."""
+
+import json
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import LineString, box
+
+from gisplanner import batch
+from gisplanner.errors import InputError
+
+
+@pytest.fixture
+def city_file(tmp_path):
+    path = tmp_path / "a.gpkg"
+    gpd.GeoDataFrame({"name": ["x"]}, geometry=[box(0, 0, 1, 1)], crs=32652).to_file(path, layer="communities")
+    return path
+
+
+def test_fingerprint_follows_inputs_and_options(city_file):
+    job = batch.CityJob("a", "甲市", project=str(city_file))
+    options = batch.BatchOptions()
+    first = batch.city_fingerprint(job, options)
+    assert batch.city_fingerprint(job, options) == first
+    assert batch.city_fingerprint(job, batch.BatchOptions(seed=1)) != first
+    assert batch.city_fingerprint(batch.CityJob("a", "甲市", project=str(city_file), funding={"中央补助": 1.0}),
+                                  options) != first
+    gpd.GeoDataFrame({"name": ["y"]}, geometry=[box(0, 0, 1, 1)], crs=32652).to_file(city_file, layer="communities")
+    assert batch.city_fingerprint(job, options) != first
+
+
+def test_a_finished_run_counts_only_with_its_fingerprint_and_summary(tmp_path):
+    (tmp_path / batch.RUN_RECORD).write_text(json.dumps({"fingerprint": "abc", "state": "done"}))
+    assert batch.finished_run(tmp_path, "abc") is None  # no city summary: the run did not finish
+    (tmp_path / batch.CITY_SUMMARY).write_text("{}")
+    assert batch.finished_run(tmp_path, "abc") is not None
+    assert batch.finished_run(tmp_path, "abd") is None
+
+
+def test_city_list_paths_are_relative_to_the_list(tmp_path, city_file):
+    listing = tmp_path / "cities.json"
+    listing.write_text(json.dumps({"cities": [{"name": "甲市", "project": "a.gpkg", "funding": {"中央补助": 5}},
+                                              {"key": "yi", "name": "乙市", "sources": ["b.shp"]}]}),
+                       encoding="utf-8")
+    jobs = batch.read_city_list(listing)
+    assert jobs[0].key == "甲市" and jobs[0].project == str(city_file.resolve())
+    assert jobs[0].funding == {"中央补助": 5.0}
+    assert jobs[1].sources == (str((tmp_path / "b.shp").resolve()),)
+
+
+def test_a_city_entry_without_data_names_the_entry(tmp_path):
+    listing = tmp_path / "cities.json"
+    listing.write_text(json.dumps({"cities": [{"name": "甲市"}]}), encoding="utf-8")
+    with pytest.raises(InputError, match="entry 1"):
+        batch.read_city_list(listing)
+
+
+def test_duplicate_or_unsafe_keys_are_refused(tmp_path, city_file):
+    job = batch.CityJob("a", "甲市", project=str(city_file))
+    with pytest.raises(InputError, match="twice"):
+        batch.run_batch([job, job], tmp_path / "out", client=object())
+    with pytest.raises(InputError, match="folder name"):
+        batch.run_batch([batch.CityJob("../a", "甲市", project=str(city_file))], tmp_path / "out", client=object())
+
+
+def test_a_missing_input_fails_that_city_before_any_task(tmp_path, city_file):
+    jobs = [batch.CityJob("gone", "丙市", project=str(tmp_path / "gone.gpkg"))]
+    report = batch.run_batch(jobs, tmp_path / "out", client=object())
+    assert report.cities[0].state == "failed" and "gone.gpkg" in report.cities[0].message
+
+
+def test_province_layers_split_by_city_field(tmp_path):
+    """Communities carry the city; roads are cut to each city's extent plus the margin."""
+    crs = 32652
+    x0, y0 = 500_000, 5_000_000
+    communities = gpd.GeoDataFrame({"city": ["甲市", "甲市", "乙市"], "name": ["a", "b", "c"]},
+                                   geometry=[box(x0, y0, x0 + 100, y0 + 100), box(x0 + 200, y0, x0 + 300, y0 + 100),
+                                             box(x0 + 20_000, y0, x0 + 20_100, y0 + 100)], crs=crs)
+    roads = gpd.GeoDataFrame({"highway": ["residential"] * 3},
+                             geometry=[LineString([(x0 - 50, y0 - 10), (x0 + 350, y0 - 10)]),
+                                       LineString([(x0 + 1_500, y0 - 10), (x0 + 1_600, y0 - 10)]),
+                                       LineString([(x0 + 20_000, y0 - 10), (x0 + 20_200, y0 - 10)])], crs=crs)
+    source = tmp_path / "province.gpkg"
+    communities.to_file(source, layer="communities")
+    roads.to_file(source, layer="roads")
+    jobs = batch.split_by_field([source], "city", tmp_path / "out", margin_m=1000.0)
+    assert [j.name for j in jobs] == ["乙市", "甲市"]
+    jia = {name: gpd.read_file(jobs[1].sources[0], layer=name) for name in ("communities", "roads")}
+    assert sorted(jia["communities"]["name"]) == ["a", "b"]
+    assert len(jia["roads"]) == 1  # the road 1.2 km east of the city is beyond the 1 km margin
+    yi = gpd.read_file(jobs[0].sources[0], layer="roads")
+    assert len(yi) == 1 and yi.total_bounds[0] > x0 + 19_000
+
+
+def test_split_needs_the_field(tmp_path):
+    source = tmp_path / "p.gpkg"
+    gpd.GeoDataFrame({"name": ["a"]}, geometry=[box(0, 0, 1, 1)], crs=32652).to_file(source, layer="communities")
+    with pytest.raises(InputError, match="county"):
+        batch.split_by_field([source], "county", tmp_path / "out")
+
+
+def test_cli_reports_each_city_in_chinese_and_fails_when_one_fails(tmp_path, capsys):
+    from gisplanner.cli import main
+
+    listing = tmp_path / "cities.json"
+    listing.write_text(json.dumps({"cities": [{"key": "gone", "name": "丙市", "project": "gone.gpkg"}]}),
+                       encoding="utf-8")
+    assert main(["batch", "--cities", str(listing), "--out", str(tmp_path / "out")]) == 1
+    out = capsys.readouterr().out
+    assert "丙市（gone）：失败" in out and "没有完成的城市" in out
+
+
+def test_cli_layers_need_the_split_field(tmp_path, capsys):
+    from gisplanner.cli import main
+
+    assert main(["batch", "--layers", str(tmp_path / "p.gpkg"), "--out", str(tmp_path / "out")]) == 2
+    assert "--split-by" in capsys.readouterr().err
