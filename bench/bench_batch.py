@@ -94,6 +94,7 @@ def harbin_tiles() -> list[tuple]:
         prepare_life_circle,
         requirements_from_standards,
     )
+    from gisplanner import workflow
     from gisplanner.analysis.network import build_walk_graph
     from gisplanner.io.importer import import_layers
     from gisplanner.project import Project

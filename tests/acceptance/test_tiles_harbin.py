@@ -4,11 +4,10 @@ the life-circle gaps and the sill sunlight equal the single-process whole-city r
 import pandas as pd
 import pytest
 
-from gisplanner import batch
+from gisplanner import batch, workflow
 from gisplanner.analysis.lifecircle import life_circle_gaps, prepare_life_circle, requirements_from_standards
 from gisplanner.analysis.network import build_walk_graph
 from gisplanner.standards import Override
-from gisplanner import workflow
 
 pytestmark = [pytest.mark.acceptance, pytest.mark.slow]
 

@@ -7,10 +7,9 @@ import pyogrio
 import pytest
 import shapely
 
-from gisplanner import arguments
+from gisplanner import arguments, workflow
 from gisplanner.errors import InputError
 from gisplanner.project import Project
-from gisplanner import workflow
 from tests.reliability.conftest import assert_refused, digest, lonlat, town_layers
 
 

@@ -4,9 +4,9 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
+from gisplanner import workflow
 from gisplanner.io.importer import import_layers
 from gisplanner.project import Project
-from gisplanner import workflow
 from tests.reliability.conftest import lonlat
 
 
