@@ -89,12 +89,12 @@ def stage_times(towns: tuple[int, int], folder: Path) -> dict[str, float]:
 def harbin_tiles() -> list[tuple]:
     from distributed import Client, LocalCluster
 
+    from gisplanner import workflow
     from gisplanner.analysis.lifecircle import (
         life_circle_gaps,
         prepare_life_circle,
         requirements_from_standards,
     )
-    from gisplanner import workflow
     from gisplanner.analysis.network import build_walk_graph
     from gisplanner.io.importer import import_layers
     from gisplanner.project import Project
