@@ -70,11 +70,11 @@ def stage_times(towns: tuple[int, int], folder: Path) -> dict[str, float]:
     out["load"] = time.perf_counter() - t
     out["communities"] = len(project.layer("communities"))
     out["buildings"] = len(project.layer("buildings"))
-    for name, step in [("districts", lambda: workflow.run_districts(project)),
-                       ("life_circle", lambda: workflow.run_life_circle(project)),
-                       ("districts_again", lambda: workflow.run_districts(project)),
-                       ("sunlight", lambda: workflow.run_sunlight(project)),
-                       ("placements", lambda: [workflow.run_placement(project, **k) for k in DEMO_PLACEMENTS[:2]]),
+    for name, step in [("districts", lambda: workflow.run(project, "districts")),
+                       ("life_circle", lambda: workflow.run(project, "lifecircle")),
+                       ("districts_again", lambda: workflow.run(project, "districts")),
+                       ("sunlight", lambda: workflow.run(project, "sunlight")),
+                       ("placements", lambda: [workflow.run(project, "placement", **k) for k in DEMO_PLACEMENTS[:2]]),
                        ("save", lambda: project.save(folder / "stage_out.gpkg")),
                        ("export", lambda: export_plan_package(project, folder / "stage_plan",
                                                               formats=list(OPTIONS.formats)))]:
@@ -89,6 +89,7 @@ def stage_times(towns: tuple[int, int], folder: Path) -> dict[str, float]:
 def harbin_tiles() -> list[tuple]:
     from distributed import Client, LocalCluster
 
+    from gisplanner import workflow
     from gisplanner.analysis.lifecircle import (
         life_circle_gaps,
         prepare_life_circle,
@@ -97,7 +98,6 @@ def harbin_tiles() -> list[tuple]:
     from gisplanner.analysis.network import build_walk_graph
     from gisplanner.io.importer import import_layers
     from gisplanner.project import Project
-    from gisplanner.workflow import run_sunlight
 
     project = Project()
     import_layers(project, [REFDATA / "harbin_central_osm" / "harbin_central_osm.gpkg"], city="harbin")
@@ -117,7 +117,7 @@ def harbin_tiles() -> list[tuple]:
     whole = whole_lc()
     lc_whole = time.perf_counter() - t
     t = time.perf_counter()
-    sun_whole = run_sunlight(project).points
+    sun_whole = workflow.run(project, "sunlight").points
     sun_whole_s = time.perf_counter() - t
     for label, workers in (("sequential tiles", 0), ("tiles on 2 workers", 2)):
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,

@@ -26,14 +26,15 @@ import numpy as np
 import pandas as pd
 from _common import HARBIN, timed
 
+from gisplanner import workflow
 from gisplanner.analysis.adjacency import barrier_lines, community_adjacency
 from gisplanner.analysis.bundling import DistrictRules, bundle_communities
 from gisplanner.analysis.district_walk import community_walk_distances
 from gisplanner.analysis.districts import plan_districts
 from gisplanner.analysis.network import build_walk_graph
+from gisplanner.catalogue import WALK_REPORT_FACTOR, district_inputs
 from gisplanner.io.importer import import_layers
 from gisplanner.project import Project
-from gisplanner.workflow import WALK_REPORT_FACTOR, district_inputs
 
 
 def quality(labels: np.ndarray, pop: np.ndarray, ids: np.ndarray, graph: nx.Graph, rules: DistrictRules) -> dict:
@@ -60,7 +61,7 @@ def main() -> None:
     comm = project.layer("communities")
     walk = project.layer("walk_network")
     settings = project.standards().settings
-    rules = district_inputs(project).rules
+    rules = district_inputs(project, workflow.params(project, "districts")).rules
     print(f"central Harbin: {len(comm)} communities, {len(walk)} ways; gap {settings.adjacency_gap_m} m, "
           f"population {rules.min_population:.0f}-{rules.max_population:.0f}, extent {rules.max_extent_m:.0f} m")
 
@@ -77,7 +78,7 @@ def main() -> None:
     t_walk, walk_d = timed(walking, args.repeat)
     t_straight, _ = timed(lambda: bundle_communities(comm, adj, rules=rules, seed=0), args.repeat)
     t_bundle, labels = timed(lambda: bundle_communities(comm, adj, rules=rules, walk=walk_d, seed=0), args.repeat)
-    inputs = district_inputs(project)
+    inputs = district_inputs(project, workflow.params(project, "districts"))
     everyone = dataclasses.replace(inputs, eligibility=inputs.eligibility.assign(eligible=True))
     t_plan, plan = timed(lambda: plan_districts(everyone, seed=0), args.repeat)
     print(f"gisplanner adjacency (barriers included): {t_adj * 1000:.0f} ms, {int(adj['adjacent'].sum())} "

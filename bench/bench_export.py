@@ -27,11 +27,12 @@ import numpy as np
 import pandas as pd
 from _common import HARBIN, timed
 
+from gisplanner import workflow
 from gisplanner.analysis.districts import plan_districts
+from gisplanner.catalogue import district_inputs, life_circle_results
 from gisplanner.export import package, sheets, tables, webmap
 from gisplanner.io.importer import import_layers
 from gisplanner.project import Project
-from gisplanner.workflow import district_inputs, life_circle_results
 
 DAY = dt.date(2026, 11, 23)
 
@@ -42,10 +43,10 @@ def harbin_project() -> Project:
     comm = project.layer("communities").copy()
     comm["built_year"] = pd.array(np.random.default_rng(2024).integers(1975, 2015, len(comm)), dtype="Int64")
     project.set_layer("communities", comm)
-    for name, frame in life_circle_results(project).items():
-        project.set_result(name, frame)
-    for name, frame in plan_districts(district_inputs(project), seed=1).results().items():
-        project.set_result(name, frame)
+    for name, frame in life_circle_results(project, workflow.params(project, "lifecircle")).items():
+        project.store_results({name: frame})
+    for name, frame in plan_districts(district_inputs(project, workflow.params(project, "districts")), seed=1).results().items():
+        project.store_results({name: frame})
     return project
 
 

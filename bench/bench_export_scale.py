@@ -31,11 +31,11 @@ MB = 1024 * 1024
 def build_project(path: Path) -> None:
     from bench_export import harbin_project
 
-    from gisplanner.workflow import run_sunlight
+    from gisplanner import workflow
 
     start = time.perf_counter()
     project = harbin_project()
-    run = run_sunlight(project)
+    run = workflow.run(project, "sunlight")
     project.save(path)
     print(f"setup {time.perf_counter() - start:.0f} s: {len(run.points):,} sills, saved to {path} "
           f"({path.stat().st_size / MB:.0f} MB)")

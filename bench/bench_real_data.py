@@ -14,10 +14,11 @@ import pyproj
 import shapely
 from _common import HARBIN
 
+from gisplanner import workflow
 from gisplanner.analysis.districts import plan_districts
+from gisplanner.catalogue import district_inputs, life_circle_results
 from gisplanner.io.importer import import_layers
 from gisplanner.project import Project
-from gisplanner.workflow import district_inputs, life_circle_results
 
 out = {}
 t = time.perf_counter()
@@ -37,7 +38,7 @@ spread = np.random.default_rng(2024).normal(0, 6, len(comm))
 comm["built_year"] = pd.array(np.clip(np.round(1972 + 4 * km + spread), 1950, 2023).astype(int), dtype="Int64")
 p.set_layer("communities", comm)
 t = time.perf_counter()
-r = life_circle_results(p)
+r = life_circle_results(p, workflow.params(p, "lifecircle"))
 out["lifecircle_s"] = round(time.perf_counter() - t, 1)
 g, acc = r["gaps"], r["community_access"]
 out["gaps"] = len(g)
@@ -78,7 +79,7 @@ out["chosen_sites_by_layer"] = chosen["site_layer"].value_counts().to_dict()
 if "note" in cs:
     out["sites_to_verify"] = int((cs["note"] == "需核实现状").sum())
 t = time.perf_counter()
-inp = district_inputs(p)
+inp = district_inputs(p, workflow.params(p, "districts"))
 plan = plan_districts(inp, seed=1)
 out["districts_s"] = round(time.perf_counter() - t, 1)
 size = plan.members.groupby("district_id").size()

@@ -131,14 +131,14 @@ def bench_latency() -> dict[str, float]:
     clock.start()
     timer.start()
     t = time.perf_counter()
-    Worker(workflow.run_sunlight, project, **options).start()
+    Worker(workflow.run, project, "sunlight", **options).start()
     while running_workers():
         app.processEvents()
         time.sleep(0.001)
     worker_s = time.perf_counter() - t
     timer.stop()
     t = time.perf_counter()
-    workflow.run_sunlight(project, **options)
+    workflow.run(project, "sunlight", **options)
     blocking_ms = (time.perf_counter() - t) * 1000
     late.sort()
     return {"analysis_s": worker_s, "ticks": len(late), "median_ms": statistics.median(late),

@@ -62,7 +62,7 @@ class CityJob:
     sources
         Layer files to import into a new project (a city cut from a province's layers).
     placements
-        Proposed facilities to check: keyword arguments of :func:`gisplanner.workflow.run_placement`.
+        Proposed facilities to check: keyword arguments of the placement analysis (:class:`gisplanner.catalogue.PlacementParams`).
     funding
         Planned funding by source, 万元 (e.g. {"中央补助": 1200.0}); empty when not given.
     """
@@ -540,7 +540,7 @@ def write_province(report: BatchReport, *, province: str = "") -> dict[str, Path
 def tiled_life_circle(project: Any, *, tile_m: float = 3000.0, levels: Sequence[str] | None = None,
                       client: Any = None) -> tuple[Any, Any]:
     """The life-circle gaps of a project computed tile by tile (as dask tasks with ``client``), with the
-    project's standards as :func:`gisplanner.workflow.life_circle_results` uses them.
+    project's standards as :func:`gisplanner.catalogue.life_circle_results` uses them.
 
     Returns
     -------
@@ -570,9 +570,9 @@ def tiled_life_circle(project: Any, *, tile_m: float = 3000.0, levels: Sequence[
 
 def tiled_sunlight(project: Any, *, tile_m: float = 1000.0, client: Any = None) -> Any:
     """Sill sunlight hours of a project's residential buildings tile by tile (as dask tasks with ``client``),
-    with the options :func:`gisplanner.workflow.run_sunlight` uses; equal to its ``points``."""
+    with the options sunlight analysis (:func:`gisplanner.catalogue.sunlight_setup`) uses; equal to its ``points``."""
     from gisplanner.analysis import tiles
-    from gisplanner.workflow import sunlight_setup
+    from gisplanner.catalogue import sunlight_setup
 
     buildings = project.layer("buildings")
     sun, requirement, options = sunlight_setup(project)

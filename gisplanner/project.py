@@ -10,13 +10,15 @@ file intact. ``autosave()`` writes a recovery copy beside the project.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import os
 import re
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +63,37 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+@dataclass(frozen=True)
+class RunRecord:
+    """How a set of results was made: the analysis, its parameters (JSON-ready), the standards overrides in
+    force and when it ran (UTC, ISO 8601)."""
+
+    analysis: str
+    params: Mapping[str, Any]
+    overrides: tuple[Mapping[str, Any], ...]
+    ran_at: str
+    outputs: tuple[str, ...] = ()
+
+    @classmethod
+    def now(cls, analysis: str, params: Mapping[str, Any], overrides: tuple[Override, ...],
+            outputs: tuple[str, ...]) -> RunRecord:
+        return cls(analysis, dict(params), tuple(o.to_dict() for o in overrides),
+                   dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), tuple(outputs))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "overrides": list(self.overrides), "outputs": list(self.outputs)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RunRecord:
+        return cls(data["analysis"], dict(data["params"]), tuple(data.get("overrides", ())), data["ran_at"],
+                   tuple(data.get("outputs", ())))
+
+
+#: What a project event says changed: ``layers``, ``results``, ``standards`` (overrides or city), ``placed``.
+EVENTS = ("layers", "results", "standards", "placed")
+Listener = Callable[[str, Mapping[str, Any]], None]
+
+
 class Project:
     """A renovation planning project.
 
@@ -79,10 +112,14 @@ class Project:
     settings
         Analysis settings (JSON-serialisable).
     results
-        Result frames by name (GeoDataFrame or DataFrame).
+        Result frames by name (GeoDataFrame or DataFrame); only :meth:`store_results` writes them.
     tables
         The user's own attribute tables by name (the renovation ledger, review comments): not derived from the
         layers, so no analysis rerun replaces them.
+    runs
+        The run record of each analysis key that has run (:class:`RunRecord`), saved with the project.
+
+    Listeners added with :meth:`subscribe` hear ``(event, details)`` for every change (:data:`EVENTS`).
     """
 
     def __init__(self, *, city: str = "harbin", crs: CRS | str | int | None = None, name: str = "",
@@ -98,7 +135,10 @@ class Project:
         self.settings: dict[str, Any] = {}
         self.results: dict[str, pd.DataFrame] = {}
         self.tables: dict[str, pd.DataFrame] = {}
+        self.runs: dict[str, RunRecord] = {}
         self._standards: Standards | None = None
+        self._cache: dict[Hashable, Any] = {}
+        self._listeners: list[Listener] = []
         self._stamp: tuple[int, int, int] | None = None  # of the file as loaded or last saved here
 
     # ------------------------------------------------------------------ layers and results
@@ -124,13 +164,66 @@ class Project:
         self.layers[role] = gdf
         if source is not None:
             self.layer_sources[role] = dict(source)
+        self._changed("layers", roles=[role])
 
     def remove_layer(self, role: str) -> None:
         self.layers.pop(role, None)
         self.layer_sources.pop(role, None)
+        self._changed("layers", roles=[role])
 
-    def set_result(self, name: str, frame: pd.DataFrame) -> None:
-        self.results[name] = frame
+    def store_results(self, frames: Mapping[str, pd.DataFrame | None], *, run: RunRecord | None = None) -> None:
+        """The one way results are written: store (a None frame removes) and record the run that made them.
+
+        ``run`` is the record of the analysis that computed them; an edit of a result passes None and keeps
+        the record of the run it edits.
+        """
+        for name, frame in frames.items():
+            if frame is None:
+                self.results.pop(name, None)
+            else:
+                self.results[name] = frame
+        if run is not None:
+            self.runs[run.analysis] = run
+        self._changed("results", names=list(frames), analysis=run.analysis if run is not None else None)
+
+    def restore_run(self, analysis: str, run: RunRecord | None) -> None:
+        """Put back the run record of ``analysis`` that goes with results restored by an undo (None: no run)."""
+        if run is None:
+            self.runs.pop(analysis, None)
+        else:
+            self.runs[analysis] = run
+
+    def add_placed_facility(self, record: Mapping[str, Any]) -> None:
+        """Keep a checked proposal (:meth:`PlacementReport.placed_facility`)."""
+        self.placed_facilities.append(dict(record))
+        self._changed("placed", facility_id=record.get("facility_id"))
+
+    def set_city(self, city: str) -> None:
+        """Change the city (its sunlight standard, permit thresholds, local rules)."""
+        self.city = city
+        self._changed("standards", city=city)
+
+    # ------------------------------------------------------------------ events and cached inputs
+    def subscribe(self, listener: Listener) -> None:
+        """Call ``listener(event, details)`` after every change; see :data:`EVENTS`."""
+        self._listeners.append(listener)
+
+    def unsubscribe(self, listener: Listener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def cached(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """An input computed once and shared by the analyses (the walking graph, the district inputs) until a
+        layer or the standards change."""
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
+
+    def _changed(self, event: str, **details: Any) -> None:
+        if event in ("layers", "standards"):
+            self._cache.clear()
+        for listener in list(self._listeners):
+            listener(event, details)
 
     # ------------------------------------------------------------------ standards
     def standards(self) -> Standards:
@@ -143,6 +236,7 @@ class Project:
         """Apply and record a standards override; returns it with the replaced value filled in."""
         applied = load_standards([*self.overrides, override]).overrides[-1]
         self.overrides.append(applied)
+        self._changed("standards", override=applied.path)
         return applied
 
     # ------------------------------------------------------------------ location
@@ -176,6 +270,7 @@ class Project:
             "tables": sorted(self.tables),
             "overrides": [o.to_dict() for o in self.overrides],
             "placed_facilities": self.placed_facilities,
+            "runs": {key: run.to_dict() for key, run in self.runs.items()},
             "settings": self.settings,
             "dtypes": dtypes,
         }
@@ -326,6 +421,7 @@ class Project:
                              fix="在“设置 → 城市与标准”中删除该修改，或用备份打开") from None
         project.overrides = overrides
         project.placed_facilities = meta.get("placed_facilities", [])
+        project.runs = {key: RunRecord.from_dict(run) for key, run in meta.get("runs", {}).items()}
         project.settings = meta.get("settings", {})
         dtypes = meta.get("dtypes", {})
 

@@ -360,14 +360,15 @@ class LedgerRules:
 
 @dataclass(frozen=True)
 class EstimationParams:
-    """Parameters for estimating missing floors, heights, households and population."""
+    """Parameters for estimating missing floors, heights, households and population (settings.yaml
+    ``estimation``, the only place they are set)."""
 
-    default_floors: float = 6
-    floor_height_m: float = 3.0
-    area_per_household_m2: float = 80.0
-    persons_per_household: float = 2.6
-    default_far: float = 1.2
-    boiler_room_area_m2: float = 400.0
+    default_floors: float
+    floor_height_m: float
+    area_per_household_m2: float
+    persons_per_household: float
+    default_far: float
+    boiler_room_area_m2: float
 
 
 @dataclass(frozen=True)
@@ -393,13 +394,14 @@ class DataCoverage:
 
 @dataclass(frozen=True)
 class PlausibilityParams:
-    """Limits beyond which an imported value is reported as implausible (gisplanner.io.values.implausible)."""
+    """Limits beyond which an imported value is reported as implausible (gisplanner.io.values.implausible);
+    settings.yaml ``plausibility`` is the only place they are set."""
 
-    built_year_min: float = 1900
-    floors_max: float = 100
-    height_max_m: float = 600
-    storey_height_range_m: tuple[float, float] = (2.0, 8.0)
-    community_area_max_m2: float = 300_000
+    built_year_min: float
+    floors_max: float
+    height_max_m: float
+    storey_height_range_m: tuple[float, float]
+    community_area_max_m2: float
 
 
 @dataclass(frozen=True)

@@ -74,9 +74,7 @@ def ledger(changes: dict | None = None) -> pd.DataFrame:
 def project(city: str = "harbin") -> Project:
     p = Project(city=city, crs=CRS, name="测试")
     p.set_layer("communities", communities())
-    p.set_result("districts", districts())
-    p.set_result("district_members", members())
-    p.set_result("gaps", gaps())
+    p.store_results({"districts": districts(), "district_members": members(), "gaps": gaps()})
     p.placed_facilities = placed()
     p.tables["ledger"] = ledger()
     return p

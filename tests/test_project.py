@@ -30,10 +30,10 @@ def communities(n=3):
 def project():
     p = Project(city="harbin", crs=32652, name="演示")
     p.set_layer("communities", communities(), source={"file": "a.gpkg", "layer": "residential_areas"})
-    p.set_result("gaps", pd.DataFrame({"community_id": ["c0"], "facility_type": ["kindergarten"],
-                                       "shortfall_m": [120.5]}))
-    p.set_result("service_areas", gpd.GeoDataFrame({"facility_id": ["f1"]}, geometry=[Point(5, 5).buffer(50)],
-                                                   crs=32652))
+    p.store_results({"gaps": pd.DataFrame({"community_id": ["c0"], "facility_type": ["kindergarten"],
+                                       "shortfall_m": [120.5]})})
+    p.store_results({"service_areas": gpd.GeoDataFrame({"facility_id": ["f1"]}, geometry=[Point(5, 5).buffer(50)],
+                                                   crs=32652)})
     p.placed_facilities.append({"facility_type": "kindergarten", "footprint_wkt": "POINT (1 2)"})
     p.settings["levels"] = [5, 10, 15]
     p.add_override(Override("facilities.profiles.gb50180.types.kindergarten.radius_m", 500,

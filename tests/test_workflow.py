@@ -3,12 +3,12 @@
 import pytest
 from shapely.geometry import box
 
+from gisplanner import workflow
 from gisplanner.cli import main
 from gisplanner.demo import DEMO_PLACEMENTS, build_demo_project
 from gisplanner.errors import CancelledError, InputError
 from gisplanner.progress import Progress
 from gisplanner.project import Project
-from gisplanner.workflow import run_placement
 
 
 def test_stage_maps_its_updates_into_the_parent_range():
@@ -29,15 +29,17 @@ def test_stage_shares_the_parent_cancel():
 def test_placement_needs_exactly_one_site():
     project = build_demo_project()
     with pytest.raises(InputError, match="须给出场地"):
-        run_placement(project, facility="kindergarten")
+        workflow.run(project, "placement", facility="kindergarten")
     with pytest.raises(InputError, match="须给出场地"):
-        run_placement(project, facility="kindergarten", site="boiler_rooms:K001", footprint=box(0, 0, 1, 1))
+        workflow.run(project, "placement", facility="kindergarten", site="boiler_rooms:K001",
+                     footprint_wkt=box(0, 0, 1, 1).wkt)
 
 
 def test_drawn_footprint_is_a_new_building_stored_on_the_project():
     project = build_demo_project()
     idle = project.layer("idle_land").geometry.iloc[0]
-    report = run_placement(project, facility="elderly_daycare", footprint=idle.centroid.buffer(15), floors=2)
+    report = workflow.run(project, "placement", facility="elderly_daycare",
+                          footprint_wkt=idle.centroid.buffer(15).wkt, floors=2).report
     assert report.intervention == "new"
     assert project.placed_facilities[-1]["facility_id"] == "P1"
 
@@ -52,7 +54,7 @@ def test_demo_export_runs_everything_and_writes_the_package(tmp_path, capsys):
     assert len(project.placed_facilities) == len(DEMO_PLACEMENTS)
     in_service = next(p for p in project.placed_facilities if p.get("site") == "boiler_rooms:K003")
     assert in_service["overall"] == "refused"
-    # Districts were bundled again once the gaps were known, so they carry them.
+    # The districts were described again once the gaps were known, so they carry them.
     assert project.results["district_gaps"]["district_id"].isin(project.results["districts"]["district_id"]).all()
     for name in ("plan.gpkg", "sheets.pdf", "webmap.html", "review.html", "plan_tables.xlsx"):
         assert (out / name).stat().st_size > 0, name

@@ -26,6 +26,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -37,6 +38,9 @@ from gisplanner.analysis.district_walk import CommunitySpacing, WalkDistances
 from gisplanner.errors import InputError
 from gisplanner.progress import Progress, ensure_progress
 
+if TYPE_CHECKING:
+    from gisplanner.standards import Standards
+
 
 @dataclass(frozen=True)
 class DistrictRules:
@@ -45,12 +49,11 @@ class DistrictRules:
     Parameters
     ----------
     min_population, max_population
-        Population range of a district (people); default the 5-minute life circle of
-        GB 50180 (5,000–12,000).
+        Population range of a district (people).
     max_extent_m
         Largest distance (m) between two member communities' centroids: the walk between them
-        when walking distances are given (:func:`~gisplanner.analysis.district_walk.community_walk_distances`), else the straight
-        line (a lower bound of the walk). Default 1,000 m, the lc15 walking distance.
+        when walking distances are given (:func:`~gisplanner.analysis.district_walk.community_walk_distances`),
+        else the straight line (a lower bound of the walk).
     resource_reach_m
         Resources within this distance (m) of a district outline belong to it.
     adjacency_gap_m
@@ -59,15 +62,17 @@ class DistrictRules:
         The largest gap (m) across a street at which communities are still neighbours (named in the reasons).
     built_before
         A community built in or before this year is old (the policy's 2000年底前).
+
+    Every value comes from the standards (:meth:`from_standards`); there are no defaults here.
     """
 
-    min_population: float = 5000.0
-    max_population: float = 12000.0
-    max_extent_m: float = 1000.0
-    resource_reach_m: float = 100.0
-    adjacency_gap_m: float = 30.0
-    street_gap_m: float = 0.0
-    built_before: int = 2000
+    min_population: float
+    max_population: float
+    max_extent_m: float
+    resource_reach_m: float
+    adjacency_gap_m: float
+    street_gap_m: float
+    built_before: int
 
     def __post_init__(self) -> None:
         if not 0 <= self.min_population <= self.max_population:
@@ -76,6 +81,20 @@ class DistrictRules:
         if self.max_extent_m <= 0 or self.resource_reach_m < 0:
             raise InputError("片区最大范围须大于 0 m，资源归属距离须不小于 0 m",
                              fix="检查“片区最大步行范围”和“资源归属距离”两个参数")
+
+    @classmethod
+    def from_standards(cls, standards: Standards, **changes: Any) -> DistrictRules:
+        """The rules of ``settings.yaml`` (districts) and ``renovation.yaml`` (eligibility year), with ``changes``."""
+        settings = standards.settings
+        lo, hi = settings.district_population
+        values = {"min_population": lo, "max_population": hi, "max_extent_m": settings.district_max_extent_m,
+                  "resource_reach_m": settings.resource_reach_m, "adjacency_gap_m": settings.adjacency_gap_m,
+                  "street_gap_m": settings.street_gap_max_m,
+                  "built_before": standards.renovation.eligibility.built_before_end_of}
+        unknown = set(changes) - set(values)
+        if unknown:
+            raise TypeError(f"DistrictRules has no {', '.join(sorted(unknown))}")
+        return cls(**{**values, **{k: v for k, v in changes.items() if v is not None}})
 
 
 def admin_groups(communities: gpd.GeoDataFrame, admin_boundaries: gpd.GeoDataFrame) -> pd.Series:
@@ -99,7 +118,7 @@ def admin_groups(communities: gpd.GeoDataFrame, admin_boundaries: gpd.GeoDataFra
 
 
 def bundle_communities(communities: gpd.GeoDataFrame, adjacency: pd.DataFrame, *,
-                       eligible: np.ndarray | pd.Series | None = None, rules: DistrictRules | None = None,
+                       eligible: np.ndarray | pd.Series | None = None, rules: DistrictRules,
                        groups: pd.Series | None = None, walk: WalkDistances | None = None, seed: int = 0,
                        tries: int = 4, progress: Progress | None = None) -> pd.Series:
     """Bundle eligible communities into contiguous districts (algorithm in the module docstring).
@@ -134,7 +153,6 @@ def bundle_communities(communities: gpd.GeoDataFrame, adjacency: pd.DataFrame, *
         order) aligned to ``communities``; -1 for communities not eligible.
     """
     progress = ensure_progress(progress)
-    rules = rules or DistrictRules()
     n_all = len(communities)
     mask = np.ones(n_all, dtype=bool) if eligible is None else np.asarray(eligible, dtype=bool)
     nodes = np.flatnonzero(mask)

@@ -143,6 +143,16 @@ def lock_district(plan: DistrictPlan, district_id: str, locked: bool = True) -> 
 
 # --------------------------------------------------------------------------- internals
 
+def redescribe(plan: DistrictPlan, inputs: DistrictInputs) -> DistrictPlan:
+    """The same districts (members, names, locks) described again from ``inputs``, e.g. once the life-circle
+    gaps they carry are known; nothing is re-bundled."""
+    ids = inputs.communities["feature_id"].astype(str)
+    assignment = ids.map(_assignment(plan)).astype("string")
+    locked = plan.districts.loc[plan.districts["locked"].astype(bool), "district_id"]
+    return describe_plan(inputs, assignment, names=dict(zip(plan.districts["district_id"], plan.districts["name"])),
+                         locked=sorted(locked))
+
+
 def _reassign(plan: DistrictPlan, inputs: DistrictInputs, operation: str, target: Mapping[str, str | None], *,
               names: Mapping[str, str] | None = None) -> tuple[DistrictPlan, Change]:
     """Move communities to target districts, rebuild the plan and say what changed and broke."""

@@ -32,7 +32,7 @@ GAP_COLUMNS = ["district_id", "facility_type", "level", "n_communities", "n_unre
 
 
 def district_table(communities: gpd.GeoDataFrame, assignment: pd.Series, adjacency: pd.DataFrame, *,
-                   rules: DistrictRules | None = None, walk: WalkDistances | None = None,
+                   rules: DistrictRules, walk: WalkDistances | None = None,
                    names: Mapping[str, str] | None = None, locked: Sequence[str] = ()) -> gpd.GeoDataFrame:
     """Outline, statistics and constraint flags of each district.
 
@@ -66,7 +66,6 @@ def district_table(communities: gpd.GeoDataFrame, assignment: pd.Series, adjacen
         ``VIOLATIONS`` joined by ``;``, empty when none) and the outline (members dissolved,
         gaps narrower than the adjacency gap closed).
     """
-    rules = rules or DistrictRules()
     did = assignment.astype("string")
     inside = did.notna().to_numpy()
     comm = communities.loc[inside]

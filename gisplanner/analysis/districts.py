@@ -32,6 +32,10 @@ from gisplanner.analysis.district_walk import WalkDistances
 from gisplanner.analysis.eligibility import exclusion_table
 from gisplanner.progress import Progress
 
+#: DistrictPlan field -> the name of its result on a project.
+PLAN_RESULTS = {"districts": "districts", "members": "district_members", "resources": "district_resources",
+                "exclusions": "district_exclusions", "gaps": "district_gaps", "content": "district_content"}
+
 
 @dataclass(frozen=True)
 class DistrictInputs:
@@ -96,11 +100,16 @@ class DistrictPlan:
     gaps: pd.DataFrame
     content: pd.DataFrame
 
+    @classmethod
+    def from_results(cls, results: Mapping[str, pd.DataFrame]) -> DistrictPlan | None:
+        """The plan stored in a project's results (names as :meth:`results` gives them); None before any."""
+        if any(name not in results for name in PLAN_RESULTS.values()):
+            return None
+        return cls(**{field: results[name] for field, name in PLAN_RESULTS.items()})
+
     def results(self) -> dict[str, pd.DataFrame]:
         """The result tables by the name they carry on the project."""
-        return {"districts": self.districts, "district_members": self.members,
-                "district_resources": self.resources, "district_exclusions": self.exclusions,
-                "district_gaps": self.gaps, "district_content": self.content}
+        return {name: getattr(self, field) for field, name in PLAN_RESULTS.items()}
 
 
 def describe_plan(inputs: DistrictInputs, assignment: pd.Series, *, names: Mapping[str, str] | None = None,

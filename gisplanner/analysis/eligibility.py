@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 import pandas as pd
 
 from gisplanner.analysis import attributes
 from gisplanner.errors import InputError
+
+if TYPE_CHECKING:
+    from gisplanner.standards import Standards
 
 EXCLUSION_COLUMNS = ["community_id", "community_name", "built_year", "reason", "district_id"]
 #: Reason given for an eligible community that an edit left in no district.
@@ -32,9 +37,9 @@ def _flags(communities: pd.DataFrame, column: str) -> np.ndarray:
     return communities[column].astype("boolean").fillna(False).to_numpy(dtype=bool)
 
 
-def community_eligibility(communities: pd.DataFrame, *, buildings: pd.DataFrame | None = None,
-                          built_before: int = 2000, extended_built_before: int = 2005,
-                          extended_max_share: float = 0.15, additions: tuple[str, ...] = ()) -> pd.DataFrame:
+def community_eligibility(communities: pd.DataFrame, *, built_before: int, extended_built_before: int,
+                          extended_max_share: float, additions: tuple[str, ...] = (),
+                          buildings: pd.DataFrame | None = None) -> pd.DataFrame:
     """Decide which communities may be renovated, with the reason for every exclusion and every admission.
 
     As the documents write it:
@@ -61,10 +66,10 @@ def community_eligibility(communities: pd.DataFrame, *, buildings: pd.DataFrame 
     buildings
         Optional ``community_id``, ``built_year``.
     built_before, extended_built_before
-        Years (inclusive: built in or before).
+        Years (inclusive: built in or before); ``renovation.yaml`` eligibility.
     extended_max_share
         Largest share (0–1) of eligible households that may come from the extension; 0 turns
-        the extension off.
+        the extension off (see :func:`eligibility_rules`).
     additions
         The province's addition fields, keys of :data:`ADDITIONS`.
 
@@ -181,3 +186,10 @@ def exclusion_table(communities: pd.DataFrame, eligibility: pd.DataFrame, member
         "community_id": eligibility["community_id"], "community_name": attributes.column(communities, "name", pd.NA)
         .astype("string"), "built_year": eligibility["built_year"], "reason": reason, "district_id": district})
     return out.loc[listed, EXCLUSION_COLUMNS].reset_index(drop=True)
+
+
+def eligibility_rules(standards: Standards) -> dict[str, Any]:
+    """The keyword arguments of :func:`community_eligibility` from ``renovation.yaml`` (the only place they are set)."""
+    elig = standards.renovation.eligibility
+    return {"built_before": elig.built_before_end_of, "extended_built_before": elig.extension_built_before_end_of,
+            "extended_max_share": elig.extension_max_share_of_households if elig.extension_enabled else 0.0}

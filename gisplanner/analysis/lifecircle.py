@@ -20,7 +20,6 @@ from gisplanner.analysis.network import (
     Snap,
     WalkGraph,
     attach_leaves,
-    build_walk_graph,
     column_or,
     distance_at,
     insert_points,
@@ -282,19 +281,18 @@ def best_per_owner(values: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
     return best
 
 
-def prepare_life_circle(walk_network: gpd.GeoDataFrame | WalkGraph, communities: gpd.GeoDataFrame,
+def prepare_life_circle(graph: WalkGraph, communities: gpd.GeoDataFrame,
                         facilities: gpd.GeoDataFrame, category_map: Mapping[str, Sequence[str]], *,
                         tag_rules: Sequence[TagRule] = (), gates: gpd.GeoDataFrame | None = None, access_snap_m: float = 30.0,
                         access_spacing_m: float = 20.0, facility_snap_m: float = 250.0,
-                        walkable_highways: Collection[str] | None = None,
                         progress: Progress | None = None) -> LifeCircleNetwork:
-    """Build the graph, snap facilities to their nearest network point and find community access points.
+    """Snap facilities to their nearest network point and find community access points.
 
     Parameters
     ----------
-    walk_network
-        Canonical walk_network layer (metric CRS), or a graph already built with
-        :func:`~gisplanner.analysis.network.build_walk_graph`.
+    graph
+        The walking graph (:func:`~gisplanner.analysis.network.build_walk_graph`), built once per project
+        and shared by the analyses.
     communities
         Canonical communities layer (``feature_id``).
     facilities
@@ -315,8 +313,6 @@ def prepare_life_circle(walk_network: gpd.GeoDataFrame | WalkGraph, communities:
     facility_snap_m
         Largest connector, metres, from a facility to the network; farther ones are reported
         ``off_network``.
-    walkable_highways
-        Highway classes kept when the graph is built here.
     progress
         Progress sink.
 
@@ -325,12 +321,6 @@ def prepare_life_circle(walk_network: gpd.GeoDataFrame | WalkGraph, communities:
     LifeCircleNetwork
     """
     progress = ensure_progress(progress)
-    if isinstance(walk_network, WalkGraph):
-        graph = walk_network
-    else:
-        graph = build_walk_graph(walk_network, walkable_highways=walkable_highways,
-                                 progress=progress.stage(0, 2, "步行路网"))
-        progress = progress.stage(1, 2, "出入点")
     progress.update(0, 2, "设施接入路网")
     fac = _facility_table(facilities, category_map, tag_rules)
     mapped = (fac["status"] != FACILITY_UNMAPPED).to_numpy()

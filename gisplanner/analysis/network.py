@@ -184,7 +184,7 @@ def column_or(frame: pd.DataFrame, name: str, default: object) -> pd.Series:
 
 
 def build_walk_graph(walk_network: gpd.GeoDataFrame, *, walkable_highways: Collection[str] | None = None,
-                     tolerance_m: float = 0.5, min_component_nodes: int = 50,
+                     min_component_nodes: int, tolerance_m: float = 0.5,
                      progress: Progress | None = None) -> WalkGraph:
     """Node the walkable lines and build the routable graph.
 
@@ -203,7 +203,8 @@ def build_walk_graph(walk_network: gpd.GeoDataFrame, *, walkable_highways: Colle
     tolerance_m
         Gap, metres, under which a line end is joined to a nearby line.
     min_component_nodes
-        Node count from which a component other than the largest is routable; smaller ones are islands.
+        Node count from which a component other than the largest is routable; smaller ones are islands
+        (``settings.yaml`` network.small_component_nodes).
     progress
         Progress sink; checked between the noding steps.
 

@@ -8,12 +8,13 @@ from pathlib import Path
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from gisplanner import workflow
+from gisplanner.catalogue import geometry_wkt
 from gisplanner.errors import InputError
 from gisplanner.labels import code_label
 from gisplanner.outputs import output_file
 from gisplanner.project import Project
 from gisplanner.standards import INTERVENTIONS
-from gisplanner.workflow import run_placement
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -87,13 +88,13 @@ def run(args: argparse.Namespace) -> int:
     out = output_file(args.out, protected=inputs)
     html = output_file(args.html, protected=[*inputs, out], option="--html") if args.html else None
     with Project.editing(args.project, write=not args.no_store) as project:
-        report = run_placement(
-            project, facility=args.facility, site=args.site,
-            footprint=read_footprint(args.footprint, project) if args.footprint else None,
+        report = workflow.run(
+            project, "placement", facility=args.facility, site=args.site,
+            footprint_wkt=geometry_wkt(read_footprint(args.footprint, project)) if args.footprint else None,
             intervention=args.intervention, floors=args.floors, height_m=args.height, gfa_m2=args.gfa,
             adds_far=args.adds_far, new_construction_land=args.new_construction_land,
             investment_wan_yuan=args.investment, name=args.name, old_area=args.old_area,
-            store=not args.no_store)
+            store=not args.no_store).report
         out.write_text(report.to_json(), encoding="utf-8")
         if html is not None:
             from gisplanner.export.report_html import write_report_html

@@ -6,11 +6,11 @@ import argparse
 import time
 from pathlib import Path
 
+from gisplanner import workflow
 from gisplanner.analysis.costs import COST_UNITS
 from gisplanner.io.writers import write_layers
 from gisplanner.outputs import output_file
 from gisplanner.project import Project
-from gisplanner.workflow import run_districts
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -39,9 +39,10 @@ def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     out = output_file(args.out, protected=[args.project, args.unit_costs])
     with Project.editing(args.project, write=not args.no_save) as project:
-        plan = run_districts(project, seed=args.seed, min_population=args.min_population,
-                             max_population=args.max_population, max_extent_m=args.max_extent,
-                             within_admin=args.within_admin, unit_costs=args.unit_costs)
+        plan = workflow.run(project, "districts", seed=args.seed, min_population=args.min_population,
+                            max_population=args.max_population, max_extent_m=args.max_extent,
+                            within_admin=args.within_admin,
+                            unit_costs=str(args.unit_costs) if args.unit_costs is not None else None)
         write_layers(plan.results(), out)
         if not args.no_save:
             project.save()

@@ -8,16 +8,23 @@ from pathlib import Path
 
 import pandas as pd
 
+from gisplanner import workflow
 from gisplanner.analysis.lifecircle import DATA_CAVEAT, DATA_MISSING, SERVICE_GAP
+from gisplanner.catalogue import (
+    ANALYSES,
+    CANDIDATE_SITES,
+    COMMUNITY_ACCESS,
+    DATA_COVERAGE,
+    FACILITY_ACCESS,
+    GAPS,
+)
 from gisplanner.io.spreadsheets import write_csv
 from gisplanner.io.writers import write_layers
 from gisplanner.labels import code_label
 from gisplanner.outputs import output_file, output_folder
 from gisplanner.project import Project
-from gisplanner.workflow import life_circle_results
 
-RESULTS = ("community_access", "gaps", "coverage", "data_coverage", "service_areas", "candidate_sites",
-           "facility_access")
+RESULTS = ANALYSES["lifecircle"].output_names
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -66,28 +73,26 @@ def run(args: argparse.Namespace) -> int:
     types = [t.strip() for t in args.types.split(",") if t.strip()] if args.types else None
     ids = None if args.per_facility in (None, "all") else [t.strip() for t in args.per_facility.split(",")]
     with Project.editing(args.project, write=not args.no_save) as project:
-        results = life_circle_results(project, levels=parse_levels(args.levels), types=types,
-                                      profile=args.profile, sites_k=args.sites,
-                                      per_facility=args.per_facility is not None, facility_ids=ids)
-        for name, frame in results.items():
-            project.set_result(name, frame)
+        results = workflow.run(project, "lifecircle", levels=parse_levels(args.levels), types=types,
+                               profile=args.profile, sites_k=args.sites,
+                               per_facility=args.per_facility is not None, facility_ids=ids)
         write_layers(results, out)
         if csv_dir is not None:
             for name, frame in results.items():
                 write_csv(pd.DataFrame(frame.drop(columns="geometry", errors="ignore")), csv_dir / f"{name}.csv")
         if not args.no_save:
             project.save()
-    gaps, access = results["gaps"], results["community_access"]
+    gaps, access = results[GAPS], results[COMMUNITY_ACCESS]
     n_comm = access["community_id"].nunique()
     reasons = gaps["reason"].value_counts()
     print(f"{len(gaps)} 处缺口（{reasons.get('off_network', 0)} 处小区远离步行路网，"
           f"{reasons.get('beyond_search_limit', 0)} 处超出搜索范围，"
           f"{reasons.get('unreachable', 0)} 处位于孤立路网，{reasons.get('no_facility', 0)} 处无此类设施），"
           f"涉及 {n_comm} 个小区、{access[['facility_type', 'level']].drop_duplicates().shape[0]} 个设施类型与层级；"
-          f"选出 {int(results['candidate_sites']['rank'].notna().sum())} 个候选站点；"
+          f"选出 {int(results[CANDIDATE_SITES]['rank'].notna().sum())} 个候选站点；"
           f"已写入 {args.out}，用时 {time.perf_counter() - start:.1f} 秒")
     kind = gaps["gap_kind"].value_counts()
-    missing = results["data_coverage"].query("gap_kind == @DATA_MISSING")
+    missing = results[DATA_COVERAGE].query("gap_kind == @DATA_MISSING")
     catalogue = project.standards().facility_types(args.profile)
     print(f"其中{SERVICE_GAP}{kind.get(SERVICE_GAP, 0)}处，{DATA_MISSING}{kind.get(DATA_MISSING, 0)}处"
           + (f"（{missing['facility_type'].nunique()}类设施在数据中没有或明显偏少："
@@ -96,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
     if len(missing):
         print(DATA_CAVEAT)
     kinds = access.drop_duplicates("community_id")["access"].value_counts()
-    status = results["facility_access"]["status"].value_counts()
+    status = results[FACILITY_ACCESS]["status"].value_counts()
     print("小区出入方式：" + "，".join(f"{code_label(k, 'access')} {v}" for k, v in kinds.items())
           + "；设施：" + "，".join(f"{code_label(k, 'facility_access')} {v}" for k, v in status.items())
           + "（位于孤立路网或未接入路网的设施不服务任何小区，见“设施接入路网”结果）")

@@ -11,12 +11,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from gisplanner import workflow
+from gisplanner.catalogue import geometry_wkt
 from gisplanner.errors import InputError
 from gisplanner.labels import code_label
 from gisplanner.outputs import output_file
 from gisplanner.project import Project
 from gisplanner.standards import load_standards
-from gisplanner.workflow import run_sunlight
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -100,10 +101,11 @@ def _run(args: argparse.Namespace, project: Project, out: Path) -> int:
         from gisplanner.commands.check import read_footprint
 
         add = read_footprint(args.add, project)
-    result = run_sunlight(project, city=args.city, special=args.special, day=args.day, year=args.year,
-                          date=args.date, step_min=args.step_min, all_floors=args.all_floors,
-                          whole_window=args.whole_window, sweep_deg=args.sweep_deg, add=add,
-                          add_height_m=args.add_height, elevator=args.elevator)
+    result = workflow.run(project, "sunlight", city=args.city, special=args.special, day=args.day,
+                          year=args.year, date=args.date.isoformat() if args.date else None,
+                          step_min=args.step_min, all_floors=args.all_floors, whole_window=args.whole_window,
+                          sweep_deg=args.sweep_deg, add_wkt=geometry_wkt(add), add_height_m=args.add_height,
+                          elevator=args.elevator)
     result.points.to_file(out, layer="sill_points", driver="GPKG")
     if args.project is not None:
         project.save()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from gisplanner import catalogue
 from gisplanner.errors import InputError
 from gisplanner.export import review, review_form, sheets, tables, webmap
 from gisplanner.export.layers import OSM_ATTRIBUTION, PlanLayers, plan_layers, select_district
@@ -24,6 +25,9 @@ from gisplanner.progress import Progress, ensure_progress
 FORMATS = ("gpkg", "pdf", "png", "html", "csv", "xlsx")
 #: Every format :func:`export_plan_package` knows; ``md`` writes the review summary as Markdown.
 KNOWN_FORMATS = (*FORMATS, "md")
+#: The layers and tables of plan.gpkg built from the plan (see :func:`write_geopackage`).
+PLAN_LAYERS = ("districts", "communities", "gaps", "service_areas", "resources", "candidate_sites",
+               "proposed_facilities", "sunlight", "plan_table", "district_items", "facility_checks")
 DEFAULT_TITLE = "老旧小区改造片区规划"
 _OSM_PATH = re.compile(r"(^|[^a-z])osm([^a-z]|$)")
 
@@ -87,10 +91,11 @@ def project_plan_layers(project: Any, *, district: str | None = None) -> PlanLay
         communities = communities.assign(eligibility_basis=communities["feature_id"].astype(str).map(basis))
     layers = plan_layers(
         crs=project.crs, title=f"{prefix}{DEFAULT_TITLE}", communities=communities,
-        districts=results.get("districts"), members=results.get("district_members"), gaps=results.get("gaps"),
-        service_areas=results.get("service_areas"), resources=results.get("district_resources"),
-        resource_layers=project.layers, candidate_sites=results.get("candidate_sites"),
-        placed=project.placed_facilities, sunlight=results.get("sill_points"),
+        districts=results.get(catalogue.DISTRICTS), members=results.get(catalogue.DISTRICT_MEMBERS),
+        gaps=results.get(catalogue.GAPS), service_areas=results.get(catalogue.SERVICE_AREAS),
+        resources=results.get(catalogue.DISTRICT_RESOURCES), resource_layers=project.layers,
+        candidate_sites=results.get(catalogue.CANDIDATE_SITES), placed=project.placed_facilities,
+        sunlight=results.get(catalogue.SILL_POINTS),
         facilities=project.layers.get("facilities"), green_space=project.layers.get("green_space"),
         facility_zh={k: t.zh for k, t in types.items()},
         level_zh={k: level.zh for k, level in standards.levels.items()},
@@ -118,7 +123,7 @@ def project_plan_tables(project: Any, *, district: str | None = None, unit_costs
     prices of its ``district_content`` result (the numbers the plan package and the provincial roll-up show)."""
     layers = project_plan_layers(project, district=district)
     if unit_costs is None:
-        unit_costs = unit_costs_from_content(project.results.get("district_content"))
+        unit_costs = unit_costs_from_content(project.results.get(catalogue.DISTRICT_CONTENT))
     return layers, tables.plan_tables(layers, unit_costs=unit_costs, plan_year=plan_year, file=unit_costs_file,
                                       **plan_table_options(project))
 
@@ -137,13 +142,22 @@ def _class_items(layers: PlanLayers, items: pd.DataFrame) -> pd.DataFrame:
     return by_class.reindex(layers.communities["district_id"].astype(str)).set_index(layers.communities.index)
 
 
-def write_geopackage(layers: PlanLayers, plan_tables: tables.PlanTables, path: Path) -> Path:
+def uncarried_results(project: Any) -> dict[str, pd.DataFrame]:
+    """The project's analysis results that no plan layer carries (their catalogue export is their own name):
+    access, coverage, exclusions, district gaps, sunlight impacts; written to the whole plan's GeoPackage."""
+    return {o.name: project.results[o.name] for o in catalogue.OUTPUTS.values()
+            if o.export == o.name and o.name in project.results and o.name not in PLAN_LAYERS}
+
+
+def write_geopackage(layers: PlanLayers, plan_tables: tables.PlanTables, path: Path, *,
+                     results: Mapping[str, pd.DataFrame] | None = None) -> Path:
     """Write the plan's layers and tables to one GeoPackage, replacing ``path`` atomically.
 
     Layers: districts, communities (with their district's items by class), gaps, service_areas, resources,
     candidate_sites, proposed_facilities (a ``check_<key>`` column per verdict), sunlight; attribute tables
     plan_table, district_items, facility_checks. Empty results are written as empty layers, so a reviewer
-    sees that the analysis found nothing rather than a missing layer.
+    sees that the analysis found nothing rather than a missing layer. ``results`` are analysis results no
+    plan layer carries (see :func:`uncarried_results`), written under their own names.
 
     Returns
     -------
@@ -159,6 +173,12 @@ def write_geopackage(layers: PlanLayers, plan_tables: tables.PlanTables, path: P
                "sunlight": layers.sunlight}
     attributes = {"plan_table": _flat_plan_table(plan_tables.plan), "district_items": plan_tables.items,
                   "facility_checks": plan_tables.checks}
+    for name, frame in (results or {}).items():
+        if name not in spatial and name not in attributes:
+            if isinstance(frame, gpd.GeoDataFrame):
+                spatial[name] = frame
+            else:
+                attributes[name] = pd.DataFrame(frame)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.writing-{os.getpid()}.gpkg")
     tmp.unlink(missing_ok=True)
@@ -234,7 +254,8 @@ def export_plan_package(project: Any, out_dir: str | Path, *, district: str | No
     for i, fmt in enumerate(steps):
         progress.update(i, len(steps), f"写出 {fmt.upper()}")
         if fmt == "gpkg":
-            written[fmt] = [write_geopackage(layers, plan_tables, out / "plan.gpkg")]
+            written[fmt] = [write_geopackage(layers, plan_tables, out / "plan.gpkg",
+                                             results=uncarried_results(project) if district is None else None)]
         elif fmt in ("pdf", "png"):
             if fmt not in written:
                 written.update(sheets.write_sheets(layers, out, paper=paper, when=when,

@@ -13,8 +13,8 @@ from gisplanner.analysis.costs import district_costs
 from gisplanner.analysis.district_tables import district_content, district_gaps
 from gisplanner.export.layers import PlanLayers
 from gisplanner.export.plan_table import INVESTMENT, PlanTable, plan_table, write_cell, write_plan_sheet
-from gisplanner.labels import code_label
 from gisplanner.io import spreadsheets
+from gisplanner.labels import code_label
 
 SOURCE_ZH = {"standard": "改造清单", "gap": "生活圈缺口", "proposed": "拟建设施"}
 

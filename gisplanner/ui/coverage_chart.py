@@ -8,6 +8,7 @@ import pyqtgraph as pg
 from PyQt6.QtGui import QFont
 from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from gisplanner import catalogue
 from gisplanner.ui.layer_store import LayerStore
 from gisplanner.ui.styles import ramp_colors
 
@@ -53,7 +54,7 @@ class CoverageChart(QWidget):
 
     def coverage(self) -> pd.DataFrame | None:
         project = self.store.project
-        return None if project is None else project.results.get("coverage")
+        return None if project is None else project.results.get(catalogue.COVERAGE)
 
     def refresh(self) -> None:
         """Re-read the coverage result (after the life-circle analysis)."""

@@ -6,6 +6,7 @@ undo stack keeps the plan before and after, so undo is showing the previous plan
 
 from __future__ import annotations
 
+import geopandas as gpd
 import pandas as pd
 from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtGui import QUndoCommand, QUndoStack
@@ -24,38 +25,41 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from gisplanner import workflow
 from gisplanner.analysis import district_edit
-from gisplanner.analysis.districts import DistrictPlan
+from gisplanner.analysis.districts import PLAN_RESULTS, DistrictPlan, describe_plan
+from gisplanner.catalogue import DISTRICTS
 from gisplanner.errors import GisPlannerError, InputError
 from gisplanner.labels import format_value
+from gisplanner.project import RunRecord
 from gisplanner.ui.layer_store import LayerStore
 
-#: DistrictPlan field -> the name of its result on the project.
-PLAN_RESULTS = {"districts": "districts", "members": "district_members", "resources": "district_resources",
-                "exclusions": "district_exclusions", "gaps": "district_gaps", "content": "district_content"}
+#: The analysis whose results the panel edits.
+ANALYSIS = "districts"
+#: A district plan with the run record of the bundling it comes from.
+PlanState = tuple[DistrictPlan | None, RunRecord | None]
 STATS = (("district_id", "编号"), ("name", "名称"), ("n_communities", "小区数"), ("population", "人口"),
          ("households", "户数"), ("extent_m", "范围 m"), ("violations", "问题"))
 
 
 def plan_of(project) -> DistrictPlan | None:
     """The district plan stored in the project's results, or None before any bundling."""
-    if project is None or any(name not in project.results for name in PLAN_RESULTS.values()):
-        return None
-    return DistrictPlan(**{field: project.results[name] for field, name in PLAN_RESULTS.items()})
+    return None if project is None else DistrictPlan.from_results(project.results)
 
 
 class PlanCommand(QUndoCommand):
-    """Swap the project's district plan between ``before`` and ``after`` (None: no plan)."""
+    """Swap the project's district plan between ``before`` and ``after`` (None: no plan), each with the run
+    record of the bundling it comes from, so an edit after an undo uses the rules of the plan it edits."""
 
-    def __init__(self, panel: DistrictPanel, text: str, before: DistrictPlan | None, after: DistrictPlan) -> None:
+    def __init__(self, panel: DistrictPanel, text: str, before: PlanState, after: PlanState) -> None:
         super().__init__(text)
         self.panel, self.before, self.after = panel, before, after
 
     def redo(self) -> None:
-        self.panel.show_plan(self.after)
+        self.panel.show_plan(*self.after)
 
     def undo(self) -> None:
-        self.panel.show_plan(self.before)
+        self.panel.show_plan(*self.before)
 
 
 class DistrictPanel(QWidget):
@@ -66,7 +70,7 @@ class DistrictPanel(QWidget):
     failed(exception)
         an edit was refused (shown by the main window's error dialog).
     auto_bundle_requested(dict)
-        keyword arguments for ``workflow.run_districts``; the main window runs it in a worker and calls
+        parameter changes of the districts analysis; the main window runs it in a worker and calls
         :meth:`record` with the result.
     """
 
@@ -77,7 +81,6 @@ class DistrictPanel(QWidget):
         super().__init__(parent)
         self.store = store
         self.undo_stack = undo_stack
-        self._inputs = None
         self.table = QTableWidget(0, len(STATS))
         self.table.setHorizontalHeaderLabels([zh for _, zh in STATS])
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -136,32 +139,27 @@ class DistrictPanel(QWidget):
 
     # --- state ---------------------------------------------------------------------------------------------
     def _project_replaced(self) -> None:
-        self._inputs = None
         self.undo_stack.clear()
         project = self.store.project
         if project is not None:
-            settings = project.standards().settings
-            lo, hi = settings.district_population
-            self.min_population.setValue(lo)
-            self.max_population.setValue(hi)
-            self.max_extent.setValue(settings.district_max_extent_m)
+            # The rules of the plan on the project when there is one, else the standards'.
+            params = workflow.recorded_params(project, "districts") or workflow.params(project, "districts")
+            self.min_population.setValue(params.min_population)
+            self.max_population.setValue(params.max_population)
+            self.max_extent.setValue(params.max_extent_m)
+            self.seed.setValue(params.seed)
         self._fill_table(plan_of(project))
 
     def inputs(self):
-        """The district engine's inputs for the current project (computed once per project)."""
-        if self._inputs is None:
-            from gisplanner.workflow import district_inputs
-
-            self._inputs = district_inputs(self.store.project)
-        return self._inputs
+        """The district engine's inputs, with the parameters of the run that made the plan: an edit keeps the
+        rules the planner bundled with (the project caches them until a layer or the standards change)."""
+        return workflow.district_inputs_of_plan(self.store.project)
 
     def plan(self) -> DistrictPlan:
         """The current plan; an empty one (no community in a district) before any bundling."""
         plan = plan_of(self.store.project)
         if plan is not None:
             return plan
-        from gisplanner.analysis.districts import describe_plan
-
         inputs = self.inputs()
         return describe_plan(inputs, pd.Series(pd.NA, index=inputs.communities.index, dtype="string"))
 
@@ -169,20 +167,26 @@ class DistrictPanel(QWidget):
         return {"min_population": self.min_population.value(), "max_population": self.max_population.value(),
                 "max_extent_m": self.max_extent.value(), "seed": self.seed.value()}
 
-    def show_plan(self, plan: DistrictPlan | None) -> None:
-        """Put ``plan`` into the project and on the map (None removes the plan)."""
+    def state(self) -> PlanState:
+        """The plan on the project with the run record of its bundling (None, None before any)."""
         project = self.store.project
+        return plan_of(project), project.runs.get(ANALYSIS)
+
+    def show_plan(self, plan: DistrictPlan | None, run: RunRecord | None) -> None:
+        """Put ``plan`` into the project and on the map (None removes the plan), with its run record."""
+        project = self.store.project
+        project.restore_run(ANALYSIS, run)
+        project.store_results(plan.results() if plan is not None else dict.fromkeys(PLAN_RESULTS.values()))
         for field, name in PLAN_RESULTS.items():
             if plan is None:
                 if name in self.store:
                     self.store.remove(name)
-                project.results.pop(name, None)
-            else:
-                self.store.set_result(name, getattr(plan, field))
+            elif isinstance(getattr(plan, field), gpd.GeoDataFrame):
+                self.store.set_frame(name, getattr(plan, field))
         self.store.set_modified(True)
         self._fill_table(plan)
 
-    def record(self, text: str, before: DistrictPlan | None, after: DistrictPlan, warnings=()) -> None:
+    def record(self, text: str, before: PlanState, after: PlanState, warnings=()) -> None:
         """Push an edit on the undo stack (which shows ``after``) and list the rules it broke."""
         self.undo_stack.push(PlanCommand(self, text, before, after))
         self.warnings.setText("\n".join(warnings))
@@ -199,9 +203,10 @@ class DistrictPanel(QWidget):
 
     # --- edits ---------------------------------------------------------------------------------------------
     def _edit(self, text: str, fn, *args, **kwargs) -> None:
-        before = plan_of(self.store.project)
+        before = self.state()
         after, change = fn(self.plan(), *args, **kwargs)
-        self.record(text, before, after, change.warnings)
+        # An edit keeps the run record of the bundling it edits: its parameters still describe the plan.
+        self.record(text, before, (after, before[1]), change.warnings)
 
     def create(self, community_ids, name: str | None = None) -> None:
         self._edit("新建片区", district_edit.create_district, community_ids, inputs=self.inputs(), name=name)
@@ -258,7 +263,7 @@ class DistrictPanel(QWidget):
             self._guard(lambda: self.rename(district, name))
 
     def _table_selection_changed(self) -> None:
-        if "districts" in self.store:
+        if DISTRICTS in self.store:
             ids = set(self._selected_districts())
-            frame = self.store.layer("districts").frame
-            self.store.select("districts", [i for i, d in enumerate(frame["district_id"].astype(str)) if d in ids])
+            frame = self.store.layer(DISTRICTS).frame
+            self.store.select(DISTRICTS, [i for i, d in enumerate(frame["district_id"].astype(str)) if d in ids])

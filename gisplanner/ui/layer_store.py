@@ -138,7 +138,7 @@ class LayerStore(QObject):
     def set_result(self, name: str, frame) -> None:
         """Store an analysis result in the project and, when it has geometry, show it as a layer on top."""
         if self.project is not None:
-            self.project.set_result(name, frame)
+            self.project.store_results({name: frame})
         if isinstance(frame, gpd.GeoDataFrame):
             self.set_frame(name, frame, kind="result")
         self.set_modified(True)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import geopandas as gpd
 from pyproj import Transformer
-from PyQt6.QtCore import QSettings, Qt, QThreadPool, QTimer
+from PyQt6.QtCore import QObject, QSettings, Qt, QThreadPool, QTimer, pyqtSignal
 from PyQt6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
 from PyQt6.QtWidgets import (
     QDockWidget,
@@ -23,7 +23,7 @@ from PyQt6.QtWidgets import (
     QToolBar,
 )
 
-from gisplanner import workflow
+from gisplanner import catalogue, workflow
 from gisplanner.errors import GisPlannerError
 from gisplanner.project import Project, recovery_path
 from gisplanner.ui.attribute_table import AttributeTable
@@ -34,7 +34,7 @@ from gisplanner.ui.district_panel import DistrictPanel, plan_of
 from gisplanner.ui.layer_store import LayerStore
 from gisplanner.ui.layers_panel import LayersPanel
 from gisplanner.ui.ledger_panel import LedgerPanel
-from gisplanner.ui.placement_panel import PlacementPanel, place_and_check
+from gisplanner.ui.placement_panel import PlacementPanel
 from gisplanner.ui.renovation_dialog import RenovationDialog
 from gisplanner.ui.review_panel import ReviewPanel
 from gisplanner.ui.tools import TOOLS
@@ -44,12 +44,18 @@ log = logging.getLogger(__name__)
 AUTOSAVE_MS = 5 * 60 * 1000
 MAX_RECENT = 8
 
-#: Analyses the 分析 menu runs: key -> (menu text, workflow function).
-ANALYSES = {
-    "lifecircle": ("生活圈服务缺口", workflow.run_life_circle),
-    "districts": ("自动划分片区", workflow.run_districts),
-    "sunlight": ("住宅日照", workflow.run_sunlight),
-}
+#: Analyses the 分析 menu runs, from the catalogue.
+ANALYSES = {key: a for key, a in catalogue.ANALYSES.items() if a.menu}
+
+
+class ProjectEvents(QObject):
+    """The project's change events as a Qt signal: the project may change in a worker thread, and a queued
+    signal brings the event to the window's thread."""
+
+    changed = pyqtSignal(str, dict)
+
+    def __call__(self, event: str, details) -> None:
+        self.changed.emit(event, dict(details))
 
 
 class MainWindow(QMainWindow):
@@ -64,6 +70,8 @@ class MainWindow(QMainWindow):
         self.last_error: ErrorDialog | None = None
         self.import_report: QMessageBox | None = None
         self._to_lonlat: Transformer | None = None
+        self.events = ProjectEvents(self)
+        self.events.changed.connect(self._project_changed)
 
         self.canvas = MapCanvas(self.store)
         self.setCentralWidget(self.canvas)
@@ -168,8 +176,8 @@ class MainWindow(QMainWindow):
         self.actions["undo"], self.actions["redo"] = undo, redo
 
         analysis_menu = menu.addMenu("分析(&A)")
-        for key, (text, _) in ANALYSES.items():
-            add(analysis_menu, key, text, lambda key=key: self.run_analysis(key))
+        for key, spec in ANALYSES.items():
+            add(analysis_menu, key, spec.zh, lambda key=key: self.run_analysis(key))
         analysis_menu.addSeparator()
         add(analysis_menu, "renovation", "小区改造内容…", self.renovation_dialog)
         analysis_menu.addSeparator()
@@ -206,6 +214,9 @@ class MainWindow(QMainWindow):
 
     # --- project -------------------------------------------------------------------------------------------
     def set_project(self, project: Project) -> None:
+        if self.store.project is not None:
+            self.store.project.unsubscribe(self.events)
+        project.subscribe(self.events)
         self.store.set_project(project)
         self._to_lonlat = (Transformer.from_crs(project.crs, 4326, always_xy=True)
                            if project.crs is not None else None)
@@ -399,23 +410,31 @@ class MainWindow(QMainWindow):
         if self.worker is not None:
             self.worker.cancel()
 
-    def run_analysis(self, key: str, **options) -> Worker | None:
-        """Run one analysis of :data:`ANALYSES` on the project in a worker; results appear as layers."""
-        text, fn = ANALYSES[key]
+    def run_analysis(self, key: str, **changes) -> Worker | None:
+        """Run one analysis of the catalogue on the project in a worker (``workflow.run``); its results come
+        back as project events and appear as layers."""
+        text = ANALYSES[key].zh
         project = self.store.project
         if project is None:
             return None
-        before = plan_of(project) if key == "districts" else None
+        before = self.districts.state() if key == "districts" else None
 
         def finished(result) -> None:
-            self.show_results()
             if key == "districts":
-                self.districts.record(text, before, plan_of(project))
+                self.districts.record(text, before, self.districts.state())
             if key == "lifecircle":
-                self.coverage.refresh()
                 self.tabs.setCurrentWidget(self.coverage)
 
-        return self.start_worker(Worker(fn, project, title=text, **options), finished)
+        return self.start_worker(Worker(workflow.run, project, key, title=text, **changes), finished)
+
+    def _project_changed(self, event: str, details: dict) -> None:
+        """Follow the project: new results go on the map, the coverage chart follows its table."""
+        if event == "results":
+            self.show_results()
+            if catalogue.COVERAGE in details.get("names", ()):
+                self.coverage.refresh()
+        elif event == "standards":
+            self.store.set_modified(True)
 
     def auto_bundle(self, parameters: dict) -> Worker | None:
         return self.run_analysis("districts", **parameters)
@@ -429,12 +448,8 @@ class MainWindow(QMainWindow):
         self.store.set_modified(True)
 
     def check_placement(self, request: dict) -> Worker | None:
-        return self.start_worker(Worker(place_and_check, self.store.project, title="设施选址检查", **request),
-                                 lambda result: self._placement_done(*result))
-
-    def _placement_done(self, report, impact, shadow) -> None:
-        self.show_results()
-        self.placement.show_result(report, impact, shadow)
+        return self.start_worker(Worker(workflow.run, self.store.project, "placement", title="设施选址检查",
+                                        **request), self.placement.show_result)
 
     # --- dialogs -------------------------------------------------------------------------------------------
     def import_dialog(self) -> None:
@@ -490,7 +505,7 @@ class MainWindow(QMainWindow):
         from gisplanner.standards import Override
 
         project = self.store.project
-        project.city = city
+        project.set_city(city)
         for path, value, why in overrides:
             try:
                 project.add_override(Override(path=path, value=value, who=getuser(), why=why))

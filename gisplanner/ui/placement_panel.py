@@ -19,42 +19,15 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from gisplanner import workflow
-from gisplanner.analysis.sunlight import shadow_sweep
+from gisplanner.catalogue import PLACEMENT_IMPACT, PLACEMENT_SHADOW, PlacementRun, geometry_wkt
 from gisplanner.errors import InputError
 from gisplanner.labels import code_label, codes, site_label
-from gisplanner.progress import Progress, ensure_progress
 from gisplanner.ui.layer_store import LayerStore
 
 SITE_LAYERS = ("boiler_rooms", "public_buildings", "idle_land", "buildings")
 VERDICT_ZH = {**codes("verdict"), **codes("overall")}
 VERDICT_COLOR = {"pass": "#1a7f37", "warn": "#b26b00", "consult": "#b26b00", "fail": "#b30000",
                  "conditions": "#b26b00", "consultation": "#b26b00", "refused": "#b30000"}
-
-
-def place_and_check(project, *, facility: str, site: str | None = None, footprint=None,
-                    floors: float | None = None, progress: Progress | None = None, **options):
-    """Check a placement and the sunlight it takes from neighbouring windows (before/after).
-
-    Returns the :class:`~gisplanner.analysis.placement.PlacementReport`, the window-sill points whose hours
-    the new building changes (``status`` other than ``unaffected``) and the new building's shadow over the
-    standard day's window (None without floors or buildings).
-    """
-    progress = ensure_progress(progress)
-    report = workflow.run_placement(project, facility=facility, site=site, footprint=footprint, floors=floors,
-                                    progress=progress.stage(0, 2, "设施检查"), **options)
-    impact = shadow = None
-    if floors and project.has_layer("buildings"):
-        calc = project.standards().sunlight.calculation
-        footprint = shapely.from_wkt(report.footprint_wkt)
-        height = float(floors) * float(calc["floor_height_m"].value)
-        run = workflow.run_sunlight(project, add=footprint, add_height_m=height,
-                                    progress=progress.stage(1, 2, "周边日照"))
-        impact = run.points[run.points["status"] != "unaffected"].reset_index(drop=True)
-        shadow = gpd.GeoDataFrame({"day": [run.requirement.day], "height_m": [height]},
-                                  geometry=[shadow_sweep(footprint, height, run.sun)], crs=project.crs)
-    progress.update(2, 2, "完成")
-    return report, impact, shadow
 
 
 def report_html(report) -> str:
@@ -74,14 +47,14 @@ def report_html(report) -> str:
 
 
 class PlacementPanel(QWidget):
-    """Site, facility type and floors; the main window runs :func:`place_and_check` in a worker.
+    """Site, facility type and floors; the main window runs the placement analysis in a worker.
 
     Signals
     -------
     draw_requested()
         switch the map to the draw tool.
     check_requested(dict)
-        keyword arguments for :func:`place_and_check`.
+        parameters of the placement analysis (:class:`gisplanner.catalogue.PlacementParams`).
     failed(exception)
         the chosen site cannot be used.
     """
@@ -155,8 +128,8 @@ class PlacementPanel(QWidget):
         """The keyword arguments of the check the panel describes now."""
         if self.site is None and self.footprint is None:
             raise InputError("尚未指定设施站点", fix="选中要素后点击“用选中要素作站点”，或在地图上绘制轮廓")
-        return {"facility": self.facility.currentData(), "site": self.site, "footprint": self.footprint,
-                "floors": self.floors.value()}
+        return {"facility": self.facility.currentData(), "site": self.site,
+                "footprint_wkt": geometry_wkt(self.footprint), "floors": self.floors.value()}
 
     def _check_clicked(self) -> None:
         try:
@@ -164,17 +137,19 @@ class PlacementPanel(QWidget):
         except InputError as exc:
             self.failed.emit(exc)
 
-    def show_result(self, report, impact: gpd.GeoDataFrame | None, shadow: gpd.GeoDataFrame | None = None) -> None:
-        """Show the report; the footprint, its shadow and the changed window sills go on the map."""
+    def show_result(self, run: PlacementRun) -> None:
+        """Show the report and put the footprint on the map; its shadow and the window sills it changes are
+        the placement's own results (``placement_shadow``, ``placement_impact``), drawn with the others."""
+        report = run.report
         self.report.setHtml(report_html(report))
         crs = self.store.project.crs if self.store.project is not None else None
         footprint = gpd.GeoDataFrame({"name": [report.name or report.facility_zh], "overall": [report.overall]},
                                      geometry=[shapely.from_wkt(report.footprint_wkt)], crs=crs)
-        if shadow is not None:
+        if run.shadow is not None:
             # Under the footprint and see-through, so the buildings and windows it shades stay readable.
-            self.store.set_frame("placement_shadow", shadow)
-            self.store.set_opacity("placement_shadow", 0.35)
+            self.store.set_frame(PLACEMENT_SHADOW, run.shadow)
+            self.store.set_opacity(PLACEMENT_SHADOW, 0.35)
         self.store.set_frame("placement", footprint)
-        if impact is not None:
-            self.store.set_frame("sunlight_impact", impact)
+        if run.impact is not None:
+            self.store.set_frame(PLACEMENT_IMPACT, run.impact)
         self.store.set_modified(True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from gisplanner import catalogue
 from gisplanner.labels import code_label, codes, column_domain
 
 #: Chinese display names of the canonical roles and of the engine results (from the label table).
@@ -97,23 +98,28 @@ ROLE_STYLES: dict[str, Style] = {
     "gates": Style(fill="#000000", edge="#ffffff", width=1.0, point_size=5),
 }
 
+_IMPACT = Style(fill="#d7301f", edge="#222222", width=0.5, point_size=7, kind="categorized", column="status",
+               categories=(("newly_failing", "#b30000", "新增不达标窗户"), ("reduced", "#fdae61", "日照减少仍达标"),
+                           ("exempt", "#9e9ac8", "豁免（加装电梯）")))
+
+#: The style of every spatial output of the catalogue, and of the footprint the placement tool draws.
 RESULT_STYLES: dict[str, Style] = {
-    "districts": Style(fill="#4e79a7", edge="#222222", width=2.0, kind="categorized", column="district_id"),
-    "gaps": Style(fill="#d73027", edge="#7f0000", width=1.0, kind="graduated", column="shortfall_m",
+    catalogue.DISTRICTS: Style(fill="#4e79a7", edge="#222222", width=2.0, kind="categorized", column="district_id"),
+    catalogue.GAPS: Style(fill="#d73027", edge="#7f0000", width=1.0, kind="graduated", column="shortfall_m",
                   ramp="shortfall", breaks=(100.0, 250.0, 500.0, 1000.0), unit="m"),
-    "sill_points": Style(fill="#ffd700", edge="#555555", width=0.0, point_size=6, kind="graduated",
+    catalogue.SILL_POINTS: Style(fill="#ffd700", edge="#555555", width=0.0, point_size=6, kind="graduated",
                          column="hours", ramp="sunlight", breaks=(1.0, 2.0, 3.0, 4.0, 6.0), unit="h"),
-    "sunlight_impact": Style(fill="#d7301f", edge="#222222", width=0.5, point_size=7, kind="categorized",
-                             column="status", categories=(("newly_failing", "#b30000", "新增不达标窗户"),
-                                                          ("reduced", "#fdae61", "日照减少仍达标"),
-                                                          ("exempt", "#9e9ac8", "豁免（加装电梯）"))),
-    "service_areas": Style(fill="#c6dbef", edge="#6baed6", width=0.5),
-    "candidate_sites": Style(fill="#fdd0a2", edge="#d94801", width=1.5, point_size=9),
-    "district_resources": Style(fill="#8c6bb1", edge="#4d004b", width=1.0, point_size=8),
-    "community_access": Style(fill="#e5f5e0", edge="#74c476", width=0.5, kind="categorized", column="served",
+    catalogue.SUNLIGHT_IMPACT: _IMPACT,
+    catalogue.PLACEMENT_IMPACT: _IMPACT,
+    catalogue.SERVICE_AREAS: Style(fill="#c6dbef", edge="#6baed6", width=0.5),
+    catalogue.CANDIDATE_SITES: Style(fill="#fdd0a2", edge="#d94801", width=1.5, point_size=9),
+    catalogue.DISTRICT_RESOURCES: Style(fill="#8c6bb1", edge="#4d004b", width=1.0, point_size=8),
+    catalogue.COMMUNITY_ACCESS: Style(fill="#e5f5e0", edge="#74c476", width=0.5, kind="categorized", column="served",
                               categories=(("True", "#a1d99b", "可达"), ("False", "#fc9272", "不可达"))),
     "placement": Style(fill="#ff7f00", edge="#000000", width=2.0, point_size=12),
-    "placement_shadow": Style(fill="#54278f", edge="#3f007d", width=1.0),
+    catalogue.FACILITY_ACCESS: Style(fill="#2166ac", edge="#08306b", width=1.0, point_size=6, kind="categorized",
+                                     column="status"),
+    catalogue.PLACEMENT_SHADOW: Style(fill="#54278f", edge="#3f007d", width=1.0),
     "review_comments": Style(fill="#b30000", edge="#ffffff", width=1.5, point_size=14, kind="categorized",
                              column="status", categories=(("pending", "#e08214", "审查意见：待定"),
                                                           ("adopted", "#1a9850", "审查意见：采纳"),
@@ -122,14 +128,17 @@ RESULT_STYLES: dict[str, Style] = {
 
 DEFAULT_STYLE = Style(fill="#a6cee3", edge="#1f78b4", width=1.0)
 
-#: Results shown unticked when they first appear: detail layers that would cover the map.
-HIDDEN_RESULTS = frozenset({"community_access", "service_areas", "candidate_sites", "district_resources"})
+#: Results shown unticked when they first appear: detail layers that would cover the map (from the catalogue).
+HIDDEN_RESULTS = catalogue.HIDDEN_RESULTS
 
 
 def display_name(name: str) -> str:
-    """Chinese label of a layer, falling back to the layer's own name (``gaps_lc5`` → ``生活圈服务缺口 lc5``)."""
+    """Chinese label of a layer: the label table's, else the catalogue output's Chinese name, else by prefix
+    (``gaps_lc5`` → ``生活圈服务缺口 lc5``), else the layer's own name."""
     if name in LAYER_ZH:
         return LAYER_ZH[name]
+    if name in catalogue.OUTPUTS:
+        return catalogue.OUTPUTS[name].zh
     for key, zh in LAYER_ZH.items():
         if name.startswith(key + "_"):
             return f"{zh} {name[len(key) + 1:]}"

@@ -15,10 +15,11 @@ import pyproj
 import pytest
 import shapely
 
+from gisplanner import workflow
 from gisplanner.analysis.districts import plan_districts
+from gisplanner.catalogue import district_inputs
 from gisplanner.io.importer import import_layers
 from gisplanner.project import Project
-from gisplanner.workflow import district_inputs
 
 pytestmark = pytest.mark.acceptance
 CENTRE_LONLAT = (126.6213, 45.7682)  # St. Sophia Cathedral
@@ -40,7 +41,7 @@ def with_synthetic_years(path):
 @pytest.fixture(scope="module")
 def central(harbin_central):
     project = with_synthetic_years(harbin_central)
-    inputs = district_inputs(project)
+    inputs = district_inputs(project, workflow.params(project, "districts"))
     return project, inputs, plan_districts(inputs, seed=1)
 
 
@@ -98,7 +99,7 @@ def test_harbin_resources_lie_within_reach(central):
 
 def test_focus_area_within_subdistricts(harbin_focus):
     project = with_synthetic_years(harbin_focus)
-    inputs = district_inputs(project, within_admin=True)
+    inputs = district_inputs(project, workflow.params(project, "districts", within_admin=True))
     plan = plan_districts(inputs, seed=0)
     unit = dict(zip(project.layer("communities")["feature_id"], inputs.groups))
     spans = plan.members["community_id"].map(unit).groupby(plan.members["district_id"]).nunique(dropna=False)

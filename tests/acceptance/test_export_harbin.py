@@ -14,11 +14,12 @@ import pyogrio
 import pytest
 from pypdf import PdfReader
 
+from gisplanner import workflow
 from gisplanner.analysis.districts import plan_districts
+from gisplanner.catalogue import district_inputs
 from gisplanner.export.package import export_plan_package
 from gisplanner.io.importer import import_layers
 from gisplanner.project import Project
-from gisplanner.workflow import district_inputs
 
 pytestmark = pytest.mark.acceptance
 
@@ -30,8 +31,8 @@ def focus(harbin_focus, tmp_path_factory):
     comm = project.layer("communities").copy()
     comm["built_year"] = pd.array(np.random.default_rng(2024).integers(1975, 2015, len(comm)), dtype="Int64")
     project.set_layer("communities", comm)
-    for name, frame in plan_districts(district_inputs(project), seed=1).results().items():
-        project.set_result(name, frame)
+    for name, frame in plan_districts(district_inputs(project, workflow.params(project, "districts")), seed=1).results().items():
+        project.store_results({name: frame})
     out = tmp_path_factory.mktemp("harbin_package")
     return project, out, export_plan_package(project, out, when=dt.date(2026, 11, 23))
 

@@ -16,8 +16,10 @@ import pytest
 import zxingcpp
 from pypdf import PdfReader
 
+from gisplanner import workflow
 from gisplanner.analysis.districts import plan_districts
 from gisplanner.annual_plan import project_annual_plan
+from gisplanner.catalogue import district_inputs
 from gisplanner.export.layers import OSM_ATTRIBUTION
 from gisplanner.export.notice import write_project_notice
 from gisplanner.export.package import export_plan_package, project_plan_layers
@@ -25,7 +27,6 @@ from gisplanner.export.review_form import attach_comments, read_review_form
 from gisplanner.io.importer import import_layers
 from gisplanner.ledger import normalise, project_ledger
 from gisplanner.project import Project
-from gisplanner.workflow import district_inputs
 
 pytestmark = pytest.mark.acceptance
 
@@ -37,8 +38,8 @@ def harbin(harbin_focus):
     comm = project.layer("communities").copy()
     comm["built_year"] = pd.array(np.random.default_rng(2024).integers(1975, 2015, len(comm)), dtype="Int64")
     project.set_layer("communities", comm)
-    for name, frame in plan_districts(district_inputs(project), seed=1).results().items():
-        project.set_result(name, frame)
+    project.store_results(plan_districts(district_inputs(project, workflow.params(project, "districts")),
+                                         seed=1).results())
     ledger = project_ledger(project)
     ledger = ledger.assign(phase="planning", plan_year=2025, consent_share=0.8, consent_date="2025-03-01",
                            resident_funding_agreed=True, owners_committee_formed=True,

@@ -5,20 +5,27 @@ import numpy as np
 import pytest
 import shapely
 
+from gisplanner import workflow
 from gisplanner.analysis.network import build_walk_graph, network_distances
-from gisplanner.workflow import life_circle_results
+from gisplanner.standards import load_standards
+
+
+def walk_graph(lines, **options):
+    """The walking graph with the shipped island threshold (settings.yaml) unless a test sets its own."""
+    options.setdefault("min_component_nodes", load_standards().settings.small_component_nodes)
+    return build_walk_graph(lines, **options)
 
 pytestmark = pytest.mark.acceptance
 
 
 @pytest.fixture(scope="module")
 def results(focus):
-    return life_circle_results(focus)
+    return workflow.run(focus, "lifecircle")
 
 
 def test_graph_distances_equal_networkx_on_sampled_pairs(focus):
     settings = focus.standards().settings
-    g = build_walk_graph(focus.layer("walk_network"), min_component_nodes=settings.small_component_nodes)
+    g = walk_graph(focus.layer("walk_network"), min_component_nodes=settings.small_component_nodes)
     ref = nx.Graph()
     for u, v, w in zip(g.edge_u.tolist(), g.edge_v.tolist(), g.edge_length.tolist()):
         if u != v and (not ref.has_edge(u, v) or ref[u][v]["weight"] > w):
@@ -34,7 +41,7 @@ def test_graph_distances_equal_networkx_on_sampled_pairs(focus):
 
 
 def test_bridges_and_tunnels_are_not_joined_to_what_they_cross(focus):
-    g = build_walk_graph(focus.layer("walk_network"))
+    g = walk_graph(focus.layer("walk_network"))
     assert g.n_grade_separated > 0
     assert g.edge_length.sum() == pytest.approx(focus.layer("walk_network").query("walkable").length.sum())
 

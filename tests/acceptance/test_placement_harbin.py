@@ -62,6 +62,7 @@ def test_service_gaps_closed_match_a_full_life_circle_run(project):
     # A day-care centre inside 宣西小区: the check only looks at communities and network near the site; a run
     # over the whole 3 km window must agree.
     from gisplanner.analysis import lifecircle
+    from gisplanner.catalogue import walk_graph
 
     standards = project.standards()
     communities = project.layer("communities")
@@ -75,10 +76,10 @@ def test_service_gaps_closed_match_a_full_life_circle_run(project):
     proposed = proposed.set_geometry([footprint], crs=project.crs)
     served = []
     for facilities in (project.layer("facilities"), pd.concat([project.layer("facilities"), proposed])):
-        net = lifecircle.prepare_life_circle(project.layer("walk_network"), project.layer("communities"), facilities,
-                                             standards.category_map,
-                                             access_snap_m=standards.settings.access_snap_m,
-                                             walkable_highways=standards.settings.walkable_highways)
+        graph = walk_graph(project, walkable_highways=standards.settings.walkable_highways,
+                           small_component_nodes=standards.settings.small_component_nodes)
+        net = lifecircle.prepare_life_circle(graph, project.layer("communities"), facilities,
+                                             standards.category_map, access_snap_m=standards.settings.access_snap_m)
         gaps = lifecircle.life_circle_gaps(net, project.layer("communities"), requirements,
                                            search_limit_m=standards.settings.search_limit_m)
         served.append(gaps.community_access["served"].to_numpy())

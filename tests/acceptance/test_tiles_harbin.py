@@ -4,11 +4,10 @@ the life-circle gaps and the sill sunlight equal the single-process whole-city r
 import pandas as pd
 import pytest
 
-from gisplanner import batch
+from gisplanner import batch, workflow
 from gisplanner.analysis.lifecircle import life_circle_gaps, prepare_life_circle, requirements_from_standards
 from gisplanner.analysis.network import build_walk_graph
 from gisplanner.standards import Override
-from gisplanner.workflow import run_sunlight
 
 pytestmark = [pytest.mark.acceptance, pytest.mark.slow]
 
@@ -47,7 +46,7 @@ def sunlight(focus, client):
     for path, value in [("sunlight.calculation.sample_spacing_m.value", 6.0),
                         ("sunlight.calculation.time_step_min.value", 5)]:
         focus.add_override(Override(path, value, who="测试", why="缩短日照计算"))
-    return run_sunlight(focus).points, batch.tiled_sunlight(focus, tile_m=750.0, client=client)
+    return workflow.run(focus, "sunlight").points, batch.tiled_sunlight(focus, tile_m=750.0, client=client)
 
 
 def test_tiled_life_circle_distances_equal_the_whole_city(life_circle):

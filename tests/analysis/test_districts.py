@@ -12,9 +12,12 @@ from shapely.geometry import LineString, box
 from gisplanner.analysis.adjacency import barrier_lines, community_adjacency
 from gisplanner.analysis.bundling import DistrictRules, admin_groups, bundle_communities
 from gisplanner.analysis.districts import DistrictInputs, plan_districts
-from gisplanner.analysis.eligibility import community_eligibility
+from gisplanner.analysis.eligibility import community_eligibility, eligibility_rules
 from gisplanner.errors import CancelledError, InputError
 from gisplanner.progress import Progress
+from gisplanner.standards import load_standards
+
+STANDARDS = load_standards()
 
 CRS = "EPSG:32652"
 SIDE, STREET = 100.0, 10.0
@@ -46,11 +49,11 @@ def adjacency_graph(adj):
 
 def plan(comm, rules, *, barriers=None, seed=0, groups=None):
     adj = community_adjacency(comm, barriers=barriers, gap_m=rules.adjacency_gap_m)
-    inputs = DistrictInputs(comm, adj, community_eligibility(comm), rules=rules, groups=groups)
+    inputs = DistrictInputs(comm, adj, community_eligibility(comm, **eligibility_rules(STANDARDS)), rules=rules, groups=groups)
     return plan_districts(inputs, seed=seed), adj
 
 
-RULES = DistrictRules(min_population=3000, max_population=5000, max_extent_m=1000)
+RULES = DistrictRules.from_standards(STANDARDS, min_population=3000, max_population=5000, max_extent_m=1000)
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +118,7 @@ def test_oversized_community_is_its_own_district_flagged_above_max():
 
 def test_extent_limit_holds():
     comm = grid(1, 12, population=500.0)
-    rules = DistrictRules(min_population=1500, max_population=10000, max_extent_m=250)
+    rules = DistrictRules.from_standards(STANDARDS, min_population=1500, max_population=10000, max_extent_m=250)
     result, _ = plan(comm, rules)
     # centroids 110 m apart: three in a row span 220 m, four would span 330 m
     assert result.districts["extent_m"].max() <= 250
@@ -145,7 +148,7 @@ def test_ineligible_communities_are_left_out_and_listed():
 def test_locked_district_is_kept_when_rebundling():
     comm = grid(3, 4)
     adj = community_adjacency(comm)
-    inputs = DistrictInputs(comm, adj, community_eligibility(comm), rules=RULES)
+    inputs = DistrictInputs(comm, adj, community_eligibility(comm, **eligibility_rules(STANDARDS)), rules=RULES)
     first = plan_districts(inputs, seed=0)
     target = first.districts["district_id"].iloc[-1]
     held = first.districts.assign(locked=first.districts["district_id"] == target)
@@ -166,7 +169,7 @@ def test_bundle_labels_follow_layer_order():
 
 def test_empty_population_range_is_refused():
     with pytest.raises(InputError, match="片区人口范围"):
-        DistrictRules(min_population=6000, max_population=5000)
+        DistrictRules.from_standards(STANDARDS, min_population=6000, max_population=5000)
 
 
 def test_cancel_stops_bundling():

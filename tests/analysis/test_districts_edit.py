@@ -17,8 +17,11 @@ from gisplanner.analysis.district_edit import (
     split_district,
 )
 from gisplanner.analysis.districts import DistrictInputs, describe_plan
-from gisplanner.analysis.eligibility import LEFT_OUT, community_eligibility
+from gisplanner.analysis.eligibility import LEFT_OUT, community_eligibility, eligibility_rules
 from gisplanner.errors import InputError
+from gisplanner.standards import load_standards
+
+STANDARDS = load_standards()
 
 CRS = "EPSG:32652"
 STEP = 110.0
@@ -32,8 +35,8 @@ def inputs():
     geoms = [box(c * STEP, r * STEP, c * STEP + 100, r * STEP + 100) for r, c in cells] + [box(5000, 0, 5100, 100)]
     comm = gpd.GeoDataFrame({"feature_id": ids, "name": ids, "population": 1000.0, "households": 400.0,
                              "built_year": pd.array([1990] * 8 + [2015], dtype="Int64")}, geometry=geoms, crs=CRS)
-    rules = DistrictRules(min_population=2000, max_population=4000, max_extent_m=1000)
-    return DistrictInputs(comm, community_adjacency(comm), community_eligibility(comm), rules=rules)
+    rules = DistrictRules.from_standards(STANDARDS, min_population=2000, max_population=4000, max_extent_m=1000)
+    return DistrictInputs(comm, community_adjacency(comm), community_eligibility(comm, **eligibility_rules(STANDARDS)), rules=rules)
 
 
 @pytest.fixture(scope="module")

@@ -21,8 +21,11 @@ from gisplanner.analysis.district_tables import (
     shortfall_reasons,
 )
 from gisplanner.analysis.districts import DistrictInputs, describe_plan
-from gisplanner.analysis.eligibility import community_eligibility
+from gisplanner.analysis.eligibility import community_eligibility, eligibility_rules
 from gisplanner.errors import InputError
+from gisplanner.standards import load_standards
+
+STANDARDS = load_standards()
 
 CRS = "EPSG:32652"
 
@@ -40,7 +43,7 @@ def comm():
     }, geometry=geoms, crs=CRS)
 
 
-RULES = DistrictRules(min_population=500, max_population=1500, max_extent_m=500)
+RULES = DistrictRules.from_standards(STANDARDS, min_population=500, max_population=1500, max_extent_m=500)
 
 
 def table(comm, assignment, rules=RULES):
@@ -167,7 +170,7 @@ def test_outline_is_valid(comm):
 
 
 def test_plan_cost_total_is_na_without_a_cost_table(comm):
-    base = DistrictInputs(comm, community_adjacency(comm), community_eligibility(comm), rules=RULES,
+    base = DistrictInputs(comm, community_adjacency(comm), community_eligibility(comm, **eligibility_rules(STANDARDS)), rules=RULES,
                           classes=CLASSES)
     assignment = pd.Series(["D1", "D1", None, None], dtype="string")
     unpriced = describe_plan(base, assignment).districts.iloc[0]
@@ -214,7 +217,7 @@ def _adj(rows):
 
 
 def _reasons(adjacency, members, population, eligible=("a", "b", "c", "d")):
-    rules = DistrictRules(min_population=5000, max_population=12000, street_gap_m=60)
+    rules = DistrictRules.from_standards(STANDARDS, min_population=5000, max_population=12000, street_gap_m=60)
     districts = pd.DataFrame({"district_id": sorted(set(members.values())),
                               "population": [sum(population[c] for c, d in members.items() if d == k)
                                              for k in sorted(set(members.values()))]})

@@ -11,6 +11,15 @@ from gisplanner.analysis.bundling import DistrictRules, bundle_communities
 from gisplanner.analysis.district_tables import district_table
 from gisplanner.analysis.district_walk import community_walk_distances
 from gisplanner.analysis.network import build_walk_graph
+from gisplanner.standards import load_standards
+
+STANDARDS = load_standards()
+
+
+def walk_graph(lines, **options):
+    """The walking graph with the shipped island threshold (settings.yaml) unless a test sets its own."""
+    options.setdefault("min_component_nodes", load_standards().settings.small_component_nodes)
+    return build_walk_graph(lines, **options)
 
 CRS = "EPSG:32652"
 
@@ -33,7 +42,7 @@ SOUTH = LineString([(-50, -20), (600, -20)])
 
 
 def distances(comm, *lines, limit_m=1000.0):
-    return community_walk_distances(comm, build_walk_graph(walkways(*lines), min_component_nodes=1),
+    return community_walk_distances(comm, walk_graph(walkways(*lines), min_component_nodes=1),
                                     limit_m=limit_m)
 
 
@@ -61,7 +70,7 @@ def test_communities_on_separate_walkways_are_not_connected():
 def test_bundling_respects_the_walking_extent():
     comm = row_of(3)
     adj = community_adjacency(comm)
-    rules = DistrictRules(min_population=3000, max_population=9000, max_extent_m=300)
+    rules = DistrictRules.from_standards(STANDARDS, min_population=3000, max_population=9000, max_extent_m=300)
     straight = bundle_communities(comm, adj, rules=rules)
     walked = bundle_communities(comm, adj, rules=rules, walk=distances(comm, SOUTH))
     # straight: 220 m end to end, one district; walking: 360 m, so the three cannot be together
@@ -71,7 +80,7 @@ def test_bundling_respects_the_walking_extent():
 
 def test_table_reports_the_walk_extent_and_checks_it():
     comm = row_of(3)
-    rules = DistrictRules(min_population=0, max_population=9000, max_extent_m=300)
+    rules = DistrictRules.from_standards(STANDARDS, min_population=0, max_population=9000, max_extent_m=300)
     table = district_table(comm, pd.Series(["D1", "D1", "D1"], dtype="string"), community_adjacency(comm),
                            rules=rules, walk=distances(comm, SOUTH)).iloc[0]
     assert table["extent_m"] == pytest.approx(220.0)
@@ -81,7 +90,7 @@ def test_table_reports_the_walk_extent_and_checks_it():
 
 def test_walk_extent_beyond_the_limit_is_na_and_a_violation():
     comm = row_of(3)
-    rules = DistrictRules(min_population=0, max_population=9000, max_extent_m=300)
+    rules = DistrictRules.from_standards(STANDARDS, min_population=0, max_population=9000, max_extent_m=300)
     table = district_table(comm, pd.Series(["D1", "D1", "D1"], dtype="string"), community_adjacency(comm),
                            rules=rules, walk=distances(comm, SOUTH, limit_m=320)).iloc[0]
     assert np.isnan(table["walk_extent_m"])

@@ -18,10 +18,16 @@ from gisplanner.analysis.lifecircle import (
     prepare_life_circle,
     requirements_from_standards,
 )
-from gisplanner.analysis.network import distance_at
+from gisplanner.analysis.network import build_walk_graph, distance_at
 from gisplanner.errors import CancelledError, ConfigError, InputError
 from gisplanner.progress import Progress
 from gisplanner.standards import load_standards
+
+
+def walk_graph(lines, **options):
+    """The walking graph with the shipped island threshold (settings.yaml) unless a test sets its own."""
+    options.setdefault("min_component_nodes", load_standards().settings.small_component_nodes)
+    return build_walk_graph(lines, **options)
 
 CRS = "EPSG:32652"
 CATEGORIES = {"kindergarten": ["kindergarten"], "school": ["primary_school", "middle_school"]}
@@ -62,7 +68,7 @@ def gates():
 
 def run(facilities=None, requirements=REQUIREMENTS, districts=None):
     comm = town_communities()
-    net = prepare_life_circle(town_network(), comm, town_facilities() if facilities is None else facilities,
+    net = prepare_life_circle(walk_graph(town_network()), comm, town_facilities() if facilities is None else facilities,
                               CATEGORIES, gates=gates())
     return net, life_circle_gaps(net, comm, requirements, districts=districts)
 
@@ -169,7 +175,7 @@ def test_search_limit_nulls_farther_distances():
     _, res = run(requirements=REQUIREMENTS.iloc[:1])
     assert not np.isnan(distance(res, "C2", "kindergarten"))
     comm = town_communities()
-    net = prepare_life_circle(town_network(), comm, town_facilities(), CATEGORIES)
+    net = prepare_life_circle(walk_graph(town_network()), comm, town_facilities(), CATEGORIES)
     short = life_circle_gaps(net, comm, REQUIREMENTS.iloc[:1], search_limit_m=100)
     c2 = short.community_access.loc[short.community_access["community_id"] == "C2", "distance_m"]
     assert c2.isna().all()  # 575 m > the 300 m threshold and the 100 m limit
@@ -200,7 +206,7 @@ def test_bad_requirements_raise_config_errors():
 def test_facilities_without_category_are_an_input_error():
     comm = town_communities()
     with pytest.raises(InputError, match="设施类别"):
-        prepare_life_circle(town_network(), comm, town_facilities().drop(columns="category"), CATEGORIES)
+        prepare_life_circle(walk_graph(town_network()), comm, town_facilities().drop(columns="category"), CATEGORIES)
 
 
 def test_boundary_samples_are_spaced_along_rings_and_points_kept():
@@ -212,7 +218,7 @@ def test_boundary_samples_are_spaced_along_rings_and_points_kept():
 
 def test_cancel_stops_the_gap_analysis():
     comm = town_communities()
-    net = prepare_life_circle(town_network(), comm, town_facilities(), CATEGORIES)
+    net = prepare_life_circle(walk_graph(town_network()), comm, town_facilities(), CATEGORIES)
     progress = Progress()
     progress.cancel()
     with pytest.raises(CancelledError):
@@ -221,7 +227,7 @@ def test_cancel_stops_the_gap_analysis():
 
 def test_dropping_dominated_access_points_keeps_every_distance():
     comm = town_communities()
-    net = prepare_life_circle(town_network(), comm, town_facilities(), CATEGORIES, gates=gates())
+    net = prepare_life_circle(walk_graph(town_network()), comm, town_facilities(), CATEGORIES, gates=gates())
     for ftype in ("kindergarten", "middle_school"):
         d = net.type_distances(ftype)
         every = distance_at(net.graph, d, net.access_snap)
@@ -231,12 +237,12 @@ def test_dropping_dominated_access_points_keeps_every_distance():
     assert len(net._access_groups[0]) < len(net.access_community)
 
 
-def test_progress_of_preparation_runs_forward_through_the_graph_build():
+def test_progress_of_preparation_runs_forward_to_the_end():
     seen = []
-    prepare_life_circle(town_network(), town_communities(), town_facilities(), CATEGORIES,
+    prepare_life_circle(walk_graph(town_network()), town_communities(), town_facilities(), CATEGORIES,
                         progress=Progress(lambda done, total, message: seen.append(done / total)))
     assert seen == sorted(seen) and seen[-1] == 1.0
-    assert len(seen) > 4  # the graph build's steps and the access steps
+    assert len(seen) > 2  # snapping the facilities, then the access points
 
 
 def test_a_facility_polygon_is_reached_from_its_nearer_edge_as_networkx_finds():
@@ -255,7 +261,7 @@ def test_a_facility_polygon_is_reached_from_its_nearer_edge_as_networkx_finds():
                             geometry=[shapely.box(300, 210, 400, 290)], crs=crs)
     fac = gpd.GeoDataFrame({"feature_id": ["S"], "category": ["school"]}, geometry=[school], crs=crs)
     req = pd.DataFrame({"facility_type": ["primary_school"], "level": ["lc10"], "threshold_m": [500.0]})
-    net = prepare_life_circle(streets, comm, fac, {"school": ["primary_school"]})
+    net = prepare_life_circle(walk_graph(streets), comm, fac, {"school": ["primary_school"]})
     ours = life_circle_gaps(net, comm, req).community_access["distance_m"].iloc[0]
     # networkx: the graph's own edges, the school's access points as a source node, the community's as targets
     g = nx.Graph()

@@ -7,11 +7,11 @@ import pytest
 import shapely
 from shapely.geometry import LineString, Point
 
+from gisplanner import workflow
 from gisplanner.cli import main
 from gisplanner.commands.lifecircle import parse_levels
 from gisplanner.progress import Progress
 from gisplanner.project import Project
-from gisplanner.workflow import life_circle_results
 
 CRS = "EPSG:32652"
 
@@ -74,9 +74,9 @@ def test_parse_levels_accepts_minutes_and_keys():
 
 def test_coverage_per_district_when_the_project_has_districts(project_file):
     project = Project.load(project_file)
-    project.set_result("district_members", pd.DataFrame({"district_id": ["D1"], "community_id": ["C1"],
-                                                         "community_name": ["甲小区"]}))
-    cov = life_circle_results(project, levels=["lc5"], types=["kindergarten"])["coverage"]
+    project.store_results({"district_members": pd.DataFrame({"district_id": ["D1"], "community_id": ["C1"],
+                                                         "community_name": ["甲小区"]})})
+    cov = workflow.run(project, "lifecircle", levels=["lc5"], types=["kindergarten"])["coverage"]
     by = cov.set_index("district")
     assert set(by.index) == {"all", "D1"}
     assert by.loc["D1", "share_served"] == 1.0  # C1 is 15 m from the kindergarten
@@ -90,7 +90,7 @@ def test_unknown_facility_id_for_per_facility_areas_exits_2(project_file, tmp_pa
 
 def test_progress_runs_forward_through_the_stages(project_file):
     seen = []
-    life_circle_results(Project.load(project_file), levels=["lc5"], types=["kindergarten"],
+    workflow.run(Project.load(project_file), "lifecircle", levels=["lc5"], types=["kindergarten"],
                         progress=Progress(lambda done, total, message: seen.append(done / total)))
     assert seen == sorted(seen)
     assert seen[-1] == 1.0

@@ -17,6 +17,7 @@ from gisplanner.analysis.lifecircle import (
     prepare_life_circle,
     with_gap_kind,
 )
+from gisplanner.analysis.network import build_walk_graph
 from gisplanner.standards import Override, load_standards
 
 CRS = "EPSG:32652"
@@ -63,7 +64,8 @@ def town(facilities):
     comm = gpd.GeoDataFrame({"feature_id": ["C1", "C2"], "population": [12000.0, 12000.0]},
                             geometry=[shapely.box(x, 10, x + 80, 90) for x in (100, 1800)], crs=CRS)
     fac = gpd.GeoDataFrame(facilities, geometry=[Point(x, -5) for x in facilities.pop("x")], crs=CRS)
-    net = prepare_life_circle(network, comm, fac, STANDARDS.category_map, tag_rules=STANDARDS.tag_rules)
+    graph = build_walk_graph(network, min_component_nodes=STANDARDS.settings.small_component_nodes)
+    net = prepare_life_circle(graph, comm, fac, STANDARDS.category_map, tag_rules=STANDARDS.tag_rules)
     return net, comm
 
 

@@ -12,6 +12,13 @@ from gisplanner.analysis.network import build_walk_graph, network_distances
 from gisplanner.analysis.service_areas import reached_segments, service_areas
 from gisplanner.errors import CancelledError
 from gisplanner.progress import Progress
+from gisplanner.standards import load_standards
+
+
+def walk_graph(lines, **options):
+    """The walking graph with the shipped island threshold (settings.yaml) unless a test sets its own."""
+    options.setdefault("min_component_nodes", load_standards().settings.small_component_nodes)
+    return build_walk_graph(lines, **options)
 
 CRS = "EPSG:32652"
 REQ = pd.DataFrame({"facility_type": ["kindergarten", "elderly_daycare"], "level": ["lc5", "lc5"],
@@ -28,7 +35,7 @@ def prepared(points):
                             "category": ["kindergarten"] * len(points)},
                            geometry=[Point(p) for p in points], crs=CRS)
     comm = gpd.GeoDataFrame({"feature_id": ["C1"]}, geometry=[shapely.box(0, 10, 50, 60)], crs=CRS)
-    return prepare_life_circle(road(), comm, fac, {"kindergarten": ["kindergarten"]})
+    return prepare_life_circle(walk_graph(road()), comm, fac, {"kindergarten": ["kindergarten"]})
 
 
 def test_area_is_the_band_around_the_reached_stretch():
@@ -48,7 +55,7 @@ def test_types_without_facilities_give_no_row():
 
 
 def test_partial_edges_are_clipped_from_both_ends():
-    g = build_walk_graph(road(100.0))
+    g = walk_graph(road(100.0))
     d = network_distances(g, [0, 1])  # both ends of the 100 m road
     start, end, _ = reached_segments(g, d, 30.0)
     assert np.hypot(*(end - start).T).sum() == pytest.approx(60.0)
@@ -95,7 +102,7 @@ def grid_network(points, categories):
                            geometry=[Point(p) for p in points], crs=CRS)
     comm = gpd.GeoDataFrame({"feature_id": ["C1"]}, geometry=[shapely.box(100, 100, 140, 140)], crs=CRS)
     cmap = {"kindergarten": ["kindergarten", "nursery"], "clinic": ["nursery"]}
-    return prepare_life_circle(street_grid(), comm, fac, cmap)
+    return prepare_life_circle(walk_graph(street_grid()), comm, fac, cmap)
 
 
 def reference_band(net, facility_type, radius_m, buffer_m, quad_segs):

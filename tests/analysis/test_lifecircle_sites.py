@@ -6,7 +6,15 @@ import shapely
 from shapely.geometry import LineString, Point
 
 from gisplanner.analysis.lifecircle import life_circle_gaps, prepare_life_circle
+from gisplanner.analysis.network import build_walk_graph
 from gisplanner.analysis.sites import candidate_sites, site_table
+from gisplanner.standards import load_standards
+
+
+def walk_graph(lines, **options):
+    """The walking graph with the shipped island threshold (settings.yaml) unless a test sets its own."""
+    options.setdefault("min_component_nodes", load_standards().settings.small_component_nodes)
+    return build_walk_graph(lines, **options)
 
 CRS = "EPSG:32652"
 REQ = pd.DataFrame({"facility_type": ["kindergarten"], "level": ["lc5"], "threshold_m": [300.0],
@@ -20,7 +28,7 @@ def town():
     comm = gpd.GeoDataFrame({"feature_id": ["C1", "C2", "C3"], "population": [100.0, 100.0, 150.0]},
                             geometry=[shapely.box(x, 10, x + 80, 90) for x in (60, 560, 1060)], crs=CRS)
     fac = gpd.GeoDataFrame({"feature_id": ["B1"], "category": ["bank"]}, geometry=[Point(0, -5)], crs=CRS)
-    net = prepare_life_circle(network, comm, fac, {"kindergarten": ["kindergarten"]})
+    net = prepare_life_circle(walk_graph(network), comm, fac, {"kindergarten": ["kindergarten"]})
     return net, comm, life_circle_gaps(net, comm, REQ)
 
 

@@ -31,7 +31,7 @@ def project() -> Project:
     for name, frame in (("districts", fx.districts()), ("district_members", fx.members()), ("gaps", fx.gaps()),
                         ("district_resources", fx.resources()), ("service_areas", fx.service_areas()),
                         ("sill_points", fx.sunlight())):
-        p.set_result(name, frame)
+        p.store_results({name: frame})
     p.placed_facilities = fx.placed()
     return p
 

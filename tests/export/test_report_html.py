@@ -7,6 +7,7 @@ from shapely import Point, box
 from gisplanner.analysis.checks import CheckResult
 from gisplanner.analysis.placement import PlacementReport
 from gisplanner.export.report_html import _scale_bar_m, report_html, report_svg, write_report_html
+from gisplanner.labels import codes
 
 CRS = "EPSG:32652"
 EVIL = "<script>alert(1)</script>"
@@ -63,7 +64,9 @@ def test_page_shows_every_check_with_its_verdict_class():
     page = _parse(report_html(_report()))
     classes = [attrs.get("class") for tag, attrs in page.tags if tag == "td" and attrs.get("class")]
     assert classes == ["v-fail", "v-warn", "v-pass"]
-    assert "总体结论：不通过" in "".join(page.text)
+    # The overall and verdict words are those of the one label table, as in the app and the exports.
+    assert codes("overall")["refused"] in page.text
+    assert codes("verdict")["warn"] in page.text
 
 
 def test_record_lists_become_tables_with_chinese_headers_and_numbers_are_rounded():

@@ -5,9 +5,9 @@ import pytest
 import shapely
 
 from gisplanner.io.estimate import assign_buildings, estimate_buildings, estimate_communities
-from gisplanner.standards import EstimationParams
+from gisplanner.standards import load_standards
 
-P = EstimationParams()  # 6 floors, 3 m, 80 m²/household, 2.6 persons, FAR 1.2
+P = load_standards().settings.estimation  # 6 floors, 3 m, 80 m²/household, 2.6 persons, FAR 1.2
 
 
 def _buildings(floors, heights, boxes, use=None):

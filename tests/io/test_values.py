@@ -4,9 +4,9 @@ import pandas as pd
 import pytest
 
 from gisplanner.io.values import implausible, parse_number, parse_numbers, parse_year, parse_years
-from gisplanner.standards import PlausibilityParams, load_standards
+from gisplanner.standards import load_standards
 
-LIMITS = PlausibilityParams()  # 1900, 100 floors, 600 m, 2–8 m per storey, 30 ha
+LIMITS = load_standards().settings.plausibility  # 1900, 100 floors, 600 m, 2–8 m per storey, 30 ha
 
 
 @pytest.mark.parametrize(("text", "value"), [

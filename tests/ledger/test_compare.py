@@ -16,12 +16,12 @@ from gisplanner.errors import InputError
 def plan_b():
     """c2 moves from D1 to D2, D3 (c5) is dropped, D4 (c6) is new; districts priced."""
     p = fx.project()
-    p.set_result("district_members", pd.DataFrame({"district_id": ["D1", "D2", "D2", "D2", "D4"],
-                                                   "community_id": ["c1", "c2", "c3", "c4", "c6"]}))
-    p.set_result("districts", gpd.GeoDataFrame(
+    p.store_results({"district_members": pd.DataFrame({"district_id": ["D1", "D2", "D2", "D2", "D4"],
+                                                       "community_id": ["c1", "c2", "c3", "c4", "c6"]})})
+    p.store_results({"districts": gpd.GeoDataFrame(
         {"district_id": ["D1", "D2", "D4"], "name": ["和平", "奋斗", "芦家"], "cost_yuan": [1e6, 2e6, 5e5]},
         geometry=[box(fx.X0, fx.Y0, fx.X0 + 100, fx.Y0 + 100), box(fx.X0 + 110, fx.Y0, fx.X0 + 430, fx.Y0 + 100),
-                  box(fx.X0 + 550, fx.Y0, fx.X0 + 650, fx.Y0 + 100)], crs=fx.CRS))
+                  box(fx.X0 + 550, fx.Y0, fx.X0 + 650, fx.Y0 + 100)], crs=fx.CRS)})
     return p
 
 

@@ -7,10 +7,9 @@ import pyogrio
 import pytest
 import shapely
 
-from gisplanner import arguments
+from gisplanner import arguments, workflow
 from gisplanner.errors import InputError
 from gisplanner.project import Project
-from gisplanner.workflow import run_placement, run_sunlight
 from tests.reliability.conftest import assert_refused, digest, lonlat, town_layers
 
 
@@ -28,11 +27,11 @@ def test_sunlight_arguments_are_refused_before_any_work(cli, project_file, optio
 
 def test_a_wrong_sweep_angle_keeps_the_stored_sill_points(project_file):
     project = Project.load(project_file)
-    run_sunlight(project, step_min=30)
+    workflow.run(project, "sunlight", step_min=30)
     stored = len(project.results["sill_points"])
     assert stored > 0
     with pytest.raises(InputError, match="--sweep-deg"):
-        run_sunlight(project, sweep_deg=200)
+        workflow.run(project, "sunlight", sweep_deg=200)
     assert len(project.results["sill_points"]) == stored
 
 
@@ -92,7 +91,8 @@ def test_a_self_intersecting_footprint_is_named(cli, project_file, tmp_path):
 def test_the_engine_checks_sizes_the_app_passes(project_file):
     project = Project.load(project_file)
     with pytest.raises(InputError, match="层数"):
-        run_placement(project, facility="kindergarten", footprint=shapely.box(0, 0, 10, 10), floors=0)
+        workflow.run(project, "placement", facility="kindergarten", footprint_wkt=shapely.box(0, 0, 10, 10).wkt,
+                     floors=0)
 
 
 def test_a_shapefile_without_dbf_is_an_error(cli, tmp_path):

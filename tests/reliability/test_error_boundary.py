@@ -14,7 +14,7 @@ def _fail_with(monkeypatch, exc):
     def boom(*args, **kwargs):
         raise exc
 
-    monkeypatch.setattr("gisplanner.commands.districts.run_districts", boom)
+    monkeypatch.setattr("gisplanner.workflow.run", boom)
 
 
 @pytest.mark.parametrize("exc, words", [

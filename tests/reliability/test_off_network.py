@@ -4,9 +4,9 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
+from gisplanner import workflow
 from gisplanner.io.importer import import_layers
 from gisplanner.project import Project
-from gisplanner.workflow import life_circle_results
 from tests.reliability.conftest import lonlat
 
 
@@ -19,7 +19,7 @@ def test_a_community_26_km_from_the_network_is_off_network(project_file, tmp_pat
     communities = project.layer("communities")
     far = communities.iloc[[0]].assign(feature_id="far", geometry=communities.geometry.iloc[[0]].translate(26_000))
     project.set_layer("communities", pd.concat([communities, far], ignore_index=True))
-    gaps = life_circle_results(project, levels=["lc15"])["gaps"]
+    gaps = workflow.run(project, "lifecircle", levels=["lc15"])["gaps"]
     reasons = gaps.loc[gaps["community_id"] == "far", "reason"]
     assert len(reasons) and set(reasons) == {"off_network"}
     assert "off_network" not in set(gaps.loc[gaps["community_id"] != "far", "reason"])

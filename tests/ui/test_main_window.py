@@ -224,7 +224,7 @@ def test_auto_bundle_uses_the_panel_parameters(qtbot, window):
     panel.seed.setValue(7)
     panel.auto.click()
     worker = window.worker
-    assert worker.kwargs == {"min_population": 1000.0, "max_population": 3000.0,
+    assert worker.args[1:] == ("districts",) and worker.kwargs == {"min_population": 1000.0, "max_population": 3000.0,
                              "max_extent_m": panel.max_extent.value(), "seed": 7}
     qtbot.waitUntil(lambda: window.worker is None, timeout=60_000)
     districts = window.store.project.results["districts"]
@@ -233,3 +233,57 @@ def test_auto_bundle_uses_the_panel_parameters(qtbot, window):
     assert districts.loc[small, "violations"].astype(str).str.contains("below_min_population").all()
     assert districts.loc[small, "shortfall_reason"].str.len().gt(0).all()
     assert window.undo_stack.count() == 1 and window.undo_stack.undoText() == "自动划分片区"
+
+
+def bundle_from_panel(qtbot, window, low, high):
+    """Bundle with the population range typed into the district panel, as a planner does."""
+    window.districts.min_population.setValue(low)
+    window.districts.max_population.setValue(high)
+    window.districts.auto.click()
+    qtbot.waitUntil(lambda: window.worker is None, timeout=60_000)
+
+
+def test_an_edit_after_auto_bundling_keeps_the_panel_rules(qtbot, window):
+    bundle_from_panel(qtbot, window, 1000, 3000)
+    results = window.store.project.results
+    before = dict(zip(results["districts"]["district_id"], results["districts"]["violations"]))
+    assert (results["districts"]["population"] < 5000).sum() > 10 and sum(map(bool, before.values())) <= 1
+    members = results["district_members"]
+    source = members.groupby("district_id").size().idxmax()
+    target = next(d for d in before if d != source)
+    window.districts.add(target, members.loc[members["district_id"] == source, "community_id"].iloc[:1].tolist())
+    after = dict(zip(results["districts"]["district_id"], results["districts"]["violations"]))
+    untouched = set(before) - {source, target}
+    assert {d: after[d] for d in untouched} == {d: before[d] for d in untouched}
+
+
+def test_a_standards_override_reaches_the_next_edit(qtbot, window):
+    run(qtbot, window, lambda: window.run_analysis("districts"))
+    inputs = window.districts.inputs()
+    window.apply_standards("harbin", [("renovation.eligibility.built_before_end_of.value", 1990, "测试")])
+    assert window.districts.inputs().eligibility is not inputs.eligibility
+
+
+def test_placement_leaves_the_baseline_sunlight_alone(qtbot, window):
+    run(qtbot, window, lambda: window.run_analysis("sunlight"))
+    baseline = window.store.project.results["sill_points"]
+    window.store.set_active("idle_land")
+    window.store.select("idle_land", [0])
+    window.placement.use_selection()
+    window.placement.floors.setValue(6)
+    run(qtbot, window, lambda: window.check_placement(window.placement.request()), timeout=120_000)
+    results = window.store.project.results
+    assert results["sill_points"] is baseline and window.store.layer("sill_points").frame is baseline
+    assert "placement_impact" in results and window.store.layer("placement_impact").frame is results[
+        "placement_impact"]
+
+
+def test_undoing_a_rebundle_brings_back_the_rules_of_the_plan_it_restores(qtbot, window):
+    bundle_from_panel(qtbot, window, 1000, 3000)
+    run(qtbot, window, lambda: window.run_analysis("districts"))  # the standards' 5,000–12,000
+    project = window.store.project
+    assert project.runs["districts"].params["min_population"] == 5000
+    window.undo_stack.undo()
+    assert project.runs["districts"].params["min_population"] == 1000
+    window.undo_stack.undo()
+    assert "districts" not in project.runs and "districts" not in project.results

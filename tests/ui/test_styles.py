@@ -43,3 +43,19 @@ def test_display_names_in_chinese_with_suffix():
     assert display_name("communities") == "小区"
     assert display_name("gaps_lc5") == "生活圈服务缺口 lc5"
     assert display_name("whatever") == "whatever"
+
+
+def test_every_spatial_output_of_the_catalogue_has_its_own_style():
+    from gisplanner import catalogue
+    from gisplanner.ui.styles import HIDDEN_RESULTS, RESULT_STYLES
+
+    spatial = {o.name for o in catalogue.OUTPUTS.values() if o.spatial}
+    assert spatial <= set(RESULT_STYLES)
+    assert HIDDEN_RESULTS <= spatial
+
+
+def test_every_output_has_a_chinese_layer_name():
+    from gisplanner import catalogue
+
+    for name in catalogue.OUTPUTS:
+        assert display_name(name) != name and not display_name(name).isascii(), name

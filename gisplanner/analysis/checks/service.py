@@ -25,7 +25,8 @@ def service(ctx: CheckContext) -> CheckResult:
     communities = near(layers["communities"], placement.footprint, reach)
     window = placement.footprint.buffer(3 * reach + settings.access_snap_m)
     graph = network.build_walk_graph(near(layers["walk_network"], window, 0.0),
-                                     walkable_highways=settings.walkable_highways, progress=progress)
+                                     walkable_highways=settings.walkable_highways,
+                                     min_component_nodes=settings.small_component_nodes, progress=progress)
     existing = near(layers["facilities"], window, 0.0) if "facilities" in layers else None
     proposed = gpd.GeoDataFrame({"feature_id": ["proposed"], "category": [ftype.key], "name": [placement.name]},
                                 geometry=[placement.footprint], crs=communities.crs)
