@@ -96,7 +96,9 @@ def project_plan_layers(project: Any, *, district: str | None = None) -> PlanLay
         level_zh={k: level.zh for k, level in standards.levels.items()},
         renovation_class=standards.facility_classes(), renovation_items=standards.renovation_items(project.city),
         attribution=osm_attribution(project), checks=standards.checks,
-        city_zh=city_name(city.zh if city is not None else project.city))
+        city_zh=city_name(city.zh if city is not None else project.city), roads=project.layers.get("walk_network"),
+        buildings=project.layers.get("buildings"), admin_boundaries=project.layers.get("admin_boundaries"),
+        title_block=project.settings.get("title_block"))
     layers = replace(layers, sources=dict(standards.sources))
     return layers if district is None else select_district(layers, district)
 
