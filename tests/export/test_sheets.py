@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import plan_data as fx
 import pytest
+import shapely
 from fontTools.ttLib import TTFont
 from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -230,17 +231,16 @@ def label_boxes(fig) -> list[tuple[str, object]]:
     return [(t.get_text(), t.get_window_extent(renderer)) for t in fig.axes[0].texts if t.get_zorder() == 20]
 
 
-def crowded_plan():
-    """Forty 30 m communities with long names packed in one district: their names cannot all fit at 1:2,500."""
+def crowded_plan(n: int = 240):
+    """``n`` 30 m communities with long names packed 20 to a row in one district: not every name can fit."""
     from shapely.geometry import box
 
-    n = 40
     comm = gpd.GeoDataFrame({"feature_id": [f"k{i}" for i in range(n)],
-                             "name": [f"很长的名字第{i}号住宅小区" for i in range(n)], "households": 100.0},
-                            geometry=[box(fx.X0 + 32 * (i % 8), fx.Y0 + 32 * (i // 8), fx.X0 + 32 * (i % 8) + 30,
-                                          fx.Y0 + 32 * (i // 8) + 30) for i in range(n)], crs=fx.CRS)
+                             "name": [f"一个名字很长很长的第{i}号老旧住宅小区" for i in range(n)], "households": 100.0},
+                            geometry=[box(fx.X0 + 32 * (i % 20), fx.Y0 + 32 * (i // 20), fx.X0 + 32 * (i % 20) + 30,
+                                          fx.Y0 + 32 * (i // 20) + 30) for i in range(n)], crs=fx.CRS)
     district = gpd.GeoDataFrame({"district_id": ["D9"], "name": ["拥挤片区"]},
-                                geometry=[box(fx.X0, fx.Y0, fx.X0 + 256, fx.Y0 + 160)], crs=fx.CRS)
+                                geometry=[shapely.union_all(comm.geometry.to_numpy()).envelope], crs=fx.CRS)
     members = pd.DataFrame({"district_id": "D9", "community_id": comm["feature_id"]})
     return plan_layers(crs=fx.CRS, communities=comm, districts=district, members=members, roads=fx.roads())
 
@@ -251,11 +251,11 @@ def test_labels_never_overlap_and_the_smaller_ones_give_way():
     boxes = label_boxes(fig)
     names = [text for text, _ in boxes]
     assert "拥挤片区" in names  # the district's name is the largest and goes first
-    assert 3 <= sum(n.startswith("很长的名字") for n in names) < 40  # some communities fit, the rest drop
+    assert 20 <= sum(n.startswith("一个名字") for n in names) < 240  # many communities fit, the rest drop
     for i, (a_text, a) in enumerate(boxes):
         for b_text, b in boxes[i + 1:]:
             assert not a.overlaps(b), (a_text, b_text)
-    dropped = 40 + 1 - len([n for n in names if n != "宣化街"])
+    dropped = 240 + 1 - len([n for n in names if n != "宣化街"])
     assert f"注记：为免压盖，{dropped} 个较小注记未标注，见片区图与附表" in "".join(texts(fig)).replace("\n", "")
 
 
@@ -325,14 +325,14 @@ def test_gap_sheets_one_per_level_name_the_communities(plan):
 
 
 def test_long_lists_continue_on_following_sheets_never_cut():
-    layers = crowded_plan()
+    layers = crowded_plan(60)
     pages = sheets.sheet_pages(select_district(layers, "D9"), sheets.SheetSpec("district"), number="P001",
                                when=DAY)
-    assert len(pages) == 2
-    everything = [line for page in pages for line in texts(page)]
-    assert "P001-1" in everything and "片区内容（续）" in everything
-    for i in range(40):
-        assert any(f"很长的名字第{i}号住宅小区（100 户" in line for line in everything), i
+    assert len(pages) == 3  # 60 two-line entries: the map sheet's panel, then 90 lines a 续 sheet
+    everything = "".join(line for page in pages for line in texts(page)).replace(" ", "")
+    assert "P001-1" in everything and "P001-2" in everything and "片区内容（续）" in everything
+    for i in range(60):
+        assert f"一个名字很长很长的第{i}号老旧住宅小区（100户" in everything, i
     assert not any(line.startswith("另") or "……另" in line for line in everything)
 
 
