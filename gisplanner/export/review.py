@@ -158,8 +158,9 @@ REVIEW_CSS = (
     "h1{font-size:1.5em;margin:.3em 0}h2{font-size:1.2em;margin:1.2em 0 .4em;border-bottom:1px solid #ccc}"
     ".wrap{overflow-x:auto;-webkit-overflow-scrolling:touch}"
     "table{border-collapse:collapse;margin:.5em 0;min-width:100%}"
-    "th,td{border:1px solid #999;padding:4px 8px;text-align:left;vertical-align:top}th{background:#eee}"
-    "td.fail{background:#fde0dc;color:#a50f15;font-weight:bold}td.open{background:#fff3e0}"
+    "th,td{border:1px solid #999;padding:4px 8px;text-align:left;vertical-align:top;min-width:3.5em}"
+    "th{background:#eee}td.fail{background:#fde0dc}td.open{background:#fff3e0}"
+    "td.fail:not(:has(.line)){color:#a50f15;font-weight:bold}"
     ".line{display:block}.line.fail{color:#a50f15;font-weight:bold}"
     "@media (max-width:700px){body{padding:.6em}th,td{padding:3px 5px;font-size:14px}}")
 

@@ -94,16 +94,17 @@ def _add_layer(group: Any, gdf: gpd.GeoDataFrame, popups: list[str] | None, labe
     layer.add_to(group)
 
 
-#: The page's layers: name, legend swatch (line colour, fill colour or None, dashed), shown when the page opens.
+#: The page's layers, bottom to top: name, legend swatch (line colour, fill colour or None, dashed), shown when
+#: the page opens.
 #: Off at first: what would bury the plan at city scale (service areas overlap, sills are thousands).
 LAYERS = {
     "道路": ("#9e9e9e", None, False, True),
-    "片区": ("#1f3a93", None, False, True),
     "小区": ("#555555", "#cfd8dc", False, True),
     "生活圈缺口": ("#d73027", "#d73027", False, True),
     "服务范围": ("#3288bd", "#3288bd", False, False),
     "片区资源": ("#7b3294", "#c2a5cf", False, True),
     "推荐候选用地": ("#8c510a", None, True, False),
+    "片区": ("#1f3a93", None, False, True),
     "拟建设施": ("#000000", "#9e9e9e", False, True),
     "日照（按建筑）": ("#d73027", "#d73027", False, False),
 }
@@ -112,7 +113,7 @@ WEB_ROADS = ("motorway", "trunk", "primary", "secondary", "tertiary")
 #: Below this width (CSS px) the layer list starts folded and the legend closed, so a phone shows the map.
 NARROW_PX = 700
 PAGE_CSS = (
-    "#plan-note{position:fixed;bottom:24px;left:10px;z-index:1000;max-width:min(440px,calc(100vw - 20px));"
+    "#plan-note{position:fixed;bottom:36px;left:10px;z-index:1000;max-width:min(440px,calc(100vw - 20px));"
     "max-height:calc(100vh - 120px);overflow:auto;box-sizing:border-box;background:#fff;padding:6px 10px;"
     "border:1px solid #999;border-radius:4px;font:13px/1.5 'Noto Sans CJK SC','Microsoft YaHei',sans-serif}"
     "#plan-note summary{cursor:pointer;font-weight:bold}"
@@ -122,7 +123,26 @@ PAGE_CSS = (
     ".leaflet-container{font-family:'Noto Sans CJK SC','Microsoft YaHei',sans-serif}"
     ".leaflet-popup-content table{border-collapse:collapse}"
     ".leaflet-popup-content th{text-align:left;padding-right:8px;font-weight:normal;color:#555}"
-    "@media (max-width:700px){#plan-note{font-size:12px;bottom:18px}}")
+    "@media (max-width:700px){#plan-note{font-size:12px;bottom:32px}}")
+
+
+#: The layer button's icon, stacked sheets, inline: Leaflet's stylesheet loads it from images/layers.png beside
+#: the page, which a single offline file does not have.
+LAYERS_ICON = ("data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 26 26'%3E"
+               "%3Cg stroke='%23333' stroke-width='1.5' stroke-linejoin='round'%3E"
+               "%3Cpath d='M13 12 3 17l10 5 10-5z' fill='%23bbb'/%3E%3Cpath d='M13 8 3 13l10 5 10-5z' fill='%23ddd'/%3E"
+               "%3Cpath d='M13 4 3 9l10 5 10-5z' fill='%23fff'/%3E%3C/g%3E%3C/svg%3E")
+
+
+def _leaflet_css(css: str) -> str:
+    """Leaflet's stylesheet with its image references made inline (layer button) or dropped (default marker,
+    which the page never uses), so the page asks for no file besides itself."""
+    for image in ("images/layers.png", "images/layers-2x.png"):
+        css = css.replace(f"url({image})", f'url("{LAYERS_ICON}")')
+    css = css.replace("url(images/marker-icon.png)", "none")
+    if "url(images/" in css:
+        raise ConfigError("Leaflet 样式表引用了未内嵌的图片", key="leaflet.css", value="url(images/…)")
+    return css
 
 
 def web_map(layers: PlanLayers, *, tiles: bool = False) -> Any:
@@ -143,8 +163,9 @@ def web_map(layers: PlanLayers, *, tiles: bool = False) -> Any:
         日照（按建筑）— the buildings with a sill of concern, each once, not every sill.
     """
     import folium
-    from branca.element import Element
+    from branca.element import Element, MacroElement
     from folium.utilities import JsCode
+    from jinja2 import Template
 
     x0, y0, x1, y1 = plan_bounds(layers)
     minx, miny, maxx, maxy = gpd.GeoSeries.from_xy([x0, x1], [y0, y1], crs=layers.crs).to_crs(4326).total_bounds
@@ -156,7 +177,7 @@ def web_map(layers: PlanLayers, *, tiles: bool = False) -> Any:
     fmap.default_css = []
     assets = resources.files("gisplanner.export") / "assets"
     header = fmap.get_root().header
-    header.add_child(Element("{% raw %}<style>" + (assets / "leaflet.css").read_text(encoding="utf-8")
+    header.add_child(Element("{% raw %}<style>" + _leaflet_css((assets / "leaflet.css").read_text(encoding="utf-8"))
                              + PAGE_CSS + "</style>{% endraw %}"), name="leaflet_css")
     header.add_child(Element("{% raw %}<script>" + (assets / "leaflet.js").read_text(encoding="utf-8")
                              + "</script>{% endraw %}"), name="leaflet_js")
@@ -182,14 +203,6 @@ def web_map(layers: PlanLayers, *, tiles: bool = False) -> Any:
         names = roads["name"] if "name" in roads.columns else pd.Series("", index=roads.index)
         _add_layer(group("道路"), roads, None, [_cell(n) if pd.notna(n) and str(n) else "道路" for n in names],
                    style("道路", weight=2))
-
-    d = layers.districts
-    _add_layer(group("片区"), d,
-               [popup_table(r["name"], [("片区编号", r["district_id"]),
-                                        ("约束检查", violations_text(r.get("violations"))),
-                                        *_stats_rows(r, {"district_id", "name", "violations"})])
-                for _, r in d.iterrows()],
-               [_cell(n) for n in d["name"]], style("片区", weight=3))
 
     c = layers.communities
     community_rows = [
@@ -235,6 +248,17 @@ def web_map(layers: PlanLayers, *, tiles: bool = False) -> Any:
                             _stats_rows(r, {"facility_type"})) for _, r in cs.iterrows()],
                [_cell(r.get("name")) for _, r in cs.iterrows()], style("推荐候选用地"))
 
+    # Drawn as outlines above the areas they hold: Leaflet's canvas takes a click anywhere inside a polygon,
+    # even unfilled, so a district polygon on top would hide every community popup; a line takes only the
+    # clicks on it.
+    d = layers.districts
+    _add_layer(group("片区"), d.set_geometry(d.boundary) if len(d) else d,
+               [popup_table(r["name"], [("片区编号", r["district_id"]),
+                                        ("约束检查", violations_text(r.get("violations"))),
+                                        *_stats_rows(r, {"district_id", "name", "violations"})])
+                for _, r in d.iterrows()],
+               [_cell(n) for n in d["name"]], style("片区", weight=3))
+
     p = layers.proposed
     checks = layers.check_columns
     worst = [worst_verdict(r[c] for c in checks if pd.notna(r[c])) for _, r in p.iterrows()]
@@ -260,13 +284,22 @@ def web_map(layers: PlanLayers, *, tiles: bool = False) -> Any:
                           "fillColor": SILL_COLOURS[sun_label[f["properties"]["_key"]]]}, points=True)
 
     control = folium.LayerControl(collapsed=JsCode(f"window.innerWidth < {NARROW_PX}")).add_to(fmap)
-    fmap.fit_bounds([[miny, minx], [maxy, maxx]])
-    script = fmap.get_root().script
-    # metric only: a scale bar in feet means nothing at a Chinese review meeting
-    script.add_child(Element(f"L.control.scale({{metric: true, imperial: false}}).addTo({fmap.get_name()});"
-                             f"window.planMap = {fmap.get_name()}; window.planLayers = {control.get_name()};"
-                             f"if (window.innerWidth < {NARROW_PX}) "
-                             "{ document.getElementById('plan-legend').open = false; }"))
+    bounds = [[float(miny), float(minx)], [float(maxy), float(maxx)]]
+    fmap.fit_bounds(bounds)
+    # A child of the map renders its script after the map and the layer control exist.
+    # Metric only: a scale bar in feet means nothing at a Chinese review meeting.
+    page_script = MacroElement()
+    page_script._template = Template(
+        "{% macro script(this, kwargs) %}"
+        f"L.control.scale({{metric: true, imperial: false}}).addTo({fmap.get_name()});"
+        f"window.planMap = {fmap.get_name()}; window.planLayers = {control.get_name()};"
+        f"if (window.innerWidth < {NARROW_PX}) {{ document.getElementById('plan-legend').open = false; }}"
+        # on a wide screen the plan is fitted beside the legend and the layer list, not under them
+        f"else {{ {fmap.get_name()}.fitBounds({bounds}, {{paddingTopLeft: "
+        "[document.getElementById('plan-note').offsetWidth + 20, 20], "
+        f"paddingBottomRight: [{control.get_name()}.getContainer().offsetWidth + 20, 20], animate: false}}); }}"
+        "{% endmacro %}")
+    fmap.add_child(page_script)
     note = ONLINE_NOTE if tiles else OFFLINE_NOTE
     attribution = f"<div>数据来源：{_cell(layers.attribution)}</div>" if layers.attribution else ""
     legend = _legend({"拟建设施": [(VERDICT_ZH[v], VERDICT_COLOURS[v]) for v in VERDICT_COLOURS if v in worst],

@@ -83,8 +83,8 @@ def test_page_says_it_works_offline_without_tiles(page_html):
 def test_layers_can_be_toggled(page_html):
     control = re.search(r"overlays :\s*\{(.*?)\}", page_html, flags=re.S).group(1)
     names = [json.loads(f'"{n}"') for n in re.findall(r'"((?:[^"\\]|\\.)*)" :', control)]
-    assert names == ["道路", "片区", "小区", "生活圈缺口", "服务范围", "片区资源", "推荐候选用地", "拟建设施",
-                     "日照（按建筑）"]
+    assert names == list(webmap.LAYERS) == ["道路", "小区", "生活圈缺口", "服务范围", "片区资源", "推荐候选用地",
+                                            "片区", "拟建设施", "日照（按建筑）"]
 
 
 def test_a_sensible_set_of_layers_is_on_when_the_page_opens(page_html):
