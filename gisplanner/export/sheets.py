@@ -524,9 +524,14 @@ class _Sheet:
             shown.append("（续表见后页）")
         if shown:
             fig.text(px, top, heading, fontproperties=self.font(13), weight="bold", va="top")
-            for i, line in enumerate(shown):
-                fig.text(px, top - 0.035 - STEP * i, line, fontproperties=self.font(10), va="top", parse_math=False)
+            self.column(px, top - 0.035, shown)
         return rest
+
+    def column(self, x: float, top: float, lines: Sequence[str]) -> None:
+        """Lines of a list, one text block (one layout instead of one per line: a district's lists are long)."""
+        line_pt = STEP * self.fig.get_size_inches()[1] * 72  # the panel's line pitch in points
+        self.fig.text(x, top, "\n".join(lines), fontproperties=self.font(10), va="top", parse_math=False,
+                      linespacing=line_pt / (10 * self.k * 1.2))
 
 
 def _legend_patch(label: str, face: Any, edge: str) -> Any:
@@ -804,10 +809,10 @@ def _continuation(layers: PlanLayers, spec: SheetSpec, paper: str, when: dt.date
     per_column = int((0.86 - 0.06) / STEP)
     fig.text(0.025, 0.875, f"{heading}（续）", fontproperties=sheet.font(14), weight="bold", va="top")
     take = lines[:per_column * TABLE_COLUMNS]  # wrapped to the panel's width already
-    for i, line in enumerate(take):
-        column, row = divmod(i, per_column)
-        fig.text(0.025 + column * 0.235, 0.835 - STEP * row, line, fontproperties=sheet.font(9), va="top",
-                 parse_math=False)
+    for column in range(TABLE_COLUMNS):
+        part = take[column * per_column:(column + 1) * per_column]
+        if part:
+            sheet.column(0.025 + column * 0.235, 0.835, part)
     return sheet, lines[len(take):]
 
 
@@ -868,20 +873,20 @@ def sheet_figure(layers: PlanLayers, theme: str, *, level: str | None = None, pa
     return sheet_pages(layers, SheetSpec(theme, level), paper=paper, when=when, basemap=basemap)[0]
 
 
-def _sheet_set(layers: PlanLayers) -> Iterator[tuple[str, SheetSpec, PlanLayers, str]]:
+def _sheet_set(layers: PlanLayers, district_sheets: bool) -> Iterator[tuple[str, SheetSpec, PlanLayers, str]]:
     """``(number, spec, layers, file stem)`` of every sheet: themed sheets, then one per district."""
     specs = sheet_specs(layers)
     for i, spec in enumerate(specs, start=1):
         stem = spec.theme if spec.level is None else f"{spec.theme}_{spec.level}"
         yield f"{i:02d}", spec, layers, stem
-    if layers.district is None:
+    if layers.district is None and district_sheets:
         for j, district_id in enumerate(layers.districts["district_id"].astype(str), start=1):
             yield f"P{j:03d}", SheetSpec("district"), select_district(layers, district_id), f"district_{district_id}"
 
 
 def write_sheets(layers: PlanLayers, out_dir: Path, *, paper: str = "A3", formats: Sequence[str] = ("pdf", "png"),
                  dpi: float = 150.0, when: dt.date | None = None, basemap: Any = None,
-                 progress: Progress | None = None) -> dict[str, list[Path]]:
+                 district_sheets: bool = True, progress: Progress | None = None) -> dict[str, list[Path]]:
     """Write the sheet set: one multi-page ``sheets.pdf`` and a PNG per themed page.
 
     The whole plan's set is the themed sheets (图号 01, 02, …) and one sheet per district (图号 P001, …);
@@ -905,6 +910,9 @@ def write_sheets(layers: PlanLayers, out_dir: Path, *, paper: str = "A3", format
         Date printed on the sheets.
     basemap
         A :class:`gisplanner.basemap.Basemap` under every map, or None (nothing is downloaded).
+    district_sheets
+        Add one sheet per district to a whole plan's set (a few seconds each: a city of hundreds of districts
+        takes minutes; without them the index still lists every district).
     progress
         Reports one step per sheet; cancel between sheets.
 
@@ -918,7 +926,7 @@ def write_sheets(layers: PlanLayers, out_dir: Path, *, paper: str = "A3", format
     progress = ensure_progress(progress)
     out_dir.mkdir(parents=True, exist_ok=True)
     layers = to_crs(layers, sheet_crs(layers))
-    entries = list(_sheet_set(layers))
+    entries = list(_sheet_set(layers, district_sheets))
     numbers = {str(part.district): number for number, spec, part, _ in entries
                if spec.theme == "district" and part.district is not None}
     written: dict[str, list[Path]] = {f: [] for f in formats if f in ("pdf", "png")}

@@ -26,7 +26,8 @@ DAY = dt.date(2026, 11, 23)
 
 
 def texts(fig) -> list[str]:
-    return [t.get_text() for t in fig.findobj(Text) if t.get_text()]
+    """Every line of text on the sheet (a panel list is one text block of many lines)."""
+    return [line for t in fig.findobj(Text) for line in t.get_text().split("\n") if line]
 
 
 def test_every_chinese_character_on_a_sheet_is_in_the_font_used(plan):
