@@ -61,7 +61,7 @@ OTHER_RESOURCE = ("其他资源", "#35978f")
 OUTSIDE_LABEL = "未入片区小区"
 INK = "#222222"
 #: Characters per line of the side panel at every paper size (type scales with the paper).
-PANEL_CHARS = 30
+PANEL_CHARS = 27
 #: Road line widths (points on A3) by OSM highway class; classes not listed are drawn as paths.
 ROAD_WIDTHS = {"motorway": 2.6, "trunk": 2.6, "primary": 2.2, "secondary": 1.7, "tertiary": 1.4,
                "unclassified": 1.0, "residential": 1.0, "living_street": 1.0}
@@ -507,7 +507,7 @@ class _Sheet:
         if layers.attribution:
             info.append(f"数据来源：{layers.attribution}")
         info.append(f"gisplanner {__version__} 输出，供联合审查")
-        info = [part for line in info for part in textwrap.wrap(line, PANEL_CHARS + 6, subsequent_indent="  ")]
+        info = _wrap(info, PANEL_CHARS + 8)
         block_top = self.title_block(number)
         info_top = block_top + 0.008 + 0.022 * len(info)
         for i, line in enumerate(info):
@@ -517,7 +517,7 @@ class _Sheet:
         # the side panel fills what the legend and the title block leave; the rest goes to 续 sheets
         top = below_legend - 0.035
         room = int((top - 0.035 - info_top - 0.01) / STEP)
-        wrapped = [part for line in panel_lines for part in textwrap.wrap(line, PANEL_CHARS, subsequent_indent="  ")]
+        wrapped = _wrap(panel_lines, PANEL_CHARS)
         shown, rest = (wrapped, []) if len(wrapped) <= room else (wrapped[:max(room - 1, 0)],
                                                                   wrapped[max(room - 1, 0):])
         if rest and shown:
@@ -532,6 +532,15 @@ class _Sheet:
         line_pt = STEP * self.fig.get_size_inches()[1] * 72  # the panel's line pitch in points
         self.fig.text(x, top, "\n".join(lines), fontproperties=self.font(10), va="top", parse_math=False,
                       linespacing=line_pt / (10 * self.k * 1.2))
+
+
+def _wrap(lines: Sequence[str], width: int) -> list[str]:
+    """Lines wrapped to ``width`` characters, keeping each line's indent (textwrap would drop it)."""
+    out = []
+    for line in lines:
+        indent = " " * (len(line) - len(line.lstrip(" ")))
+        out += textwrap.wrap(line.lstrip(" "), width, initial_indent=indent, subsequent_indent=indent + "  ") or [""]
+    return out
 
 
 def _legend_patch(label: str, face: Any, edge: str) -> Any:

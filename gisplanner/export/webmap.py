@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Callable, Iterable
 from importlib import resources
@@ -80,18 +81,26 @@ def _add_layer(group: Any, gdf: gpd.GeoDataFrame, popups: list[str] | None, labe
 
     if gdf.empty:
         return
-    # 6 decimals of a degree is 0.1 m: the page is a fifth smaller than at full float precision
-    lonlat = shapely.transform(gdf.geometry.to_crs(4326).to_numpy(), lambda xy: np.round(xy, 6))
+    # Vertices closer than SIMPLIFY_M to the line they sit on cannot be seen on a web map of a city (a walking
+    # service area has thousands); 6 decimals of a degree is 0.1 m.
+    simple = shapely.simplify(gdf.geometry.to_numpy(), SIMPLIFY_M, preserve_topology=True)
+    lonlat = shapely.transform(gpd.GeoSeries(simple, crs=gdf.crs).to_crs(4326).to_numpy(),
+                               lambda xy: np.round(xy, 6))
     columns = {"_label": labels, "_key": range(len(gdf))} | ({} if popups is None else {"_popup": popups})
     data = gpd.GeoDataFrame(columns, geometry=lonlat, crs=4326)
     # folium's popup and tooltip templates insert property values with innerHTML, unescaped: the values are
-    # escaped above, so the popup markup is ours and the data stays text.
+    # escaped above, so the popup markup is ours and the data stays text. No per-feature bbox or id: folium
+    # keys the styles on _key, and the page is smaller.
     layer = folium.GeoJson(
-        data.__geo_interface__, style_function=style, highlight_function=None,
+        json.loads(data.to_json(show_bbox=False, drop_id=True)), style_function=style, highlight_function=None,
         marker=folium.CircleMarker(radius=5, weight=1, fill=True, fill_opacity=0.9) if points else None,
         popup=None if popups is None else folium.GeoJsonPopup(fields=["_popup"], labels=False, localize=False),
         tooltip=folium.GeoJsonTooltip(fields=["_label"], labels=False, localize=False))
     layer.add_to(group)
+
+
+#: Geometry detail dropped for the page, metres (the GeoPackage keeps every vertex).
+SIMPLIFY_M = 0.5
 
 
 #: The page's layers, bottom to top: name, legend swatch (line colour, fill colour or None, dashed), shown when
@@ -171,7 +180,7 @@ def web_map(layers: PlanLayers, *, tiles: bool = False) -> Any:
     minx, miny, maxx, maxy = gpd.GeoSeries.from_xy([x0, x1], [y0, y1], crs=layers.crs).to_crs(4326).total_bounds
     # no attribution control: the page names its data sources itself, and Leaflet's own link is a decoration
     fmap = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], tiles=None, control_scale=False,
-                      prefer_canvas=True, attribution_control=False)
+                      prefer_canvas=True, attribution_control=False, zoom_snap=0.25)  # quarter steps fill the screen
     # Instance attributes shadow folium's CDN lists: the page must open with no network.
     fmap.default_js = []
     fmap.default_css = []
@@ -338,12 +347,26 @@ def _legend(classes: dict[str, list[tuple[str, str]]]) -> str:
     return "".join(rows)
 
 
+#: The lines that carry the layers' GeoJSON, and a \\uXXXX escape not itself preceded by a backslash.
+_DATA_LINE = re.compile(r"^\s*geo_json_\w+_add\(.*$", flags=re.M)
+_ESCAPED = re.compile(r"(?<!\\)((?:\\\\)*)\\u([0-9a-fA-F]{4})")
+
+
+def _unescape(match: re.Match[str]) -> str:
+    """Chinese text as itself, not as six-byte escapes (a third of the page). The escapes of < > & ' stay, so
+    data can never close the script; surrogates and the JavaScript line separators stay escaped too."""
+    code = int(match.group(2), 16)
+    if code < 0x80 or 0xD800 <= code <= 0xDFFF or code in (0x2028, 0x2029):
+        return match.group(0)
+    return match.group(1) + chr(code)
+
+
 _VIEWPORT = re.compile(r'<meta name="viewport" content="[^"]*"\s*/>')
 
 
 def page_html(layers: PlanLayers, *, tiles: bool = False) -> str:
     """The web map as one HTML page: ``lang="zh-CN"``, a ``<title>``, and a viewport that lets a phone zoom."""
-    markup = web_map(layers, tiles=tiles).get_root().render()
+    markup = _DATA_LINE.sub(lambda m: _ESCAPED.sub(_unescape, m.group(0)), web_map(layers, tiles=tiles).get_root().render())
     title = html.escape(f"{layers.title} · {layers.district_label} · 网页地图")
     n_html, n_head = markup.count("<html>"), markup.count("<head>")
     markup = markup.replace("<html>", '<html lang="zh-CN">', 1).replace("<head>", f"<head>\n<title>{title}</title>", 1)

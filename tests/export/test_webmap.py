@@ -193,3 +193,16 @@ def test_web_map_shows_each_building_with_sills_of_concern_once(page_html):
 def test_roads_carry_their_names(page_html):
     roads = [f for f in features(page_html) if "_popup" not in f["properties"]]  # roads carry a tooltip only
     assert [f["properties"]["_label"] for f in roads] == ["宣化街"]  # the footway is left to the sheets
+
+
+def test_chinese_is_written_as_itself_and_markup_stays_escaped(page_html):
+    data = "\n".join(re.findall(r"^\s*geo_json_\w+_add\(.*$", page_html, flags=re.M))
+    assert "宣西小区" in data and "\\u5ba3" not in data  # 宣 as one character, not a six-byte escape
+    assert "<script>" not in data and "</" not in data  # a name can never close the page's script
+    assert '"bbox"' not in data  # no per-feature bounding boxes either
+
+
+def test_unescape_keeps_escaped_backslashes_and_separators():
+    line = r'geo_json_x_add({"a": "\u5b89\\u5b89\u2028\u003c"});'
+    assert webmap._DATA_LINE.sub(lambda m: webmap._ESCAPED.sub(webmap._unescape, m.group(0)), line) == \
+        r'geo_json_x_add({"a": "安\\u5b89\u2028\u003c"});'
