@@ -284,11 +284,11 @@ def web_map(layers: PlanLayers, *, tiles: bool = False) -> Any:
 
     sun = buildings_of_concern(layers)
     sun_label = sun["label"].tolist()
-    _add_layer(group("日照（按建筑）"), sun,
-               [popup_table(label, [("建筑编号", r["building_id"]), ("窗台采样点", r["n_sills"]),
-                                    (f"其中{label}", r["n_worst"]), ("最少日照时数（h）", r["min_hours"])])
-                for label, (_, r) in zip(sun_label, sun.iterrows())],
-               [f"{_cell(label)}（{int(n)} 个窗台）" for label, n in zip(sun_label, sun["n_worst"])],
+    # one line each, no popup: a city has ten thousand such buildings and the page must stay small
+    _add_layer(group("日照（按建筑）"), sun, None,
+               [f"{_cell(label)}：建筑 {_cell(b)}，{int(n)} 个窗台中 {int(k)} 个，最少 {_cell(h)} 小时"
+                for label, b, n, k, h in zip(sun_label, sun["building_id"], sun["n_sills"], sun["n_worst"],
+                                             sun["min_hours"])],
                lambda f: {"color": SILL_COLOURS[sun_label[f["properties"]["_key"]]],
                           "fillColor": SILL_COLOURS[sun_label[f["properties"]["_key"]]]}, points=True)
 
