@@ -13,10 +13,16 @@ DEBIAN_PACKAGES=(
   libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 fonts-noto-cjk poppler-utils xvfb xauth
 )
 
+# The tests open the exported web pages in headless Chromium: Debian's build, driven by Playwright from PyPI
+# through its executable path, so no browser is downloaded.
+TEST_DEBIAN_PACKAGES=(chromium)
+
 install_debian_packages() {
   command -v dpkg-query >/dev/null 2>&1 || return 0
+  local wanted=("$@")
+  [ ${#wanted[@]} -eq 0 ] && wanted=("${DEBIAN_PACKAGES[@]}")
   local missing=()
-  for pkg in "${DEBIAN_PACKAGES[@]}"; do
+  for pkg in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
   done
   [ ${#missing[@]} -eq 0 ] && return 0

@@ -2,6 +2,7 @@
 # Runs all tests: ruff, the import-linter contract (the engine never imports Qt) and pytest, offscreen.
 # Installs what it needs first. Extra arguments go to pytest.
 source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
+install_debian_packages "${TEST_DEBIAN_PACKAGES[@]}"
 install_python_packages test
 cd "$ROOT"
 export QT_QPA_PLATFORM=offscreen

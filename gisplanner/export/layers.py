@@ -47,12 +47,60 @@ def sill_labels(sills: pd.DataFrame) -> pd.Series:
     return pd.Series("日照采样点", index=sills.index)
 
 
+#: Sill classes that need a reviewer's eye; the others (unaffected, passing) stay off the web map.
+SILLS_OF_CONCERN = ("窗台新增不满足日照", "窗台日照减少", "窗台日照减少（加装电梯豁免）", "窗台不满足日照")
+
+
+def sills_by_building(sills: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The sill samples summed up per building, as a map at sheet or city scale shows them.
+
+    Parameters
+    ----------
+    sills
+        Sill points (``building_id``, ``hours``, and ``status`` or ``passes``).
+    buildings
+        Building footprints (``feature_id``); a building missing here is drawn at the mean of its sills.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per building: ``building_id``, ``label`` (the worst sill class, :data:`SILL_COLOURS` order),
+        ``n_sills``, ``n_worst`` (sills of that class), ``min_hours`` (h), and the footprint (or a point).
+    """
+    if sills.empty:
+        return gpd.GeoDataFrame({"building_id": pd.Series(dtype=str), "label": pd.Series(dtype=str),
+                                 "n_sills": pd.Series(dtype=int), "n_worst": pd.Series(dtype=int),
+                                 "min_hours": pd.Series(dtype=float)}, geometry=gpd.GeoSeries([], crs=sills.crs),
+                                crs=sills.crs)
+    severity = {label: i for i, label in enumerate(SILL_COLOURS)}
+    ids = sills["building_id"].astype(str) if "building_id" in sills.columns else pd.Series(
+        sills.index.astype(str), index=sills.index)
+    frame = pd.DataFrame({"building_id": ids.to_numpy(), "rank": sill_labels(sills).map(severity).to_numpy(),
+                          "hours": pd.to_numeric(sills.get("hours", np.nan), errors="coerce"),
+                          "x": sills.geometry.x.to_numpy(), "y": sills.geometry.y.to_numpy()})
+    grouped = frame.groupby("building_id", sort=True)
+    worst = grouped["rank"].min()
+    n_worst = frame[frame["rank"].to_numpy() == worst.reindex(frame["building_id"]).to_numpy()].groupby(
+        "building_id").size()
+    labels = np.array(list(SILL_COLOURS))[worst.to_numpy()]
+    geometry = gpd.GeoSeries.from_xy(grouped["x"].mean(), grouped["y"].mean(), crs=sills.crs).to_numpy()
+    if len(buildings) and "feature_id" in buildings.columns:
+        footprints = buildings.set_index(buildings["feature_id"].astype(str)).geometry
+        footprints = footprints[~footprints.index.duplicated()]
+        found = footprints.reindex(worst.index)
+        geometry = np.where(found.notna().to_numpy(), found.to_numpy(), geometry)
+    return gpd.GeoDataFrame({"building_id": worst.index.to_numpy(), "label": labels,
+                             "n_sills": grouped.size().to_numpy(), "n_worst": n_worst.reindex(worst.index).to_numpy(),
+                             "min_hours": grouped["hours"].min().to_numpy()},
+                            geometry=list(geometry), crs=sills.crs)
+
+
 #: Columns of the proposed-facility layer besides the ``check_<name>`` verdict columns.
 PROPOSED_COLUMNS = ("facility_id", "facility_type", "name", "intervention", "site", "overall",
                     "needs_consultation", "basis", "shadow")
 
 
-def _empty(columns: Sequence[str], crs: CRS) -> gpd.GeoDataFrame:
+def _empty(columns: Sequence[str], crs: CRS | None) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame({c: pd.Series(dtype=object) for c in columns}, geometry=gpd.GeoSeries([], crs=crs),
                             crs=crs)
 
@@ -82,6 +130,10 @@ class PlanLayers:
         ``check_<name>`` column per verdict.
     facilities, green_space
         Existing facilities and green space, drawn for context.
+    roads, buildings, admin
+        Context under the plan: the walking network (``highway``, ``name``), building footprints and the
+        街道/社区 boundaries (``name``, ``admin_level``). Never cut to a district: a sheet shows what its frame
+        shows.
     outside
         Communities in no district (not eligible or not bundled), drawn for context.
     facility_zh, level_zh, renovation_class
@@ -99,6 +151,9 @@ class PlanLayers:
         The plan's 地级以上城市, as the plan table names it (e.g. 哈尔滨市).
     sources
         Source id -> title (sources.yaml), to name the documents a verdict rests on.
+    title_block
+        The sheets' title block from the project settings: ``project_name`` (项目名称), ``organisation``
+        (编制单位), ``reviewer`` (审核), ``checker`` (校对); absent entries print as blanks to fill in by hand.
     """
 
     crs: CRS
@@ -123,6 +178,10 @@ class PlanLayers:
     checks: ChecksTable | None = None
     sources: Mapping[str, str] = field(default_factory=dict)
     city_zh: str = "本市"
+    roads: gpd.GeoDataFrame = field(default_factory=lambda: _empty(["highway", "name"], None))
+    buildings: gpd.GeoDataFrame = field(default_factory=lambda: _empty(["feature_id"], None))
+    admin: gpd.GeoDataFrame = field(default_factory=lambda: _empty(["name", "admin_level"], None))
+    title_block: Mapping[str, str] = field(default_factory=dict)
 
     def check_label(self, column: str) -> str:
         """Chinese name of a ``check_<key>`` column of :attr:`proposed`."""
@@ -230,7 +289,9 @@ def plan_layers(*, crs: CRS | str, communities: gpd.GeoDataFrame, title: str = "
                 renovation_class: Mapping[str, str] | None = None,
                 renovation_items: Mapping[str, Sequence[str]] | None = None,
                 attribution: str | None = None, checks: ChecksTable | None = None,
-                city_zh: str = "本市") -> PlanLayers:
+                city_zh: str = "本市", roads: gpd.GeoDataFrame | None = None,
+                buildings: gpd.GeoDataFrame | None = None, admin_boundaries: gpd.GeoDataFrame | None = None,
+                title_block: Mapping[str, str] | None = None) -> PlanLayers:
     """Join the project's layers and results into a :class:`PlanLayers`.
 
     Parameters
@@ -261,6 +322,10 @@ def plan_layers(*, crs: CRS | str, communities: gpd.GeoDataFrame, title: str = "
         The placement checks of the standards, for the Chinese names of the verdict columns.
     city_zh
         The 地级以上城市 the plan table names.
+    roads, buildings, admin_boundaries
+        The ``walk_network``, ``buildings`` and ``admin_boundaries`` layers, drawn under the plan.
+    title_block
+        See :attr:`PlanLayers.title_block`.
 
     Returns
     -------
@@ -316,7 +381,11 @@ def plan_layers(*, crs: CRS | str, communities: gpd.GeoDataFrame, title: str = "
         facility_zh=dict(facility_zh or {}), level_zh=dict(level_zh or {}),
         renovation_class=dict(renovation_class or {}),
         renovation_items={k: tuple(v) for k, v in (renovation_items or {}).items()}, attribution=attribution,
-        checks=checks, city_zh=city_zh)
+        checks=checks, city_zh=city_zh,
+        roads=frame(roads, ["highway", "name"], "walk_network"),
+        buildings=frame(buildings, ["feature_id"], "buildings"),
+        admin=frame(admin_boundaries, ["name", "admin_level"], "admin_boundaries"),
+        title_block={str(k): str(v) for k, v in (title_block or {}).items()})
 
 
 def _resource_frame(resources: pd.DataFrame | None, layers: Mapping[str, gpd.GeoDataFrame],
@@ -397,6 +466,21 @@ def select_district(layers: PlanLayers, district_id: str, *, margin_m: float = 2
         candidate_sites=near(layers.candidate_sites), proposed=shading(layers.proposed),
         sunlight=near(layers.sunlight), facilities=near(layers.facilities), green_space=near(layers.green_space),
         outside=near(layers.outside))
+
+
+#: The spatial layers of :class:`PlanLayers`.
+SPATIAL_FIELDS = ("districts", "communities", "gaps", "service_areas", "resources", "candidate_sites", "proposed",
+                  "sunlight", "facilities", "green_space", "outside", "roads", "buildings", "admin")
+
+
+def to_crs(layers: PlanLayers, crs: CRS | str) -> PlanLayers:
+    """The same plan with every layer reprojected to ``crs`` (e.g. the CGCS2000 zone a sheet is printed in)."""
+    crs = CRS.from_user_input(crs)
+    if crs.equals(layers.crs):
+        return layers
+    moved = {name: getattr(layers, name).to_crs(crs) if len(getattr(layers, name))
+             else getattr(layers, name).set_crs(crs, allow_override=True) for name in SPATIAL_FIELDS}
+    return replace(layers, crs=crs, **moved)
 
 
 def plan_bounds(layers: PlanLayers) -> np.ndarray:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from gisplanner import catalogue
+from gisplanner.basemap import open_basemap
 from gisplanner.errors import InputError
 from gisplanner.export import review, review_form, sheets, tables, webmap
 from gisplanner.export.layers import OSM_ATTRIBUTION, PlanLayers, plan_layers, select_district
@@ -101,7 +102,9 @@ def project_plan_layers(project: Any, *, district: str | None = None) -> PlanLay
         level_zh={k: level.zh for k, level in standards.levels.items()},
         renovation_class=standards.facility_classes(), renovation_items=standards.renovation_items(project.city),
         attribution=osm_attribution(project), checks=standards.checks,
-        city_zh=city_name(city.zh if city is not None else project.city))
+        city_zh=city_name(city.zh if city is not None else project.city), roads=project.layers.get("walk_network"),
+        buildings=project.layers.get("buildings"), admin_boundaries=project.layers.get("admin_boundaries"),
+        title_block=project.settings.get("title_block"))
     layers = replace(layers, sources=dict(standards.sources))
     return layers if district is None else select_district(layers, district)
 
@@ -200,6 +203,7 @@ def export_plan_package(project: Any, out_dir: str | Path, *, district: str | No
                         formats: Sequence[str] = FORMATS, paper: str = "A3",
                         unit_costs: pd.DataFrame | None = None, unit_costs_file: str | None = None,
                         when: dt.date | None = None, tiles: bool = False, plan_year: int | None = None,
+                        basemap: str | Path | None = None, district_sheets: bool = True,
                         progress: Progress | None = None) -> dict[str, list[Path]]:
     """Write the plan package of a project, whole or one district, for joint review.
 
@@ -228,6 +232,11 @@ def export_plan_package(project: Any, out_dir: str | Path, *, district: str | No
     plan_year
         Make the plan table for the communities whose ``plan_year`` is this year; None: every community of
         the plan, and the table says it is not one year's plan.
+    basemap
+        A local GeoTIFF or MBTiles file drawn under the sheets' maps; by default the project's
+        ``settings["basemap"]``, if any (nothing is downloaded).
+    district_sheets
+        One map sheet per district after the themed sheets of a whole plan (see :func:`sheets.write_sheets`).
     progress
         One step per output; cancel between outputs.
 
@@ -248,6 +257,8 @@ def export_plan_package(project: Any, out_dir: str | Path, *, district: str | No
     when = when or dt.date.today()
     layers, plan_tables = project_plan_tables(project, district=district, unit_costs=unit_costs,
                                               unit_costs_file=unit_costs_file, plan_year=plan_year)
+    chosen = basemap if basemap is not None else project.settings.get("basemap")
+    under = open_basemap(chosen) if chosen else None
 
     steps = [f for f in KNOWN_FORMATS if f in formats]
     written: dict[str, list[Path]] = {}
@@ -258,7 +269,8 @@ def export_plan_package(project: Any, out_dir: str | Path, *, district: str | No
                                              results=uncarried_results(project) if district is None else None)]
         elif fmt in ("pdf", "png"):
             if fmt not in written:
-                written.update(sheets.write_sheets(layers, out, paper=paper, when=when,
+                written.update(sheets.write_sheets(layers, out, paper=paper, when=when, basemap=under,
+                                                   district_sheets=district_sheets,
                                                    formats=[f for f in ("pdf", "png") if f in formats]))
         elif fmt == "html":
             written[fmt] = [webmap.write_web_map(layers, out / "webmap.html", tiles=tiles),

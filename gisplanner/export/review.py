@@ -78,8 +78,8 @@ def review_sections(layers: PlanLayers, tables: PlanTables) -> list[Section]:
     zh = layers.facility_zh
     facility_rows = []
     for _, r in p.iterrows():
-        verdicts = "；".join(f"{layers.check_label(c)}：{VERDICT_ZH.get(r[c], r[c])}" for c in checks
-                            if pd.notna(r[c]))
+        verdicts = "\n".join(f"{layers.check_label(c)}：{VERDICT_ZH.get(r[c], r[c])}" for c in checks
+                             if pd.notna(r[c]))  # one verdict per line
         facility_rows.append((str(r["facility_id"]), str(r["name"]),
                               str(zh.get(r["facility_type"], r["facility_type"])), site_label(r["site"] if isinstance(r["site"], str) else None),
                               OVERALL_ZH.get(r["overall"], r["overall"]), verdicts))
@@ -147,21 +147,51 @@ def source_text(ref: str, titles: Mapping[str, str]) -> str:
     return f"{title} {article}".strip()
 
 
-def render_html(title: str, subtitle: str, sections: Sequence[Section]) -> str:
-    """A standalone HTML page; every text is escaped, so data can never become markup."""
+#: Words that mark a failed check or a refused facility: their cells are highlighted.
+FAIL_WORDS = (f"：{VERDICT_ZH['fail']}", OVERALL_ZH["refused"])
+#: Words that mark an open item (conditions, consultation): highlighted more softly.
+OPEN_WORDS = (f"：{VERDICT_ZH['consult']}", f"：{VERDICT_ZH['warn']}", OVERALL_ZH["consultation"],
+              OVERALL_ZH["conditions"])
+REVIEW_CSS = (
+    "body{font-family:'Noto Sans CJK SC','Microsoft YaHei',sans-serif;margin:0 auto;padding:1em 1.2em;"
+    "max-width:1100px;line-height:1.6;color:#222}"
+    "h1{font-size:1.5em;margin:.3em 0}h2{font-size:1.2em;margin:1.2em 0 .4em;border-bottom:1px solid #ccc}"
+    ".wrap{overflow-x:auto;-webkit-overflow-scrolling:touch}"
+    "table{border-collapse:collapse;margin:.5em 0;min-width:100%}"
+    "th,td{border:1px solid #999;padding:4px 8px;text-align:left;vertical-align:top;min-width:3.5em}"
+    "th{background:#eee}td.fail{background:#fde0dc}td.open{background:#fff3e0}"
+    "td.fail:not(:has(.line)){color:#a50f15;font-weight:bold}"
+    ".line{display:block}.line.fail{color:#a50f15;font-weight:bold}"
+    "@media (max-width:700px){body{padding:.6em}th,td{padding:3px 5px;font-size:14px}}")
+
+
+def _cell_html(text: str) -> str:
+    """A table cell: each line of the text on its own line, failed or open lines marked."""
     e = html.escape
-    parts = [f"<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'><title>{e(title)}</title>",
-             "<style>body{font-family:'Noto Sans CJK SC',sans-serif;margin:2em;max-width:1100px}"
-             "table{border-collapse:collapse;margin:.5em 0}th,td{border:1px solid #999;padding:4px 8px;"
-             "text-align:left;vertical-align:top}th{background:#eee}</style></head><body>",
+    lines = text.split("\n")
+    state = "fail" if any(w in text for w in FAIL_WORDS) else "open" if any(w in text for w in OPEN_WORDS) else ""
+    attr = f" class='{state}'" if state else ""
+    if len(lines) == 1:
+        return f"<td{attr}>{e(text)}</td>"
+    spans = "".join(f"<span class='line{' fail' if any(w in line for w in FAIL_WORDS) else ''}'>{e(line)}</span>"
+                    for line in lines)
+    return f"<td{attr}>{spans}</td>"
+
+
+def render_html(title: str, subtitle: str, sections: Sequence[Section]) -> str:
+    """A standalone HTML page that reads on a phone; every text is escaped, so data can never become markup."""
+    e = html.escape
+    parts = ["<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'>",
+             "<meta name='viewport' content='width=device-width, initial-scale=1'>",
+             f"<title>{e(title)}</title><style>{REVIEW_CSS}</style></head><body>",
              f"<h1>{e(title)}</h1><p>{e(subtitle)}</p>"]
     for s in sections:
         parts.append(f"<h2>{e(s.title)}</h2>")
         parts += [f"<p>{e(p)}</p>" for p in s.paragraphs]
         if s.header:
-            parts.append("<table><tr>" + "".join(f"<th>{e(h)}</th>" for h in s.header) + "</tr>")
-            parts += ["<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in s.rows]
-            parts.append("</table>")
+            parts.append("<div class='wrap'><table><tr>" + "".join(f"<th>{e(h)}</th>" for h in s.header) + "</tr>")
+            parts += ["<tr>" + "".join(_cell_html(c) for c in row) + "</tr>" for row in s.rows]
+            parts.append("</table></div>")
     parts.append("</body></html>\n")
     return "".join(parts)
 

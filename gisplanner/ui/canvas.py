@@ -226,6 +226,10 @@ class MapCanvas(pg.GraphicsView):
         self.tool: Tool = Tool()
         self._graphics: dict[str, LayerGraphics] = {}
         self._labels: list[pg.TextItem] = []
+        self.basemap = None  # a gisplanner.basemap.Basemap under every layer, re-rendered when the view settles
+        self._basemap_item = pg.ImageItem(axisOrder="row-major")
+        self._basemap_item.setZValue(-1_000_000)
+        self.view.addItem(self._basemap_item, ignoreBounds=True)
         self._rubber = QGraphicsPathItem()
         self._rubber.setPen(_pen("#e31a1c", 1.5))
         self._rubber.setZValue(20_000)
@@ -235,7 +239,7 @@ class MapCanvas(pg.GraphicsView):
         self._label_timer = QTimer(self)
         self._label_timer.setSingleShot(True)
         self._label_timer.setInterval(80)
-        self._label_timer.timeout.connect(self._update_labels)
+        self._label_timer.timeout.connect(self._view_settled)
         self.scene().sigMouseMoved.connect(self._mouse_moved)
         self.view.sigRangeChanged.connect(self._range_changed)
         store.added.connect(self._added)
@@ -353,6 +357,28 @@ class MapCanvas(pg.GraphicsView):
 
     def _range_changed(self, *args) -> None:
         self._label_timer.start()
+
+    def _view_settled(self) -> None:
+        self._update_basemap()
+        self._update_labels()
+
+    # --- basemap -------------------------------------------------------------------------------------------
+    def set_basemap(self, basemap) -> None:
+        """Draw ``basemap`` (:class:`gisplanner.basemap.Basemap`, a local file) under the layers; None removes it."""
+        self.basemap = basemap
+        self._update_basemap()
+
+    def _update_basemap(self) -> None:
+        """Render the basemap for the view at screen resolution (a warp of the visible part only)."""
+        crs = getattr(self.store.project, "crs", None)
+        if self.basemap is None or crs is None:
+            self._basemap_item.clear()
+            return
+        (x0, x1), (y0, y1) = self.view.viewRange()
+        rect = self.view.sceneBoundingRect()
+        picture = self.basemap.render(crs, (x0, y0, x1, y1), (rect.width(), rect.height()))
+        self._basemap_item.setImage(picture.rgba[::-1], autoLevels=False)  # rows from the bottom, as y grows
+        self._basemap_item.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
 
     # --- labels --------------------------------------------------------------------------------------------
     def _update_labels(self) -> None:

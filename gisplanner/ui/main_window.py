@@ -24,6 +24,7 @@ from PyQt6.QtWidgets import (
 )
 
 from gisplanner import catalogue, workflow
+from gisplanner.basemap import open_basemap
 from gisplanner.errors import GisPlannerError
 from gisplanner.project import Project, recovery_path
 from gisplanner.ui.attribute_table import AttributeTable
@@ -165,6 +166,9 @@ class MainWindow(QMainWindow):
         add(file_menu, "import", "导入图层…", self.import_dialog)
         add(file_menu, "export", "导出规划成果包…", self.export_dialog)
         file_menu.addSeparator()
+        add(file_menu, "basemap", "添加底图（本地影像或离线瓦片包）…", self.basemap_dialog)
+        add(file_menu, "basemap_off", "移除底图", lambda: self.set_basemap(None))
+        file_menu.addSeparator()
         add(file_menu, "quit", "退出", self.close, QKeySequence.StandardKey.Quit)
 
         edit_menu = menu.addMenu("编辑(&E)")
@@ -220,6 +224,12 @@ class MainWindow(QMainWindow):
         self.store.set_project(project)
         self._to_lonlat = (Transformer.from_crs(project.crs, 4326, always_xy=True)
                            if project.crs is not None else None)
+        self.canvas.set_basemap(None)
+        if project.settings.get("basemap"):
+            try:
+                self.canvas.set_basemap(open_basemap(project.settings["basemap"]))
+            except GisPlannerError as exc:  # the project opens without it; the message says what to do
+                self.show_error(exc)
         self.coverage.refresh()
         self._update_title()
 
@@ -475,6 +485,27 @@ class MainWindow(QMainWindow):
                                          f"导入完成：{len(project.layers)} 个图层，{len(lines)} 条检查记录。", parent=self)
         self.import_report.setDetailedText("\n".join(lines) or "没有发现问题。")
         self.import_report.open()
+
+    def basemap_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "添加底图", "", "底图 (*.tif *.tiff *.mbtiles)")
+        if path:
+            self.set_basemap(path)
+
+    def set_basemap(self, path: str | Path | None) -> None:
+        """Draw a local GeoTIFF or MBTiles file under the layers and keep it in the project (sheets use it too)."""
+        project = self.store.project
+        try:
+            basemap = open_basemap(path) if path else None
+        except GisPlannerError as exc:
+            self.show_error(exc)
+            return
+        self.canvas.set_basemap(basemap)
+        if project is not None:
+            if basemap is None:
+                project.settings.pop("basemap", None)
+            else:
+                project.settings["basemap"] = str(basemap.path)
+            self.store.set_modified(True)
 
     def standards_dialog(self) -> None:
         project = self.store.project

@@ -2,7 +2,7 @@
 
 import geopandas as gpd
 import pandas as pd
-from shapely.geometry import Point, box
+from shapely.geometry import LineString, Point, box
 
 from gisplanner.export.layers import OSM_ATTRIBUTION, PlanLayers, plan_layers
 from gisplanner.standards import load_standards
@@ -99,6 +99,26 @@ def sunlight() -> gpd.GeoDataFrame:
                             geometry=[Point(X0 + 130, Y0 + 60), Point(X0 + 140, Y0 + 60)], crs=CRS)
 
 
+def roads() -> gpd.GeoDataFrame:
+    """An east-west street south of the row of communities and an unnamed footway across it."""
+    return gpd.GeoDataFrame({"feature_id": ["w1", "w2"], "highway": ["secondary", "footway"],
+                             "name": ["宣化街", None]},
+                            geometry=[LineString([(X0 - 50, Y0 - 8), (X0 + 600, Y0 - 8)]),
+                                      LineString([(X0 + 105, Y0 - 30), (X0 + 105, Y0 + 130)])], crs=CRS)
+
+
+def buildings() -> gpd.GeoDataFrame:
+    """Two slabs in c1: b7 (the sills of sunlight()) and b8 (no sills)."""
+    return gpd.GeoDataFrame({"feature_id": ["b7", "b8"], "floors": [6.0, 6.0]},
+                            geometry=[box(X0 + 120, Y0 + 62, X0 + 180, Y0 + 74),
+                                      box(X0 + 20, Y0 + 62, X0 + 80, Y0 + 74)], crs=CRS)
+
+
+def admin() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"name": ["花园街道"], "admin_level": [8]},
+                            geometry=[box(X0 - 20, Y0 - 20, X0 + 560, Y0 + 160)], crs=CRS)
+
+
 FACILITY_ZH = {"kindergarten": "幼儿园", "elderly_daycare": "老年人日间照料中心"}
 LEVEL_ZH = {"lc5": "五分钟生活圈", "lc10": "十分钟生活圈"}
 RENOVATION_CLASS = {"kindergarten": "提升类", "elderly_daycare": "提升类"}
@@ -110,4 +130,4 @@ def build_plan() -> PlanLayers:
                        service_areas=service_areas(), resources=resources(), resource_layers=resource_layers(),
                        placed=placed(), sunlight=sunlight(), facility_zh=FACILITY_ZH, level_zh=LEVEL_ZH,
                        checks=load_standards().checks, renovation_class=RENOVATION_CLASS, renovation_items=RENOVATION_ITEMS,
-                       attribution=OSM_ATTRIBUTION)
+                       attribution=OSM_ATTRIBUTION, roads=roads(), buildings=buildings(), admin_boundaries=admin())

@@ -44,7 +44,8 @@ def test_every_output_opens_with_an_independent_reader(project, tmp_path):
     assert set(SPATIAL) | {"plan_table", "district_items", "facility_checks"} == set(layers)
     with fiona.open(gpkg, layer="communities") as src:
         assert len(src) == 4
-    assert len(PdfReader(written["pdf"][0]).pages) == 4
+    # index, districts and resources, a gap sheet per level (居住街坊, 5, 10, 15 min), facilities, D1, D2
+    assert len(PdfReader(written["pdf"][0]).pages) == 9
     assert all(p.stat().st_size > 10_000 for p in written["png"])
     for page in written["html"]:
         HTMLParser().feed(page.read_text(encoding="utf-8"))

@@ -140,3 +140,43 @@ def test_labels_follow_the_view_once_it_settles(qtbot, canvas):
     districts_in_view = canvas.store.layer("districts").frame.intersects(shapely.box(x0, y0, x1, y1)).sum()
     assert texts.count("x") == districts_in_view  # the district layer's names
     assert sorted(t for t in texts if t != "x") == sorted(in_view["name"])
+
+
+def test_basemap_is_drawn_under_the_layers_and_can_be_removed(qtbot, tmp_path):
+    import rasterio
+    from affine import Affine
+
+    from gisplanner.basemap import open_basemap
+    from gisplanner.project import Project
+
+    project = Project(city="harbin", crs=CRS)
+    project.set_layer("communities", gpd.GeoDataFrame(
+        {"feature_id": ["C1"], "name": ["一号小区"]}, geometry=[shapely.box(0, 0, 100, 50)], crs=CRS))
+    store = LayerStore()
+    store.set_project(project)
+    canvas = MapCanvas(store)
+    qtbot.addWidget(canvas)
+    canvas.resize(600, 400)
+    canvas.zoom_to_all()
+    green = np.zeros((3, 40, 60), np.uint8)
+    green[1] = 200  # a green image 600 m × 400 m around the community
+    tif = tmp_path / "green.tif"
+    with rasterio.open(tif, "w", driver="GTiff", width=60, height=40, count=3, dtype="uint8", crs=CRS,
+                       transform=Affine(10, 0, -250, 0, -10, 175)) as dst:
+        dst.write(green)
+
+    def green_share() -> float:
+        image = canvas.grab().toImage()
+        pixels = np.array([[image.pixelColor(x, y).getRgb()[:3] for x in range(0, 600, 10)]
+                           for y in range(0, 400, 10)]).reshape(-1, 3)
+        return float(((pixels[:, 1] > 150) & (pixels[:, 0] < 60)).mean())
+
+    assert green_share() == 0.0
+    canvas.set_basemap(open_basemap(tif))
+    assert green_share() > 0.25  # the image fills the view around the community
+    centre = canvas.grab().toImage().pixelColor(300, 200).getRgb()[:3]
+    assert not (centre[1] > 150 and centre[0] < 60)  # the community is drawn over it
+    layer_z = min(item.zValue() for item in canvas._graphics["communities"].items)
+    assert canvas._basemap_item.zValue() < layer_z
+    canvas.set_basemap(None)
+    assert green_share() == 0.0
