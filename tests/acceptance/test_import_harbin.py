@@ -1,6 +1,5 @@
 """Import of the real Harbin OSM data (../shared/refdata/harbin_central_osm); counts from its PROVENANCE.md."""
 
-import time
 
 import pyogrio
 import pytest
@@ -94,11 +93,10 @@ def test_gcj02_shifted_pois_are_reported_against_the_buildings(harbin_focus, tmp
 
 
 @pytest.mark.slow
-def test_central_imports_fully_within_20_seconds(harbin_central):
+def test_central_imports_fully(harbin_central):
+    # The import time is a benchmark figure (bench/), not a test assertion: a loaded CI machine must not fail it.
     project = Project()
-    start = time.perf_counter()
     import_layers(project, [harbin_central])
-    assert time.perf_counter() - start < 20
     assert {role: len(frame) for role, frame in project.layers.items()} == CENTRAL_COUNTS
     assert project.crs.to_epsg() == 4551
     assert all(frame["feature_id"].is_unique for frame in project.layers.values())

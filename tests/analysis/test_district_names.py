@@ -57,7 +57,7 @@ def test_demo_districts_get_unique_chinese_names():
     from gisplanner.demo import build_demo_project
 
     project = build_demo_project()
-    workflow.run_districts(project)
+    workflow.run(project, "districts")
     names = project.results["districts"]["name"]
     assert names.is_unique and names.str.endswith("片区").all()
     assert not names.str.match(r"^D\\d+$").any()

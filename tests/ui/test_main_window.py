@@ -91,8 +91,8 @@ def test_districts_bundle_edit_undo_redo(qtbot, window):
     assert len(split) == len(auto) + 1
     assert split["n_communities"].sum() == auto["n_communities"].sum()
 
-    panel.rename(first, "和平片区")
-    assert results["districts"].set_index("district_id").loc[first, "name"] == "和平片区"
+    panel.rename(first, "改名测试片区")
+    assert results["districts"].set_index("district_id").loc[first, "name"] == "改名测试片区"
 
     stack.undo()
     stack.undo()
