@@ -13,6 +13,7 @@ import shapely
 from gisplanner.errors import InputError
 from gisplanner.io import crs as crs_tools
 from gisplanner.io.importer import import_layers
+from gisplanner.labels import code_label
 from gisplanner.project import Project
 from tests.reliability.conftest import assert_refused, digest, town_layers
 
@@ -132,7 +133,7 @@ def test_import_with_a_stray_feature_against_a_project_keeps_the_project(cli, pr
     code, out, err = cli("import", _write(tmp_path, _communities(geoms, 4326), "communities"),
                          "--project", project_file)
     assert code == 0, err
-    assert "coordinates_outlier" in out
+    assert f"[{code_label('coordinates_outlier', 'finding')}]" in out  # the finding, named in Chinese
     assert Project.load(project_file).crs.to_epsg() == 4551
 
 

@@ -14,6 +14,7 @@ import shapely
 
 from gisplanner.errors import InputError
 from gisplanner.filelock import lock_path, project_lock
+from gisplanner.labels import code_label
 from gisplanner.project import Project, remove_stale_saves
 from tests.reliability.conftest import assert_refused, digest, lonlat, town_layers
 
@@ -174,7 +175,7 @@ def test_replace_empties_the_role_and_reports_it(cli, project_file, tmp_path):
     empty.write_text('{"type": "FeatureCollection", "features": []}')
     code, out, _ = cli("import", empty, "--role", "empty=communities", "--project", project_file, "--replace")
     assert code == 0
-    assert "role_replaced" in out and "9 个要素" in out
+    assert f"[{code_label('role_replaced', 'finding')}]" in out and "9 个要素" in out
     assert len(Project.load(project_file).layer("communities")) == 0
 
 
