@@ -596,13 +596,19 @@ def _index(sheet: _Sheet, numbers: dict[str, str]) -> list[str]:
         for i, n, k in zip(d["district_id"], d["name"], sizes)]
 
 
-def _resources(sheet: _Sheet) -> list[str]:
-    layers = sheet.layers
-    _community_layers(sheet)
-    res = layers.resources
+def _resource_polygons(sheet: _Sheet) -> None:
+    """The district resources, coloured by their layer (boiler rooms, idle land, public buildings)."""
+    res = sheet.layers.resources
     for role, rows in res.groupby("layer", sort=True) if len(res) else []:
         name, colour = RESOURCE_STYLE.get(str(role), OTHER_RESOURCE)
         sheet.polygons(rows, name, face=colour, edge=colour, alpha=0.75, z=6)
+
+
+def _resources(sheet: _Sheet) -> list[str]:
+    layers = sheet.layers
+    _community_layers(sheet)
+    _resource_polygons(sheet)
+    res = layers.resources
     sheet.polygons(layers.chosen_sites, "推荐候选用地", edge="#8c510a", width=1.2, dashed=True, z=7)
     _districts(sheet)
     named = res.drop_duplicates(["layer", "resource_id"]) if len(res) else res
@@ -719,10 +725,8 @@ def _district(sheet: _Sheet) -> list[str]:
     layers = sheet.layers
     zh = layers.facility_zh
     _community_layers(sheet)
+    _resource_polygons(sheet)
     res = layers.resources
-    for role, rows in res.groupby("layer", sort=True) if len(res) else []:
-        name, colour = RESOURCE_STYLE.get(str(role), OTHER_RESOURCE)
-        sheet.polygons(rows, name, face=colour, edge=colour, alpha=0.75, z=6)
     p = layers.proposed
     sheet.polygons(p, "拟建设施", face="#212121", edge="#212121", z=12)
     _districts(sheet)
