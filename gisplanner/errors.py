@@ -20,18 +20,7 @@ class InputError(GisPlannerError):
         self.layer = layer
         self.feature = feature
         self.fix = fix
-        parts = []
-        if file:
-            parts.append(f"file {file}")
-        if layer:
-            parts.append(f"layer {layer}")
-        if feature is not None:
-            parts.append(f"feature {feature}")
-        where = f"[{', '.join(parts)}] " if parts else ""
-        text = f"{where}{message}"
-        if fix:
-            text += f" Fix: {fix}"
-        super().__init__(text)
+        super().__init__(error_line(self))
 
 
 class ConfigError(GisPlannerError):
@@ -42,15 +31,10 @@ class ConfigError(GisPlannerError):
         self.file = file
         self.key = key
         self.value = value
-        where = []
-        if file:
-            where.append(f"file {file}")
-        if key:
-            where.append(f"key {key}")
-        if value is not None:
-            where.append(f"value {value!r}")
-        prefix = f"[{', '.join(where)}] " if where else ""
-        super().__init__(prefix + message)
+        where = "，".join(part for part in (
+            f"文件 {file}" if file else "", f"配置项 {key}" if key else "",
+            f"值 {value!r}" if value is not None else "") if part)
+        super().__init__(f"{message}（{where}）" if where else message)
 
 
 class CancelledError(GisPlannerError):
@@ -104,12 +88,26 @@ def explain(exc: BaseException) -> GisPlannerError | None:
     return None
 
 
+def error_places(exc: InputError) -> list[tuple[str, str]]:
+    """Where an input error is: (文件/图层/要素, value) pairs, the layer by its Chinese name and its own name."""
+    from gisplanner.labels import code_label  # labels reads its YAML through this module's errors
+
+    places = []
+    if exc.file:
+        places.append(("文件", str(exc.file)))
+    if exc.layer:
+        label = code_label(exc.layer, "layer")
+        # the layer's own name too: it is what the user finds in the file with another GIS
+        places.append(("图层", label if label == exc.layer else f"{label}（{exc.layer}）"))
+    if exc.feature is not None:
+        places.append(("要素", str(exc.feature)))
+    return places
+
+
 def error_line(exc: GisPlannerError) -> str:
     """One line for a terminal: 问题 (with file, layer, feature) and 怎么办."""
     if isinstance(exc, InputError):
-        where = "，".join(part for part in (
-            f"文件 {exc.file}" if exc.file else "", f"图层 {exc.layer}" if exc.layer else "",
-            f"要素 {exc.feature}" if exc.feature is not None else "") if part)
+        where = "，".join(f"{kind} {value}" for kind, value in error_places(exc))
         text = f"问题：{exc.message}" + (f"（{where}）" if where else "")
         return text + (f"；怎么办：{exc.fix}" if exc.fix else "")
     return f"问题：{exc}"

@@ -508,14 +508,14 @@ def remove_stale_saves(path: str | Path) -> list[Path]:
 def _bad_entry(path: Path, entry: str, value: Any, *, why: str = "无法读取") -> InputError:
     shown = json.dumps(value, ensure_ascii=False, default=str)
     shown = shown if len(shown) <= 80 else shown[:77] + "..."
-    return InputError(f"项目设置表 {META_LAYER} 的条目 {entry} {why}：{shown}", file=str(path), layer=META_LAYER,
+    return InputError(f"项目设置表的条目 {entry} {why}：{shown}", file=str(path), layer=META_LAYER,
                       feature=entry, fix="文件已损坏或被手工改过；打开它的自动保存文件"
                                          f"（{recovery_path(path).name}）或备份")
 
 
 def _read_meta(frame: pd.DataFrame, path: Path) -> dict[str, Any]:
     if "key" not in frame.columns or "value" not in frame.columns:
-        raise InputError(f"项目设置表 {META_LAYER} 缺少 key/value 列", file=str(path), layer=META_LAYER,
+        raise InputError("项目设置表缺少 key/value 列", file=str(path), layer=META_LAYER,
                          fix="文件已损坏；打开它的自动保存文件或备份")
     meta: dict[str, Any] = {}
     for key, value in zip(frame["key"], frame["value"]):

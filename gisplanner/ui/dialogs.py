@@ -31,7 +31,7 @@ from PyQt6.QtWidgets import (
     QWizardPage,
 )
 
-from gisplanner.errors import ConfigError, GisPlannerError, InputError, explain
+from gisplanner.errors import ConfigError, GisPlannerError, InputError, error_places, explain
 from gisplanner.labels import (
     format_value,
     header_label,
@@ -48,11 +48,8 @@ def error_text(exc: BaseException) -> tuple[str, str]:
     """The headline and the details of an error, in words for a planner (where, what, what to do)."""
     exc = explain(exc) or exc  # file-system, GDAL, GEOS and numeric failures get their file and fix
     if isinstance(exc, InputError):
-        where = [f"文件：{exc.file}" if exc.file else "", f"图层：{display_name(exc.layer)}"
-                 if exc.layer else "", f"要素：{exc.feature}" if exc.feature is not None else ""]
-        message = exc.message
-        details = "\n".join([w for w in where if w] + [f"问题：{message}",
-                                                       f"怎么办：{exc.fix or '检查输入数据后重试。'}"])
+        details = "\n".join([f"{kind}：{value}" for kind, value in error_places(exc)]
+                            + [f"问题：{exc.message}", f"怎么办：{exc.fix or '检查输入数据后重试。'}"])
         return "输入数据有问题", details
     if isinstance(exc, ConfigError):
         return "标准配置有问题", f"{exc}\n怎么办：在“设置 → 城市与标准”中检查该值，或恢复 gisplanner/resources/standards 中的文件。"
