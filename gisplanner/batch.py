@@ -161,8 +161,8 @@ def city_fingerprint(job: CityJob, options: BatchOptions, *, standards: str | No
     h = hashlib.sha256()
     for path in job.inputs():
         if not path.exists():
-            raise InputError(f"input file {path} of city {job.name} does not exist", file=str(path),
-                             fix="check the path in the city list")
+            raise InputError(f"城市 {job.name} 的输入文件 {path} 不存在", file=str(path),
+                             fix="检查城市清单中的路径")
         h.update(path.name.encode())
         _hash_file(h, path)
     h.update(json.dumps({"placements": list(job.placements), "funding": dict(job.funding), "name": job.name,
@@ -200,8 +200,8 @@ def load_city_project(job: CityJob, options: BatchOptions) -> Any:
     if job.project:
         return Project.load(job.project)
     if not job.sources:
-        raise InputError(f"city {job.name} has neither a project nor layer files",
-                         fix="give a project .gpkg or the city's layer files")
+        raise InputError(f"城市 {job.name} 既没有项目文件也没有图层文件",
+                         fix="给出该城市的项目 .gpkg 或图层文件")
     from gisplanner.io.importer import import_layers
 
     project = Project(name=job.name)
@@ -322,10 +322,10 @@ def run_batch(jobs: Sequence[CityJob], out_dir: str | Path, *, options: BatchOpt
     keys = [j.key for j in jobs]
     bad = [k for k in keys if not k or not all(c.isalnum() or c in "_-" for c in k)]
     if bad:
-        raise InputError(f"city key {bad[0]!r} is not a folder name", fix="use letters, digits, _ and - only")
+        raise InputError(f"城市键名 {bad[0]!r} 不能作文件夹名", fix="键名只用字母、数字、_ 和 -")
     duplicate = sorted({k for k in keys if keys.count(k) > 1})
     if duplicate:
-        raise InputError(f"city key {duplicate[0]!r} is given twice", fix="give every city its own key")
+        raise InputError(f"城市键名 {duplicate[0]!r} 重复", fix="每个城市用各自不同的键名")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     standards = standards_fingerprint()
@@ -434,14 +434,14 @@ def read_city_list(path: str | Path) -> list[CityJob]:
         data = json.loads(path.read_text(encoding="utf-8"))
         entries = data["cities"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise InputError(f"city list cannot be read ({exc})", file=str(path),
-                         fix='write {"cities": [{"key": "harbin", "name": "哈尔滨市", "project": "harbin.gpkg"}]}'
+        raise InputError(f"无法读取城市清单（{exc}）", file=str(path),
+                         fix='写成 `{"cities": [{"key": "harbin", "name": "哈尔滨市", "project": "harbin.gpkg"}]}`'
                          ) from exc
     jobs = []
     for n, entry in enumerate(entries):
         if not isinstance(entry, dict) or not entry.get("name") or not (entry.get("project") or entry.get("sources")):
-            raise InputError(f"city entry {n + 1} needs a name and a project or sources", file=str(path),
-                             feature=str(n + 1), fix="give name and project (or sources) for every city")
+            raise InputError(f"城市清单第 {n + 1} 项缺少名称（`name`）或项目/图层（`project` 或 `sources`）", file=str(path),
+                             feature=str(n + 1), fix="每个城市都写明 `name` 和 `project`（或 `sources`）")
         resolve = lambda p: str((path.parent / p).resolve())  # noqa: E731
         jobs.append(CityJob(key=entry.get("key") or _folder_key(entry["name"]), name=entry["name"],
                             project=resolve(entry["project"]) if entry.get("project") else None,
@@ -483,14 +483,14 @@ def split_by_field(files: Sequence[str | Path], field_name: str, out_dir: str | 
     for file in files:
         file = Path(file)
         if not file.exists():
-            raise InputError(f"layer file {file} does not exist", file=str(file), fix="check the path")
+            raise InputError(f"图层文件 {file} 不存在", file=str(file), fix="检查路径")
         for name, _ in pyogrio.list_layers(file):
             layer_name = file.stem if file.suffix.lower() in (".shp", ".geojson", ".json") else name
             layers[layer_name] = gpd.read_file(file, layer=name)
     carrying = {n: f for n, f in layers.items() if field_name in f.columns}
     if not carrying:
-        raise InputError(f"no layer has the field {field_name!r}", file=", ".join(str(f) for f in files),
-                         fix="name the field that holds the city or county of each community (--split-by)")
+        raise InputError(f"没有图层含字段 {field_name!r}", file=", ".join(str(f) for f in files),
+                         fix="用 --split-by 指定记录各小区所属市、县的字段")
     values = sorted({str(v) for f in carrying.values() for v in f[field_name].dropna().unique()})
     out = Path(out_dir) / "inputs"
     out.mkdir(parents=True, exist_ok=True)

@@ -47,11 +47,11 @@ def _table() -> Mapping[str, Any]:
         with LABELS_FILE.open(encoding="utf-8") as fh:
             raw = yaml.safe_load(fh)
     except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"cannot read the label table: {exc}", file=str(LABELS_FILE)) from None
+        raise ConfigError(f"无法读取标签表：{exc}", file=str(LABELS_FILE)) from None
     for section in ("fields", "codes", "coded_columns", "standard_status", "standard_groups", "standard_keys",
                     "osm_landuse"):
         if not isinstance(raw.get(section), dict):
-            raise ConfigError(f"section {section!r} is missing", file=str(LABELS_FILE), key=section)
+            raise ConfigError(f"缺少 {section!r} 一节", file=str(LABELS_FILE), key=section)
     return MappingProxyType(raw)
 
 
@@ -65,7 +65,7 @@ def codes(domain: str) -> Mapping[str, str]:
     try:
         return MappingProxyType({str(k): str(v) for k, v in _table()["codes"][domain].items()})
     except KeyError:
-        raise ConfigError("unknown code domain", file=str(LABELS_FILE), key="codes", value=domain) from None
+        raise ConfigError("没有这个代码类别", file=str(LABELS_FILE), key="codes", value=domain) from None
 
 
 def field_label(name: str) -> str:

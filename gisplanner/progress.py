@@ -38,7 +38,7 @@ class Progress:
     def check(self) -> None:
         """Raise CancelledError if cancel() was called."""
         if self._cancel.is_set():
-            raise CancelledError("cancelled by the user")
+            raise CancelledError("已取消")
 
     def stage(self, index: int, count: int, label: str) -> Progress:
         """A Progress for stage ``index`` of ``count``: its updates map into this one's range, with ``label``

@@ -31,6 +31,7 @@ from pyproj import CRS
 from gisplanner import __version__
 from gisplanner.errors import ConfigError, InputError
 from gisplanner.filelock import pid_alive, project_lock
+from gisplanner.labels import code_label
 from gisplanner.outputs import read_only
 from gisplanner.standards import Override, Standards, load_standards
 
@@ -148,19 +149,19 @@ class Project:
     def layer(self, role: str) -> gpd.GeoDataFrame:
         """The layer of ``role``; InputError naming the role and the fix if the project has none."""
         if role not in self.layers:
-            raise InputError(f"the project has no {role} layer", file=str(self.path) if self.path else None,
-                             layer=role, fix=f"import a file with --role LAYER={role}")
+            raise InputError(f"项目中没有{code_label(role, 'layer')}图层", file=str(self.path) if self.path else None,
+                             layer=role, fix=f"用 gisplanner import 文件 --role 图层名={role} 导入")
         return self.layers[role]
 
     def set_layer(self, role: str, gdf: gpd.GeoDataFrame, *, source: Mapping[str, Any] | None = None) -> None:
         """Replace the layer of ``role``; it must already be in the project's metric CRS."""
         if role not in ROLES:
-            raise InputError(f"unknown layer role {role!r}; roles are {', '.join(ROLES)}", layer=role)
+            raise InputError(f"没有 {role!r} 这个图层角色；可用的角色：{'、'.join(ROLES)}", layer=role)
         if self.crs is None:
             self.crs = gdf.crs
         elif gdf.crs is not None and not CRS.from_user_input(gdf.crs).equals(self.crs):
-            raise InputError(f"layer is in {gdf.crs}, the project in {self.crs.to_string()}", layer=role,
-                             fix="reproject it to the project CRS (the importer does this)")
+            raise InputError(f"图层的坐标系是 {gdf.crs}，项目的是 {self.crs.to_string()}", layer=role,
+                             fix="通过 gisplanner import 导入，导入时会转换到项目坐标系")
         self.layers[role] = gdf
         if source is not None:
             self.layer_sources[role] = dict(source)

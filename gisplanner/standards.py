@@ -197,7 +197,7 @@ class SunlightRules:
             by_zh = {c.zh: c for c in self.cities.values()}
             if name in by_zh:
                 return by_zh[name]
-            raise ConfigError(f"unknown city; known: {', '.join(sorted(self.cities))}",
+            raise ConfigError(f"标准中没有这个城市；可选：{'、'.join(sorted(self.cities))}",
                               file="sunlight.yaml", key="cities", value=name)
         return self.cities[key]
 
@@ -211,7 +211,7 @@ class SunlightRules:
         counting = self.counting[c.counting]
         if special is not None:
             if special not in self.special:
-                raise ConfigError(f"unknown special sunlight rule; known: {', '.join(self.special)}",
+                raise ConfigError(f"没有这条特殊日照规定；可选：{'、'.join(self.special)}",
                                   file="sunlight.yaml", key="special", value=special)
             rule = self.special[special]
             prov = self.special_provenance[special]
@@ -219,13 +219,13 @@ class SunlightRules:
         else:
             if c.zone is None or c.require_local_rule:
                 raise ConfigError(
-                    f"the climate zone of {c.zh} is not settled (candidates {', '.join(c.zone_candidates)}); "
-                    "set cities.<city>.zone through a local rule override",
+                    f"{c.zh}的建筑气候区划尚未确定（候选：{'、'.join(c.zone_candidates)}）；"
+                    "请以地方规定修改项设置 `cities.<city>.zone`",
                     file="sunlight.yaml", key=f"cities.{c.key}.zone", value=c.zone)
             row = next((r for r in self.table_4_0_9 if c.zone in r.zones
                         and (r.pop_ge_50wan is None or r.pop_ge_50wan == c.pop_ge_50wan)), None)
             if row is None:
-                raise ConfigError("no Table 4.0.9 row matches", file="sunlight.yaml",
+                raise ConfigError("GB 50180-2018 表 4.0.9 中没有适用的行", file="sunlight.yaml",
                                   key=f"cities.{c.key}.zone", value=c.zone)
             day, hours, basis, status = row.day, row.hours, row.source, row.status
         window = counting.window or self.windows[day]
@@ -289,7 +289,7 @@ class LandUseRules:
         for length in range(len(code), 1, -2):
             if code[:length] in self.codes:
                 return self.codes[code[:length]]
-        raise ConfigError("not a 2023 land-use code", file="landuse.yaml", key="codes", value=code)
+        raise ConfigError("不是 2023 版国土空间用地用海分类代码", file="landuse.yaml", key="codes", value=code)
 
 
 @dataclass(frozen=True)
@@ -805,7 +805,7 @@ def _landuse(r: _Reader, raw: Mapping[str, Any]) -> LandUseRules:
         for key in ("current_code_prefix", "target_code_prefix"):
             for prefix in when.get(key, []):
                 if str(prefix) not in codes:
-                    raise r.fail(f"{path}.when.{key}", prefix, "not a 2023 land-use code")
+                    raise r.fail(f"{path}.when.{key}", prefix, "不是 2023 版国土空间用地用海分类代码")
         for intervention in when.get("intervention", []):
             if intervention not in INTERVENTIONS:
                 raise r.fail(f"{path}.when.intervention", intervention, f"expected one of {', '.join(INTERVENTIONS)}")
@@ -1046,14 +1046,14 @@ class Standards:
 
     def facility_types(self, profile: str = "gb50180") -> Mapping[str, FacilityType]:
         if profile not in self.profiles:
-            raise ConfigError(f"unknown catalogue profile; known: {', '.join(self.profiles)}",
+            raise ConfigError(f"没有这个设施配置目录；可选：{'、'.join(self.profiles)}",
                               file="facilities.yaml", key="profiles", value=profile)
         return self.profiles[profile]
 
     def facility_type(self, key: str, profile: str = "gb50180") -> FacilityType:
         types = self.facility_types(profile)
         if key not in types:
-            raise ConfigError(f"unknown facility type; known: {', '.join(types)}",
+            raise ConfigError(f"没有这个设施类型；可选：{'、'.join(types)}",
                               file="facilities.yaml", key=f"profiles.{profile}.types", value=key)
         return types[key]
 
@@ -1106,11 +1106,11 @@ def _read_raw(directory: Path | Traversable) -> dict[str, Any]:
             with path.open(encoding="utf-8") as fh:
                 data = yaml.safe_load(fh)
         except FileNotFoundError:
-            raise ConfigError("standards file is missing", file=str(path)) from None
+            raise ConfigError("标准配置文件不存在", file=str(path)) from None
         except yaml.YAMLError as exc:
-            raise ConfigError(f"not valid YAML: {exc}", file=str(path)) from None
+            raise ConfigError(f"不是有效的 YAML：{exc}", file=str(path)) from None
         if not isinstance(data, dict):
-            raise ConfigError("expected a mapping at the top level", file=str(path), value=type(data).__name__)
+            raise ConfigError("文件顶层应是键值映射", file=str(path), value=type(data).__name__)
         raw[name] = data
     return raw
 
@@ -1119,7 +1119,7 @@ def _apply_override(raw: dict[str, Any], override: Override) -> Override:
     """Set ``override.value`` at its path in ``raw``; mark the owning entry; return it with old_value."""
     keys = override.path.split(".")
     if len(keys) < 2 or keys[0] not in raw:
-        raise ConfigError("an override path starts with a standards file name", key=override.path,
+        raise ConfigError("修改项路径须以标准文件名开头（如 green.public_green…）", key=override.path,
                           value=override.value)
     node: Any = raw
     entry = None
@@ -1127,14 +1127,14 @@ def _apply_override(raw: dict[str, Any], override: Override) -> Override:
         node = node[int(key)] if isinstance(node, list) and key.isdigit() else (
             node.get(key) if isinstance(node, dict) else None)
         if node is None:
-            raise ConfigError("no such key in the standards", key=override.path, value=override.value)
+            raise ConfigError("标准中没有这个键", key=override.path, value=override.value)
         if isinstance(node, dict) and "status" in node:
             entry = node
     last = keys[-1]
     if not isinstance(node, dict) or last not in node:
-        raise ConfigError("no such key in the standards", key=override.path, value=override.value)
+        raise ConfigError("标准中没有这个键", key=override.path, value=override.value)
     if last in META_KEYS:
-        raise ConfigError("status, source and notes are not values to override", key=override.path)
+        raise ConfigError("`status`、`source`、`notes` 是说明，不是可修改的值", key=override.path)
     old = node[last]
     node[last] = override.value
     if entry is not None:
@@ -1156,7 +1156,7 @@ def load_standards(overrides: Sequence[Override] = (), *, directory: Path | str 
     applied = []
     for override in overrides:
         if not override.who or not override.why:
-            raise ConfigError("an override must say who made it and why", key=override.path, value=override.value)
+            raise ConfigError("修改标准值须写明修改人和理由", key=override.path, value=override.value)
         applied.append(_apply_override(raw, override))
     sources = raw["sources"].get("sources") or {}
 

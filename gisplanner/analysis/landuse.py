@@ -122,7 +122,7 @@ def decide(rows: Sequence[DecisionRow], case: LandUseCase) -> DecisionRow:
     for row in rows:
         if row_matches(row, case):
             return row
-    raise ConfigError("no decision row matches; the table needs a last row with an empty 'when'",
+    raise ConfigError("没有一行判定规则适用；判定表的最后一行须是 `when` 为空的兜底行",
                       key="landuse.decisions")
 
 

@@ -229,16 +229,16 @@ def check_requirements(requirements: pd.DataFrame) -> pd.DataFrame:
     """Validate the requirements table and return it with a clean index."""
     missing = [c for c in REQUIREMENT_COLUMNS if c not in requirements.columns]
     if missing:
-        raise ConfigError(f"requirements table lacks columns {missing}", key="requirements")
+        raise ConfigError(f"配置要求表缺少列 {missing}", key="requirements")
     req = requirements.reset_index(drop=True)
     bad = ~(pd.to_numeric(req["threshold_m"], errors="coerce") > 0)
     if bad.any():
         row = req[bad].iloc[0]
-        raise ConfigError("threshold must be a positive distance in metres", key=f"{row.facility_type}.{row.level}",
+        raise ConfigError("服务半径须为正的距离（米）", key=f"{row.facility_type}.{row.level}",
                           value=row.threshold_m)
     if req.duplicated(["facility_type", "level"]).any():
         row = req[req.duplicated(["facility_type", "level"])].iloc[0]
-        raise ConfigError("facility type listed twice at one level", key=f"{row.facility_type}.{row.level}")
+        raise ConfigError("同一生活圈层级中设施类型重复列出", key=f"{row.facility_type}.{row.level}")
     return req
 
 

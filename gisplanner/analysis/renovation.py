@@ -93,21 +93,21 @@ def load_catalogue(renovation: Mapping[str, Any], quotes: Mapping[str, Any], cit
     key = found[1].get("catalogue", "national") if found else "national"
     entry = (renovation.get("catalogues") or {}).get(key)
     if entry is None:
-        raise ConfigError("no such renovation catalogue", file="renovation.yaml", key="catalogues", value=key)
+        raise ConfigError("没有这个改造内容清单", file="renovation.yaml", key="catalogues", value=key)
     rules = (renovation.get("item_rules") or {}).get("rules") or {}
     items = []
     for class_key, block in entry["classes"].items():
         cited = []
         for quote_key in block.get("quotes", []):
             if quote_key not in quotes:
-                raise ConfigError("quote not in sources.yaml quotes", file="renovation.yaml",
+                raise ConfigError("引文不在 sources.yaml 的原文摘录中", file="renovation.yaml",
                                   key=f"catalogues.{key}.classes.{class_key}.quotes", value=quote_key)
             q = quotes[quote_key]
             cited.append((str(q["source"]), str(q["section"]), str(q["quote"])))
         for item_key, zh in block["items"].items():
             rule = rules.get(item_key)
             if rule is None or rule.get("unit") not in UNIT_ZH:
-                raise ConfigError("item has no rule with a known unit", file="renovation.yaml",
+                raise ConfigError("改造项没有可识别计量单位的规则", file="renovation.yaml",
                                   key=f"item_rules.rules.{item_key}", value=rule)
             items.append(Item(key=str(item_key), zh=str(zh), renovation_class=str(class_key), unit=rule["unit"],
                               condition=rule.get("condition"), elevator_min_floors=rule.get("elevator"),

@@ -49,7 +49,7 @@ def solar_term_instant(year: int, day: str) -> dt.datetime:
         Naive UTC time, accurate to a few seconds (NREL SPA longitude, ΔT from pvlib).
     """
     if day not in SOLAR_TERM_LONGITUDE:
-        raise ConfigError("unknown standard day; use dahan or dongzhi", key="day", value=day)
+        raise ConfigError("没有这个日照标准日；用 `dahan`（大寒日）或 `dongzhi`（冬至日）", key="day", value=day)
     target = SOLAR_TERM_LONGITUDE[day]
     month, mday = _TERM_GUESS[day]
     t = pd.Timestamp(year=year, month=month, day=mday, tz="UTC").timestamp()
@@ -139,7 +139,7 @@ def sun_path(latitude: float, longitude: float, date: dt.date, *, window: tuple[
     start, end = window
     n = (end - start) * 60.0 / step_min
     if step_min <= 0 or n < 1 or abs(n - round(n)) > 1e-9:
-        raise ConfigError("the time step must be positive and divide the window", key="step_min",
+        raise ConfigError("时间步长须为正，且能整除有效日照时间带", key="step_min",
                           value=step_min)
     tst = start + (np.arange(round(n)) + 0.5) * step_min / 60.0
     midnight = pd.Timestamp(date)

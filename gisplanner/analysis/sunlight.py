@@ -80,8 +80,8 @@ class _Sun:
     def of(cls, sun: SunPath) -> _Sun:
         rel = np.asarray(sun.azimuth_deg, dtype=float) - 180.0
         if len(rel) > 1 and not (np.all(np.diff(rel) > 0) and rel[-1] - rel[0] < 180.0):
-            raise ConfigError("the sun's azimuth must increase through the window (a winter day north of the "
-                              "tropics); choose a standard day or a date in the cold season",
+            raise ConfigError("时间带内太阳方位角须逐步增大（北回归线以北的冬季日期）；"
+                              "请选日照标准日或寒冷季节的日期",
                               key="date", value=str(sun.date))
         az = np.radians(sun.azimuth_deg)
         alt = np.radians(sun.altitude_deg)
@@ -127,7 +127,7 @@ def requirement_for(rules: SunlightRules, city: str, *, special: str | None = No
     if day is None or day == requirement.day:
         return requirement
     if day not in rules.windows:
-        raise ConfigError(f"unknown standard day; known: {', '.join(rules.windows)}", file="sunlight.yaml",
+        raise ConfigError(f"没有这个日照标准日；可选：{'、'.join(rules.windows)}", file="sunlight.yaml",
                           key="windows", value=day)
     return dataclasses.replace(requirement, day=day, window=requirement.counting.window or rules.windows[day])
 
@@ -464,7 +464,7 @@ def _unit_lit(samples: _Samples, obstacles: _Obstacles, sun: _Sun, inside: np.nd
 
 def _check(sun: SunPath, requirement: SunlightRequirement) -> _Sun:
     if tuple(sun.window) != tuple(requirement.window):
-        raise ConfigError("the sun path does not cover the requirement's window", key="window",
+        raise ConfigError("太阳轨迹没有覆盖日照要求的有效时间带", key="window",
                           value=f"{sun.window} vs {requirement.window}")
     return _Sun.of(sun)
 
@@ -474,7 +474,7 @@ def _prepare(buildings: gpd.GeoDataFrame, s: _Sun, *, spacing_m: float, sill_hei
              within: np.ndarray | None = None) -> tuple[_Obstacles, _Samples, pd.DataFrame]:
     """Obstacles and the sills of residential buildings (only those meeting a ``within`` box, when given)."""
     if spacing_m <= 0 or (window_width_m is not None and window_width_m <= 0):
-        raise ConfigError("sample spacing and window width must be positive", key="spacing_m",
+        raise ConfigError("采样间距和窗宽须为正", key="spacing_m",
                           value=spacing_m)
     geoms = np.asarray(buildings.geometry.values)
     edges = _edges(geoms, _heights(buildings))
@@ -679,7 +679,7 @@ def area_sunlight(area: shapely.Geometry, buildings: gpd.GeoDataFrame, sun: SunP
         Progress sink.
     """
     if grid_m <= 0:
-        raise ConfigError("the area grid spacing must be positive", key="area_grid_m", value=grid_m)
+        raise ConfigError("场地网格间距须为正", key="area_grid_m", value=grid_m)
     x0, y0, x1, y1 = area.bounds
     gx, gy = np.meshgrid(np.arange(x0 + grid_m / 2, x1, grid_m), np.arange(y0 + grid_m / 2, y1, grid_m))
     keep = shapely.contains_xy(area, gx.ravel(), gy.ravel())

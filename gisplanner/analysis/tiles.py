@@ -51,7 +51,7 @@ _SUN_MARGIN_M = 1.0
 def tile_boxes(bounds: Sequence[float], tile_m: float) -> np.ndarray:
     """A grid of square tiles covering ``bounds`` (minx, miny, maxx, maxy), as (n, 4) boxes, row by row."""
     if not tile_m > 0:
-        raise InputError(f"tile size {tile_m} m is not positive", fix="give the tile side in metres, e.g. 2000")
+        raise InputError(f"分块边长 {tile_m} m 不是正数", fix="给出以米计的分块边长，例如 2000")
     minx, miny, maxx, maxy = (float(v) for v in bounds)
     nx = max(1, int(np.ceil((maxx - minx) / tile_m)))
     ny = max(1, int(np.ceil((maxy - miny) / tile_m)))
@@ -219,8 +219,8 @@ def run_life_circle_tile(tile: LifeCircleTile, category_map: Mapping[str, Sequen
     graph = build_walk_graph(tile.walk_network, walkable_highways=walkable_highways,
                              min_component_nodes=min_component_nodes)
     if len(tile.line_routable) != len(graph.line_feature):
-        raise InputError("the tile's walking lines differ from the whole network's",
-                         layer="walk_network", fix="build the tiles with life_circle_tiles from the same layer")
+        raise InputError("分块的步行路网与整体路网不一致",
+                         layer="walk_network", fix="用同一个路网图层生成分块（`life_circle_tiles`）")
     routable = np.zeros(graph.n_components, dtype=bool)
     routable[graph.node_component[graph.edge_u]] = tile.line_routable[graph.edge_line]
     graph = dataclasses.replace(graph, routable=routable)

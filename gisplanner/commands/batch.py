@@ -63,17 +63,17 @@ def run(args: argparse.Namespace) -> int:
     formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
     unknown = [f for f in formats if f not in KNOWN_FORMATS]
     if unknown:
-        raise InputError(f"unknown export format {unknown[0]!r}", fix=f"use any of {','.join(KNOWN_FORMATS)}")
+        raise InputError(f"不认识的导出格式 {unknown[0]!r}", fix=f"从这些格式中选：{','.join(KNOWN_FORMATS)}")
     if bool(args.layers) != bool(args.split_by):
-        raise InputError("--layers and --split-by go together", fix="give both, e.g. --layers province.gpkg "
-                                                                    "--split-by city")
+        raise InputError("--layers 与 --split-by 须一起给出", fix="两者都给，例如 `--layers province.gpkg "
+                                                                    "--split-by city`")
     jobs = project_jobs(args.projects)
     if args.cities:
         jobs += read_city_list(args.cities)
     if args.layers:
         jobs += split_by_field(args.layers, args.split_by, args.out, margin_m=args.margin_m)
     if not jobs:
-        raise InputError("no city given", fix="give project files, --cities LIST.json, or --layers with --split-by")
+        raise InputError("没有给出城市", fix="给出项目文件、--cities 城市清单.json，或 --layers 加 --split-by")
     report = run_batch(jobs, args.out, options=BatchOptions(seed=args.seed, formats=formats, city=args.city,
                                                                 plan_year=args.plan_year),
                        scheduler=args.scheduler, n_workers=args.workers, force=args.force, on_progress=_show)

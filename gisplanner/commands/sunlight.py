@@ -63,8 +63,8 @@ def _project(args: argparse.Namespace) -> Project:
     from gisplanner.io.readers import list_layers
 
     if not args.city:
-        raise InputError("--city is needed with a building file", file=str(args.buildings),
-                         fix="e.g. --city suzhou (a key of the sunlight cities in the standards)")
+        raise InputError("给出建筑文件时须用 --city 指明城市（决定日照标准）", file=str(args.buildings),
+                         fix="例如 `--city suzhou`（标准中日照城市的键名）")
     project = Project(city=args.city)
     mapping = {}
     if args.height_field:
@@ -78,10 +78,10 @@ def _project(args: argparse.Namespace) -> Project:
 
 def run(args: argparse.Namespace) -> int:
     if (args.buildings is None) == (args.project is None):
-        raise InputError("give either BUILDINGS_FILE or --project", fix="e.g. gisplanner sunlight b.geojson "
-                         "--city suzhou --out out.gpkg")
+        raise InputError("须给出建筑文件或 --project 项目之一", fix="例如 `gisplanner sunlight b.geojson "
+                         "--city suzhou --out out.gpkg`")
     if (args.add is None) != (args.add_height is None):
-        raise InputError("--add and --add-height go together", fix="give the footprint file and its height in m")
+        raise InputError("--add 与 --add-height 须一起给出", fix="给出拟建建筑轮廓文件及其高度（米）")
     out = output_file(args.out, protected=[args.project, args.buildings, args.add])
     if args.project is not None:
         with Project.editing(args.project) as project:

@@ -261,8 +261,8 @@ def proposed_frame(placed: Sequence[Mapping[str, Any]], crs: CRS) -> gpd.GeoData
         try:
             geom = shapely.from_wkt(item["footprint"])
         except (KeyError, TypeError, shapely.errors.GEOSException) as exc:
-            raise InputError(f"placed facility has no readable WKT footprint ({exc})", layer="placed_facilities",
-                             feature=facility_id, fix="place the facility again or remove it from the project"
+            raise InputError(f"拟建设施的轮廓（WKT）无法读取（{exc}）", layer="placed_facilities",
+                             feature=facility_id, fix="重新布置该设施，或把它从项目中删除"
                              ) from exc
         row = {"facility_id": facility_id, "facility_type": str(item.get("facility_type", "")),
                "name": str(item.get("name") or ""), "intervention": str(item.get("intervention") or ""),
@@ -337,8 +337,8 @@ def plan_layers(*, crs: CRS | str, communities: gpd.GeoDataFrame, title: str = "
         if gdf is None or len(gdf) == 0:
             return _empty(columns if gdf is None else [c for c in gdf.columns if c != "geometry"], crs)
         if gdf.crs is None or not CRS.from_user_input(gdf.crs).equals(crs):
-            raise InputError(f"{name} is in {gdf.crs}, not the project CRS {crs.name}", layer=name,
-                             fix="import the layer through the project so it is reprojected")
+            raise InputError(f"图层 {name} 的坐标系是 {gdf.crs}，不是项目的坐标系 {crs.name}", layer=name,
+                             fix="通过 gisplanner import 把该图层导入项目，导入时会自动转换坐标")
         return gdf
 
     communities = frame(communities, ["feature_id", "name"], "communities").copy()
@@ -396,8 +396,8 @@ def _resource_frame(resources: pd.DataFrame | None, layers: Mapping[str, gpd.Geo
     parts = []
     for role, rows in resources.groupby("layer", sort=True):
         if role not in layers:
-            raise InputError(f"district resources refer to the layer {role!r}, which the project lacks",
-                             layer=str(role), fix="import the layer again or rerun the district analysis")
+            raise InputError(f"片区资源引用了图层 {role!r}，但项目中没有这个图层",
+                             layer=str(role), fix="重新导入该图层，或重新运行片区划定")
         geometry = layers[role].set_index(layers[role]["feature_id"].astype(str)).geometry
         parts.append(rows.assign(geometry=rows["resource_id"].astype(str).map(geometry).to_numpy()))
     return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=crs)
@@ -429,9 +429,9 @@ def select_district(layers: PlanLayers, district_id: str, *, margin_m: float = 2
     ids = layers.districts["district_id"].astype(str)
     if not (ids == district_id).any():
         known = ", ".join(ids.tolist()) or "none"
-        raise InputError(f"no district {district_id!r} in the project (districts: {known})",
+        raise InputError(f"项目中没有片区 {district_id!r}（现有片区：{known}）",
                          layer="districts", feature=district_id,
-                         fix="pick an id listed by `gisplanner info` or run the district analysis first")
+                         fix="用 `gisplanner info` 列出的片区编号，或先运行片区划定")
     districts = layers.districts[ids == district_id]
     outline = shapely.union_all(districts.geometry.to_numpy())
     zone = shapely.buffer(outline, margin_m)
@@ -487,6 +487,6 @@ def plan_bounds(layers: PlanLayers) -> np.ndarray:
     """Bounds ``(minx, miny, maxx, maxy)`` of the plan's districts, communities and proposed sites, metres."""
     parts = [g.geometry.to_numpy() for g in (layers.districts, layers.communities, layers.proposed) if len(g)]
     if not parts:
-        raise InputError("the plan has no communities, districts or proposed facilities to map",
-                         layer="communities", fix="import a communities layer or run the district analysis")
+        raise InputError("方案中没有可制图的小区、片区或拟建设施",
+                         layer="communities", fix="先导入小区图层，或运行片区划定")
     return shapely.total_bounds(np.concatenate(parts))

@@ -77,8 +77,8 @@ def project_plan_layers(project: Any, *, district: str | None = None) -> PlanLay
     PlanLayers
     """
     if project.crs is None or not project.has_layer("communities"):
-        raise InputError("the project has no communities layer", layer="communities",
-                         fix="import a communities layer first (gisplanner import)")
+        raise InputError("项目中没有小区图层", layer="communities",
+                         fix="先用 gisplanner import 导入小区范围图层")
     standards = project.standards()
     types = standards.facility_types()
     results = project.results
@@ -247,7 +247,7 @@ def export_plan_package(project: Any, out_dir: str | Path, *, district: str | No
     """
     unknown = [f for f in formats if f not in KNOWN_FORMATS]
     if unknown:
-        raise InputError(f"unknown export format {unknown[0]!r}", fix=f"use any of {','.join(KNOWN_FORMATS)}")
+        raise InputError(f"不认识的导出格式 {unknown[0]!r}", fix=f"从这些格式中选：{','.join(KNOWN_FORMATS)}")
     progress = ensure_progress(progress)
     # Nothing of the package may land on the project itself (e.g. --out next to it with the name plan.gpkg).
     protected = [project.path]

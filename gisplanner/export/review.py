@@ -248,7 +248,7 @@ def write_review(layers: PlanLayers, tables: PlanTables, path: Path, *, when: dt
     elif path.suffix == ".md":
         text = render_markdown(title, subtitle, sections)
     else:
-        raise InputError(f"unknown review format {path.suffix!r}", file=str(path), fix="name it .html or .md")
+        raise InputError(f"不认识的审查摘要格式 {path.suffix!r}", file=str(path), fix="文件名以 .html 或 .md 结尾")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path

@@ -26,6 +26,7 @@ import pandas as pd
 import shapely
 
 from gisplanner.io.findings import Finding
+from gisplanner.labels import field_label
 
 
 class EstimationSettings(Protocol):
@@ -43,7 +44,8 @@ class EstimationSettings(Protocol):
 
 def _report(findings: list[Finding], layer: str, field: str, count: int, how: str) -> None:
     if count:
-        findings.append(Finding("value_estimated", layer, None, f"{field} estimated for {count} features ({how})."))
+        findings.append(Finding("value_estimated", layer, None,
+                                f"{count} 个要素的{field_label(field)}为估算值（{how}）。"))
 
 
 def estimate_buildings(buildings: gpd.GeoDataFrame, params: EstimationSettings, *,
@@ -77,10 +79,10 @@ def estimate_buildings(buildings: gpd.GeoDataFrame, params: EstimationSettings, 
     out["floors_estimated"] = missing_floors.to_numpy()
     out["height_estimated"] = missing_height.to_numpy()
     findings: list[Finding] = []
-    _report(findings, layer, "floors", int(from_height.sum()), f"height ÷ {params.floor_height_m} m")
+    _report(findings, layer, "floors", int(from_height.sum()), f"高度 ÷ 层高 {params.floor_height_m} m")
     _report(findings, layer, "floors", int((missing_floors & ~from_height).sum()),
-            f"default {params.default_floors:g} floors")
-    _report(findings, layer, "height_m", int(missing_height.sum()), f"floors × {params.floor_height_m} m")
+            f"默认 {params.default_floors:g} 层")
+    _report(findings, layer, "height_m", int(missing_height.sum()), f"层数 × 层高 {params.floor_height_m} m")
     return out, findings
 
 
@@ -166,11 +168,11 @@ def estimate_communities(communities: gpd.GeoDataFrame, buildings: gpd.GeoDataFr
 
     findings: list[Finding] = []
     _report(findings, layer, "households", int(from_pop.sum()),
-            f"population ÷ {params.persons_per_household} persons per household")
+            f"人口 ÷ 每户 {params.persons_per_household} 人")
     _report(findings, layer, "households", int(from_buildings.sum()),
-            f"residential footprint × floors ÷ {params.area_per_household_m2} m² per household")
+            f"住宅基底面积 × 层数 ÷ 每户 {params.area_per_household_m2} m²")
     _report(findings, layer, "households", int(from_area.sum()),
-            f"no mapped buildings: area × FAR {params.default_far} ÷ {params.area_per_household_m2} m²")
+            f"无对应建筑：用地面积 × 容积率 {params.default_far} ÷ 每户 {params.area_per_household_m2} m²")
     _report(findings, layer, "population", int(missing_p.sum()),
-            f"households × {params.persons_per_household} persons per household")
+            f"户数 × 每户 {params.persons_per_household} 人")
     return out, findings

@@ -150,12 +150,12 @@ def detect_fields(columns: Iterable[str], role: str, *, overrides: Mapping[str, 
                 break
     for canonical, source in (overrides or {}).items():
         if canonical not in wanted:
-            raise InputError(f"role {role} has no column {canonical!r} to map.", file=file, layer=layer,
-                             fix=f"map one of: {', '.join(wanted)}.")
+            raise InputError(f"{role} 没有可指定的字段 {canonical!r}", file=file, layer=layer,
+                             fix=f"指定其中之一：{'、'.join(wanted)}")
         if source not in columns:
-            raise InputError(f"the mapping {role}.{canonical}={source} names a field that does not exist; "
-                             f"available fields: {', '.join(columns) or '(none)'}.", file=file, layer=layer,
-                             fix=f"use --field {role}.{canonical}=FIELD with one of the available fields.")
+            raise InputError(f"字段映射 {role}.{canonical}={source} 指向的字段 {source} 不存在；"
+                             f"现有字段：{'、'.join(columns) or '（无）'}", file=file, layer=layer,
+                             fix=f"用 --field {role}.{canonical}=字段名，字段名取现有字段之一")
         mapping[canonical] = source
     return mapping
 

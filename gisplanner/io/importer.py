@@ -35,6 +35,7 @@ from gisplanner.io.validate import (
     repair_geometries,
 )
 from gisplanner.io.values import AMBIGUOUS, ESTIMATED, UNPARSEABLE, implausible, parse_numbers, parse_years
+from gisplanner.labels import code_label, status_label
 from gisplanner.progress import Progress, ensure_progress
 from gisplanner.standards import Value
 
@@ -68,6 +69,8 @@ ROLE_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("admin_boundaries", ("admin", "boundar", "街道", "行政")),
 )
 SKIP = "skip"
+#: The key of a ``--role ROLE`` given without a layer name: the role of the only layer imported.
+ONLY_LAYER = "*"
 _RESIDENTIAL_USES = {"yes", "residential", "apartments", "house", "dormitory", "detached", "terrace", "住宅",
                      "居住"}
 _PUBLIC_GREEN = {"park", "playground", "recreation_ground", "village_green", "nature_reserve", "公园", "广场"}
@@ -109,8 +112,8 @@ def roles_of_layer(layer: str, roles: Mapping[str, str] | None = None
         if role == SKIP:
             return []
         if role not in CANDIDATES:
-            raise InputError(f"unknown role {role!r}.", layer=layer,
-                             fix=f"use one of {', '.join(CANDIDATES)} (or {SKIP}).")
+            raise InputError(f"没有名为 {role!r} 的图层角色", layer=layer,
+                             fix=f"角色用其中之一：{'、'.join(CANDIDATES)}（或 {SKIP} 表示不导入）")
         return [(role, None)]
     if layer in LAYER_ROLES:
         return LAYER_ROLES[layer]
@@ -120,9 +123,9 @@ def roles_of_layer(layer: str, roles: Mapping[str, str] | None = None
     for role, words in ROLE_WORDS:
         if any(w in low for w in words):
             return [(role, None)]
-    raise InputError("cannot tell which role this layer has.", layer=layer,
-                     fix=f"name it with --role {layer}=ROLE (roles: {', '.join(CANDIDATES)}) "
-                         f"or leave it out with --role {layer}={SKIP}.")
+    raise InputError("无法从图层名判断它是哪类数据（小区、建筑、路网……）", layer=layer,
+                     fix=f"用 --role {layer}=角色 指明（角色：{'、'.join(CANDIDATES)}），"
+                         f"或用 --role {layer}={SKIP} 不导入它")
 
 
 def _source_frame(source: SourceLayer, filt: tuple[str, object] | str | None) -> gpd.GeoDataFrame:
@@ -132,8 +135,8 @@ def _source_frame(source: SourceLayer, filt: tuple[str, object] | str | None) ->
     if filt is not None:
         column, value = filt
         if column not in frame.columns:
-            raise InputError(f"column {column} is missing, so {column}={value} cannot be selected.",
-                             file=source.file, layer=source.name, fix="import the layer with an explicit --role.")
+            raise InputError(f"图层没有字段 {column}，无法按 {column}={value} 挑出要素",
+                             file=source.file, layer=source.name, fix="用 --role 图层名=角色 明确指定该图层的角色")
         frame = frame[frame[column].astype(str) == str(value)]
     return frame
 
@@ -169,17 +172,17 @@ def _with_crs(frame: gpd.GeoDataFrame, source: SourceLayer, source_crs: pyproj.C
     """The frame in a real CRS (GCJ-02/BD-09 converted to WGS84) and a label of its source CRS."""
     if isinstance(source_crs, str):  # GCJ-02 or BD-09: lon/lat declared (or taken) as WGS84
         if frame.crs is not None and not pyproj.CRS.from_user_input(frame.crs).is_geographic:
-            raise InputError(f"the layer is in projected {frame.crs.name}, so it cannot be {source_crs} lon/lat.",
-                             file=source.file, layer=source.name, fix="drop --source-crs for this file.")
+            raise InputError(f"图层已是投影坐标系 {frame.crs.name}，不可能是 {source_crs} 经纬度",
+                             file=source.file, layer=source.name, fix="导入这个文件时去掉 --source-crs")
         geoms = crs_tools.to_wgs84(frame.geometry.values, source_crs)
         return gpd.GeoDataFrame(frame.drop(columns=frame.geometry.name), geometry=geoms, crs=4326), source_crs
     if frame.crs is None:
         if source_crs is None:
-            raise InputError("the layer has no coordinate reference system (.prj missing or empty).",
+            raise InputError("图层没有坐标系（.prj 文件缺失或为空）",
                              file=source.file, layer=source.name,
-                             fix="name it with --source-crs EPSG:4326 (or the CRS the data is in).")
+                             fix="用 --source-crs 给出数据的坐标系，例如 --source-crs EPSG:4326（经纬度）或 EPSG:4551")
         findings.append(Finding("missing_crs", source.name, None,
-                                f"no CRS in the file; taken as {source_crs.to_string()} as given."))
+                                f"文件没有坐标系，按 --source-crs 给出的 {source_crs.to_string()} 读取。"))
         return frame.set_crs(source_crs), source_crs.to_string()
     return frame, pyproj.CRS.from_user_input(frame.crs).to_string()
 
@@ -333,9 +336,9 @@ def _lu_codes(frame: pd.DataFrame, mapping: Mapping[str, str], layer: str, osm: 
         codes = frame["landuse"].astype("string").map(osm.value).astype("string")
         estimated = codes.notna()
         findings.append(Finding("value_estimated", layer, None,
-                                f"lu_code derived from the OSM landuse tag for {int(estimated.sum())} features "
-                                f"(landuse.yaml osm_landuse; status {osm.status}); "
-                                f"{int(codes.isna().sum())} have no code."))
+                                f"{int(estimated.sum())} 个要素的用地代码由 OSM landuse 标签推定"
+                                f"（landuse.yaml 的 osm_landuse 对照表，{status_label(osm.status)}）；"
+                                f"{int(codes.isna().sum())} 个没有代码。"))
     return codes, estimated
 
 
@@ -435,7 +438,7 @@ def community_values(frame: pd.DataFrame, mapping: Mapping[str, str], layer: str
             "area_type": _area_type(_text(frame, mapping, "area_type"))}
 
 
-_MEASURES = {"edges": "edges lie on theirs", "inside": "features lie inside their parcels"}
+_MEASURES = {"edges": "边线与其重合", "inside": "要素落在地块内"}
 
 
 def _check_offsets(prepared: list[_Prepared], project: Any, findings: list[Finding]) -> None:
@@ -458,10 +461,9 @@ def _check_offsets(prepared: list[_Prepared], project: Any, findings: list[Findi
             if found is not None:
                 findings.append(Finding(
                     "suspected_gcj02", p.layer, None,
-                    f"the {p.role} layer fits the other layers far better after undoing a {found.system} offset "
-                    f"of about {found.shift_m:.0f} m ({found.fit:.0%} of its {_MEASURES[found.measure]} "
-                    f"instead of {found.fit_raw:.0%}). If it comes from a Chinese web map, re-import it with "
-                    f"--source-crs {found.system}."))
+                    f"{code_label(p.role, 'layer')}图层去掉约 {found.shift_m:.0f} m 的 {found.system} 偏移后与其他图层"
+                    f"吻合得多（{_MEASURES[found.measure]}的比例由 {found.fit_raw:.0%} 升到 {found.fit:.0%}）。"
+                    f"若数据来自国内网络地图，请用 --source-crs {found.system} 重新导入。"))
 
 
 def _without_estimates(communities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -600,6 +602,8 @@ def import_layers(project: Any, sources: Sequence[str | Path], *, roles: Mapping
     parsed_crs = crs_tools.parse_source_crs(source_crs) if source_crs else None
     ledger_paths = [Path(s) for s in sources if ledgers.is_ledger(s)]
     sources = [Path(s) for s in sources if not ledgers.is_ledger(s)]
+    if roles and ONLY_LAYER in roles:
+        roles = _only_layer_role(roles, sources)
     if ledger_paths and not project.has_layer("communities") and not any(
             role == "communities" for path in sources for layer in list_layers(path)
             for role, _ in roles_of_layer(layer, roles)):
@@ -616,19 +620,18 @@ def import_layers(project: Any, sources: Sequence[str | Path], *, roles: Mapping
     names = [layer.name for layer in layers]
     unknown = sorted(set(roles or {}) - set(names))
     if unknown:
-        raise InputError(f"--role names layers the files do not have: {', '.join(unknown)}; the layers are "
-                         f"{', '.join(names) or '(none)'}.", file=", ".join(map(str, sources)),
-                         fix="use the layer names listed (for a Shapefile or GeoJSON: the file name "
-                             "without extension).")
+        raise InputError(f"--role 指定的图层在文件中不存在：{'、'.join(unknown)}；文件中的图层为："
+                         f"{'、'.join(names) or '（无）'}", file=", ".join(map(str, sources)),
+                         fix="使用上面列出的图层名（Shapefile、GeoJSON 的图层名即不带扩展名的文件名）")
     prepared: list[_Prepared] = []
     seen: dict[str, str] = {}
     for i, source in enumerate(layers):
         progress.update(i, len(layers), f"检查 {source.name}")
         for role, filt in roles_of_layer(source.name, roles):
             if role in seen:
-                raise InputError(f"two layers give the role {role}: {seen[role]} and {source.name}.",
+                raise InputError(f"两个图层都是 {role}：{seen[role]} 和 {source.name}",
                                  file=source.file, layer=source.name,
-                                 fix=f"keep one with --role {source.name}={SKIP} (or import them separately).")
+                                 fix=f"用 --role {source.name}={SKIP} 只保留一个（或分两次导入）")
             selected = _source_frame(source, filt)
             if role == "facilities":
                 selected = _with_polygons(selected, [s for s in layers if s.file == source.file])
@@ -659,8 +662,8 @@ def import_layers(project: Any, sources: Sequence[str | Path], *, roles: Mapping
         bounds = np.array([p.frame[~crs_tools.robust_outliers(p.frame)].to_crs(4326).total_bounds
                            for p in prepared if len(p.frame)])
         if len(bounds) == 0:
-            raise InputError("nothing to import: every layer is empty.", file=", ".join(map(str, sources)),
-                             fix="check the files and the --role options.")
+            raise InputError("没有可导入的内容：每个图层都是空的", file=", ".join(map(str, sources)),
+                             fix="检查文件内容和 --role 选项")
         target = crs_tools.metric_crs((bounds[:, 0].min() + bounds[:, 2].max()) / 2,
                                       (bounds[:, 1].min() + bounds[:, 3].max()) / 2)
     standards = project.standards()
@@ -733,16 +736,26 @@ def _check_replacements(prepared: list[_Prepared], out: Mapping[str, gpd.GeoData
         new = len(out[p.role])
         old = len(project.layers[p.role]) if p.role in project.layers else 0
         if new == 0 and old > 0 and not replace:
-            raise InputError(f"这个图层没有可用的要素（几何为空或全部被剔除），导入会把项目中已有的 {old} 个 {p.role} "
+            raise InputError(f"这个图层没有可用的要素（几何为空或全部被剔除），导入会把项目中已有的 {old} 个{code_label(p.role, 'layer')}"
                              "要素替换为空", file=p.file, layer=p.layer,
                              fix="检查文件和 --role；确实要清空该图层时加 --replace")
         if new == 0:
-            report.extend([Finding("layer_empty", p.layer, None, f"图层没有可用的要素，{p.role} 为空。")])
+            report.extend([Finding("layer_empty", p.layer, None, f"图层没有可用的要素，{code_label(p.role, 'layer')}为空。")])
         if p.role in project.layers:
             source = project.layer_sources.get(p.role, {})
             origin = f"（来自 {Path(str(source['file'])).name}）" if source.get("file") else ""
             report.extend([Finding("role_replaced", p.layer, None,
-                                   f"项目原有的 {p.role} 图层{origin}共 {old} 个要素，已替换为本次导入的 {new} 个要素。")])
+                                   f"项目原有的{code_label(p.role, 'layer')}图层{origin}共 {old} 个要素，已替换为本次导入的 {new} 个要素。")])
+
+
+def _only_layer_role(roles: Mapping[str, str], sources: Sequence[Path]) -> dict[str, str]:
+    """``roles`` with the role given without a layer name assigned to the one layer of ``sources``."""
+    names = [layer for path in sources for layer in list_layers(path)]
+    if len(names) != 1:
+        raise InputError(f"--role 只写角色 {roles[ONLY_LAYER]} 时，只能导入一个图层；文件中有 {len(names)} 个图层："
+                         f"{'、'.join(names) or '（无）'}", file=", ".join(map(str, sources)),
+                         fix="写成 --role 图层名=角色，每个图层一条")
+    return {**{k: v for k, v in roles.items() if k != ONLY_LAYER}, names[0]: roles[ONLY_LAYER]}
 
 
 def parse_assignments(items: Sequence[str], *, what: str) -> dict[str, str]:
@@ -750,9 +763,12 @@ def parse_assignments(items: Sequence[str], *, what: str) -> dict[str, str]:
     out = {}
     for item in items:
         key, sep, value = item.partition("=")
+        if what == "--role" and not sep and item.strip() in (*CANDIDATES, SKIP):
+            key, sep, value = ONLY_LAYER, "=", item  # `--role communities` for a file of one layer
         if not sep or not key.strip() or not value.strip():
-            raise InputError(f"cannot read {what} {item!r}.", fix=f"write it as {what}, e.g. "
-                             + ("pois=facilities" if what == "--role" else "communities.households=HU_COUNT"))
+            raise InputError(f"无法读懂 {what} {item!r}", fix=f"写成 {what} "
+                             + ("图层名=角色，例如 pois=facilities" if what == "--role"
+                                else "角色.字段=源字段，例如 communities.households=HU_COUNT"))
         out[key.strip()] = value.strip()
     return out
 
@@ -763,7 +779,7 @@ def parse_field_maps(items: Sequence[str]) -> dict[str, dict[str, str]]:
     for key, value in parse_assignments(items, what="--field").items():
         match = re.fullmatch(r"(\w+)\.(\w+)", key)
         if match is None or match[1] not in CANDIDATES:
-            raise InputError(f"cannot read --field {key}={value}.",
-                             fix=f"write ROLE.COLUMN=SOURCE with a role of {', '.join(CANDIDATES)}.")
+            raise InputError(f"无法读懂 --field {key}={value}",
+                             fix=f"写成 角色.字段=源字段，角色为其中之一：{'、'.join(CANDIDATES)}")
         maps.setdefault(match[1], {})[match[2]] = value
     return maps

@@ -135,8 +135,8 @@ def _read_shapefile(path: Path) -> tuple[gpd.GeoDataFrame, list[Finding]]:
         if encoding is not None:
             kwargs["encoding"] = encoding
             findings.append(Finding("encoding_guessed", path.stem, None,
-                                    f"no .cpg file; text fields decoded as {encoding}. Add a .cpg file "
-                                    "naming the encoding if names look wrong."))
+                                    f"没有 .cpg 文件，文字字段按 {encoding} 编码读取；若名称显示为乱码，"
+                                    "请加一个写明编码的 .cpg 文件后重新导入。"))
     return pyogrio.read_dataframe(path, **kwargs), findings
 
 

@@ -10,6 +10,7 @@ import shapely
 from gisplanner.errors import InputError
 from gisplanner.io.fields import CANDIDATES, OPTIONAL
 from gisplanner.io.findings import Finding
+from gisplanner.labels import code_label, field_label
 
 #: Geometry dimension(s) each role accepts: 0 points, 1 lines, 2 polygons.
 ROLE_DIMENSIONS: dict[str, tuple[int, ...]] = {
@@ -17,7 +18,7 @@ ROLE_DIMENSIONS: dict[str, tuple[int, ...]] = {
     "green_space": (2,), "landuse": (2,), "idle_land": (2,), "boiler_rooms": (0, 2),
     "public_buildings": (2, 0), "admin_boundaries": (2,), "gates": (0,), "railways": (1,), "rivers": (1, 2),
 }
-_DIMENSION_NAMES = {0: "points", 1: "lines", 2: "polygons"}
+_DIMENSION_NAMES = {0: "点", 1: "线", 2: "面"}
 
 #: Source fields taken as the feature id, in order of preference (compared ignoring case).
 ID_FIELDS = ("feature_id", "id", "fid", "objectid", "编号", "osm_id", "osm_ref")
@@ -41,12 +42,13 @@ def check_geometry_type(gdf: gpd.GeoDataFrame, role: str, *, layer: str, file: s
     bad = present & ~np.isin(dims, allowed)
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
-        kinds = sorted({_DIMENSION_NAMES.get(int(d), "collections") for d in dims[bad]})
-        wanted = " or ".join(_DIMENSION_NAMES[d] for d in allowed)
+        kinds = sorted({_DIMENSION_NAMES.get(int(d), "几何集合") for d in dims[bad]})
+        wanted = "或".join(_DIMENSION_NAMES[d] for d in allowed)
         raise InputError(
-            f"{int(bad.sum())} of {len(gdf)} features are {'/'.join(kinds)}, but the role {role} needs {wanted}.",
+            f"{len(gdf)} 个要素中有 {int(bad.sum())} 个是{'、'.join(kinds)}，而{code_label(role, 'layer')}（{role}）"
+            f"需要{wanted}要素",
             file=file, layer=layer, feature=gdf.index[first],
-            fix=f"import a {wanted} layer as {role}, or give this layer its own role with --role {layer}=ROLE.")
+            fix=f"把{wanted}图层作为 {role} 导入，或用 --role {layer}=角色 给这个图层指定它自己的角色")
 
 
 def _polygonal_part(geom: shapely.Geometry) -> shapely.Geometry:
@@ -80,12 +82,12 @@ def repair_geometries(gdf: gpd.GeoDataFrame, role: str, *, layer: str) -> tuple[
             fixed = _polygonal_part(fixed)
         geoms[i] = fixed
         findings.append(Finding("invalid_geometry_repaired", layer, str(gdf.index[i]),
-                                f"invalid geometry ({reason}) repaired with make_valid"
-                                + (", polygonal part kept." if polygonal else ".")))
+                                f"几何无效（{reason}），已自动修复"
+                                + ("，保留其中的面部分。" if polygonal else "。")))
     empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     for i in np.flatnonzero(empty):
         findings.append(Finding("empty_geometry_dropped", layer, str(gdf.index[i]),
-                                "feature without geometry dropped."))
+                                "要素没有几何，已剔除。"))
     out = gdf.copy()
     out[gdf.geometry.name] = gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs)
     return out[~empty], findings
@@ -116,14 +118,14 @@ def assign_feature_ids(gdf: gpd.GeoDataFrame, *, layer: str) -> tuple[gpd.GeoDat
             ids = gdf["osm_type"].astype("string").fillna("").str[:1] + ids
         if len(ids) > 1 and ids.nunique() == 1:
             findings.append(Finding("duplicate_id", layer, str(ids.iloc[0]),
-                                    f"field {field} holds {ids.iloc[0]!r} for all {len(ids)} features, so it is "
-                                    f"no id; features numbered 1 ... {len(ids)} in file order instead."))
+                                    f"字段 {field} 在全部 {len(ids)} 个要素中都是 {ids.iloc[0]!r}，不能作编号；"
+                                    f"已按文件顺序编为 1 … {len(ids)}。"))
             ids = numbers
     counts = ids.value_counts()
     for value, count in counts[counts > 1].items():
         findings.append(Finding("duplicate_id", layer, str(value),
-                                f"id {value!r} of field {field} is shared by {count} features; "
-                                f"made unique as {value}-2 ... {value}-{count} in file order."))
+                                f"字段 {field} 的编号 {value!r} 有 {count} 个要素重复；"
+                                f"已按文件顺序改为 {value}-2 … {value}-{count}。"))
     rank = ids.groupby(ids).cumcount() + 1
     ids = ids.where(rank == 1, ids + "-" + rank.astype(str))
     out = gdf.copy()
@@ -147,23 +149,22 @@ def check_required(mapping: dict[str, str], role: str, *, layer: str, columns: l
     """
     for canonical in REQUIRED.get(role, ()):
         if canonical not in mapping:
-            raise InputError(f"no field for the required column {canonical} of {role}; available fields: "
-                             f"{', '.join(columns) or '(none)'}.", file=file, layer=layer,
-                             fix=f"map it with --field {role}.{canonical}=FIELD.")
+            raise InputError(f"找不到{code_label(role, 'layer')}的必需字段{field_label(canonical)}（{canonical}）；"
+                             f"现有字段：{'、'.join(columns) or '（无）'}", file=file, layer=layer,
+                             fix=f"用 --field {role}.{canonical}=字段名 指定")
     return [Finding("missing_field", layer, None,
-                    f"no field for {role}.{canonical}; {MISSING_HANDLING.get(canonical, 'left empty')}.")
+                    f"没有{field_label(canonical)}字段（{role}.{canonical}），{MISSING_HANDLING.get(canonical, '留空')}。")
             for canonical in CANDIDATES[role]
             if canonical not in mapping and canonical != "name" and canonical not in OPTIONAL.get(role, ())]
 
 
 #: What the importer does with a canonical column that has no source field (said in the finding).
 MISSING_HANDLING = {
-    "households": "estimated", "population": "estimated", "floors": "estimated", "height_m": "estimated",
-    "area_m2": "computed from the geometry (polygons)", "use": "taken as residential",
-    "area_type": "taken as city (城市建成区)", "walkable": "derived from highway", "bridge": "taken as no",
-    "tunnel": "taken as no", "layer": "taken as 0", "status": "taken as unknown",
-    "green_type": "taken as green", "is_public": "derived from green_type",
-    "lu_code": "derived from an OSM landuse column where there is one, else left empty",
-    "n_buildings": "counted from the buildings layer", "floor_area_m2": "summed from the buildings layer",
-    "subdistrict": "taken from the admin boundaries where there are some", "ownership": "taken as unknown",
+    "households": "按估算", "population": "按估算", "floors": "按估算", "height_m": "按估算",
+    "area_m2": "由几何计算（面要素）", "use": "按住宅", "area_type": "按城市建成区",
+    "walkable": "由道路等级（highway）推定", "bridge": "按非桥梁", "tunnel": "按非隧道", "layer": "按地面层（0）",
+    "status": "按现状未知", "green_type": "按一般绿地", "is_public": "由绿地类型推定",
+    "lu_code": "有 OSM landuse 字段的由其推定，否则留空",
+    "n_buildings": "由建筑图层统计", "floor_area_m2": "由建筑图层汇总",
+    "subdistrict": "有街道边界的由其确定", "ownership": "按权属未知",
 }

@@ -249,7 +249,7 @@ class DistrictPanel(QWidget):
     def _current(self) -> str:
         selected = self._selected_districts()
         if not selected:
-            raise InputError("no district chosen", fix="click a district in the district list first")
+            raise InputError("没有选中片区", fix="先在片区列表中点选一个片区")
         return selected[0]
 
     def _rename_clicked(self) -> None:

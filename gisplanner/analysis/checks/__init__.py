@@ -49,11 +49,11 @@ def run_checks(ctx: CheckContext) -> list[CheckResult]:
     order = list(ctx.standards.checks.entries)
     unlisted = sorted(set(specs) - set(order))
     if unlisted:
-        raise ConfigError("a placement check has no entry (title, order) in checks.yaml", file="checks.yaml",
+        raise ConfigError("有选址核查项在 checks.yaml 中没有条目（标题、顺序）", file="checks.yaml",
                           key="checks", value=", ".join(unlisted))
     absent = [k for k in order if k not in specs]
     if absent:
-        raise ConfigError("no module of gisplanner/analysis/checks registers this check", file="checks.yaml",
+        raise ConfigError("checks.yaml 列出的核查项没有对应的核查模块（gisplanner/analysis/checks）", file="checks.yaml",
                           key=f"checks.{absent[0]}")
     results: list[CheckResult] = []
     for done, key in enumerate(order):
