@@ -51,15 +51,15 @@ def test_city_list_paths_are_relative_to_the_list(tmp_path, city_file):
 def test_a_city_entry_without_data_names_the_entry(tmp_path):
     listing = tmp_path / "cities.json"
     listing.write_text(json.dumps({"cities": [{"name": "甲市"}]}), encoding="utf-8")
-    with pytest.raises(InputError, match="entry 1"):
+    with pytest.raises(InputError, match="第 1 项"):
         batch.read_city_list(listing)
 
 
 def test_duplicate_or_unsafe_keys_are_refused(tmp_path, city_file):
     job = batch.CityJob("a", "甲市", project=str(city_file))
-    with pytest.raises(InputError, match="twice"):
+    with pytest.raises(InputError, match="重复"):
         batch.run_batch([job, job], tmp_path / "out", client=object())
-    with pytest.raises(InputError, match="folder name"):
+    with pytest.raises(InputError, match="不能作文件夹名"):
         batch.run_batch([batch.CityJob("../a", "甲市", project=str(city_file))], tmp_path / "out", client=object())
 
 

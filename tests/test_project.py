@@ -65,12 +65,12 @@ def test_overrides_survive_a_round_trip(project, tmp_path):
 
 
 def test_missing_role_names_the_role_and_the_fix(project):
-    with pytest.raises(InputError, match=r"no walk_network layer.*--role LAYER=walk_network"):
+    with pytest.raises(InputError, match=r"没有步行路网图层.*--role 图层名=walk_network"):
         project.layer("walk_network")
 
 
 def test_layer_in_another_crs_is_refused(project):
-    with pytest.raises(InputError, match="reproject"):
+    with pytest.raises(InputError, match="转换到项目坐标系"):
         project.set_layer("buildings", communities().to_crs(4326))
 
 

@@ -85,7 +85,7 @@ def test_sweep_angle_is_local(standards):
 
 
 def test_xining_needs_a_local_rule(standards):
-    with pytest.raises(ConfigError, match="not settled"):
+    with pytest.raises(ConfigError, match="尚未确定"):
         standards.sunlight.requirement("xining")
 
 
@@ -122,12 +122,12 @@ def test_override_round_trips_through_a_dict():
 
 
 def test_override_without_reason_is_refused():
-    with pytest.raises(ConfigError, match="who made it and why"):
+    with pytest.raises(ConfigError, match="修改人和理由"):
         load_standards([Override("settings.network.access_snap_m.value", 50, who="li", why="")])
 
 
 def test_override_of_unknown_path_is_refused():
-    with pytest.raises(ConfigError, match="no such key"):
+    with pytest.raises(ConfigError, match="标准中没有这个键"):
         load_standards([Override("green.public_green.lc99.m2_per_person", 3, who="li", why="x")])
 
 

@@ -154,7 +154,7 @@ def test_costs_multiply_the_user_unit_cost_by_the_district_quantity(comm):
 
 def test_unknown_cost_unit_is_refused_with_the_row():
     costs = pd.DataFrame({"item": ["供水"], "unit": ["per_km"], "unit_cost_yuan": [1.0]})
-    with pytest.raises(InputError, match=r"第 2 行\] 未知的计价单位“per_km”"):
+    with pytest.raises(InputError, match=r"未知的计价单位“per_km”.*要素 第 2 行"):
         district_costs(pd.DataFrame({"district_id": []}), pd.DataFrame(columns=["district_id", "item"]), costs,
                        file="costs.csv")
 

@@ -62,7 +62,7 @@ def test_level_condition_matches_any_shared_level():
 
 
 def test_table_without_a_catch_all_is_a_config_error():
-    with pytest.raises(ConfigError, match="empty 'when'"):
+    with pytest.raises(ConfigError, match="`when` 为空的兜底行"):
         landuse.decide(TABLE[:1], _case())
 
 

@@ -199,7 +199,7 @@ def test_requirements_from_the_standards_catalogue():
 def test_bad_requirements_raise_config_errors():
     with pytest.raises(ConfigError):
         check_requirements(REQUIREMENTS.drop(columns="threshold_m"))
-    with pytest.raises(ConfigError, match="positive"):
+    with pytest.raises(ConfigError, match="须为正"):
         check_requirements(REQUIREMENTS.assign(threshold_m=[300.0, -1.0, 1000.0]))
 
 

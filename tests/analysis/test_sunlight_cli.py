@@ -107,7 +107,7 @@ def test_project_results_are_stored(tmp_path):
 
 def test_neither_file_nor_project_exits_2(tmp_path, capsys):
     assert main(["sunlight", "--city", "suzhou", "--out", str(tmp_path / "o.gpkg")]) == 2
-    assert "BUILDINGS_FILE" in capsys.readouterr().err
+    assert "须给出建筑文件或 --project" in capsys.readouterr().err
 
 
 def test_add_without_height_exits_2(building_file, footprint_file, tmp_path):

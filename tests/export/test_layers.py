@@ -26,13 +26,13 @@ def test_resources_take_their_geometry_from_their_layer(plan):
 
 
 def test_resource_of_an_absent_layer_is_an_input_error():
-    with pytest.raises(InputError, match="layer 'idle_land'"):
+    with pytest.raises(InputError, match="引用了图层 'idle_land'"):
         plan_layers(crs=fx.CRS, communities=fx.communities(), districts=fx.districts(), members=fx.members(),
                     resources=fx.resources(), resource_layers={"boiler_rooms": fx.resource_layers()["boiler_rooms"]})
 
 
 def test_layer_in_another_crs_is_an_input_error():
-    with pytest.raises(InputError, match="districts is in"):
+    with pytest.raises(InputError, match="图层 districts 的坐标系是"):
         plan_layers(crs=fx.CRS, communities=fx.communities(), districts=fx.districts().to_crs(4326),
                     members=fx.members())
 
@@ -49,12 +49,12 @@ def test_select_district_keeps_its_own_features(plan):
 
 
 def test_select_unknown_district_names_the_known_ones(plan):
-    with pytest.raises(InputError, match=r"districts: D1, D2"):
+    with pytest.raises(InputError, match=r"现有片区：D1, D2"):
         select_district(plan, "D9")
 
 
 def test_placed_facility_without_footprint_is_an_input_error():
-    with pytest.raises(InputError, match="feature P7"):
+    with pytest.raises(InputError, match="要素 P7"):
         proposed_frame([{"facility_id": "P7", "facility_type": "kindergarten", "footprint": "POLYGON ((0 0"}],
                        fx.CRS)
 

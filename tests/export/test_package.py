@@ -115,7 +115,7 @@ def test_prices_of_the_district_analysis_are_reused():
 
 
 def test_unknown_format_is_refused(project, tmp_path):
-    with pytest.raises(InputError, match="unknown export format 'docx'"):
+    with pytest.raises(InputError, match="不认识的导出格式 'docx'"):
         package.export_plan_package(project, tmp_path, formats=["docx"])
 
 
@@ -124,7 +124,7 @@ def test_cli_exports_a_saved_project(project, tmp_path, capsys):
     assert cli.main(["export", str(path), "--out", str(tmp_path / "out"), "--formats", "gpkg,md"]) == 0
     assert (tmp_path / "out" / "plan.gpkg").exists() and (tmp_path / "out" / "review.md").exists()
     assert cli.main(["export", str(path), "--out", str(tmp_path / "out"), "--district", "D9"]) == 2
-    assert "no district 'D9'" in capsys.readouterr().err
+    assert "项目中没有片区 'D9'" in capsys.readouterr().err
 
 
 def test_cancel_stops_between_outputs(project, tmp_path):

@@ -116,7 +116,7 @@ def test_overview_totals_come_from_the_plan_table(plan, tmp_path):
 
 
 def test_unknown_summary_format_is_refused(plan, tmp_path):
-    with pytest.raises(InputError, match="name it .html or .md"):
+    with pytest.raises(InputError, match=r"以 \.html 或 \.md 结尾"):
         review.write_review(plan, tables.plan_tables(plan), tmp_path / "review.docx")
 
 

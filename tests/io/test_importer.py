@@ -41,7 +41,7 @@ def test_layer_without_crs_is_refused_then_accepted_with_source_crs(tmp_path, to
     path = _write(town["communities"].rename(columns={"小区名称": "名称"}), tmp_path / "xq.shp")
     path.with_suffix(".prj").unlink()
     project = Project()
-    with pytest.raises(InputError, match="no coordinate reference system") as err:
+    with pytest.raises(InputError, match="没有坐标系") as err:
         import_layers(project, [path], roles={"xq": "communities"})
     assert "--source-crs EPSG:4326" in err.value.fix
     assert project.layers == {} and project.crs is None
@@ -141,7 +141,7 @@ def test_buildings_get_their_community_and_feed_its_households(tmp_path, town):
 def test_two_layers_for_one_role_are_refused(tmp_path, town):
     a = _write(town["communities"], tmp_path / "a.gpkg", layer="communities")
     b = _write(town["communities"], tmp_path / "b.gpkg", layer="communities")
-    with pytest.raises(InputError, match="two layers"):
+    with pytest.raises(InputError, match="两个图层都是 communities"):
         import_layers(Project(), [a, b])
 
 
@@ -149,7 +149,7 @@ def test_roles_of_layer_names():
     assert roles_of_layer("pois") == [("facilities", None), ("boiler_rooms", ("man_made", "chimney"))]
     assert roles_of_layer("suzhou_gusu_buildings") == [("buildings", None)]
     assert roles_of_layer("x", {"x": "skip"}) == []
-    with pytest.raises(InputError, match="--role layer7=ROLE"):
+    with pytest.raises(InputError, match="--role layer7=角色"):
         roles_of_layer("layer7")
 
 

@@ -1,3 +1,5 @@
+import re
+
 import geopandas as gpd
 import pytest
 import shapely
@@ -29,7 +31,7 @@ def test_empty_and_missing_geometries_are_dropped_with_a_finding_each():
 
 def test_points_given_as_communities_are_refused_naming_layer_and_fix():
     frame = gpd.GeoDataFrame({"n": [1]}, geometry=[shapely.Point(0, 0)], crs=32652)
-    with pytest.raises(InputError, match="points") as err:
+    with pytest.raises(InputError, match="1 个要素中有 1 个是点，而小区（communities）需要面要素") as err:
         check_geometry_type(frame, "communities", layer="pts")
     assert err.value.layer == "pts" and "--role pts=" in err.value.fix
 
@@ -65,7 +67,7 @@ def test_facilities_without_a_category_field_are_refused():
 
 def test_each_missing_canonical_column_is_reported():
     findings = check_required({"name": "n", "households": "h"}, "communities", layer="xq", columns=["n", "h"])
-    assert {f.message.split()[3].rstrip(";") for f in findings} == {
+    assert {re.search(r"（(communities\.\w+)）", f.message)[1] for f in findings} == {
         "communities.population", "communities.built_year", "communities.area_type", "communities.n_buildings",
         "communities.floor_area_m2", "communities.subdistrict", "communities.shequ"}
     assert all(f.code == "missing_field" for f in findings)
@@ -76,4 +78,4 @@ def test_an_id_field_with_one_value_for_all_is_replaced_by_row_numbers():
     out, findings = assign_feature_ids(frame, layer="x")
     assert list(out["feature_id"]) == ["1", "2", "3"]
     assert [(f.code, f.feature) for f in findings] == [("duplicate_id", "0")]
-    assert "no id" in findings[0].message
+    assert "不能作编号" in findings[0].message
