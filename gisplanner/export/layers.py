@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 import geopandas as gpd
@@ -192,6 +193,12 @@ class PlanLayers:
     def check_columns(self) -> list[str]:
         """The verdict columns of ``proposed``, in placement order."""
         return [c for c in self.proposed.columns if c.startswith("check_")]
+
+    @cached_property
+    def sunlight_buildings(self) -> gpd.GeoDataFrame:
+        """:attr:`sunlight` summed up per building (:func:`sills_by_building`), made once for every sheet and the
+        web map: a city has millions of sills, and each map draws its buildings."""
+        return sills_by_building(self.sunlight, self.buildings)
 
     @property
     def chosen_sites(self) -> gpd.GeoDataFrame:
@@ -442,7 +449,8 @@ def select_district(layers: PlanLayers, district_id: str, *, margin_m: float = 2
         return gdf[gdf["district_id"].astype(str) == district_id]
 
     def near(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-        return gdf[shapely.intersects(gdf.geometry.to_numpy(), zone)] if len(gdf) else gdf
+        # the spatial index is built once per layer and serves every district (a city has millions of sills)
+        return gdf.iloc[np.sort(gdf.sindex.query(zone, predicate="intersects"))] if len(gdf) else gdf
 
     def inside(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         return gdf[shapely.intersects(gdf.geometry.to_numpy(), outline)] if len(gdf) else gdf

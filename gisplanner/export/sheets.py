@@ -37,7 +37,6 @@ from gisplanner.export.layers import (
     PlanLayers,
     plan_bounds,
     select_district,
-    sills_by_building,
     to_crs,
     worst_verdict,
 )
@@ -674,7 +673,7 @@ def _facilities(sheet: _Sheet) -> list[str]:
     sheet.polygons(layers.green_space, "绿地", face="#a1d99b", edge="#41ab5d", width=0.3, z=3)
     _community_layers(sheet)
     # at sheet scale a window sill is smaller than the pen: each building carries its worst sill's class
-    sun = sills_by_building(sheet.visible(layers.sunlight), layers.buildings)
+    sun = sheet.visible(layers.sunlight_buildings)
     for label, colour in SILL_COLOURS.items():
         rows = sun[sun["label"] == label]
         if rows.empty:

@@ -26,7 +26,6 @@ from gisplanner.export.layers import (
     PlanLayers,
     display_value,
     plan_bounds,
-    sills_by_building,
     worst_verdict,
 )
 from gisplanner.export.sheets import crs_zh
@@ -328,7 +327,7 @@ def buildings_of_concern(layers: PlanLayers) -> gpd.GeoDataFrame:
     A city has millions of sill samples: every one stays in the GeoPackage; the page carries one marker per
     building, at its footprint's centre, with the number of sills of its worst class.
     """
-    summary = sills_by_building(layers.sunlight, layers.buildings)
+    summary = layers.sunlight_buildings
     summary = summary[summary["label"].isin(SILLS_OF_CONCERN)]
     return summary.set_geometry(summary.geometry.representative_point())
 
