@@ -152,6 +152,10 @@ def uncarried_results(project: Any) -> dict[str, pd.DataFrame]:
             if o.export == o.name and o.name in project.results and o.name not in PLAN_LAYERS}
 
 
+#: Rows written to the GeoPackage at a time (bounds the export's memory on a city's sills).
+WRITE_ROWS = 200_000
+
+
 def write_geopackage(layers: PlanLayers, plan_tables: tables.PlanTables, path: Path, *,
                      results: Mapping[str, pd.DataFrame] | None = None) -> Path:
     """Write the plan's layers and tables to one GeoPackage, replacing ``path`` atomically.
@@ -187,10 +191,13 @@ def write_geopackage(layers: PlanLayers, plan_tables: tables.PlanTables, path: P
     tmp.unlink(missing_ok=True)
     try:
         for name, frame in spatial.items():
-            frame = gpd.GeoDataFrame(frame.replace([np.inf, -np.inf], np.nan), geometry=frame.geometry.name,
-                                     crs=layers.crs)
-            pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG", promote_to_multi=True,
-                                    geometry_type=None if len(frame) else "Unknown")
+            # in parts: a city's millions of sills would otherwise be copied and encoded at once
+            for start in range(0, max(len(frame), 1), WRITE_ROWS):
+                part = frame.iloc[start:start + WRITE_ROWS]
+                part = gpd.GeoDataFrame(part.replace([np.inf, -np.inf], np.nan), geometry=frame.geometry.name,
+                                        crs=layers.crs)
+                pyogrio.write_dataframe(part, tmp, layer=name, driver="GPKG", promote_to_multi=True,
+                                        geometry_type=None if len(part) else "Unknown", append=start > 0)
         for name, frame in attributes.items():
             pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG")
         os.replace(tmp, path)

@@ -70,6 +70,17 @@ def test_geopackage_holds_members_with_items_and_checked_facilities(project, tmp
     assert total["居民户数(户)_合计"] == 1351  # 510.5 households counted as 511
 
 
+def test_large_layers_are_written_in_parts_with_every_row_in_order(project, tmp_path, monkeypatch):
+    monkeypatch.setattr(package, "WRITE_ROWS", 1)
+    gpkg = package.export_plan_package(project, tmp_path, formats=["gpkg"])["gpkg"][0]
+    sills = project.results["sill_points"]
+    written = pyogrio.read_dataframe(gpkg, layer="sunlight")
+    assert len(sills) > 1 and written["hours"].tolist() == sills["hours"].tolist()
+    assert written.geometry.geom_equals(sills.geometry.reset_index(drop=True)).all()
+    gaps = pyogrio.read_dataframe(gpkg, layer="gaps")
+    assert len(gaps) > 1 and gaps["distance_m"].isna().sum() == 1  # inf as null in every part
+
+
 def test_district_with_no_gaps_exports_cleanly(project, tmp_path):
     written = package.export_plan_package(project, tmp_path, district="D2", paper="A4", when=DAY)
     assert set(written) == set(package.FORMATS)
