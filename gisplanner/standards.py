@@ -1058,7 +1058,7 @@ class Standards:
     def facility_type(self, key: str, profile: str = "gb50180") -> FacilityType:
         types = self.facility_types(profile)
         if key not in types:
-            raise ConfigError(f"没有这个设施类型；可选：{'、'.join(types)}",
+            raise ConfigError(f"没有这个设施类型；可选：{'、'.join(f'{k}（{t.zh}）' for k, t in types.items())}",
                               file="facilities.yaml", key=f"profiles.{profile}.types", value=key)
         return types[key]
 

@@ -435,7 +435,7 @@ def select_district(layers: PlanLayers, district_id: str, *, margin_m: float = 2
     district_id = str(district_id)
     ids = layers.districts["district_id"].astype(str)
     if not (ids == district_id).any():
-        known = ", ".join(ids.tolist()) or "none"
+        known = ", ".join(ids.tolist()) or "无"
         raise InputError(f"项目中没有片区 {district_id!r}（现有片区：{known}）",
                          layer="districts", feature=district_id,
                          fix="用 `gisplanner info` 列出的片区编号，或先运行片区划定")
