@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cached_property
 from typing import Any
 
 import geopandas as gpd
@@ -126,6 +125,9 @@ class PlanLayers:
         ``community_name``, ``district_id``.
     service_areas, resources, candidate_sites, sunlight
         Result layers as the engines wrote them (``sunlight``: sill points with their hours).
+    sunlight_buildings
+        ``sunlight`` summed up per building (:func:`sills_by_building`), made from it when not given; what the
+        sheets and the web map draw.
     proposed
         Placed facilities: ``facility_id``, ``facility_type``, ``name``, ``needs_consultation`` and one
         ``check_<name>`` column per verdict.
@@ -183,6 +185,12 @@ class PlanLayers:
     buildings: gpd.GeoDataFrame = field(default_factory=lambda: _empty(["feature_id"], None))
     admin: gpd.GeoDataFrame = field(default_factory=lambda: _empty(["name", "admin_level"], None))
     title_block: Mapping[str, str] = field(default_factory=dict)
+    sunlight_buildings: gpd.GeoDataFrame | None = None
+
+    def __post_init__(self) -> None:
+        # made once for every sheet and the web map: a city has millions of sills, and each map draws buildings
+        if self.sunlight_buildings is None:
+            object.__setattr__(self, "sunlight_buildings", sills_by_building(self.sunlight, self.buildings))
 
     def check_label(self, column: str) -> str:
         """Chinese name of a ``check_<key>`` column of :attr:`proposed`."""
@@ -193,12 +201,6 @@ class PlanLayers:
     def check_columns(self) -> list[str]:
         """The verdict columns of ``proposed``, in placement order."""
         return [c for c in self.proposed.columns if c.startswith("check_")]
-
-    @cached_property
-    def sunlight_buildings(self) -> gpd.GeoDataFrame:
-        """:attr:`sunlight` summed up per building (:func:`sills_by_building`), made once for every sheet and the
-        web map: a city has millions of sills, and each map draws its buildings."""
-        return sills_by_building(self.sunlight, self.buildings)
 
     @property
     def chosen_sites(self) -> gpd.GeoDataFrame:
@@ -473,12 +475,13 @@ def select_district(layers: PlanLayers, district_id: str, *, margin_m: float = 2
         gaps=by_id(layers.gaps), resources=by_id(layers.resources), service_areas=inside(layers.service_areas),
         candidate_sites=near(layers.candidate_sites), proposed=shading(layers.proposed),
         sunlight=near(layers.sunlight), facilities=near(layers.facilities), green_space=near(layers.green_space),
-        outside=near(layers.outside))
+        outside=near(layers.outside), sunlight_buildings=near(layers.sunlight_buildings))
 
 
 #: The spatial layers of :class:`PlanLayers`.
 SPATIAL_FIELDS = ("districts", "communities", "gaps", "service_areas", "resources", "candidate_sites", "proposed",
-                  "sunlight", "facilities", "green_space", "outside", "roads", "buildings", "admin")
+                  "sunlight", "facilities", "green_space", "outside", "roads", "buildings", "admin",
+                  "sunlight_buildings")
 
 
 def to_crs(layers: PlanLayers, crs: CRS | str) -> PlanLayers:

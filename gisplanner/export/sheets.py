@@ -15,7 +15,7 @@ import functools
 import math
 import textwrap
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -937,7 +937,8 @@ def write_sheets(layers: PlanLayers, out_dir: Path, *, paper: str = "A3", format
 
     progress = ensure_progress(progress)
     out_dir.mkdir(parents=True, exist_ok=True)
-    layers = to_crs(layers, sheet_crs(layers))
+    # the sheets draw sills per building (sunlight_buildings): the raw sills need not be reprojected
+    layers = to_crs(replace(layers, sunlight=layers.sunlight.iloc[:0]), sheet_crs(layers))
     entries = list(_sheet_set(layers, district_sheets))
     numbers = {str(part.district): number for number, spec, part, _ in entries
                if spec.theme == "district" and part.district is not None}
