@@ -22,6 +22,7 @@ from shapely.geometry.base import BaseGeometry
 from gisplanner.analysis.checks import OVERALL, VERDICTS, CheckContext, CheckResult, run_checks
 from gisplanner.analysis.checks.base import is_missing, near
 from gisplanner.errors import InputError
+from gisplanner.io.status import status_from_text
 from gisplanner.progress import Progress, ensure_progress
 from gisplanner.standards import INTERVENTIONS, Standards
 
@@ -177,7 +178,8 @@ def site_footprint(layer: gpd.GeoDataFrame, role: str, feature_id: str, *, equip
                          fix="使用 gisplanner info 为该图层列出的编号")
     row = match.iloc[0]
     geom = row.geometry
-    status = None if is_missing(row.get("status")) else str(row.get("status"))
+    # A layer edited by hand may say 闲置/停用/在用 in words: read them as the importer does.
+    status = None if is_missing(row.get("status")) else str(status_from_text(pd.Series([row.get("status")])).iloc[0])
     name = "" if is_missing(row.get("name")) else str(row.get("name"))
     if geom.area > 0 or equipment:
         return Site(geom, status, name)
@@ -196,7 +198,8 @@ def check_placement(placement: PlacementInput, layers: Mapping[str, gpd.GeoDataF
                     progress: Progress | None = None) -> PlacementReport:
     """Check one proposed facility against the standards and return the report.
 
-    The checks (:mod:`gisplanner.analysis.checks`), in the report's order of ``checks.yaml``: ``site_status`` (a boiler room must be decommissioned), ``size_site``
+    The checks (:mod:`gisplanner.analysis.checks`), in the report's order of ``checks.yaml``: ``site_status`` (a boiler room must be out of use),
+    ``size_site``
     and ``size_gfa`` (catalogue ranges), ``land_use`` (the §6.2 decision table on the parcels under the
     site), ``permit`` (the city's construction-permit thresholds), ``service`` (life-circle gaps of the type
     closed on the walking network), ``sunlight_own`` (sun-sensitive types), ``sunlight_neighbours``
