@@ -10,7 +10,7 @@ import datetime as dt
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import geopandas as gpd
@@ -57,6 +57,13 @@ class PlacementInput:
         buildings); None for a drawn footprint.
     footprint_estimated
         The footprint is a square of the site's recorded area around a point, not its outline.
+    site_area_m2
+        Area of the site (m²) when the footprint is a building placed on it (a parcel of ``idle_land``), for
+        the site-size check; None: the footprint is the site.
+    footprint_used
+        How the footprint was made, for the report (:func:`gisplanner.analysis.parcel_footprint.footprint_record`:
+        area, floors, height, position and why, and a sentence ``text``); empty for a site's own outline or a
+        drawn one.
     name
         The planner's name for the proposal.
     old_area
@@ -78,6 +85,8 @@ class PlacementInput:
     site_id: str | None = None
     site_status: str | None = None
     footprint_estimated: bool = False
+    site_area_m2: float | None = None
+    footprint_used: Mapping[str, Any] = field(default_factory=dict)
     name: str = ""
     old_area: bool | None = None
 
@@ -98,7 +107,8 @@ class PlacementInput:
 @dataclass(frozen=True)
 class PlacementReport:
     """Every check of one placement. ``overall`` is ``pass``, ``conditions``, ``consultation`` or
-    ``refused`` after the worst verdict."""
+    ``refused`` after the worst verdict; ``footprint_used`` states the footprint placed on a parcel
+    (:attr:`PlacementInput.footprint_used`)."""
 
     facility_type: str
     facility_zh: str
@@ -110,6 +120,7 @@ class PlacementReport:
     overall: str
     checks: tuple[CheckResult, ...]
     created: str = ""
+    footprint_used: Mapping[str, Any] = field(default_factory=dict)
 
     def check(self, key: str) -> CheckResult:
         """The check named ``key``; KeyError when the report has none."""
@@ -146,7 +157,8 @@ class PlacementReport:
                 "verdicts": self.verdicts, "created": self.created,
                 "basis": {c.key: {"message": c.message, "basis": list(c.basis), "next_steps": list(c.next_steps)}
                           for c in self.checks},
-                "shadow": next((c.numbers["shadow_wkt"] for c in self.checks if "shadow_wkt" in c.numbers), None)}
+                "shadow": next((c.numbers["shadow_wkt"] for c in self.checks if "shadow_wkt" in c.numbers), None),
+                "footprint_used": str(self.footprint_used.get("text", ""))}
 
 
 @dataclass(frozen=True)
@@ -248,7 +260,7 @@ def check_placement(placement: PlacementInput, layers: Mapping[str, gpd.GeoDataF
         facility_type=ftype.key, facility_zh=ftype.zh, name=placement.name,
         intervention=placement.intervention, site=placement.site, footprint_wkt=placement.footprint.wkt,
         crs=crs, overall=OVERALL[worst], checks=tuple(checks),
-        created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+        created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), footprint_used=dict(placement.footprint_used))
 
 
 def _is_old_area(footprint: BaseGeometry, layers: Mapping[str, gpd.GeoDataFrame], standards: Standards) -> bool:
