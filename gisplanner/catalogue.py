@@ -85,7 +85,7 @@ PLACEMENT_IMPACT = "placement_impact"
 PLACEMENT_SHADOW = "placement_shadow"
 
 # Sites that are existing buildings: a facility placed on one is a conversion unless said otherwise.
-BUILDING_SITES = ("boiler_rooms", "public_buildings", "buildings")
+BUILDING_SITES = ("boiler_rooms", "public_buildings", "buildings", "facilities")
 #: Sites that are land: a facility built on one is a building placed inside it, not the whole parcel.
 PARCEL_SITES = ("idle_land",)
 RESOURCE_ROLES = ("idle_land", "boiler_rooms", "public_buildings")

@@ -210,11 +210,11 @@ def check_placement(placement: PlacementInput, layers: Mapping[str, gpd.GeoDataF
                     progress: Progress | None = None) -> PlacementReport:
     """Check one proposed facility against the standards and return the report.
 
-    The checks (:mod:`gisplanner.analysis.checks`), in the report's order of ``checks.yaml``: ``site_status`` (a boiler room must be out of use),
-    ``size_site``
-    and ``size_gfa`` (catalogue ranges), ``land_use`` (the §6.2 decision table on the parcels under the
-    site), ``permit`` (the city's construction-permit thresholds), ``service`` (life-circle gaps of the type
-    closed on the walking network), ``sunlight_own`` (sun-sensitive types), ``sunlight_neighbours``
+    The checks (:mod:`gisplanner.analysis.checks`), in the report's order of ``checks.yaml``: ``site_status``
+    (a boiler room must be out of use), ``size_site`` and ``size_gfa`` (catalogue ranges), ``land_use`` (the
+    §6.2 decision table on the parcels under the site), ``permit`` (the city's construction-permit thresholds),
+    ``service`` (life-circle gaps of the type closed on the walking network), ``service_lost`` (the gaps that
+    open when the works take a facility in use), ``sunlight_own`` (sun-sensitive types), ``sunlight_neighbours``
     (dwellings before/after), ``green_public_<level>`` (per-capita public green before/after),
     ``park`` (remaining park size and width), ``block_green`` (concentrated green per person, width and
     share outside the shadow line) and ``green_ratio`` (绿地率). Sunlight and green failures ask for

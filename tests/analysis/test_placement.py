@@ -79,6 +79,7 @@ def test_toy_placement_on_a_park_has_every_verdict_known(on_the_park):
         "land_use": "warn",  # adds FAR-counted area -> statutory procedure
         "permit": "pass",  # 700 m² > 500 but 80 万元 ≤ 100 (Heilongjiang rule covers Harbin)
         "service": "pass",  # no day-care centre before; 50 m from the street both blocks touch
+        "service_lost": "not_applicable",  # the kindergarten f1 stands beside the park, not on it
         "sunlight_own": "pass",  # its unobstructed south facade gets the whole 9–15 h 冬至 window
         "sunlight_neighbours": "pass",  # a 3 m roof shades b2's sills 10 m north only at low sun
         "green_public_lc15": "pass",  # no lc15 park anywhere: nothing of it taken
