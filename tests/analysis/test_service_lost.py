@@ -9,11 +9,7 @@ from gisplanner.standards import load_standards
 from gisplanner.ui.placement_panel import report_html
 
 CRS = "EPSG:32652"
-
-
-@pytest.fixture(scope="module")
-def standards():
-    return load_standards()
+STANDARDS = load_standards()
 
 
 @pytest.fixture(scope="module")
@@ -35,20 +31,20 @@ def layers():
     return {"communities": communities, "walk_network": walk, "facilities": facilities}
 
 
-def _convert(layers, standards, facility_type):
+def _convert(layers, facility_type):
     site = site_footprint(layers["facilities"], "facilities", "K1")
     placement = PlacementInput(facility_type=facility_type, footprint=site.footprint, intervention="conversion",
                                site_layer="facilities", site_id="K1", site_status=site.status, floors=1)
-    return check_placement(placement, layers, standards, city="harbin")
+    return check_placement(placement, layers, STANDARDS, city="harbin")
 
 
-def test_converting_the_only_kindergarten_in_reach_opens_that_gap(layers, standards):
-    check = _convert(layers, standards, "elderly_daycare").check("service_lost")
+def test_converting_the_only_kindergarten_in_reach_opens_that_gap(layers):
+    check = _convert(layers, "elderly_daycare").check("service_lost")
     assert check.verdict == "warn"
     assert [r["facility_id"] for r in check.numbers["removed"]] == ["K1"]
     assert "幼儿园" in check.numbers["removed"][0]["types"]
     # every type a facility of category kindergarten supplies (the category map), at its one level lc5, for 宣西
-    supplied = set(standards.category_map["kindergarten"])
+    supplied = set(STANDARDS.category_map["kindergarten"])
     assert "kindergarten" in supplied
     opened = check.numbers["opened"]
     assert {(o["community_id"], o["facility_type"], o["level"]) for o in opened} == {
@@ -61,19 +57,19 @@ def test_converting_the_only_kindergarten_in_reach_opens_that_gap(layers, standa
     assert "宣西小区失去五分钟生活圈居住区的幼儿园" in check.message
 
 
-def test_converting_it_into_a_kindergarten_again_opens_no_gap(layers, standards):
-    check = _convert(layers, standards, "kindergarten").check("service_lost")
+def test_converting_it_into_a_kindergarten_again_opens_no_gap(layers):
+    check = _convert(layers, "kindergarten").check("service_lost")
     assert (check.verdict, check.numbers["gaps_opened"]) == ("pass", 0)
 
 
-def test_a_site_without_a_facility_on_it_is_not_concerned(layers, standards):
+def test_a_site_without_a_facility_on_it_is_not_concerned(layers):
     placement = PlacementInput(facility_type="elderly_daycare", footprint=box(40, 100, 80, 140), floors=1)
-    check = check_placement(placement, layers, standards, city="harbin").check("service_lost")
+    check = check_placement(placement, layers, STANDARDS, city="harbin").check("service_lost")
     assert check.verdict == "not_applicable"
 
 
-def test_the_panel_shows_which_community_loses_which_service(layers, standards):
-    shown = report_html(_convert(layers, standards, "elderly_daycare"))
+def test_the_panel_shows_which_community_loses_which_service(layers):
+    shown = report_html(_convert(layers, "elderly_daycare"))
     assert "在用设施改建" in shown and "宣西小区失去五分钟生活圈居住区的幼儿园" in shown
 
 
