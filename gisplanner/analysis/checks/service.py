@@ -150,4 +150,4 @@ def _population(communities: gpd.GeoDataFrame) -> pd.Series:
 
 
 def _metres(value: object) -> float | None:
-    return None if pd.isna(value) else float(value)
+    return None if pd.isna(value) else round(float(value), 1)
