@@ -5,7 +5,8 @@ parcel it stands somewhere inside, not over the whole parcel. The footprint is a
 long axis (aspect 2:1, else 1.5:1, 1:1 or 3:1, the first that fits), tried at every position of a grid inside the
 parcel. The position whose shadow over the standard day (:func:`~gisplanner.analysis.sunlight.shadow_sweep`)
 covers the least footprint area of neighbouring dwellings is kept, ties broken by the larger distance from them;
-without dwellings (or without a sun path) the south-most position, whose shadow falls on its own parcel. The
+without dwellings within the shadow's reach (or without a sun path) the south-most position, whose shadow falls
+on its own parcel. The
 shadow of a rectangle only moves with it, so it is swept once and translated.
 """
 
@@ -20,7 +21,7 @@ import shapely
 import shapely.affinity
 
 from gisplanner.analysis.sun import SunPath
-from gisplanner.analysis.sunlight import shadow_sweep
+from gisplanner.analysis.sunlight import shadow_reach, shadow_sweep
 from gisplanner.errors import InputError
 
 #: Long side : short side of the footprint, tried in this order; the first that fits decides the shape.
@@ -106,6 +107,12 @@ def building_in_parcel(parcel: shapely.Geometry, footprint_m2: float, height_m: 
                          fix="减少建筑面积（--gfa）或增加层数（--floors），或另选更大的地块")
     angle = _long_axis_deg(parcel)
     homes = np.asarray(dwellings.geometry.values) if dwellings is not None and len(dwellings) else np.empty(0)
+    if sun is not None and len(homes):
+        # Only dwellings the building's shadow can reach from somewhere on the parcel count, for the shadow and
+        # for the distance that breaks ties.
+        dx0, dy0, dx1, dy1 = np.asarray(shadow_reach(sun)) * height_m
+        minx, miny, maxx, maxy = parcel.bounds
+        homes = homes[shapely.intersects(homes, shapely.box(minx + dx0, miny + dy0, maxx + dx1, maxy + dy1))]
     by_shadow = sun is not None and len(homes) > 0
     inner = parcel.buffer(1e-6)
     shapely.prepare(inner)
@@ -125,7 +132,7 @@ def building_in_parcel(parcel: shapely.Geometry, footprint_m2: float, height_m: 
     xy, candidates = centres[fits], placed[fits]
     if by_shadow:
         shaded = _shaded_area(shadow_sweep(shape, height_m, sun, every_min=every_min), xy, homes)
-        distance = np.array([shapely.distance(homes, c).min() for c in candidates])
+        distance = shapely.STRtree(homes).query_nearest(candidates, return_distance=True, all_matches=False)[1]
         best = int(np.lexsort((-distance, shaded))[0])
         chosen_by, shade = LEAST_SHADOW, float(shaded[best])
     else:

@@ -3,27 +3,37 @@
 import json
 
 import geopandas as gpd
+import pyproj
 import pytest
 import shapely
 from shapely import box
 
+from gisplanner.analysis.sunlight import shadow_sweep, sun_for
 from gisplanner.cli import main
 from gisplanner.project import Project
 from gisplanner.standards import load_standards
 
 CRS = "EPSG:32652"
-PARCEL = box(100, 20, 200, 80)  # 6,000 m²
-FLATS = box(100, 85, 145, 97)  # six storeys of flats north of the parcel's west half
+X0, Y0 = 317_000, 5_069_000  # central Harbin in UTM 52N, so the sun is Harbin's
+
+
+def at(x0, y0, x1, y1):
+    """A box in metres from (X0, Y0)."""
+    return box(X0 + x0, Y0 + y0, X0 + x1, Y0 + y1)
+
+
+PARCEL = at(100, 20, 200, 80)  # 6,000 m²
+FLATS = at(100, 85, 145, 97)  # six storeys of flats north of the parcel's west half
 
 
 @pytest.fixture
 def project_path(tmp_path):
     project = Project(city="harbin", crs=CRS)
     project.set_layer("communities", gpd.GeoDataFrame(
-        {"feature_id": ["c1"], "name": ["宣西小区"], "population": [800.0]}, geometry=[box(0, 0, 300, 300)], crs=CRS))
+        {"feature_id": ["c1"], "name": ["宣西小区"], "population": [800.0]}, geometry=[at(0, 0, 300, 300)], crs=CRS))
     project.set_layer("idle_land", gpd.GeoDataFrame(
         {"feature_id": ["L1", "L2"], "name": ["废弃厂区", "边角地"], "area_m2": [6000.0, 400.0],
-         "status": ["idle", "idle"]}, geometry=[PARCEL, box(0, 250, 20, 270)], crs=CRS))
+         "status": ["idle", "idle"]}, geometry=[PARCEL, at(0, 250, 20, 270)], crs=CRS))
     project.set_layer("buildings", gpd.GeoDataFrame(
         {"feature_id": ["b1"], "floors": [6.0], "height_m": [18.0], "use": ["residential"]},
         geometry=[FLATS], crs=CRS))
@@ -63,8 +73,16 @@ def test_the_building_on_the_parcel_keeps_clear_of_the_flats_to_its_north(projec
     _, report = _check(project_path, tmp_path, "--site", "idle_land:L1", "--gfa", "1200", "--floors", "4")
     used = report["footprint_used"]
     assert used["chosen_by"] == "least_shadow"
-    # the flats stand over the west half: the east half shades them less, so the building goes east
-    assert used["centre_x"] > 150
+    # Harbin's 大寒 sun, swept again here: the chosen spot leaves the flats unshaded, the naive north-west
+    # corner of the parcel would not
+    standards = load_standards()
+    lon, lat = pyproj.Transformer.from_crs(CRS, 4326, always_xy=True).transform(X0 + 150, Y0 + 50)
+    sun = sun_for(standards.sunlight.requirement("harbin"), lat, lon, step_min=5)
+    chosen = shapely.from_wkt(report["footprint_wkt"])
+    corner = at(100, 80 - used["depth_m"], 100 + used["width_m"], 80)
+    assert used["height_m"] == 4 * float(standards.sunlight.calculation["floor_height_m"].value)
+    shade = [shapely.intersection(shadow_sweep(f, used["height_m"], sun), FLATS).area for f in (chosen, corner)]
+    assert shade[0] == pytest.approx(used["shaded_m2"], abs=1.0) and shade[0] < 1.0 < shade[1]
 
 
 def test_without_a_gfa_the_catalogue_lower_bound_is_used_and_said(project_path, tmp_path):
