@@ -94,3 +94,10 @@ def test_check_prints_writes_and_pages_the_gaps_it_opens(layers, tmp_path, capsy
     assert "宣西小区失去五分钟生活圈居住区的幼儿园" in capsys.readouterr().out
     html = page.read_text(encoding="utf-8")
     assert "改建后步行距离（m）" in html and "宣西小区" in html
+
+
+def test_a_building_in_a_corner_of_a_facility_leaves_it_in_service(layers):
+    corner = box(150, 5, 160, 15)  # 100 m² of K1's 1,400 m²
+    placement = PlacementInput(facility_type="elderly_daycare", footprint=corner, floors=1)
+    check = check_placement(placement, layers, STANDARDS, city="harbin").check("service_lost")
+    assert check.verdict == "not_applicable"

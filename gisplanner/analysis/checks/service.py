@@ -12,6 +12,9 @@ from gisplanner.analysis import lifecircle, network
 from gisplanner.analysis.checks.base import CheckResult, check, near
 from gisplanner.analysis.checks.context import CheckContext
 
+#: A facility polygon the footprint covers by more than this share is taken by the works.
+TAKEN_SHARE = 0.5
+
 
 @check("service", needs=("walk_network", "communities"))
 def service(ctx: CheckContext) -> CheckResult:
@@ -64,10 +67,13 @@ def service_lost(ctx: CheckContext) -> CheckResult:
     if placement.intervention not in ("new", "conversion") or removed.empty:
         return CheckResult(key, title, "not_applicable", "选址上没有在用的现状设施，不减少现有服务",
                            {"removed": []})
-    supplies = list(lifecircle.facility_table(removed, standards.category_map, standards.tag_rules)["facility_types"])
+    # The tag table may name types of another profile (口袋公园): only the project profile's types are gaps.
+    catalogue = standards.facility_types(ctx.profile)
+    supplies = [tuple(t for t in ts if t in catalogue) for ts in
+                lifecircle.facility_table(removed, standards.category_map, standards.tag_rules)["facility_types"]]
     types = sorted({t for ts in supplies for t in ts})
     removed_rows = [{"facility_id": str(f), "name": "" if pd.isna(n) else str(n),
-                     "types": "、".join(standards.facility_type(t).zh for t in ts)}
+                     "types": "、".join(catalogue[t].zh for t in ts)}
                     for f, n, ts in zip(removed["feature_id"], network.column_or(removed, "name", None), supplies,
                                         strict=True)]
     names = "、".join(r["name"] or r["facility_id"] for r in removed_rows)
@@ -105,12 +111,16 @@ def service_lost(ctx: CheckContext) -> CheckResult:
 
 
 def _removed_facilities(ctx: CheckContext) -> gpd.GeoDataFrame:
-    """Facilities in use that the works take: the site feature of the facilities layer, and every facility whose
-    representative point lies on the footprint."""
+    """Facilities in use that the works take: the site feature of the facilities layer, every facility point on
+    the footprint and every facility polygon the footprint covers by more than half (a building in a corner of
+    a large park leaves the park; what it takes of it is the green checks' matter)."""
     if "facilities" not in ctx.layers or ctx.placement.footprint.area <= 0:
         return gpd.GeoDataFrame({"feature_id": []}, geometry=[])
-    facilities = ctx.layers["facilities"]
-    on_site = shapely.within(shapely.point_on_surface(facilities.geometry.values), ctx.placement.footprint)
+    facilities = near(ctx.layers["facilities"], ctx.placement.footprint, 0.0)
+    geoms, footprint = facilities.geometry.values, ctx.placement.footprint
+    area = shapely.area(geoms)
+    covered = shapely.area(shapely.intersection(geoms, footprint))
+    on_site = np.where(area > 0, covered > TAKEN_SHARE * area, shapely.within(geoms, footprint))
     if ctx.placement.site_layer == "facilities":
         on_site |= (facilities["feature_id"].astype(str) == str(ctx.placement.site_id)).to_numpy()
     return facilities[on_site]
