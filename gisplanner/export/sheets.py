@@ -885,15 +885,18 @@ def sheet_figure(layers: PlanLayers, theme: str, *, level: str | None = None, pa
     return sheet_pages(layers, SheetSpec(theme, level), paper=paper, when=when, basemap=basemap)[0]
 
 
-def _sheet_set(layers: PlanLayers, district_sheets: bool) -> Iterator[tuple[str, SheetSpec, PlanLayers, str]]:
-    """``(number, spec, layers, file stem)`` of every sheet: themed sheets, then one per district."""
+def _sheet_set(layers: PlanLayers, district_sheets: bool) -> Iterator[tuple[str, SheetSpec, str | None, str]]:
+    """``(number, spec, district id or None, file stem)`` of every sheet: themed sheets, then one per district.
+
+    The district's layers are cut when its sheet is drawn, not here: a city has hundreds of districts.
+    """
     specs = sheet_specs(layers)
     for i, spec in enumerate(specs, start=1):
         stem = spec.theme if spec.level is None else f"{spec.theme}_{spec.level}"
-        yield f"{i:02d}", spec, layers, stem
+        yield f"{i:02d}", spec, None, stem
     if layers.district is None and district_sheets:
         for j, district_id in enumerate(layers.districts["district_id"].astype(str), start=1):
-            yield f"P{j:03d}", SheetSpec("district"), select_district(layers, district_id), f"district_{district_id}"
+            yield f"P{j:03d}", SheetSpec("district"), district_id, f"district_{district_id}"
 
 
 def write_sheets(layers: PlanLayers, out_dir: Path, *, paper: str = "A3", formats: Sequence[str] = ("pdf", "png"),
@@ -940,14 +943,15 @@ def write_sheets(layers: PlanLayers, out_dir: Path, *, paper: str = "A3", format
     # the sheets draw sills per building (sunlight_buildings): the raw sills need not be reprojected
     layers = to_crs(replace(layers, sunlight=layers.sunlight.iloc[:0]), sheet_crs(layers))
     entries = list(_sheet_set(layers, district_sheets))
-    numbers = {str(part.district): number for number, spec, part, _ in entries
-               if spec.theme == "district" and part.district is not None}
+    numbers = {str(district or layers.district): number for number, spec, district, _ in entries
+               if spec.theme == "district" and (district or layers.district) is not None}
     written: dict[str, list[Path]] = {f: [] for f in formats if f in ("pdf", "png")}
     pdf = PdfPages(out_dir / "sheets.pdf", metadata={"Title": layers.title, "Creator": f"gisplanner {__version__}"}
                    ) if "pdf" in written else None
     try:
-        for i, (number, spec, part, stem) in enumerate(entries):
+        for i, (number, spec, district, stem) in enumerate(entries):
             progress.update(i, len(entries), f"图纸 {number} {THEMES[spec.theme]}")
+            part = layers if district is None else select_district(layers, district)
             pages = sheet_pages(part, spec, number=number, paper=paper, when=when, numbers=numbers,
                                 basemap=basemap)
             for k, fig in enumerate(pages):
