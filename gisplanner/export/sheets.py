@@ -35,6 +35,7 @@ from gisplanner.export.layers import (
     VERDICT_COLOURS,
     VERDICT_ZH,
     PlanLayers,
+    community_names,
     plan_bounds,
     select_district,
     to_crs,
@@ -733,12 +734,12 @@ def _district(sheet: _Sheet) -> list[str]:
     _community_labels(sheet, c, priority=3.0)
     sheet.area_labels(layers.outside, "name", 6.5, 1.5, color="#9e9e9e")
     lines = [f"小区 {len(c)} 个："]
-    for _, r in c.iterrows():
+    for name, (_, r) in zip(community_names(c), c.iterrows()):
         households = r.get("households")
         year = r.get("built_year")
         parts = [f"{households:,.0f} 户" if isinstance(households, int | float) and np.isfinite(households) else "",
                  f"{int(year)} 年建成" if pd.notna(year) else "建成年代不详"]
-        lines.append(f"  {r['name']}（{'，'.join(x for x in parts if x)}）")
+        lines.append(f"  {name}（{'，'.join(x for x in parts if x)}）")
     lines += _gap_lines(layers)
     unique = res.drop_duplicates(["layer", "resource_id"]) if len(res) else res
     if len(unique):

@@ -96,3 +96,10 @@ def test_one_district_keeps_a_facility_outside_it_whose_shadow_falls_on_its_comm
     with_more = replace(plan, proposed=pd.concat([plan.proposed, extra], ignore_index=True))
     assert sorted(select_district(with_more, "D2").proposed["facility_id"]) == ["P2"]
     assert sorted(select_district(with_more, "D1").proposed["facility_id"]) == ["P1"]
+
+
+def test_an_unnamed_community_with_a_gap_is_named_by_its_id():
+    communities = fx.communities().assign(name=[None, "宣西小区", "", "四史小区", "五叙小区"])
+    layers = plan_layers(crs=fx.CRS, communities=communities, gaps=fx.gaps())
+    names = dict(zip(layers.gaps["community_id"], layers.gaps["community_name"]))
+    assert names == {"c1": "未命名小区（c1）", "c2": "宣西小区", "c5": "五叙小区"}

@@ -359,3 +359,11 @@ def test_sheets_outside_china_stay_in_the_project_crs():
     paris = gpd.GeoDataFrame({"feature_id": ["p"], "name": ["巴黎"]}, geometry=[box(452000, 5411000, 452100, 5411100)],
                              crs="EPSG:32631")
     assert sheets.sheet_crs(plan_layers(crs="EPSG:32631", communities=paris)).to_epsg() == 32631
+
+
+def test_a_district_sheet_names_an_unnamed_community_with_a_gap_by_its_id(plan):
+    communities = plan.communities.assign(name=plan.communities["name"].where(plan.communities["feature_id"] != "c1"))
+    unnamed = plan_layers(crs=fx.CRS, communities=communities, districts=fx.districts(), members=fx.members(),
+                          gaps=fx.gaps(), facility_zh=fx.FACILITY_ZH, level_zh=fx.LEVEL_ZH)
+    lines = "\n".join(texts(sheets.sheet_figure(select_district(unnamed, "D1"), "district", when=DAY)))
+    assert "未命名小区（c1）" in lines and "nan" not in lines
