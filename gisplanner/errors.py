@@ -88,8 +88,9 @@ def explain(exc: BaseException) -> GisPlannerError | None:
     return None
 
 
-def error_places(exc: InputError) -> list[tuple[str, str]]:
-    """Where an input error is: (文件/图层/要素, value) pairs, the layer by its Chinese name and its own name."""
+def error_places(exc: InputError, *, layer_id: bool = True) -> list[tuple[str, str]]:
+    """Where an input error is: (文件/图层/要素, value) pairs, the layer by its Chinese name and, with
+    ``layer_id``, its own name (what a terminal user types in ``--role`` and finds in the file)."""
     from gisplanner.labels import code_label  # labels reads its YAML through this module's errors
 
     places = []
@@ -97,8 +98,7 @@ def error_places(exc: InputError) -> list[tuple[str, str]]:
         places.append(("文件", str(exc.file)))
     if exc.layer:
         label = code_label(exc.layer, "layer")
-        # the layer's own name too: it is what the user finds in the file with another GIS
-        places.append(("图层", label if label == exc.layer else f"{label}（{exc.layer}）"))
+        places.append(("图层", f"{label}（{exc.layer}）" if layer_id and label != exc.layer else label))
     if exc.feature is not None:
         places.append(("要素", str(exc.feature)))
     return places

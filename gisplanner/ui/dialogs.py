@@ -48,7 +48,7 @@ def error_text(exc: BaseException) -> tuple[str, str]:
     """The headline and the details of an error, in words for a planner (where, what, what to do)."""
     exc = explain(exc) or exc  # file-system, GDAL, GEOS and numeric failures get their file and fix
     if isinstance(exc, InputError):
-        details = "\n".join([f"{kind}：{value}" for kind, value in error_places(exc)]
+        details = "\n".join([f"{kind}：{value}" for kind, value in error_places(exc, layer_id=False)]
                             + [f"问题：{exc.message}", f"怎么办：{exc.fix or '检查输入数据后重试。'}"])
         return "输入数据有问题", details
     if isinstance(exc, ConfigError):

@@ -36,7 +36,7 @@ def test_input_error_text_names_where_and_what_to_do():
     title, details = error_text(InputError("no households field", file="a.shp", layer="communities",
                                            feature="C7", fix="map the field"))
     assert title == "输入数据有问题"
-    assert details.splitlines() == ["文件：a.shp", "图层：小区（communities）", "要素：C7",
+    assert details.splitlines() == ["文件：a.shp", "图层：小区", "要素：C7",
                                     "问题：no households field", "怎么办：map the field"]
 
 
