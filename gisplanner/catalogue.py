@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,7 +44,14 @@ from gisplanner.analysis.placement import (
     check_placement,
     site_footprint,
 )
-from gisplanner.analysis.renovation import province_for
+from gisplanner.analysis.renovation import (
+    Catalogue,
+    apply_choices,
+    community_items,
+    load_catalogue,
+    price_items,
+    province_for,
+)
 from gisplanner.analysis.service_areas import service_areas
 from gisplanner.analysis.sites import SITE_LAYERS, candidate_sites, site_table
 from gisplanner.analysis.sun import SunPath
@@ -317,8 +324,15 @@ def district_inputs(project: Project, params: DistrictParams) -> DistrictInputs:
     without one, on straight lines.
     """
     inputs = project.cached(("district_inputs", params), lambda: _district_inputs(project, params))
-    # The gaps are a result, not a layer: read them fresh, so inputs cached before a life-circle run see it.
-    return dataclasses.replace(inputs, gaps=project.results.get(GAPS))
+    unit_costs = None
+    if params.unit_costs is not None:
+        unit_costs = project.cached(("unit_costs", params.unit_costs),
+                                    lambda: read_unit_costs(Path(params.unit_costs)))
+    # The gaps and the planner's ticks are results, not layers: read them fresh, so inputs cached before a
+    # life-circle run or a tick see them.
+    return dataclasses.replace(inputs, gaps=project.results.get(GAPS),
+                               items=renovation_items(project, unit_costs=unit_costs,
+                                                      unit_costs_file=params.unit_costs))
 
 
 def _district_inputs(project: Project, params: DistrictParams) -> DistrictInputs:
@@ -340,8 +354,6 @@ def _district_inputs(project: Project, params: DistrictParams) -> DistrictInputs
         # Beyond the limit itself, so a district that is a little too wide still shows by how much.
         walk = community_walk_distances(communities, graph, limit_m=WALK_REPORT_FACTOR * rules.max_extent_m)
     groups = admin_groups(communities, project.layer("admin_boundaries")) if params.within_admin else None
-    types = standards.facility_types()
-    unit_costs = Path(params.unit_costs) if params.unit_costs is not None else None
     return DistrictInputs(
         communities=communities,
         adjacency=community_adjacency(
@@ -349,11 +361,7 @@ def _district_inputs(project: Project, params: DistrictParams) -> DistrictInputs
             streets=street_lines(optional["walk_network"]), street_gap_m=params.street_gap_m),
         eligibility=eligibility, rules=rules,
         resources={role: project.layers[role] for role in RESOURCE_ROLES if role in project.layers},
-        groups=groups, classes=standards.renovation_items(project.city),
-        facility_classes=standards.facility_classes(),
-        facility_names={k: t.zh for k, t in types.items()},
-        unit_costs=read_unit_costs(unit_costs) if unit_costs is not None else None,
-        unit_costs_file=params.unit_costs, walk=walk)
+        groups=groups, walk=walk)
 
 
 def _eligibility_additions(standards: Standards, city: str) -> tuple[str, ...]:
@@ -370,6 +378,56 @@ def _compute_districts(project: Project, params: DistrictParams,
     inputs = district_inputs(project, params)
     plan = plan_districts(inputs, seed=params.seed, progress=progress)
     return {**plan.results(), COMMUNITY_ELIGIBILITY: pd.DataFrame(inputs.eligibility)}, plan
+
+
+# --------------------------------------------------------------------------------------------- renovation items
+#: Name of the project result holding the planner's ticks of renovation items (community_id, item, selected).
+RENOVATION_CHOICES = "renovation_choices"
+
+
+def renovation_catalogue(project: Project) -> Catalogue:
+    """The renovation catalogue of the project's province (national where the city is in none)."""
+    raw = project.standards().raw
+    return load_catalogue(raw["renovation"], raw["sources"]["quotes"], project.city)
+
+
+def renovation_choices(project: Project) -> dict[tuple[str, str], bool]:
+    """The planner's ticks stored in the project: (community_id, item) -> selected."""
+    frame = project.results.get(RENOVATION_CHOICES)
+    if frame is None or not len(frame):
+        return {}
+    return {(str(c), str(i)): bool(v) for c, i, v in zip(frame["community_id"], frame["item"], frame["selected"])}
+
+
+def renovation_items(project: Project, *, community_ids: Sequence[str] | None = None,
+                     unit_costs: pd.DataFrame | None = None, unit_costs_file: str | None = None) -> pd.DataFrame:
+    """Each community's renovation items (一区一策) with the planner's ticks, quantities and costs: the one
+    source of every cost the project shows (districts, plan table, ledger, annual plan, funding, notice).
+
+    The items of the project's catalogue (:func:`renovation_catalogue`) for every community, decided from its
+    condition fields, its buildings and the ``gaps`` result (:func:`gisplanner.analysis.renovation.community_items`);
+    ``selected`` is the planner's tick where stored, else whether the rule finds the item needed; ``cost_yuan``
+    is quantity × unit cost from ``unit_costs`` and blank without one. ``community_ids`` limits the result to
+    those communities (e.g. the one a dialog shows).
+    """
+    settings = project.standards().settings.estimation
+    communities = project.layer("communities")
+    if community_ids is not None:
+        communities = communities[communities["feature_id"].astype(str).isin([str(c) for c in community_ids])]
+    items = community_items(communities, renovation_catalogue(project),
+                            buildings=project.layers.get("buildings"), gaps=project.results.get(GAPS),
+                            floor_height_m=settings.floor_height_m)
+    return price_items(apply_choices(items, renovation_choices(project)), unit_costs, file=unit_costs_file)
+
+
+def plan_unit_costs(project: Project) -> pd.DataFrame | None:
+    """The unit-cost table the project's district plan was priced with (read back from its
+    ``district_content`` result), or None when nothing was priced."""
+    content = project.results.get(DISTRICT_CONTENT)
+    if content is None or "unit_cost_yuan" not in content.columns:
+        return None
+    priced = content.dropna(subset=["unit_cost_yuan"]).drop_duplicates("item")
+    return priced[["item", "unit", "unit_cost_yuan"]].reset_index(drop=True) if len(priced) else None
 
 
 # --------------------------------------------------------------------------------------------- sunlight

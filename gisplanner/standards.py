@@ -1062,13 +1062,6 @@ class Standards:
                               file="facilities.yaml", key=f"profiles.{profile}.types", value=key)
         return types[key]
 
-    def renovation_items(self, city: str) -> dict[str, tuple[str, ...]]:
-        """Items per renovation class (by Chinese class name), with the city's local classes added."""
-        renovation = self.renovation
-        items = {c.zh: tuple(c.items.values()) for c in renovation.classes.values()}
-        items.update({c.zh: tuple(c.items.values()) for c in renovation.local_classes.values() if city in c.cities})
-        return items
-
     def facility_classes(self, profile: str = "gb50180") -> dict[str, str]:
         """Chinese renovation class name of every facility type that has one."""
         classes = self.renovation.classes

@@ -398,18 +398,16 @@ def community_costs(items: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Indexed by ``community_id``: ``cost_yuan`` (yuan: the sum of its selected priced items; blank when no
-        item of the whole table has a price, or when the community has selected items and none is priced),
-        ``n_selected`` and ``n_unpriced`` (selected items without a price, left out of the sum).
+        Indexed by ``community_id``: ``cost_yuan`` (yuan: the sum of its selected priced items; blank, never 0,
+        when none of its selected items has a price, or nothing is selected: an unknown cost must not read as
+        free works), ``n_selected`` and ``n_unpriced`` (selected items without a price, left out of the sum).
     """
     chosen = items[items["selected"].astype(bool)]
     ids = pd.Index(pd.unique(items["community_id"].astype(str)), name="community_id")
     group = chosen.groupby(chosen["community_id"].astype(str))
     n_selected = group.size().reindex(ids, fill_value=0)
     n_priced = group["cost_yuan"].count().reindex(ids, fill_value=0)
-    cost = group["cost_yuan"].sum().reindex(ids, fill_value=0.0).astype(float)
-    priced = bool(items["unit_cost_yuan"].notna().any())
-    cost = cost.where(priced & ((n_selected == 0) | (n_priced > 0)))
+    cost = group["cost_yuan"].sum(min_count=1).reindex(ids).astype(float)
     return pd.DataFrame({"cost_yuan": cost, "n_selected": n_selected.astype(np.int64),
                          "n_unpriced": (n_selected - n_priced).astype(np.int64)})
 

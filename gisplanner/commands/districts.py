@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from gisplanner import workflow
-from gisplanner.analysis.costs import COST_UNITS
+from gisplanner.analysis.renovation import UNIT_ZH
 from gisplanner.io.writers import write_layers
 from gisplanner.outputs import output_file
 from gisplanner.project import Project
@@ -29,8 +29,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--within-admin", action="store_true",
                         help="keep each district inside one admin_boundaries unit (街道/社区)")
     parser.add_argument("--unit-costs", type=Path, default=None,
-                        help=f"CSV item,unit,unit_cost_yuan (unit: {', '.join(COST_UNITS)}) for cost "
-                             "estimates; there are no default costs")
+                        help="单价表 CSV，表头 item,unit,unit_cost_yuan：item 为改造内容（名称或键），unit 取 "
+                             f"{'、'.join(UNIT_ZH)}；各小区已选改造内容按工程量计价，本工具不内置单价")
     parser.add_argument("--no-save", action="store_true", help="do not store the results in the project file")
     parser.set_defaults(run=run)
 

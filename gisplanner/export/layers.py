@@ -139,8 +139,6 @@ class PlanLayers:
     facility_zh, level_zh, renovation_class
         Chinese names of facility types and levels, and the renovation class (基础类/完善类/提升类) of each
         facility type, from the project's standards.
-    renovation_items
-        Renovation class -> the items every district carries (国办发〔2020〕23号 lists, from the config).
     attribution
         Data attribution to print, e.g. "© OpenStreetMap contributors"; None when no source needs one.
     district
@@ -172,7 +170,6 @@ class PlanLayers:
     facility_zh: Mapping[str, str] = field(default_factory=dict)
     level_zh: Mapping[str, str] = field(default_factory=dict)
     renovation_class: Mapping[str, str] = field(default_factory=dict)
-    renovation_items: Mapping[str, Sequence[str]] = field(default_factory=dict)
     attribution: str | None = None
     district: str | None = None
     checks: ChecksTable | None = None
@@ -287,7 +284,6 @@ def plan_layers(*, crs: CRS | str, communities: gpd.GeoDataFrame, title: str = "
                 facilities: gpd.GeoDataFrame | None = None, green_space: gpd.GeoDataFrame | None = None,
                 facility_zh: Mapping[str, str] | None = None, level_zh: Mapping[str, str] | None = None,
                 renovation_class: Mapping[str, str] | None = None,
-                renovation_items: Mapping[str, Sequence[str]] | None = None,
                 attribution: str | None = None, checks: ChecksTable | None = None,
                 city_zh: str = "本市", roads: gpd.GeoDataFrame | None = None,
                 buildings: gpd.GeoDataFrame | None = None, admin_boundaries: gpd.GeoDataFrame | None = None,
@@ -314,8 +310,8 @@ def plan_layers(*, crs: CRS | str, communities: gpd.GeoDataFrame, title: str = "
         The project's placed facilities, see :func:`proposed_frame`.
     facilities, green_space
         Context layers.
-    facility_zh, level_zh, renovation_class, renovation_items
-        Names, classes and class items from the standards.
+    facility_zh, level_zh, renovation_class
+        Names and classes from the standards.
     attribution
         Attribution of the data sources shown, or None.
     checks
@@ -380,7 +376,7 @@ def plan_layers(*, crs: CRS | str, communities: gpd.GeoDataFrame, title: str = "
         green_space=frame(green_space, ["green_type", "name"], "green_space"), outside=outside,
         facility_zh=dict(facility_zh or {}), level_zh=dict(level_zh or {}),
         renovation_class=dict(renovation_class or {}),
-        renovation_items={k: tuple(v) for k, v in (renovation_items or {}).items()}, attribution=attribution,
+        attribution=attribution,
         checks=checks, city_zh=city_zh,
         roads=frame(roads, ["highway", "name"], "walk_network"),
         buildings=frame(buildings, ["feature_id"], "buildings"),

@@ -14,8 +14,9 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from gisplanner.catalogue import renovation_catalogue, renovation_items
 from gisplanner.project import Project
-from gisplanner.workflow import renovation_catalogue, renovation_items, set_renovation_choices
+from gisplanner.workflow import set_renovation_choices
 
 COLUMNS = ("改造内容", "判定", "理由", "工程量", "单位")
 
