@@ -98,11 +98,16 @@ def run_all(project: Project, *, seed: int = 0, placements: Sequence[Mapping[str
 
 
 def set_renovation_choices(project: Project, choices: Mapping[tuple[str, str], bool]) -> None:
-    """Store the planner's ticks (replacing earlier ones for the same community and item); the district plan
-    is described again so its content and costs follow the ticks."""
-    merged = {**renovation_choices(project), **{(str(c), str(i)): bool(v) for (c, i), v in choices.items()}}
+    """Store the planner's ticks (replacing earlier ones for the same community and item)."""
+    replace_renovation_choices(project, {**renovation_choices(project), **choices})
+
+
+def replace_renovation_choices(project: Project, choices: Mapping[tuple[str, str], bool]) -> None:
+    """Make ``choices`` the project's whole set of ticks (what undoing a tick restores); the district plan is
+    described again so its content and costs follow the ticks."""
+    rows = sorted({(str(c), str(i)): bool(v) for (c, i), v in choices.items()}.items())
     project.store_results({RENOVATION_CHOICES: pd.DataFrame(
-        [(c, i, v) for (c, i), v in sorted(merged.items())], columns=["community_id", "item", "selected"])})
+        [(c, i, v) for (c, i), v in rows], columns=["community_id", "item", "selected"])})
     refresh_districts(project)
 
 

@@ -234,7 +234,30 @@ def worst_verdict(verdicts: Iterable[object]) -> str:
     return max(known, key=VERDICTS.index) if known else "pass"
 
 
-def proposed_frame(placed: Sequence[Mapping[str, Any]], crs: CRS) -> gpd.GeoDataFrame:
+#: The message of a stored verdict that came without its basis (a placement made before verdicts carried one).
+RECHECK = ("需重新检查：该设施放置时结论未随附依据说明；下列依据为该核查项规则的来源（checks.yaml），"
+           "请重新核查以得出说明和下一步")
+RECHECK_STEP = "在设施面板中重新核查该设施"
+
+
+def stored_basis(record: Mapping[str, Any], checks: ChecksTable | None) -> dict[str, dict[str, Any]]:
+    """Each verdict's basis as stored with a placed facility; a verdict stored without one (placements from
+    before verdicts carried their basis) gets :data:`RECHECK` with the sources of its check's rule in
+    ``checks.yaml``, so no export shows a verdict with an empty basis."""
+    basis = {str(k): dict(v) for k, v in dict(record.get("basis") or {}).items()}
+    entries = checks.entries if checks is not None else {}
+    for key in dict(record.get("verdicts") or {}):
+        if basis.get(key, {}).get("message") or basis.get(key, {}).get("basis"):
+            continue
+        # a per-level result (green_public_lc10) cites the check it belongs to (green_public)
+        entry = entries.get(key) or next((e for k, e in entries.items() if key.startswith(f"{k}_")), None)
+        basis[key] = {"message": RECHECK, "basis": list(entry.source) if entry is not None else [],
+                      "next_steps": [RECHECK_STEP]}
+    return basis
+
+
+def proposed_frame(placed: Sequence[Mapping[str, Any]], crs: CRS,
+                   checks: ChecksTable | None = None) -> gpd.GeoDataFrame:
     """Turn the project's placed facilities into a layer with one verdict column per check.
 
     Parameters
@@ -246,6 +269,9 @@ def proposed_frame(placed: Sequence[Mapping[str, Any]], crs: CRS) -> gpd.GeoData
         ``shadow`` (WKT of the area it shades over the standard day, or None).
     crs
         The project's metric CRS.
+    checks
+        The placement checks of the standards: the rule sources a verdict stored without its basis cites
+        (:func:`stored_basis`).
 
     Returns
     -------
@@ -266,7 +292,7 @@ def proposed_frame(placed: Sequence[Mapping[str, Any]], crs: CRS) -> gpd.GeoData
                "site": str(item.get("site") or ""), "overall": str(item.get("overall") or ""),
                "needs_consultation": bool(item.get("needs_consultation", False)),
                # JSON text, so every export format can carry it: check key -> message, basis, next steps
-               "basis": json.dumps(item.get("basis") or {}, ensure_ascii=False),
+               "basis": json.dumps(stored_basis(item, checks), ensure_ascii=False),
                "shadow": str(item.get("shadow") or ""), "geometry": geom}
         row.update({f"check_{k}": str(v) for k, v in dict(item.get("verdicts") or {}).items()})
         rows.append(row)
@@ -370,7 +396,7 @@ def plan_layers(*, crs: CRS | str, communities: gpd.GeoDataFrame, title: str = "
         service_areas=frame(service_areas, ["facility_id", "facility_type", "level"], "service_areas"),
         resources=_resource_frame(resources, resource_layers or {}, crs),
         candidate_sites=frame(candidate_sites, ["name"], "candidate_sites"),
-        proposed=proposed_frame(placed, crs),
+        proposed=proposed_frame(placed, crs, checks),
         sunlight=frame(sunlight, ["hours"], "sill_points"),
         facilities=frame(facilities, ["category", "name"], "facilities"),
         green_space=frame(green_space, ["green_type", "name"], "green_space"), outside=outside,

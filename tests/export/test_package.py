@@ -125,3 +125,17 @@ def test_cancel_stops_between_outputs(project, tmp_path):
         package.export_plan_package(project, tmp_path, formats=["gpkg", "xlsx", "md"], progress=progress)
     assert (tmp_path / "plan.gpkg").exists()
     assert not (tmp_path / "plan_tables.xlsx").exists()
+
+
+def test_a_placement_stored_before_verdicts_carried_their_basis_is_marked_for_a_new_check(project, tmp_path):
+    old = {k: v for k, v in fx.placed()[0].items() if k != "basis"}  # as projects saved it before the basis
+    project.placed_facilities = [old]
+    loaded = Project.load(project.save(tmp_path / "old.gpkg"))
+    review = package.export_plan_package(loaded, tmp_path / "out", formats=["md"])["md"][0].read_text("utf-8")
+    section = review[review.index("核查结论及依据"):]
+    section = section[:section.find("\n#", 1)]
+    rows = [line for line in section.splitlines() if line.startswith("| P1 ")]
+    assert len(rows) == len(old["verdicts"])
+    for row in rows:
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        assert cells[3].startswith("需重新检查") and cells[4] not in ("", "—") and cells[5] not in ("", "—")

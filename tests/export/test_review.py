@@ -145,4 +145,6 @@ def test_every_verdict_row_quotes_its_basis(plan):
     assert "不应使相邻住宅原有日照标准降低" in sun[3]
     assert sun[4] == "GB 50180-2018 4.0.9；国办发〔2020〕23号《指导意见》 五（二）"
     assert sun[5] == "广泛征求居民意见"
-    assert all(row[4] == "—" for row in bases.rows if row[1] != "邻近住宅日照")  # nothing recorded for them
+    # nothing recorded for the others: marked for a new check, citing their check's rule (checks.yaml)
+    others = [row for row in bases.rows if row[1] != "邻近住宅日照"]
+    assert all(row[3].startswith("需重新检查") and row[4] != "—" and row[5] for row in others)
