@@ -429,8 +429,9 @@ def select_district(layers: PlanLayers, district_id: str, *, margin_m: float = 2
     """Keep only what belongs to one district.
 
     Communities, gaps and resources are kept by ``district_id``; proposed facilities when they touch the
-    outline (the same rule as the item lists) or their shadow over the standard day falls on the district's
-    communities; service areas when they touch the outline; candidate sites, sunlight points and context
+    outline (the same rule as the item lists) or their shadow over the standard day falls on one of the
+    district's buildings (by ``community_id``, else standing in a member community): a shadow over a courtyard
+    or a road inside the outline shades no dwelling; service areas when they touch the outline; candidate sites, sunlight points and context
     layers within ``margin_m`` of it, because a site just outside still serves the district and a building
     just outside is still shaded by its facilities.
 
@@ -475,12 +476,21 @@ def select_district(layers: PlanLayers, district_id: str, *, margin_m: float = 2
         if not len(gdf):
             return gdf
         keep = shapely.intersects(gdf.geometry.to_numpy(), outline)
-        if "shadow" in gdf.columns and len(members):
-            homes = shapely.union_all(members.geometry.to_numpy())
+        homes = district_buildings()
+        if "shadow" in gdf.columns and len(homes):
             shadows = shapely.from_wkt(np.array([w if isinstance(w, str) and w else None for w in gdf["shadow"]],
                                                 dtype=object))
-            keep |= shapely.intersects(shadows, homes)
+            keep |= shapely.intersects(shadows, shapely.union_all(homes.geometry.to_numpy()))
         return gdf[keep]
+
+    def district_buildings() -> gpd.GeoDataFrame:
+        buildings = layers.buildings
+        if not len(buildings) or not len(members):
+            return buildings.iloc[:0]
+        if "community_id" in buildings.columns:
+            return buildings[buildings["community_id"].astype(str).isin(set(members["feature_id"].astype(str)))]
+        homes = shapely.union_all(members.geometry.to_numpy())
+        return buildings[shapely.within(shapely.point_on_surface(buildings.geometry.to_numpy()), homes)]
 
     return replace(
         layers, district=district_id, districts=districts, communities=members,
