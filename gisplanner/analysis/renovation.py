@@ -221,15 +221,6 @@ def community_quantities(communities: pd.DataFrame, buildings: gpd.GeoDataFrame 
     return out
 
 
-def _estimated(quantities: pd.Series, unit: str) -> bool:
-    """Whether a community's quantity in ``unit`` rests on an estimate (stairwells, elevator units, households)."""
-    if unit in ("stairwell", "elevator"):
-        return bool(quantities["units_estimated"])
-    if unit == "household":
-        return bool(quantities["households_estimated"])
-    return False
-
-
 def _flag(values: pd.Series) -> list[bool | None]:
     """A condition column as True/False/None (None: unknown)."""
     result: list[bool | None] = []
@@ -277,7 +268,11 @@ def community_items(communities: pd.DataFrame, catalogue: Catalogue, *, building
         gap_sets = {}
         for cid, ftype in zip(gaps["community_id"].astype(str), gaps["facility_type"].astype(str)):
             gap_sets.setdefault(cid, set()).add(ftype)
-    rows = []
+    none = np.zeros(len(ids), dtype=bool)
+    estimated = {unit: none for unit in UNIT_ZH}
+    estimated["stairwell"] = estimated["elevator"] = quantities["units_estimated"].to_numpy(dtype=bool)
+    estimated["household"] = quantities["households_estimated"].to_numpy(dtype=bool)
+    chunks = []
     for item in catalogue.items:
         if item.condition is not None:
             name = catalogue.condition_zh.get(item.condition, item.condition)
@@ -289,22 +284,21 @@ def community_items(communities: pd.DataFrame, catalogue: Catalogue, *, building
                        f"无“{name}”（{item.condition}）数据，待核实" for f in flags]
         elif item.elevator_min_floors is not None:
             flags, reasons = [], []
-            for cid in ids:
-                q = quantities.loc[cid]
-                if q["tall_buildings"] == 0:
+            floors = item.elevator_min_floors
+            for tall, lifts, known in zip(quantities["tall_buildings"].to_numpy(), quantities["elevator"].to_numpy(),
+                                          quantities["elevator_known"].to_numpy()):
+                if tall == 0:
                     flags.append(False if buildings is not None else None)
-                    reasons.append(f"无{item.elevator_min_floors}层及以上住宅楼" if buildings is not None
-                                   else "无建筑数据，待核实")
-                elif q["elevator"] > 0 and q["elevator_known"]:
+                    reasons.append(f"无{floors}层及以上住宅楼" if buildings is not None else "无建筑数据，待核实")
+                elif lifts > 0 and known:
                     flags.append(True)
-                    reasons.append(f"{int(q['tall_buildings'])}栋{item.elevator_min_floors}层及以上住宅无电梯")
-                elif q["elevator"] > 0:
+                    reasons.append(f"{int(tall)}栋{floors}层及以上住宅无电梯")
+                elif lifts > 0:
                     flags.append(None)
-                    reasons.append(f"{int(q['tall_buildings'])}栋{item.elevator_min_floors}层及以上住宅，"
-                                   "未记录是否有电梯，待核实")
+                    reasons.append(f"{int(tall)}栋{floors}层及以上住宅，未记录是否有电梯，待核实")
                 else:
                     flags.append(False)
-                    reasons.append(f"{item.elevator_min_floors}层及以上住宅均已有电梯")
+                    reasons.append(f"{floors}层及以上住宅均已有电梯")
         else:
             if gap_sets is None:
                 flags = [None] * len(ids)
@@ -313,15 +307,18 @@ def community_items(communities: pd.DataFrame, catalogue: Catalogue, *, building
                 hits = [sorted(gap_sets.get(cid, set()) & set(item.gap_types)) for cid in ids]
                 flags = [bool(h) for h in hits]
                 reasons = [f"生活圈缺口：{'、'.join(h)}" if h else "生活圈无此类缺口" for h in hits]
-        basis = "；".join(f"{doc} {section}" for doc, section, _ in item.quotes)
-        quote = "；".join(f"“{q}”" for _, _, q in item.quotes)
-        for cid, flag, reason in zip(ids, flags, reasons):
-            q = quantities.loc[cid]
-            rows.append((cid, catalogue.key, item.renovation_class, CLASS_ZH[item.renovation_class], item.key,
-                         item.zh, flag, NEEDED_ZH[flag], reason, item.unit, UNIT_ZH[item.unit],
-                         float(q[item.unit]), _estimated(q, item.unit),
-                         basis, quote))
-    return pd.DataFrame(rows, columns=ITEM_COLUMNS)
+        # one block of rows per item, columns as arrays: a city has thousands of communities
+        chunks.append(pd.DataFrame({
+            "community_id": ids, "catalogue": catalogue.key, "renovation_class": item.renovation_class,
+            "class_zh": CLASS_ZH[item.renovation_class], "item": item.key, "item_zh": item.zh,
+            "needed": pd.Series(flags, dtype=object).to_numpy(), "needed_zh": [NEEDED_ZH[f] for f in flags],
+            "reason": reasons, "unit": item.unit, "unit_zh": UNIT_ZH[item.unit],
+            "quantity": quantities[item.unit].to_numpy(dtype=float), "quantity_estimated": estimated[item.unit],
+            "basis": "；".join(f"{doc} {section}" for doc, section, _ in item.quotes),
+            "quote": "；".join(f"“{q}”" for _, _, q in item.quotes)}))
+    if not chunks:
+        return pd.DataFrame(columns=ITEM_COLUMNS)
+    return pd.concat(chunks, ignore_index=True)[ITEM_COLUMNS]
 
 
 def apply_choices(items: pd.DataFrame, choices: Mapping[tuple[str, str], bool] | None = None) -> pd.DataFrame:
@@ -379,15 +376,18 @@ def price_items(items: pd.DataFrame, unit_costs: pd.DataFrame | None, *, file: s
     out["unit_cost_yuan"] = np.nan
     if unit_costs is not None and len(unit_costs):
         table = check_unit_costs(unit_costs, file=file)
-        prices = dict(zip(table["item"], zip(table["unit"], table["unit_cost_yuan"])))
-        for i, (key, zh, unit) in enumerate(zip(out["item"], out["item_zh"], out["unit"])):
-            price = prices.get(key) or prices.get(zh)
-            if price is None:
-                continue
-            if price[0] != unit:
-                raise InputError(f"单价表中“{zh}”的单位为 {price[0]}，而该项按 {unit}（{UNIT_ZH[unit]}）计量",
-                                 file=file, fix=f"把该行的 unit 改为 {unit}")
-            out.iloc[i, out.columns.get_loc("unit_cost_yuan")] = price[1]
+        price = dict(zip(table["item"], table["unit_cost_yuan"]))
+        unit = dict(zip(table["item"], table["unit"]))
+        # a row names the item by its key or by its Chinese name
+        named = out["item"].astype(str).where(out["item"].astype(str).isin(price.keys()), out["item_zh"].astype(str))
+        priced_unit = named.map(unit)
+        wrong = priced_unit.notna() & (priced_unit != out["unit"])
+        if wrong.any():
+            row = out[wrong].iloc[0]
+            given = priced_unit[wrong].iloc[0]
+            raise InputError(f"单价表中“{row['item_zh']}”的单位为 {given}，而该项按 {row['unit']}（{UNIT_ZH[row['unit']]}）计量",
+                             file=file, fix=f"把该行的 unit 改为 {row['unit']}")
+        out["unit_cost_yuan"] = named.map(price).astype(float)
     out["cost_yuan"] = out["quantity"] * out["unit_cost_yuan"]
     return out
 
