@@ -22,10 +22,11 @@ import pandas as pd
 import shapely
 
 from gisplanner.errors import ConfigError, InputError
+from gisplanner.labels import codes
 
 CLASS_ZH = {"basic": "基础类", "improve": "完善类", "upgrade": "提升类"}
-UNIT_ZH = {"roof_m2": "屋面面积（m²）", "facade_m2": "外墙面积（m²）", "stairwell": "楼梯间（个）",
-           "elevator": "加装电梯单元（个）", "household": "户", "building": "栋", "community": "小区"}
+#: What an item's quantity counts, with its Chinese name (labels.yaml ``cost_unit``, where exports read it too).
+UNIT_ZH = dict(codes("cost_unit"))
 NEEDED_ZH = {True: "需改造", False: "不需改造", None: "待核实"}
 ITEM_COLUMNS = ["community_id", "catalogue", "renovation_class", "class_zh", "item", "item_zh", "needed",
                 "needed_zh", "reason", "unit", "unit_zh", "quantity", "quantity_estimated", "basis", "quote"]
