@@ -127,7 +127,7 @@ def value_label(column: str, value: object, *, standards: Standards | None = Non
     """A cell value as a reader sees it: codes in words, booleans 是/否, counts as integers, shares as 0–100.
 
     Numbers stay numbers (so exported sheets can sum them); a missing value stays missing. Facility types,
-    levels and land-use codes are named from ``standards`` when it is given.
+    levels, land-use codes and land-use policies are named from ``standards`` when it is given.
     """
     if isinstance(value, list | tuple):
         return "、".join(str(value_label(column, v, standards=standards)) for v in value)
@@ -158,6 +158,8 @@ def _standards_name(column: str, value: str, standards: Standards) -> str | None
                 return profile[value].zh
     elif column == "level" and value in standards.levels:
         return standards.levels[value].zh
+    elif column == "policy" and value in standards.landuse.policies:
+        return standards.landuse.policies[value].zh
     elif column in ("lu_code", "lu_code_planned"):
         try:
             return f"{value} {standards.landuse.name(value)}"

@@ -86,3 +86,11 @@ def test_display_frame_has_chinese_headers_and_values(standards):
     shown = labels.display_frame(frame, standards=standards)
     assert list(shown.columns) == ["片区编号", "约束检查", "户数", "设施类型", "已锁定"]
     assert shown.iloc[0].tolist() == ["D001", "人口低于下限", 913, "幼儿园", "是"]
+
+
+def test_land_use_site_kinds_and_policies_are_named(standards):
+    from gisplanner.analysis.landuse import SITE_KINDS
+
+    assert all(CJK.search(labels.value_label("site_kind", kind)) for kind in SITE_KINDS)
+    assert labels.value_label("policy", "defer_change", standards=standards) == \
+        standards.landuse.policies["defer_change"].zh
