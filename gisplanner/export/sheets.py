@@ -10,11 +10,12 @@ the Gauss–Krüger 3° zone of the data, when the data lies in China.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import math
 import textwrap
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -91,6 +92,66 @@ def find_cjk_font() -> str:
     raise ConfigError("没有安装含中文字形的字体，图纸无法显示中文标注；请安装（Debian/Ubuntu：apt install "
                       "fonts-noto-cjk）并删除 matplotlib 字体缓存（~/.cache/matplotlib）",
                       key="font", value=", ".join(CJK_FAMILIES[:3]))
+
+
+@functools.cache
+def font_chars(families: tuple[str, ...]) -> frozenset[int]:
+    """The code points the fonts of ``families`` (the file each resolves to) have glyphs for."""
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    chars: set[int] = set()
+    for family in families:
+        path = font_manager.findfont(font_manager.FontProperties(family=family), fallback_to_default=False)
+        chars |= FT2Font(path).get_charmap().keys()
+    return frozenset(chars)
+
+
+def drawable_text(text: str, chars: frozenset[int]) -> str:
+    """``text`` without the characters none of the sheet's fonts can draw (an emoji in an OSM name would print
+    as an empty box, and matplotlib warns about it); line breaks are kept, spaces left doubled are closed.
+
+    >>> drawable_text("红星小区 🏠 二期", frozenset(map(ord, "红星小区二期 ")))
+    '红星小区 二期'
+    """
+    if all(ord(c) in chars or c in "\n\t" for c in text):
+        return text
+    kept = "".join(c for c in text if ord(c) in chars or c in "\n\t")
+    return "\n".join(" ".join(line.split()) for line in kept.split("\n"))
+
+
+def drawable_layers(layers: PlanLayers, families: Sequence[str]) -> PlanLayers:
+    """``layers`` with every text a sheet may print (names in the frames, title, title block) made drawable by
+    :func:`drawable_text` in the fonts of ``families``; frames without such text are shared, not copied."""
+    chars = font_chars(tuple(families))
+
+    def clean_frame(frame: pd.DataFrame) -> pd.DataFrame:
+        changed = {}
+        for column in frame.columns:
+            if column == getattr(frame, "_geometry_column_name", None) or frame[column].dtype.kind not in "OSU":
+                continue
+            values = frame[column]
+            fixed = {v: drawable_text(v, chars) for v in pd.unique(values.dropna()) if isinstance(v, str)}
+            fixed = {v: f for v, f in fixed.items() if f != v}
+            if fixed:
+                changed[column] = values.where(~values.isin(list(fixed)), values.map(fixed))
+        return frame.assign(**changed) if changed else frame
+
+    changes: dict[str, Any] = {}
+    for f in dataclasses.fields(layers):
+        value = getattr(layers, f.name)
+        if isinstance(value, pd.DataFrame):
+            cleaned = clean_frame(value)
+        elif isinstance(value, str):
+            cleaned = drawable_text(value, chars)
+        elif f.name == "title_block" and isinstance(value, Mapping):
+            cleaned = {k: drawable_text(v, chars) if isinstance(v, str) else v for k, v in value.items()}
+            cleaned = value if cleaned == dict(value) else cleaned
+        else:
+            continue
+        if cleaned is not value:
+            changes[f.name] = cleaned
+    return dataclasses.replace(layers, **changes) if changes else layers
 
 
 def nice_length(limit: float) -> float:
@@ -216,10 +277,10 @@ class _Sheet:
             raise InputError(f"未知纸张尺寸 {paper!r}", fix=f"请使用 {'、'.join(PAPERS_MM)} 之一")
         if spec.theme not in THEMES:
             raise InputError(f"未知图纸主题 {spec.theme!r}", fix=f"请使用 {'、'.join(THEMES)} 之一")
-        self.layers, self.spec, self.paper, self.when = layers, spec, paper, when
+        family = [find_cjk_font(), "DejaVu Sans"]
+        self.layers, self.spec, self.paper, self.when = drawable_layers(layers, family), spec, paper, when
         w_mm, h_mm = PAPERS_MM[paper]
         self.k = w_mm / 420.0  # type sizes and line widths grow with the paper
-        family = [find_cjk_font(), "DejaVu Sans"]
         self.font = lambda size: FontProperties(family=family, size=size * self.k)
         self.fig = Figure(figsize=(w_mm / 25.4, h_mm / 25.4))
         FigureCanvasAgg(self.fig)  # a canvas of its own: no pyplot, no global figure registry
