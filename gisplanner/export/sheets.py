@@ -29,7 +29,13 @@ from pyproj import CRS, Transformer
 from gisplanner import __version__
 from gisplanner.analysis.lifecircle import DATA_CAVEAT, DATA_MISSING, SERVICE_GAP
 from gisplanner.errors import ConfigError, InputError
-from gisplanner.export.labels import LabelRequest, area_anchors, place_labels
+from gisplanner.export.labels import (
+    STREET_CLASSES,
+    LabelRequest,
+    area_label_requests,
+    place_labels,
+    road_label_requests,
+)
 from gisplanner.export.layers import (
     OVERALL_ZH,
     SILL_COLOURS,
@@ -64,8 +70,7 @@ INK = "#222222"
 #: Characters per line of the side panel at every paper size (type scales with the paper).
 PANEL_CHARS = 27
 #: Road line widths (points on A3) by OSM highway class; classes not listed are drawn as paths.
-ROAD_WIDTHS = {"motorway": 2.6, "trunk": 2.6, "primary": 2.2, "secondary": 1.7, "tertiary": 1.4,
-               "unclassified": 1.0, "residential": 1.0, "living_street": 1.0}
+ROAD_WIDTHS = dict(zip(STREET_CLASSES, (2.6, 2.6, 2.2, 1.7, 1.4, 1.0, 1.0, 1.0), strict=True))
 PATH_WIDTH = 0.35
 #: Above this many buildings in a frame they are rasterised in the PDF, which stays small and opens fast.
 RASTER_BUILDINGS = 4000
@@ -368,45 +373,13 @@ class _Sheet:
 
     def area_labels(self, gdf: Any, column: str, size: float, priority: float, **style: Any) -> None:
         """Queue a name label for each feature; larger features win ties of ``priority``."""
-        gdf = self.visible(gdf)
-        if gdf.empty or column not in gdf.columns:
-            return
-        gdf = gdf[gdf[column].notna() & (gdf[column].astype(str).str.strip() != "")]
-        height = self.text_height_m(size)
-        areas = gdf.geometry.area.to_numpy()
-        top = float(areas.max()) if len(areas) else 1.0
-        for text, point, area in zip(gdf[column].astype(str), gdf.geometry.representative_point(), areas):
-            self.requests.append(LabelRequest(text, area_anchors(point.x, point.y, height), size,
-                                              priority + 0.5 * area / max(top, 1.0), dict(style)))
+        self.requests += area_label_requests(self.visible(gdf), column, self.text_height_m(size), size, priority,
+                                             style)
 
     def road_labels(self, roads: gpd.GeoDataFrame, size: float, priority: float) -> None:
         """Queue one label per named road, along its longest stretch in the frame, turned to read upright."""
-        named = roads[roads["name"].notna() & (roads["name"].astype(str).str.strip() != "")] \
-            if "name" in roads.columns else roads.iloc[:0]
-        if "highway" in named.columns:
-            named = named[named["highway"].isin(list(ROAD_WIDTHS))]
-        if named.empty:
-            return
-        clipped = shapely.intersection(named.geometry.to_numpy(), self.view)
-        for name, parts in pd.Series(clipped, index=named.index).groupby(named["name"].astype(str)):
-            merged = shapely.line_merge(shapely.union_all(parts.to_numpy()))
-            lines = [g for g in getattr(merged, "geoms", [merged]) if g.geom_type == "LineString"]
-            if not lines:
-                continue
-            line = max(lines, key=lambda g: g.length)
-            text_len = len(name) * self.text_height_m(size)
-            if line.length < 1.2 * text_len:
-                continue  # a name longer than its road on paper would only mislead
-            anchors = []
-            for fraction in (0.5, 0.3, 0.7, 0.15, 0.85):
-                at = line.interpolate(fraction, normalized=True)
-                a = line.interpolate(max(fraction * line.length - text_len / 2, 0.0))
-                b = line.interpolate(min(fraction * line.length + text_len / 2, line.length))
-                angle = math.degrees(math.atan2(b.y - a.y, b.x - a.x))
-                angle = angle - 180 if angle > 90 else angle + 180 if angle <= -90 else angle
-                anchors.append((at.x, at.y, angle))
-            self.requests.append(LabelRequest(name, anchors, size, priority + min(line.length / 1e4, 0.5),
-                                              {"color": "#4d4d4d"}))
+        self.requests += road_label_requests(roads, self.view, self.text_height_m(size), size, priority,
+                                             {"color": "#4d4d4d"})
 
     def note(self, text: str) -> None:
         """A message on the map itself, e.g. that the district has no gaps."""
