@@ -206,12 +206,18 @@ def _crowded_store():
     return store
 
 
-def test_labels_never_overlap_and_the_smaller_give_way(qtbot):
+@pytest.fixture
+def crowded(qtbot):
     canvas = MapCanvas(_crowded_store())
     qtbot.addWidget(canvas)
     canvas.resize(700, 400)
     canvas.show()
     qtbot.waitExposed(canvas)
+    return canvas
+
+
+def test_labels_never_overlap_and_the_smaller_give_way(crowded):
+    canvas = crowded
     canvas.zoom_to((-420.0, -100.0, 780.0, 160.0), margin=0.0)  # about 1.7 m per pixel: names wider than lots
     canvas._update_labels()
     rects = _label_rects(canvas)
@@ -224,12 +230,8 @@ def test_labels_never_overlap_and_the_smaller_give_way(qtbot):
     assert 2 + 1 < len(placed) < 2 + 12 + 1  # some community names fit, not all twelve: the rest are left out
 
 
-def test_street_names_only_when_zoomed_in(qtbot):
-    canvas = MapCanvas(_crowded_store())
-    qtbot.addWidget(canvas)
-    canvas.resize(700, 400)
-    canvas.show()
-    qtbot.waitExposed(canvas)
+def test_street_names_only_when_zoomed_in(crowded):
+    canvas = crowded
     canvas.zoom_to((-20.0, -110.0, 380.0, 80.0), margin=0.0)
     canvas._update_labels()
     assert "宣化街" in _label_rects(canvas)
