@@ -4,7 +4,7 @@ from dataclasses import replace
 from html.parser import HTMLParser
 
 import pytest
-from plan_data import XSS_NAME, items
+from plan_data import XSS_NAME, build_plan, items
 
 from gisplanner.errors import InputError
 from gisplanner.export import review, tables
@@ -148,3 +148,16 @@ def test_every_verdict_row_quotes_its_basis(plan):
     # nothing recorded for the others: marked for a new check, citing their check's rule (checks.yaml)
     others = [row for row in bases.rows if row[1] != "邻近住宅日照"]
     assert all(row[3].startswith("需重新检查") and row[4] != "—" and row[5] for row in others)
+
+
+def test_a_site_is_named_by_its_layer_id_and_name(tmp_path):
+    from plan_data import placed, resource_layers
+
+    from gisplanner.export.layers import proposed_frame
+
+    on_boiler_room = [{**placed()[0], "site": "boiler_rooms:b1"}]
+    proposed = proposed_frame(on_boiler_room, resource_layers()["boiler_rooms"].crs, resource_layers())
+    assert proposed["site"].tolist() == ["boiler_rooms:b1"]  # the reference stays the identifier
+    page = html_page(replace(build_plan(), proposed=proposed), tmp_path)
+    assert "锅炉房 b1 废弃锅炉房" in page.cells
+    assert "boiler_rooms" not in page.text
