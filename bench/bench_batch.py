@@ -1,7 +1,11 @@
 """Batch runs on dask.distributed: cost with the number of cities and workers, with city size, and central
 Harbin tiled vs whole. Prints Markdown tables for bench/README.md.
 
-    .venv/bin/python bench/bench_batch.py [--sizes 1,4,16] [--cities 1,2,4] [--skip-harbin]
+    .venv/bin/python bench/bench_batch.py [--sizes 1,4,16,100] [--cities 1,2,4] [--skip-harbin]
+        [--harbin-spacing 6 --harbin-step 5]
+
+``--cities ""`` or ``--sizes ""`` leaves that part out. Every row carries the 1-minute load average of the
+machine when it finished (the machine is shared: figures move with the load).
 
 Synthetic cities come from the demo builder (``towns`` copies of the 40-community town, seeds 0, 1, ...).
 Each city runs the whole batch pipeline (import from its project file, districts twice, life circle, sunlight,
@@ -13,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import tempfile
 import time
@@ -144,30 +149,30 @@ def harbin_tiles() -> list[tuple]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cities", default="1,2,4", help="numbers of 40-community cities")
-    parser.add_argument("--sizes", default="1,4,16", help="towns per city (40 communities each), square-ish")
+    parser.add_argument("--sizes", default="1,4,16,100", help="towns per city (40 communities each), square-ish")
     parser.add_argument("--skip-harbin", action="store_true")
     parser.add_argument("--json", type=Path, help="write the raw figures here")
     args = parser.parse_args()
     figures: dict[str, object] = {}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        print("| cities | workers | wall s | mean s per city | peak RSS per worker MB |")
-        print("|---:|---:|---:|---:|---:|")
+        print("| cities | workers | wall s | mean s per city | peak RSS per worker MB | load |")
+        print("|---:|---:|---:|---:|---:|---:|")
         rows = []
-        for n in (int(v) for v in args.cities.split(",")):
+        for n in (int(v) for v in args.cities.split(",") if v):
             jobs = make_cities(folder, n, (1, 1))
             for workers in (1, 2):
                 r = run(jobs, workers, folder / f"out_{n}_{workers}")
-                rows.append({"cities": n, "workers": workers, **r})
-                print(f"| {n} | {workers} | {r['wall_s']:.1f} | {r['city_s']:.1f} | {r['peak_rss_mb']:.0f} |",
-                      flush=True)
+                rows.append({"cities": n, "workers": workers, **r, "load": os.getloadavg()[0]})
+                print(f"| {n} | {workers} | {r['wall_s']:.1f} | {r['city_s']:.1f} | {r['peak_rss_mb']:.0f} | "
+                      f"{os.getloadavg()[0]:.1f} |", flush=True)
         figures["cities"] = rows
         print()
         print("| communities | buildings | load | districts ×2 | life circle | sunlight | placements | save | "
-              "export | total s | peak RSS MB |")
-        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+              "export | total s | peak RSS MB | load |")
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         sizes = []
-        for n in (int(v) for v in args.sizes.split(",")):
+        for n in (int(v) for v in args.sizes.split(",") if v):
             side = int(math.isqrt(n))
             towns = (side, n // side)
             s = stage_times(towns, folder)
@@ -175,7 +180,7 @@ def main() -> int:
             print(f"| {s['communities']:.0f} | {s['buildings']:.0f} | {s['load']:.1f} | "
                   f"{s['districts'] + s['districts_again']:.1f} | {s['life_circle']:.1f} | {s['sunlight']:.1f} | "
                   f"{s['placements']:.1f} | {s['save']:.1f} | {s['export']:.1f} | {s['total']:.1f} | "
-                  f"{s['peak_rss_mb']:.0f} |", flush=True)
+                  f"{s['peak_rss_mb']:.0f} | {os.getloadavg()[0]:.1f} |", flush=True)
         figures["sizes"] = sizes
     if not args.skip_harbin:
         print()

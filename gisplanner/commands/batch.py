@@ -30,8 +30,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                "options and standards have not changed. Workers must see the input and output paths.")
     parser.add_argument("projects", nargs="*", type=Path, metavar="P.gpkg", help="city project files")
     parser.add_argument("--cities", type=Path, metavar="LIST.json",
-                        help='city list: {"cities": [{"key", "name", "project" or "sources", "placements", '
-                             '"funding"}]}')
+                        help='城市列表：{"cities": [{"key", "name", "project" 或 "sources", "placements"}]}；'
+                             '资金来源取自各市的改造台账')
     parser.add_argument("--layers", type=Path, nargs="+", metavar="FILE",
                         help="a province's layer files, split into cities by --split-by")
     parser.add_argument("--split-by", metavar="FIELD", help="field holding each feature's city or county")
