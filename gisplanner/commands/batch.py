@@ -25,9 +25,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "batch", help="run many cities as tasks on dask.distributed and roll them up for the province",
         description=__doc__,
-        epilog="Each city is written to OUT/<key>/ as it finishes (project.gpkg, plan/, run.json); OUT/batch.json "
-               "holds every city's state; the roll-up goes to OUT/province/. A rerun skips cities whose inputs, "
-               "options and standards have not changed. Workers must see the input and output paths.")
+        epilog="每个城市完成后写入 OUT/<key>/（project.gpkg、plan/、run.json）；OUT/batch.json 记录各城市的状态；"
+               "全省汇总写入 OUT/province/。重新运行时，输入数据和运行记录（各分析的参数、标准修改、拟建设施）"
+               "都未变化的城市跳过，其余城市重算并说明原因。各工作进程须能访问输入和输出路径。")
     parser.add_argument("projects", nargs="*", type=Path, metavar="P.gpkg", help="city project files")
     parser.add_argument("--cities", type=Path, metavar="LIST.json",
                         help='城市列表：{"cities": [{"key", "name", "project" 或 "sources", "placements"}]}；'

@@ -26,7 +26,14 @@ def client():
 
 @pytest.fixture(scope="module")
 def life_circle(focus, client):
-    """The whole life circle (gaps, coverage, service areas, candidate sites) in one process, and tiled."""
+    """The whole life circle (gaps, coverage, service areas, candidate sites) in one process, and tiled.
+
+    The focus file has no idle land: its small land-use parcels (300–3,000 m²) stand in as idle plots, so the
+    candidate sites are chosen on the real network."""
+    landuse = focus.layer("landuse")
+    plots = landuse[landuse.area.between(300, 3000).to_numpy()].head(40)
+    focus.set_layer("idle_land", plots[["feature_id", "lu_code", "geometry"]].assign(
+        name="测试闲置地", area_m2=plots.area.to_numpy(), status="idle", ownership="unknown"))
     whole = workflow.run(focus, "lifecircle")
     return whole, batch.tiled_life_circle(focus, tile_m=1500.0, client=client)
 
