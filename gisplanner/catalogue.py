@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from shapely.geometry.base import BaseGeometry
 from gisplanner import arguments
 from gisplanner.analysis.adjacency import barrier_lines, community_adjacency, street_lines
 from gisplanner.analysis.bundling import DistrictRules, admin_groups
+from gisplanner.analysis.checks.context import site_lonlat
 from gisplanner.analysis.district_walk import community_walk_distances
 from gisplanner.analysis.districts import PLAN_RESULTS, DistrictInputs, DistrictPlan, plan_districts
 from gisplanner.analysis.eligibility import community_eligibility
@@ -38,6 +39,7 @@ from gisplanner.analysis.lifecircle import (
     with_gap_kind,
 )
 from gisplanner.analysis.network import WalkGraph, build_walk_graph
+from gisplanner.analysis.parcel_footprint import building_in_parcel, footprint_record
 from gisplanner.analysis.placement import (
     PlacementInput,
     PlacementReport,
@@ -56,11 +58,12 @@ from gisplanner.analysis.sunlight import (
     sunlight_hours,
     sunlight_impact,
 )
-from gisplanner.errors import InputError
+from gisplanner.errors import ConfigError, InputError
 from gisplanner.io.writers import read_unit_costs
+from gisplanner.labels import site_label
 from gisplanner.progress import Progress, ensure_progress
 from gisplanner.project import Project
-from gisplanner.standards import Standards, SunlightRequirement
+from gisplanner.standards import FacilityType, Standards, SunlightRequirement
 
 # --------------------------------------------------------------------------------------------- result names
 COMMUNITY_ACCESS = "community_access"
@@ -83,7 +86,9 @@ PLACEMENT_IMPACT = "placement_impact"
 PLACEMENT_SHADOW = "placement_shadow"
 
 # Sites that are existing buildings: a facility placed on one is a conversion unless said otherwise.
-BUILDING_SITES = ("boiler_rooms", "public_buildings", "buildings")
+BUILDING_SITES = ("boiler_rooms", "public_buildings", "buildings", "facilities")
+#: Sites that are land: a facility built on one is a building placed inside it, not the whole parcel.
+PARCEL_SITES = ("idle_land",)
 RESOURCE_ROLES = ("idle_land", "boiler_rooms", "public_buildings")
 #: Walking distances between communities are computed up to this multiple of the district extent limit.
 WALK_REPORT_FACTOR = 1.5
@@ -540,12 +545,66 @@ def placement_input(project: Project, params: PlacementParams) -> PlacementInput
         chosen = Site(shapely.from_wkt(params.footprint_wkt), None, "")
     intervention = params.intervention or ("equipment" if ftype.equipment else
                                            "conversion" if site_layer in BUILDING_SITES else "new")
-    return PlacementInput(
+    proposal = PlacementInput(
         facility_type=ftype.key, footprint=chosen.footprint, intervention=intervention, floors=params.floors,
         height_m=params.height_m, gfa_m2=params.gfa_m2, adds_far=params.adds_far,
         new_construction_land=params.new_construction_land, investment_wan_yuan=params.investment_wan_yuan,
         site_layer=site_layer, site_id=site_id, site_status=chosen.status, footprint_estimated=chosen.estimated,
         name=params.name or chosen.name, old_area=params.old_area)
+    if site_layer in PARCEL_SITES and intervention == "new" and chosen.footprint.area > 0:
+        return building_on_parcel(project, proposal, ftype)
+    return proposal
+
+
+def building_on_parcel(project: Project, proposal: PlacementInput, ftype: FacilityType) -> PlacementInput:
+    """``proposal`` on a parcel with its footprint a building of GFA ÷ floors placed inside the parcel where it
+    shades the neighbouring dwellings least on the city's standard day
+    (:func:`~gisplanner.analysis.parcel_footprint.building_in_parcel`); the parcel stays the site of the
+    site-size check. Without ``gfa_m2`` the catalogue's lower bound for the type is used, and said so."""
+    parcel = proposal.footprint
+    standards = project.standards()
+    floor_height = float(standards.sunlight.calculation["floor_height_m"].value)
+    floors = proposal.floors
+    if floors is None and proposal.height_m is not None:
+        floors = max(1.0, round(proposal.height_m / floor_height))
+    if floors is None:
+        raise InputError(f"在地块“{proposal.site_id}”上新建设施，须给出层数，才能算出建筑占地",
+                         layer=proposal.site_layer, feature=proposal.site_id, fix="加上 --floors 层数（如 --floors 2）")
+    gfa = proposal.gfa_m2
+    from_catalogue = gfa is None
+    if gfa is None:
+        if ftype.gfa_m2 is None:
+            raise InputError(f"设施目录未给出{ftype.zh}的建筑面积，无法在地块“{proposal.site_id}”上确定建筑占地",
+                             layer=proposal.site_layer, feature=proposal.site_id,
+                             fix="加上 --gfa 建筑面积（平方米）")
+        gfa = float(ftype.gfa_m2[0])
+    height = proposal.height_m if proposal.height_m is not None else floors * floor_height
+    sun, dwellings = _parcel_sun(project, parcel)
+    placed = building_in_parcel(parcel, gfa / floors, height, sun, dwellings=dwellings,
+                                layer=proposal.site_layer, feature=proposal.site_id)
+    record = footprint_record(placed, site=site_label(proposal.site), parcel_area_m2=parcel.area, gfa_m2=gfa, floors=floors,
+                              height_m=height, gfa_from_catalogue=from_catalogue)
+    return replace(proposal, footprint=placed.footprint, floors=floors, gfa_m2=gfa, site_area_m2=float(parcel.area),
+                   footprint_used=record)
+
+
+def _parcel_sun(project: Project, parcel: BaseGeometry) -> tuple[SunPath | None, gpd.GeoDataFrame | None]:
+    """The standard day's sun path at the parcel and the residential buildings around it (outside the parcel);
+    None for both without a city, a CRS or a buildings layer."""
+    if project.city is None or project.crs is None or not project.has_layer("buildings"):
+        return None, None
+    standards = project.standards()
+    try:
+        requirement = standards.sunlight.requirement(project.city)
+    except ConfigError:
+        return None, None
+    lon, lat = site_lonlat(parcel, project.crs.to_string(), standards, project.city)
+    sun = sun_for(requirement, lat, lon, step_min=float(standards.sunlight.calculation["time_step_min"].value))
+    buildings = project.layer("buildings")
+    use = buildings["use"].fillna("residential").astype(str).str.lower() if "use" in buildings else None
+    homes = buildings if use is None else buildings[(use == "residential").to_numpy()]
+    inside = shapely.within(shapely.point_on_surface(homes.geometry.values), parcel)
+    return sun, homes[~inside]
 
 
 def _compute_placement(project: Project, params: PlacementParams,

@@ -976,7 +976,9 @@ PRECONDITIONS = ("consent", "resident_funding", "owners_committee", "management_
                  "built_year_limit")
 
 
-def _ledger(r: _Reader, raw: Mapping[str, Any]) -> LedgerRules:
+def _ledger(r: _Reader, raw: Mapping[str, Any], provinces: Mapping[str, Any]) -> LedgerRules:
+    """The ledger rules; ``provinces`` is renovation.yaml's city -> province map, the only one, so the
+    preconditions of a province apply to the cities that map names (ledger.yaml keeps no city lists)."""
     phases = r.value(raw.get("phases"), "phases").value
     plan_phases = r.strings({"value": r.value(raw.get("plan_phases"), "plan_phases").value}, "value", "plan_phases")
     if not isinstance(phases, Mapping) or any(p not in phases for p in plan_phases):
@@ -996,7 +998,10 @@ def _ledger(r: _Reader, raw: Mapping[str, Any]) -> LedgerRules:
         if unknown:
             raise r.fail(f"{path}.items", unknown[0], f"known preconditions: {', '.join(PRECONDITIONS)}")
         zh[key] = str(r.get(entry, "zh", path))
-        cities[key] = r.strings(entry, "cities", path)
+        if key != "national":
+            if key not in provinces:
+                raise r.fail(path, key, "a province key of renovation.yaml provinces (or national)")
+            cities[key] = tuple(str(c) for c in provinces[key].get("cities", ()))
     if "national" not in items:
         raise r.fail("preconditions.national", None, "the national preconditions are required")
     sources = r.value(raw.get("funding_sources"), "funding_sources").value
@@ -1182,5 +1187,5 @@ def load_standards(overrides: Sequence[Override] = (), *, directory: Path | str 
         landuse=_landuse(reader("landuse"), raw["landuse"]),
         renovation=_renovation(reader("renovation"), raw["renovation"]),
         settings=_settings(reader("settings"), raw["settings"]),
-        ledger=_ledger(reader("ledger"), raw["ledger"]),
+        ledger=_ledger(reader("ledger"), raw["ledger"], raw["renovation"].get("provinces") or {}),
         sources=MappingProxyType(dict(sources)), checks=_checks(reader("checks"), raw["checks"]))

@@ -158,7 +158,9 @@ def test_a_standards_override_clears_the_cached_district_inputs():
 def test_placement_keeps_its_after_state_apart_from_the_baseline_sunlight():
     project = build_demo_project()
     baseline = workflow.run(project, "sunlight").points
-    run = workflow.run(project, "placement", **DEMO_PLACEMENTS[1])
+    # a building drawn over the whole idle parcel shades the dwellings north of it
+    whole_parcel = project.layer("idle_land").geometry.iloc[0].wkt
+    run = workflow.run(project, "placement", facility="elderly_daycare", footprint_wkt=whole_parcel, floors=2)
     assert project.results[catalogue.SILL_POINTS] is baseline
     assert "status" not in project.results[catalogue.SILL_POINTS]
     impact = project.results[catalogue.PLACEMENT_IMPACT]

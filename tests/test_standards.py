@@ -212,3 +212,22 @@ def test_osm_tag_mapped_to_an_unlisted_code_is_refused(config_dir):
     edit(config_dir, "landuse", lambda d: d["osm_landuse"]["tags"].update(retail="0999"))
     with pytest.raises(ConfigError, match=r"osm_landuse.tags.retail.*0999"):
         load_standards(directory=config_dir)
+
+
+def test_one_city_to_province_map_serves_catalogue_and_ledger(config_dir):
+    from gisplanner.analysis.renovation import load_catalogue
+
+    edit(config_dir, "renovation", lambda d: d["provinces"]["heilongjiang"]["cities"].append("daqing"))
+    standards = load_standards(directory=config_dir)
+    raw = standards.raw
+    assert load_catalogue(raw["renovation"], raw["sources"]["quotes"], "daqing").key == "heilongjiang"
+    assert standards.ledger.province("daqing") == "heilongjiang"
+    assert standards.ledger.province("chengdu") == "national"
+    assert all("cities" not in entry for entry in raw["ledger"]["preconditions"].values())
+
+
+def test_ledger_preconditions_of_an_unknown_province_are_refused(config_dir):
+    edit(config_dir, "ledger", lambda d: d["preconditions"].update(
+        jilin={"zh": "吉林省", "items": ["consent"], "status": "U-local", "source": ["D001"]}))
+    with pytest.raises(ConfigError, match="province key"):
+        load_standards(directory=config_dir)

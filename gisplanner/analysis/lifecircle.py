@@ -322,7 +322,7 @@ def prepare_life_circle(graph: WalkGraph, communities: gpd.GeoDataFrame,
     """
     progress = ensure_progress(progress)
     progress.update(0, 2, "设施接入路网")
-    fac = _facility_table(facilities, category_map, tag_rules)
+    fac = facility_table(facilities, category_map, tag_rules)
     mapped = (fac["status"] != FACILITY_UNMAPPED).to_numpy()
     xy, owner = boundary_samples(facilities.geometry.to_numpy()[mapped], access_spacing_m)
     owner = np.flatnonzero(mapped)[owner]
@@ -395,7 +395,7 @@ def facility_types_from_tags(facilities: pd.DataFrame, rules: Sequence[TagRule])
                          "mapped_zh": pd.array(zh, dtype="string")}, index=facilities.index)
 
 
-def _facility_table(facilities: gpd.GeoDataFrame, category_map: Mapping[str, Sequence[str]],
+def facility_table(facilities: gpd.GeoDataFrame, category_map: Mapping[str, Sequence[str]],
                     tag_rules: Sequence[TagRule] = ()) -> pd.DataFrame:
     """One row per facility: its types from its raw tags (tag table), else from its category."""
     if "category" not in facilities.columns:

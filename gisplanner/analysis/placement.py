@@ -10,7 +10,7 @@ import datetime as dt
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import geopandas as gpd
@@ -22,6 +22,7 @@ from shapely.geometry.base import BaseGeometry
 from gisplanner.analysis.checks import OVERALL, VERDICTS, CheckContext, CheckResult, run_checks
 from gisplanner.analysis.checks.base import is_missing, near
 from gisplanner.errors import InputError
+from gisplanner.io.status import status_from_text
 from gisplanner.progress import Progress, ensure_progress
 from gisplanner.standards import INTERVENTIONS, Standards
 
@@ -56,6 +57,13 @@ class PlacementInput:
         buildings); None for a drawn footprint.
     footprint_estimated
         The footprint is a square of the site's recorded area around a point, not its outline.
+    site_area_m2
+        Area of the site (m²) when the footprint is a building placed on it (a parcel of ``idle_land``), for
+        the site-size check; None: the footprint is the site.
+    footprint_used
+        How the footprint was made, for the report (:func:`gisplanner.analysis.parcel_footprint.footprint_record`:
+        area, floors, height, position and why, and a sentence ``text``); empty for a site's own outline or a
+        drawn one.
     name
         The planner's name for the proposal.
     old_area
@@ -77,6 +85,8 @@ class PlacementInput:
     site_id: str | None = None
     site_status: str | None = None
     footprint_estimated: bool = False
+    site_area_m2: float | None = None
+    footprint_used: Mapping[str, Any] = field(default_factory=dict)
     name: str = ""
     old_area: bool | None = None
 
@@ -97,7 +107,8 @@ class PlacementInput:
 @dataclass(frozen=True)
 class PlacementReport:
     """Every check of one placement. ``overall`` is ``pass``, ``conditions``, ``consultation`` or
-    ``refused`` after the worst verdict."""
+    ``refused`` after the worst verdict; ``footprint_used`` states the footprint placed on a parcel
+    (:attr:`PlacementInput.footprint_used`)."""
 
     facility_type: str
     facility_zh: str
@@ -109,6 +120,7 @@ class PlacementReport:
     overall: str
     checks: tuple[CheckResult, ...]
     created: str = ""
+    footprint_used: Mapping[str, Any] = field(default_factory=dict)
 
     def check(self, key: str) -> CheckResult:
         """The check named ``key``; KeyError when the report has none."""
@@ -145,7 +157,8 @@ class PlacementReport:
                 "verdicts": self.verdicts, "created": self.created,
                 "basis": {c.key: {"message": c.message, "basis": list(c.basis), "next_steps": list(c.next_steps)}
                           for c in self.checks},
-                "shadow": next((c.numbers["shadow_wkt"] for c in self.checks if "shadow_wkt" in c.numbers), None)}
+                "shadow": next((c.numbers["shadow_wkt"] for c in self.checks if "shadow_wkt" in c.numbers), None),
+                "footprint_used": str(self.footprint_used.get("text", ""))}
 
 
 @dataclass(frozen=True)
@@ -177,7 +190,8 @@ def site_footprint(layer: gpd.GeoDataFrame, role: str, feature_id: str, *, equip
                          fix="使用 gisplanner info 为该图层列出的编号")
     row = match.iloc[0]
     geom = row.geometry
-    status = None if is_missing(row.get("status")) else str(row.get("status"))
+    # A layer edited by hand may say 闲置/停用/在用 in words: read them as the importer does.
+    status = None if is_missing(row.get("status")) else str(status_from_text(pd.Series([row.get("status")])).iloc[0])
     name = "" if is_missing(row.get("name")) else str(row.get("name"))
     if geom.area > 0 or equipment:
         return Site(geom, status, name)
@@ -196,10 +210,11 @@ def check_placement(placement: PlacementInput, layers: Mapping[str, gpd.GeoDataF
                     progress: Progress | None = None) -> PlacementReport:
     """Check one proposed facility against the standards and return the report.
 
-    The checks (:mod:`gisplanner.analysis.checks`), in the report's order of ``checks.yaml``: ``site_status`` (a boiler room must be decommissioned), ``size_site``
-    and ``size_gfa`` (catalogue ranges), ``land_use`` (the §6.2 decision table on the parcels under the
-    site), ``permit`` (the city's construction-permit thresholds), ``service`` (life-circle gaps of the type
-    closed on the walking network), ``sunlight_own`` (sun-sensitive types), ``sunlight_neighbours``
+    The checks (:mod:`gisplanner.analysis.checks`), in the report's order of ``checks.yaml``: ``site_status``
+    (a boiler room must be out of use), ``size_site`` and ``size_gfa`` (catalogue ranges), ``land_use`` (the
+    §6.2 decision table on the parcels under the site), ``permit`` (the city's construction-permit thresholds),
+    ``service`` (life-circle gaps of the type closed on the walking network), ``service_lost`` (the gaps that
+    open when the works take a facility in use), ``sunlight_own`` (sun-sensitive types), ``sunlight_neighbours``
     (dwellings before/after), ``green_public_<level>`` (per-capita public green before/after),
     ``park`` (remaining park size and width), ``block_green`` (concentrated green per person, width and
     share outside the shadow line) and ``green_ratio`` (绿地率). Sunlight and green failures ask for
@@ -245,7 +260,7 @@ def check_placement(placement: PlacementInput, layers: Mapping[str, gpd.GeoDataF
         facility_type=ftype.key, facility_zh=ftype.zh, name=placement.name,
         intervention=placement.intervention, site=placement.site, footprint_wkt=placement.footprint.wkt,
         crs=crs, overall=OVERALL[worst], checks=tuple(checks),
-        created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+        created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), footprint_used=dict(placement.footprint_used))
 
 
 def _is_old_area(footprint: BaseGeometry, layers: Mapping[str, gpd.GeoDataFrame], standards: Standards) -> bool:

@@ -104,6 +104,8 @@ def run(args: argparse.Namespace) -> int:
             project.save()
     print(f"{report.facility_zh}（{code_label(report.intervention, 'intervention')}）："
           f"{code_label(report.overall, 'overall')}")
+    if report.footprint_used:
+        print(f"  建筑占地：{report.footprint_used['text']}")
     for check in report.checks:
         print(f"  {code_label(check.verdict, 'verdict')}  {check.title}：{check.message}")
     return 0

@@ -182,6 +182,8 @@ def report_html(report: PlacementReport, *, context: Mapping[str, gpd.GeoDataFra
     facts = {"设施类型": report.facility_zh, "名称": report.name or "—",
              "建设方式": code_label(report.intervention, "intervention"), "场地": site_label(report.site),
              "占地面积": f"{footprint.area:,.0f} m²", "坐标系": report.crs or "—", "核查时间": report.created}
+    if report.footprint_used:
+        facts["建筑占地"] = str(report.footprint_used["text"])
     rows = "".join(_check_row(c, standards) for c in report.checks)
     caption = "图：占地范围（红色）及周边。"
     if attribution:

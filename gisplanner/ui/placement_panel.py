@@ -38,6 +38,8 @@ def report_html(report) -> str:
     parts = [f"<h3>{html.escape(report.facility_zh)} {html.escape(report.name)}：{verdict(report.overall)}</h3>",
              f"<p>建设方式：{html.escape(code_label(report.intervention, 'intervention'))}；"
              f"场地：{html.escape(site_label(report.site))}</p>"]
+    if report.footprint_used:
+        parts.append(f"<p><b>建筑占地</b>：{html.escape(str(report.footprint_used['text']))}</p>")
     for check in report.checks:
         parts.append(f"<p>{verdict(check.verdict)} <b>{html.escape(check.title)}</b><br>"
                      f"{html.escape(check.message)}</p>")
@@ -47,7 +49,7 @@ def report_html(report) -> str:
 
 
 class PlacementPanel(QWidget):
-    """Site, facility type and floors; the main window runs the placement analysis in a worker.
+    """Site, facility type, floors and floor area; the main window runs the placement analysis in a worker.
 
     Signals
     -------
@@ -73,6 +75,14 @@ class PlacementPanel(QWidget):
         self.floors.setRange(1, 30)
         self.floors.setDecimals(0)
         self.floors.setValue(3)
+        # On a parcel the footprint is GFA ÷ floors; 0 leaves the GFA to the catalogue's lower bound.
+        self.gfa = QDoubleSpinBox()
+        self.gfa.setRange(0, 1_000_000)
+        self.gfa.setDecimals(0)
+        self.gfa.setSingleStep(100)
+        self.gfa.setSuffix(" m²")
+        self.gfa.setSpecialValueText("按设施目录下限")
+        self.gfa.setToolTip("在空闲地上新建时，建筑占地＝建筑面积÷层数，布置在地块内对周边住宅日照遮挡最少处")
         self.site_label = QLabel("未选择站点")
         self.site_label.setWordWrap(True)
         pick = QPushButton("用选中要素作站点")
@@ -83,6 +93,7 @@ class PlacementPanel(QWidget):
         form = QFormLayout()
         form.addRow("设施类型", self.facility)
         form.addRow("层数", self.floors)
+        form.addRow("建筑面积", self.gfa)
         form.addRow("站点", self.site_label)
         buttons = QHBoxLayout()
         for b in (pick, draw, self.check):
@@ -129,7 +140,8 @@ class PlacementPanel(QWidget):
         if self.site is None and self.footprint is None:
             raise InputError("尚未指定设施站点", fix="选中要素后点击“用选中要素作站点”，或在地图上绘制轮廓")
         return {"facility": self.facility.currentData(), "site": self.site,
-                "footprint_wkt": geometry_wkt(self.footprint), "floors": self.floors.value()}
+                "footprint_wkt": geometry_wkt(self.footprint), "floors": self.floors.value(),
+                "gfa_m2": self.gfa.value() or None}
 
     def _check_clicked(self) -> None:
         try:

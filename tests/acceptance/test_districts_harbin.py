@@ -106,14 +106,29 @@ def test_focus_area_within_subdistricts(harbin_focus):
     assert (spans == 1).all()
 
 
-def test_few_eligible_communities_are_left_in_single_community_districts(central):
-    """Communities facing each other across local streets are neighbours: at most about a fifth of the
-    eligible communities end alone (20.3 % measured; 45 % with the 30 m gap alone), and those below the
-    floor say why."""
+@pytest.fixture(scope="module")
+def plans_by_seed(central):
+    """The plan of each seed the acceptance holds for (seed 1 is the module's own)."""
     _, inputs, plan = central
+    return {seed: plan if seed == 1 else plan_districts(inputs, seed=seed) for seed in (0, 1, 2)}
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_few_eligible_communities_are_left_in_single_community_districts(central, plans_by_seed, seed):
+    """Communities facing each other across local streets are neighbours: at most a fifth of the eligible
+    communities end alone, whatever the seed (19.3–19.5 % measured; 45 % with the 30 m gap alone), no district
+    reaches across an arterial, and those below the floor say why."""
+    _, inputs, _ = central
+    plan = plans_by_seed[seed]
     size = plan.members.groupby("district_id").size()
     eligible = int(inputs.eligibility["eligible"].sum())
-    assert (size == 1).sum() / eligible <= 0.21
+    assert (size == 1).sum() / eligible <= 0.20
+    adj = inputs.adjacency
+    linked = nx.Graph(adj.loc[adj["adjacent"], ["community_a", "community_b"]].itertuples(index=False))
+    for _, grp in plan.members.groupby("district_id"):
+        if len(grp) > 1:  # held together by neighbour links alone, none of which crosses a barrier
+            members = nx.Graph(linked.subgraph(grp["community_id"]).edges)
+            assert set(members) == set(grp["community_id"]) and nx.is_connected(members)
     d = plan.districts
     under = d["population"] < inputs.rules.min_population
     assert d.loc[under, "shortfall_reason"].str.len().gt(0).all()

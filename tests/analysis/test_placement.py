@@ -79,6 +79,7 @@ def test_toy_placement_on_a_park_has_every_verdict_known(on_the_park):
         "land_use": "warn",  # adds FAR-counted area -> statutory procedure
         "permit": "pass",  # 700 m² > 500 but 80 万元 ≤ 100 (Heilongjiang rule covers Harbin)
         "service": "pass",  # no day-care centre before; 50 m from the street both blocks touch
+        "service_lost": "not_applicable",  # the kindergarten f1 stands beside the park, not on it
         "sunlight_own": "pass",  # its unobstructed south facade gets the whole 9–15 h 冬至 window
         "sunlight_neighbours": "pass",  # a 3 m roof shades b2's sills 10 m north only at low sun
         "green_public_lc15": "pass",  # no lc15 park anywhere: nothing of it taken
@@ -417,3 +418,23 @@ def test_a_sill_already_below_standard_that_loses_more_sun_breaches_4_0_9(layers
     assert "GB 50180-2018 第 4.0.9 条" in check.message and "不应使相邻住宅原有日照标准降低" in check.message
     assert "一事一议" in check.message and "D000 六（一）4" in check.basis
     assert any("广泛征求居民意见" in step for step in check.next_steps)
+
+
+@pytest.mark.parametrize(("status", "verdict", "says"), [
+    ("闲置", "pass", "锅炉房闲置，属闲置用房"),
+    ("idle", "pass", "锅炉房闲置，属闲置用房"),
+    ("已停用", "pass", "锅炉房已停用，属闲置用房"),
+    ("在用", "fail", "锅炉房状态为“在用”，尚未停用"),
+    ("未知", "warn", "需核实现状"),
+    (None, "warn", "需核实现状"),
+])
+def test_boiler_room_status_decides_the_site_check(layers, standards, status, verdict, says):
+    rooms = layers["boiler_rooms"].assign(status=[status, status])
+    site = site_footprint(rooms, "boiler_rooms", "br2")
+    report = _check(layers, standards, facility_type="elderly_daycare", footprint=site.footprint,
+                    intervention="conversion", site_layer="boiler_rooms", site_id="br2", site_status=site.status)
+    check = report.check("site_status")
+    assert check.verdict == verdict
+    assert says in check.message
+    # the policy that lets an idle boiler room be converted is cited whatever the verdict
+    assert check.basis and "五（" in check.message

@@ -287,3 +287,20 @@ def test_undoing_a_rebundle_brings_back_the_rules_of_the_plan_it_restores(qtbot,
     assert project.runs["districts"].params["min_population"] == 1000
     window.undo_stack.undo()
     assert "districts" not in project.runs and "districts" not in project.results
+
+
+def test_a_parcel_chosen_in_the_placement_panel_gets_a_building_of_gfa_over_floors(qtbot, window):
+    parcel = window.store.layer("idle_land").frame.geometry.iloc[0]
+    window.store.set_active("idle_land")
+    window.store.select("idle_land", [0])
+    window.placement.use_selection()
+    window.placement.floors.setValue(2)
+    window.placement.gfa.setValue(round(parcel.area / 5))  # a footprint of a tenth of the parcel
+    assert window.placement.request()["gfa_m2"] == round(parcel.area / 5)
+    run(qtbot, window, lambda: window.check_placement(window.placement.request()), timeout=120_000)
+    assert window.last_error is None
+    footprint = window.store.layer("placement").frame.geometry.iloc[0]
+    assert footprint.area == pytest.approx(round(parcel.area / 5) / 2)
+    assert footprint.within(parcel.buffer(1e-6))
+    shown = window.placement.report.toPlainText()
+    assert "建筑占地" in shown and f"占地{round(parcel.area / 5) / 2:,.0f}平方米" in shown

@@ -163,7 +163,7 @@ class SunContext:
             requirement = standards.sunlight.requirement(city)
         except ConfigError as exc:
             return cls(f"本市日照标准未确定：{exc}")
-        lonlat = _lonlat(placement.footprint, crs, standards, city)
+        lonlat = site_lonlat(placement.footprint, crs, standards, city)
         path = sunlight.sun_for(requirement, lonlat[1], lonlat[0],
                                 step_min=float(standards.sunlight.calculation["time_step_min"].value))
         buildings = layers["buildings"]
@@ -190,7 +190,7 @@ class SunContext:
         return requirement, sunlight.sun_for(requirement, self.lonlat[1], self.lonlat[0], step_min=step)
 
 
-def _lonlat(footprint: BaseGeometry, crs: str | None, standards: Standards, city: str) -> tuple[float, float]:
+def site_lonlat(footprint: BaseGeometry, crs: str | None, standards: Standards, city: str) -> tuple[float, float]:
     """Longitude and latitude of the site (the city's when the CRS is unknown), degrees."""
     if crs is None:
         where = standards.sunlight.city(city)

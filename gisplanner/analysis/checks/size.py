@@ -11,9 +11,10 @@ from gisplanner.standards import FacilityType
 
 @check("size_site")
 def size_site(ctx: CheckContext) -> CheckResult:
-    """The site area against the catalogue's range for the type."""
+    """The site area against the catalogue's range for the type: the parcel's where a building is placed on one,
+    else the footprint's."""
     placement, ftype = ctx.placement, ctx.ftype
-    site_area = placement.footprint.area if placement.footprint.area > 0 else None
+    site_area = placement.site_area_m2 or (placement.footprint.area if placement.footprint.area > 0 else None)
     site = _range_check("size_site", ctx.title("size_site"), site_area, ftype.site_m2, ftype)
     if placement.footprint_estimated:
         site = replace(site, numbers={**site.numbers, "footprint_estimated": True},
