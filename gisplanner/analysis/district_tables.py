@@ -14,14 +14,9 @@ from gisplanner.analysis.adjacency import BARRIER_ZH
 from gisplanner.analysis.bundling import DistrictRules
 from gisplanner.analysis.district_walk import CommunitySpacing, WalkDistances, diameter
 
-#: Constraint violations a district can carry (``violations`` column, ``;``-separated), in the
-#: order they are listed, with the words the editing warnings use.
-VIOLATIONS = {
-    "below_min_population": "is below the minimum population",
-    "above_max_population": "is above the maximum population",
-    "extent_exceeded": "is wider than the maximum extent",
-    "not_contiguous": "is not contiguous",
-}
+#: Constraint violations a district can carry (``violations`` column, ``;``-separated), in the order they are
+#: listed; their words are the ``violation`` codes of labels.yaml (:func:`gisplanner.labels.violations_text`).
+VIOLATIONS = ("below_min_population", "above_max_population", "extent_exceeded", "not_contiguous")
 MEMBER_COLUMNS = ["district_id", "community_id", "community_name"]
 RESOURCE_COLUMNS = ["district_id", "layer", "resource_id", "name", "area_m2", "status", "distance_m",
                     "n_districts", "shared_with", "sharing"]
@@ -125,7 +120,7 @@ def district_table(communities: gpd.GeoDataFrame, assignment: pd.Series, adjacen
         else (stats["extent_m"] > rules.max_extent_m).to_numpy(),
         "not_contiguous": ~stats["contiguous"],
     })[list(VIOLATIONS)].to_numpy()
-    names_of = np.array(list(VIOLATIONS))
+    names_of = np.array(VIOLATIONS)
     stats["violations"] = [";".join(names_of[row]) for row in broken]
     stats.index.name = "district_id"
     stats = stats.reset_index()

@@ -96,7 +96,7 @@ def sills_by_building(sills: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame) -> g
 
 
 #: Columns of the proposed-facility layer besides the ``check_<name>`` verdict columns.
-PROPOSED_COLUMNS = ("facility_id", "facility_type", "name", "intervention", "site", "overall",
+PROPOSED_COLUMNS = ("facility_id", "facility_type", "name", "intervention", "site", "site_name", "overall",
                     "needs_consultation", "basis", "shadow")
 
 
@@ -237,7 +237,18 @@ def worst_verdict(verdicts: Iterable[object]) -> str:
     return max(known, key=VERDICTS.index) if known else "pass"
 
 
-def proposed_frame(placed: Sequence[Mapping[str, Any]], crs: CRS) -> gpd.GeoDataFrame:
+def _feature_name(layers: Mapping[str, gpd.GeoDataFrame], site: object) -> str:
+    """The ``name`` of the feature a ``LAYER:ID`` site reference points to, or ""."""
+    layer, _, feature = str(site or "").partition(":")
+    frame = layers.get(layer)
+    if frame is None or "name" not in frame.columns or "feature_id" not in frame.columns:
+        return ""
+    names = frame.loc[frame["feature_id"].astype(str) == feature, "name"].dropna()
+    return str(names.iloc[0]).strip() if len(names) else ""
+
+
+def proposed_frame(placed: Sequence[Mapping[str, Any]], crs: CRS,
+                   layers: Mapping[str, gpd.GeoDataFrame] | None = None) -> gpd.GeoDataFrame:
     """Turn the project's placed facilities into a layer with one verdict column per check.
 
     Parameters
@@ -249,6 +260,9 @@ def proposed_frame(placed: Sequence[Mapping[str, Any]], crs: CRS) -> gpd.GeoData
         ``shadow`` (WKT of the area it shades over the standard day, or None).
     crs
         The project's metric CRS.
+    layers
+        The project's layers by role, to name each ``LAYER:ID`` site (``site_name``: the feature's ``name``,
+        empty when the layer, the feature or its name is missing).
 
     Returns
     -------
@@ -266,7 +280,8 @@ def proposed_frame(placed: Sequence[Mapping[str, Any]], crs: CRS) -> gpd.GeoData
                              ) from exc
         row = {"facility_id": facility_id, "facility_type": str(item.get("facility_type", "")),
                "name": str(item.get("name") or ""), "intervention": str(item.get("intervention") or ""),
-               "site": str(item.get("site") or ""), "overall": str(item.get("overall") or ""),
+               "site": str(item.get("site") or ""), "site_name": _feature_name(layers or {}, item.get("site")),
+               "overall": str(item.get("overall") or ""),
                "needs_consultation": bool(item.get("needs_consultation", False)),
                # JSON text, so every export format can carry it: check key -> message, basis, next steps
                "basis": json.dumps(item.get("basis") or {}, ensure_ascii=False),
@@ -374,7 +389,7 @@ def plan_layers(*, crs: CRS | str, communities: gpd.GeoDataFrame, title: str = "
         service_areas=frame(service_areas, ["facility_id", "facility_type", "level"], "service_areas"),
         resources=_resource_frame(resources, resource_layers or {}, crs),
         candidate_sites=frame(candidate_sites, ["name"], "candidate_sites"),
-        proposed=proposed_frame(placed, crs),
+        proposed=proposed_frame(placed, crs, resource_layers),
         sunlight=frame(sunlight, ["hours"], "sill_points"),
         facilities=frame(facilities, ["category", "name"], "facilities"),
         green_space=frame(green_space, ["green_type", "name"], "green_space"), outside=outside,

@@ -4,7 +4,7 @@ from dataclasses import replace
 from html.parser import HTMLParser
 
 import pytest
-from plan_data import XSS_NAME
+from plan_data import XSS_NAME, build_plan
 
 from gisplanner.errors import InputError
 from gisplanner.export import review, tables
@@ -146,3 +146,16 @@ def test_every_verdict_row_quotes_its_basis(plan):
     assert sun[4] == "GB 50180-2018 4.0.9；国办发〔2020〕23号《指导意见》 五（二）"
     assert sun[5] == "广泛征求居民意见"
     assert all(row[4] == "—" for row in bases.rows if row[1] != "邻近住宅日照")  # nothing recorded for them
+
+
+def test_a_site_is_named_by_its_layer_id_and_name(tmp_path):
+    from plan_data import placed, resource_layers
+
+    from gisplanner.export.layers import proposed_frame
+
+    on_boiler_room = [{**placed()[0], "site": "boiler_rooms:b1"}]
+    proposed = proposed_frame(on_boiler_room, resource_layers()["boiler_rooms"].crs, resource_layers())
+    assert proposed["site"].tolist() == ["boiler_rooms:b1"]  # the reference stays the identifier
+    page = html_page(replace(build_plan(), proposed=proposed), tmp_path)
+    assert "锅炉房 b1 废弃锅炉房" in page.cells
+    assert "boiler_rooms" not in page.text

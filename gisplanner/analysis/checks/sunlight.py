@@ -27,7 +27,7 @@ def sunlight_own(ctx: CheckContext) -> CheckResult:
         return CheckResult(key, title, "not_checked", sun.reason, numbers, basis)
     if sun.height_m is None or placement.footprint.area <= 0:
         return CheckResult(key, title, "not_checked", "建筑高度不详", numbers, basis,
-                           ("请给出层数（--floors）或高度（--height）",))
+                           ("请给出设施的层数或高度",))
     requirement, path = sun.sun_for(ftype.sun.day, ftype.sun.hours, standards)
     calc = standards.sunlight.calculation
     spacing = float(calc["sample_spacing_m"].value)
@@ -63,7 +63,7 @@ def sunlight_neighbours(ctx: CheckContext) -> CheckResult:
     basis = sun.requirement.basis + standards.sunlight.no_reduction_of_neighbours.source
     if sun.height_m is None or placement.footprint.area <= 0:
         return CheckResult(key, title, "not_checked", "建筑高度不详", {}, basis,
-                           ("请给出层数（--floors）或高度（--height）",))
+                           ("请给出设施的层数或高度",))
     calc = standards.sunlight.calculation
     elevator = placement.intervention == "elevator"
     impact = sunlight.sunlight_impact(
