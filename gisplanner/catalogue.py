@@ -31,6 +31,7 @@ from gisplanner.analysis.districts import PLAN_RESULTS, DistrictInputs, District
 from gisplanner.analysis.eligibility import community_eligibility
 from gisplanner.analysis.lifecircle import (
     SERVICE_GAP,
+    LifeCircleGaps,
     data_coverage,
     life_circle_gaps,
     prepare_life_circle,
@@ -232,9 +233,9 @@ class LifeCircleParams:
     small_component_nodes: int = standard("settings.network.small_component_nodes")
 
 
-def life_circle_results(project: Project, params: LifeCircleParams,
-                        progress: Progress | None = None) -> dict[str, pd.DataFrame]:
-    """Run the whole life-circle analysis on a project's layers; return the result frames."""
+def life_circle_requirements(project: Project, params: LifeCircleParams) -> pd.DataFrame:
+    """The requirement rows (type, level, threshold) of a life-circle run; InputError for unknown levels or
+    types, or a choice without any walking distance."""
     standards = project.standards()
     unknown = [lv for lv in params.levels or () if lv not in standards.levels]
     if unknown:
@@ -248,6 +249,55 @@ def life_circle_results(project: Project, params: LifeCircleParams,
     if req.empty:
         raise InputError("所选层级和设施类型中没有规定步行距离的设施",
                          fix="另选 --levels 或 --types")
+    return req
+
+
+def district_of_communities(project: Project) -> pd.Series | None:
+    """Community id -> district id of the project's district plan (None without one): the life circle
+    reports its coverage per district."""
+    members = project.results.get(DISTRICT_MEMBERS)
+    if members is None or not len(members):
+        return None
+    return pd.Series(members["district_id"].to_numpy(), index=members["community_id"].astype(str))
+
+
+def check_facility_ids(params: LifeCircleParams, facilities: pd.DataFrame) -> None:
+    """InputError naming the facilities asked for (``facility_ids``) that the facility table lacks."""
+    missing = sorted(set(params.facility_ids or ()) - set(facilities["facility_id"]))
+    if missing:
+        raise InputError(f"没有编号为 {'、'.join(missing)} 的设施", layer="facilities",
+                         fix="使用 gisplanner info 列出的编号")
+
+
+def life_circle_frames(project: Project, params: LifeCircleParams, req: pd.DataFrame, gaps: LifeCircleGaps,
+                       facilities: pd.DataFrame, areas: gpd.GeoDataFrame,
+                       choose_sites: Callable[[pd.DataFrame], gpd.GeoDataFrame]) -> dict[str, pd.DataFrame]:
+    """The life circle's result frames from its parts, whether computed whole or tile by tile.
+
+    ``facilities`` is the facility table of the run (``facility_types`` as lists); ``choose_sites`` gives
+    the candidate sites for the requirement rows whose gaps are service gaps (a type the data do not show,
+    数据缺失, has no gaps to close yet).
+    """
+    standards = project.standards()
+    catalogue = standards.facility_types(params.profile)
+    coverage_of_data = data_coverage(
+        facilities, project.layer("communities"), req, standards.levels,
+        min_share=standards.data_coverage.min_share_of_expected,
+        confirmed_absent=standards.data_coverage.confirmed_absent,
+        names={key: ft.zh for key, ft in catalogue.items()})
+    service_req = req.merge(coverage_of_data.loc[coverage_of_data["gap_kind"] == SERVICE_GAP,
+                                                 ["facility_type", "level"]], on=["facility_type", "level"])
+    return {COMMUNITY_ACCESS: gaps.community_access, GAPS: with_gap_kind(gaps.gaps, coverage_of_data),
+            COVERAGE: gaps.coverage, DATA_COVERAGE: coverage_of_data, SERVICE_AREAS: areas,
+            CANDIDATE_SITES: choose_sites(service_req),
+            FACILITY_ACCESS: facilities.assign(facility_types=facilities["facility_types"].map(",".join))}
+
+
+def life_circle_results(project: Project, params: LifeCircleParams,
+                        progress: Progress | None = None) -> dict[str, pd.DataFrame]:
+    """Run the whole life-circle analysis on a project's layers; return the result frames."""
+    standards = project.standards()
+    req = life_circle_requirements(project, params)
     communities = project.layer("communities")
     progress = ensure_progress(progress)
     graph = walk_graph(project, walkable_highways=params.walkable_highways,
@@ -257,34 +307,16 @@ def life_circle_results(project: Project, params: LifeCircleParams,
         graph, communities, project.layer("facilities"), standards.category_map, tag_rules=standards.tag_rules,
         gates=project.layers.get("gates"), access_snap_m=params.access_snap_m,
         progress=progress.stage(1, 5, "出入点"))
-    missing = sorted(set(params.facility_ids or ()) - set(network.facilities["facility_id"]))
-    if missing:
-        raise InputError(f"没有编号为 {'、'.join(missing)} 的设施", layer="facilities",
-                         fix="使用 gisplanner info 列出的编号")
-    districts = None
-    members = project.results.get(DISTRICT_MEMBERS)
-    if members is not None and len(members):
-        districts = pd.Series(members["district_id"].to_numpy(), index=members["community_id"].astype(str))
     gaps = life_circle_gaps(network, communities, req, search_limit_m=params.search_limit_m,
-                            districts=districts, progress=progress.stage(2, 5, "服务缺口"))
-    coverage_of_data = data_coverage(
-        network, communities, req, standards.levels, min_share=standards.data_coverage.min_share_of_expected,
-        confirmed_absent=standards.data_coverage.confirmed_absent,
-        names={key: ft.zh for key, ft in catalogue.items()})
-    gap_table = with_gap_kind(gaps.gaps, coverage_of_data)
+                            districts=district_of_communities(project), progress=progress.stage(2, 5, "服务缺口"))
+    facilities = network.facilities.drop(columns="node")
+    check_facility_ids(params, facilities)
     areas = service_areas(network, req, buffer_m=params.access_snap_m, per_facility=params.per_facility,
                           facility_ids=params.facility_ids, progress=progress.stage(3, 5, "服务范围"))
     sites = site_table({role: project.layers.get(role) for role in SITE_LAYERS})
-    # Sites close service gaps only: a type the data do not show (数据缺失) has no gaps to close yet.
-    service_req = req.merge(coverage_of_data.loc[coverage_of_data["gap_kind"] == SERVICE_GAP,
-                                                 ["facility_type", "level"]], on=["facility_type", "level"])
-    chosen = candidate_sites(network, communities, gaps.community_access, service_req, sites, k=params.sites_k,
-                             progress=progress.stage(4, 5, "候选站点"))
-    facility_access = network.facilities.drop(columns="node").assign(
-        facility_types=network.facilities["facility_types"].map(",".join))
-    return {COMMUNITY_ACCESS: gaps.community_access, GAPS: gap_table, COVERAGE: gaps.coverage,
-            DATA_COVERAGE: coverage_of_data, SERVICE_AREAS: areas, CANDIDATE_SITES: chosen,
-            FACILITY_ACCESS: facility_access}
+    return life_circle_frames(project, params, req, gaps, facilities, areas, lambda service_req: candidate_sites(
+        network, communities, gaps.community_access, service_req, sites, k=params.sites_k,
+        progress=progress.stage(4, 5, "候选站点")))
 
 
 def _compute_life_circle(project: Project, params: LifeCircleParams,

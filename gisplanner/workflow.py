@@ -79,13 +79,29 @@ def refresh_districts(project: Project) -> DistrictPlan | None:
     return plan
 
 
+def _run_all_changes(seed: int) -> dict[str, dict[str, Any]]:
+    """What :func:`run_all` changes of each analysis's standard parameters."""
+    return {"districts": {"seed": seed}}
+
+
+def planned_runs(project: Project, *, seed: int = 0, placements: Sequence[Mapping[str, Any]] = ()
+                 ) -> dict[str, Any]:
+    """The run records :func:`run_all` would make, without running anything: ``runs`` (analysis key ->
+    parameters as recorded), ``placements`` (the parameters of each placement, in order) and ``overrides``
+    (the standards overrides in force). A batch skips a city whose records (and inputs) are unchanged."""
+    changes = _run_all_changes(seed)
+    return {"runs": {key: params_to_json(params(project, key, **changes.get(key, {}))) for key in RUN_ALL_ORDER},
+            "placements": [params_to_json(params(project, "placement", **kw)) for kw in placements],
+            "overrides": [o.to_dict() for o in project.standards().overrides]}
+
+
 def run_all(project: Project, *, seed: int = 0, placements: Sequence[Mapping[str, Any]] = (),
             progress: Progress | None = None) -> dict[str, Any]:
     """Every analysis once, in :data:`RUN_ALL_ORDER`, then each placement (keyword arguments of the placement
     analysis). The walking graph is built once and shared. Returns a short summary."""
     progress = ensure_progress(progress)
     stages = len(RUN_ALL_ORDER) + len(placements)
-    changes: dict[str, dict[str, Any]] = {"districts": {"seed": seed}}
+    changes = _run_all_changes(seed)
     for i, key in enumerate(RUN_ALL_ORDER):
         run(project, key, progress=progress.stage(i, stages, catalogue.analysis(key).zh), **changes.get(key, {}))
         if key == "lifecircle":
@@ -111,5 +127,5 @@ def replace_renovation_choices(project: Project, choices: Mapping[tuple[str, str
     refresh_districts(project)
 
 
-__all__ = ["RUN_ALL_ORDER", "district_inputs_of_plan", "params", "recorded_params",
+__all__ = ["RUN_ALL_ORDER", "district_inputs_of_plan", "params", "planned_runs", "recorded_params",
            "refresh_districts", "run", "run_all", "run_with"]
