@@ -28,6 +28,7 @@ class ConfigError(GisPlannerError):
 
     def __init__(self, message: str, *, file: str | None = None, key: str | None = None,
                  value: object = None) -> None:
+        self.message = message
         self.file = file
         self.key = key
         self.value = value
@@ -110,4 +111,9 @@ def error_line(exc: GisPlannerError) -> str:
         where = "，".join(f"{kind} {value}" for kind, value in error_places(exc))
         text = f"问题：{exc.message}" + (f"（{where}）" if where else "")
         return text + (f"；怎么办：{exc.fix}" if exc.fix else "")
+    if isinstance(exc, ConfigError):
+        where = "，".join(part for part in (
+            f"文件 {exc.file}" if exc.file else "", f"键 {exc.key}" if exc.key else "",
+            f"值 {exc.value!r}" if exc.value is not None else "") if part)
+        return f"问题：{exc.message}" + (f"（{where}）" if where else "")
     return f"问题：{exc}"

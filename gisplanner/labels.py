@@ -85,16 +85,17 @@ def code_label(code: object, domain: str | None = None) -> str:
     return key
 
 
-def site_label(site: str | None) -> str:
-    """A ``LAYER:ID`` site reference as a reader says it (``boiler_rooms:K001`` → ``锅炉房 K001``).
+def site_label(site: str | None, name: str | None = None) -> str:
+    """A ``LAYER:ID`` site reference as a reader says it: the layer's Chinese name, the ID and the feature's
+    ``name`` when known (``boiler_rooms:K001`` → ``锅炉房 K001 东风街锅炉房``).
 
-    >>> site_label("boiler_rooms:K001"), site_label(None)
-    ('锅炉房 K001', '绘制的轮廓')
+    >>> site_label("boiler_rooms:K001"), site_label("boiler_rooms:K001", "东风街锅炉房"), site_label(None)
+    ('锅炉房 K001', '锅炉房 K001 东风街锅炉房', '绘制的轮廓')
     """
     if not site:
         return "绘制的轮廓"
     layer, _, feature = str(site).partition(":")
-    return f"{code_label(layer, 'layer')} {feature}".strip()
+    return " ".join(p for p in (code_label(layer, "layer"), feature, (name or "").strip()) if p)
 
 
 def status_label(status: str) -> str:
@@ -127,7 +128,7 @@ def value_label(column: str, value: object, *, standards: Standards | None = Non
     """A cell value as a reader sees it: codes in words, booleans 是/否, counts as integers, shares as 0–100.
 
     Numbers stay numbers (so exported sheets can sum them); a missing value stays missing. Facility types,
-    levels and land-use codes are named from ``standards`` when it is given.
+    levels, land-use codes and land-use policies are named from ``standards`` when it is given.
     """
     if isinstance(value, list | tuple):
         return "、".join(str(value_label(column, v, standards=standards)) for v in value)
@@ -158,6 +159,8 @@ def _standards_name(column: str, value: str, standards: Standards) -> str | None
                 return profile[value].zh
     elif column == "level" and value in standards.levels:
         return standards.levels[value].zh
+    elif column == "policy" and value in standards.landuse.policies:
+        return standards.landuse.policies[value].zh
     elif column in ("lu_code", "lu_code_planned"):
         try:
             return f"{value} {standards.landuse.name(value)}"
@@ -184,6 +187,27 @@ def format_value(column: str, value: object, *, standards: Standards | None = No
     if isinstance(shown, float):
         return f"{shown:,.2f}".rstrip("0").rstrip(".")
     return str(shown)
+
+
+#: Units a count is read with, written after the number where a cell stands without its header's unit.
+COUNT_UNITS = {"population": "人", "households": "户", "n_communities": "个", "n_buildings": "栋",
+               "n_resources": "处", "n_gaps": "处", "floors": "层"}
+
+
+def quantity_text(column: str, value: object, *, standards: Standards | None = None) -> str:
+    """A number with its unit after it, rounded as a reader needs it: whole metres and square metres,
+    whole people and households, shares in %; anything else as :func:`format_value`.
+
+    >>> quantity_text("extent_m", 721.11), quantity_text("population", 3456.4), quantity_text("share_served", 0.5)
+    ('721 m', '3,456 人', '50%')
+    """
+    shown = format_value(column, value, standards=standards)
+    if not shown or isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+        return shown
+    for suffix, unit in (("_m2", "m²"), ("_m", "m")):
+        if column.endswith(suffix):
+            return f"{round(float(value)):,} {unit}"
+    return f"{shown} {COUNT_UNITS[column]}" if column in COUNT_UNITS else shown
 
 
 def display_frame(frame: pd.DataFrame, *, standards: Standards | None = None) -> pd.DataFrame:

@@ -86,3 +86,27 @@ def test_display_frame_has_chinese_headers_and_values(standards):
     shown = labels.display_frame(frame, standards=standards)
     assert list(shown.columns) == ["片区编号", "约束检查", "户数", "设施类型", "已锁定"]
     assert shown.iloc[0].tolist() == ["D001", "人口低于下限", 913, "幼儿园", "是"]
+
+
+def test_land_use_site_kinds_and_policies_are_named(standards):
+    from gisplanner.analysis.landuse import SITE_KINDS
+
+    assert all(CJK.search(labels.value_label("site_kind", kind)) for kind in SITE_KINDS)
+    assert labels.value_label("policy", "defer_change", standards=standards) == \
+        standards.landuse.policies["defer_change"].zh
+
+
+def test_a_site_is_named_by_layer_id_and_name():
+    assert labels.site_label("boiler_rooms:K001", "东风街锅炉房") == "锅炉房 K001 东风街锅炉房"
+    assert labels.site_label("boiler_rooms:K001", " ") == "锅炉房 K001"
+    assert labels.site_label(None) == "绘制的轮廓"
+
+
+def test_quantities_carry_their_units_and_are_rounded_for_reading():
+    assert labels.quantity_text("extent_m", 721.11) == "721 m"
+    assert labels.quantity_text("area_m2", 1234.5) == "1,234 m²"  # round half to even
+    assert labels.quantity_text("population", 5496.4) == "5,496 人"
+    assert labels.quantity_text("households", 912.7) == "913 户"
+    assert labels.quantity_text("share_built_before_2000", 1.0) == "100%"
+    assert labels.quantity_text("district_id", "D001") == "D001"
+    assert labels.quantity_text("extent_m", float("nan")) == ""

@@ -9,6 +9,7 @@ import pandas as pd
 
 from gisplanner.analysis import attributes
 from gisplanner.errors import InputError
+from gisplanner.labels import field_label
 
 if TYPE_CHECKING:
     from gisplanner.standards import Standards
@@ -120,7 +121,7 @@ def community_eligibility(communities: pd.DataFrame, *, built_before: int, exten
         added |= hit
     eligible = old | added
     open_ = ~eligible & ~excluded
-    reason[open_ & ~known] = "建成年代不详：请为小区或其建筑补充建成年代（built_year）"
+    reason[open_ & ~known] = f"建成年代不详：请为小区或其建筑补充{field_label('built_year')}"
     last = extended_built_before if extended_max_share > 0 else built_before
     late = open_ & known & (y > last)
     reason[late] = [f"{v}年建成，晚于{last}年底" for v in y[late]]
@@ -128,12 +129,12 @@ def community_eligibility(communities: pd.DataFrame, *, built_before: int, exten
     if "linked_renovation" in communities:
         linked = _flags(communities, "linked_renovation")
         unlinked = ext & ~linked
-        reason[unlinked] = [f"{v}年建成，未标明相邻小区、周边地区联动改造需要（linked_renovation）"
+        reason[unlinked] = [f"{v}年建成，“{field_label('linked_renovation')}”未标为是（相邻小区、周边地区联动改造）"
                             for v in y[unlinked]]
         ext &= linked
         why_linked = "，根据相邻小区、周边地区联动改造需要纳入"
     else:
-        why_linked = "，纳入2000年底后（未记录联动改造需要 linked_renovation，请核实）"
+        why_linked = f"，纳入2000年底后（未记录“{field_label('linked_renovation')}”，请核实）"
     if ext.any():
         # E / (B + E) <= s  <=>  E <= s * B / (1 - s), with B the households eligible without the extension
         cap = extended_max_share * households[eligible].sum() / (1 - extended_max_share)

@@ -23,33 +23,34 @@ from gisplanner.export.package import KNOWN_FORMATS
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "batch", help="run many cities as tasks on dask.distributed and roll them up for the province",
-        description=__doc__,
-        epilog="Each city is written to OUT/<key>/ as it finishes (project.gpkg, plan/, run.json); OUT/batch.json "
-               "holds every city's state; the roll-up goes to OUT/province/. A rerun skips cities whose inputs, "
-               "options and standards have not changed. Workers must see the input and output paths.")
-    parser.add_argument("projects", nargs="*", type=Path, metavar="P.gpkg", help="city project files")
+        "batch", help="多个城市分任务并行计算（`dask.distributed`），再汇总为全省成果",
+        description="批量计算多个城市：每市导入、划片区、生活圈、设施核查并输出成果包，再汇总全省计划表"
+                    "（全市小计、全省合计）、汇总表和总览图。",
+        epilog="每个城市算完即写入 输出文件夹/城市代码/（project.gpkg、plan/、run.json）；batch.json 记录每个城市的"
+               "状态；全省汇总写入 输出文件夹/province/。重新运行时，输入数据和运行记录（各分析的参数、标准修改、"
+               "拟建设施）都未变化的城市跳过，其余城市重算并说明原因。"
+               "各计算进程须能访问输入和输出路径。")
+    parser.add_argument("projects", nargs="*", type=Path, metavar="P.gpkg", help="各城市的项目文件")
     parser.add_argument("--cities", type=Path, metavar="LIST.json",
-                        help='city list: {"cities": [{"key", "name", "project" or "sources", "placements", '
-                             '"funding"}]}')
-    parser.add_argument("--layers", type=Path, nargs="+", metavar="FILE",
-                        help="a province's layer files, split into cities by --split-by")
-    parser.add_argument("--split-by", metavar="FIELD", help="field holding each feature's city or county")
+                        help='城市清单：`{"cities": [{"key", "name", "project" 或 "sources", "placements"}]}`；'
+                             '资金来源取自各市的改造台账')
+    parser.add_argument("--layers", type=Path, nargs="+", metavar="文件",
+                        help="全省的图层文件，按 --split-by 字段拆分到各城市")
+    parser.add_argument("--split-by", metavar="字段", help="记录每个要素所属市或县的字段")
     parser.add_argument("--margin-m", type=float, default=2000.0,
-                        help="layers without the field are cut to each city's extent plus this (m; default 2000)")
-    parser.add_argument("--city", help="standards city key of imported layers (default: from the data)")
-    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
-    parser.add_argument("--scheduler", metavar="ADDRESS",
-                        help="address of a running dask scheduler (e.g. tcp://10.0.0.5:8786); "
-                             "default: a local cluster on this machine")
-    parser.add_argument("--workers", type=int, default=2, help="worker processes of the local cluster (default 2)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the district bundling")
-    parser.add_argument("--plan-year", type=int, metavar="YEAR",
-                        help="make the plan tables for the communities whose plan_year is YEAR (default: all eligible)")
-    parser.add_argument("--province", default="", help="省(区、市) name printed on the provincial plan table")
+                        metavar="米", help="没有该字段的图层按各城市范围外扩此距离裁切（m，默认 2000）")
+    parser.add_argument("--city", metavar="城市", help="导入图层所用的标准城市代码（默认由数据判断）")
+    parser.add_argument("--out", type=Path, required=True, metavar="文件夹", help="输出文件夹")
+    parser.add_argument("--scheduler", metavar="地址",
+                        help="已运行的 `dask` 调度器地址（例如 `tcp://10.0.0.5:8786`）；默认在本机启动本地集群")
+    parser.add_argument("--workers", type=int, default=2, metavar="个数", help="本地集群的计算进程数（默认 2）")
+    parser.add_argument("--seed", type=int, default=0, metavar="种子", help="划分片区的随机种子")
+    parser.add_argument("--plan-year", type=int, metavar="年度",
+                        help="计划表只计入“计划年度”为该年度的小区（默认计入全部符合条件的小区）")
+    parser.add_argument("--province", default="", metavar="名称", help="印在全省计划表上的省（区、市）名称")
     parser.add_argument("--formats", default="gpkg,pdf,csv,xlsx",
-                        help=f"plan package formats per city, any of {','.join(KNOWN_FORMATS)}")
-    parser.add_argument("--force", action="store_true", help="rerun every city, changed or not")
+                        metavar="格式", help=f"每个城市成果包的格式，逗号分隔，可选 {','.join(KNOWN_FORMATS)}")
+    parser.add_argument("--force", action="store_true", help="不论有无变化，全部城市重新计算")
     parser.set_defaults(run=run)
 
 

@@ -18,36 +18,36 @@ from gisplanner.standards import INTERVENTIONS
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("check", help="check a proposed facility: size, sunlight, green, land use",
-                                   description=__doc__)
-    parser.add_argument("project", type=Path, metavar="P.gpkg")
-    parser.add_argument("--facility", required=True, metavar="TYPE", help="facility type key of the catalogue")
+    parser = subparsers.add_parser("check", help="核查拟建设施：规模、日照、绿地、用地性质等",
+                                   description="核查一处拟建设施（选址或绘制的轮廓），写出核查报告（JSON，可另出 HTML）。")
+    parser.add_argument("project", type=Path, metavar="P.gpkg", help="项目文件")
+    parser.add_argument("--facility", required=True, metavar="设施类型",
+                        help="配套设施目录中的设施类型代码，例如 `kindergarten`")
     site = parser.add_mutually_exclusive_group(required=True)
-    site.add_argument("--site", metavar="LAYER:ID", help="a feature of a project layer, by the feature_id "
-                      "that `gisplanner info` shows (e.g. boiler_rooms:br-3)")
-    site.add_argument("--footprint", type=Path, metavar="FILE", help="a file with the drawn footprint")
-    parser.add_argument("--floors", type=float, help="storeys of the facility")
-    parser.add_argument("--height", type=float, metavar="M", help="height of the facility, m (default: floors × "
-                        "the standards' floor height)")
-    parser.add_argument("--gfa", type=float, metavar="M2", help="gross floor area, m²")
-    parser.add_argument("--adds-far", action="store_true", help="the works add floor area counted in FAR")
+    site.add_argument("--site", metavar="图层:编号", help="项目图层中的一个要素，编号即 `gisplanner info` 列出的"
+                      "要素编号（例如 `boiler_rooms:K001`）")
+    site.add_argument("--footprint", type=Path, metavar="文件", help="绘有设施轮廓（面）的文件")
+    parser.add_argument("--floors", type=float, metavar="层数", help="设施层数")
+    parser.add_argument("--height", type=float, metavar="米", help="设施高度（m；默认为层数 × 标准层高）")
+    parser.add_argument("--gfa", type=float, metavar="平方米", help="建筑面积（m²）")
+    parser.add_argument("--adds-far", action="store_true", help="工程新增计容建筑面积")
     parser.add_argument("--new-construction-land", action="store_true",
-                        help="the works take land that is not construction land yet")
+                        help="工程占用尚非建设用地的土地")
     parser.add_argument("--intervention", choices=INTERVENTIONS,
-                        help="default: equipment for equipment types, conversion for a building site, else new")
-    parser.add_argument("--investment", type=float, metavar="WAN_YUAN", help="investment, 万元")
-    parser.add_argument("--name", default="", help="name of the proposal")
+                        help="建设方式（默认：设备类设施为 `equipment`，选址为建筑时为 `conversion`，其余为 `new`）："
+                             + "；".join(f"`{k}` {code_label(k, 'intervention')}" for k in INTERVENTIONS))
+    parser.add_argument("--investment", type=float, metavar="万元", help="投资（万元）")
+    parser.add_argument("--name", default="", metavar="名称", help="拟建项目名称")
     area = parser.add_mutually_exclusive_group()
     area.add_argument("--old-area", dest="old_area", action="store_const", const=True,
-                      help="the site is an old area under renovation (旧区改建 relief of the green floors)")
+                      help="选址属旧区改建（绿地指标按旧区改建放宽）")
     area.add_argument("--new-area", dest="old_area", action="store_const", const=False,
-                      help="the site is not an old area (no relief); default: from the built year of the "
-                      "communities under the site")
-    parser.add_argument("--out", type=Path, required=True, metavar="REPORT.json")
-    parser.add_argument("--html", type=Path, metavar="REPORT.html")
-    parser.add_argument("--attribution", metavar="TEXT",
-                        help='data attribution under the HTML map, e.g. "© OpenStreetMap contributors"')
-    parser.add_argument("--no-store", action="store_true", help="do not add the facility to the project")
+                      help="选址不属旧区改建（不放宽）；默认按选址所在小区的建成年份判断")
+    parser.add_argument("--out", type=Path, required=True, metavar="报告.json", help="核查报告（JSON）")
+    parser.add_argument("--html", type=Path, metavar="报告.html", help="另写一份 HTML 核查报告（含选址图）")
+    parser.add_argument("--attribution", metavar="文字",
+                        help="HTML 报告地图下的数据来源署名，例如“© OpenStreetMap contributors”")
+    parser.add_argument("--no-store", action="store_true", help="不把该设施加入项目")
     parser.set_defaults(run=run)
 
 

@@ -16,7 +16,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                                    description=DESCRIPTION)
     parser.add_argument("a", type=Path, metavar="A.gpkg", help="方案A（如修改前）")
     parser.add_argument("b", type=Path, metavar="B.gpkg", help="方案B（如修改后）")
-    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="输出文件夹")
+    parser.add_argument("--out", type=Path, required=True, metavar="文件夹", help="输出文件夹")
     parser.set_defaults(run=run)
 
 

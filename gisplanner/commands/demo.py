@@ -14,15 +14,14 @@ from gisplanner.progress import Progress
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("demo", help="build the bundled synthetic old-town project",
-                                   description=__doc__)
-    parser.add_argument("--out", type=Path, default=None,
-                        help=f"project file to write (default {default_demo_path()}, or DIR/demo_oldtown.gpkg "
-                             "with --export)")
-    parser.add_argument("--export", type=Path, metavar="DIR", default=None,
-                        help="run districts, life-circle gaps, sunlight and the demo placements, then write the "
-                             "plan package to DIR")
-    parser.add_argument("--seed", type=int, default=20240409, help="random seed of the synthetic town")
+    parser = subparsers.add_parser("demo", help="生成自带的示例老城区项目（虚构数据）",
+                                   description="生成自带的示例老城区项目；加 --export 时运行全部分析并写出成果包"
+                                               "（不用桌面程序完成整套工作）。")
+    parser.add_argument("--out", type=Path, default=None, metavar="P.gpkg",
+                        help=f"写出的项目文件（默认 {default_demo_path()}；加 --export 时为 文件夹/demo_oldtown.gpkg）")
+    parser.add_argument("--export", type=Path, metavar="文件夹", default=None,
+                        help="划分片区、计算生活圈缺口和日照、核查示例选址，再把成果包写入该文件夹")
+    parser.add_argument("--seed", type=int, default=20240409, metavar="种子", help="虚构城区的随机种子")
     parser.set_defaults(run=run)
 
 

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from gisplanner import workflow
-from gisplanner.analysis.costs import COST_UNITS
+from gisplanner.analysis.renovation import UNIT_ZH
 from gisplanner.io.writers import write_layers
 from gisplanner.outputs import output_file
 from gisplanner.project import Project
@@ -15,23 +15,22 @@ from gisplanner.project import Project
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "districts", help="bundle adjacent old communities into renovation districts", description=__doc__,
-        epilog="Writes the layers districts, district_members, district_resources, district_exclusions, "
-               "district_gaps and district_content to OUT, and stores them as results in the project. "
-               "Defaults come from the project's standards (settings.yaml districts, renovation.yaml).")
-    parser.add_argument("project", type=Path, help="project GeoPackage")
-    parser.add_argument("--out", type=Path, required=True, help="GeoPackage to write the district layers to")
-    parser.add_argument("--min-population", type=float, default=None, help="smallest district population")
-    parser.add_argument("--max-population", type=float, default=None, help="largest district population")
-    parser.add_argument("--max-extent", type=float, default=None,
-                        help="largest walk (m) between member centroids; straight line without a walk_network")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the bundling (same seed, same districts)")
+        "districts", help="把相邻的老旧小区组合为改造片区", description="把符合改造条件的相邻小区组合为改造片区。",
+        epilog="把片区、片区成员、片区资源、未纳入小区、片区缺口和改造内容各图层写入输出文件，并作为分析结果存入项目。"
+               "未给出的参数取项目标准中的值（settings.yaml 的片区设置、renovation.yaml）。")
+    parser.add_argument("project", type=Path, metavar="P.gpkg", help="项目文件")
+    parser.add_argument("--out", type=Path, required=True, metavar="输出.gpkg", help="写入片区图层的 GeoPackage")
+    parser.add_argument("--min-population", type=float, default=None, metavar="人", help="片区人口下限")
+    parser.add_argument("--max-population", type=float, default=None, metavar="人", help="片区人口上限")
+    parser.add_argument("--max-extent", type=float, default=None, metavar="米",
+                        help="成员小区中心之间的最大步行距离（m）；没有步行路网时按直线距离")
+    parser.add_argument("--seed", type=int, default=0, metavar="种子", help="划分的随机种子（种子相同，片区相同）")
     parser.add_argument("--within-admin", action="store_true",
-                        help="keep each district inside one admin_boundaries unit (街道/社区)")
-    parser.add_argument("--unit-costs", type=Path, default=None,
-                        help=f"CSV item,unit,unit_cost_yuan (unit: {', '.join(COST_UNITS)}) for cost "
-                             "estimates; there are no default costs")
-    parser.add_argument("--no-save", action="store_true", help="do not store the results in the project file")
+                        help="每个片区限于一个行政单元（街道/社区）之内")
+    parser.add_argument("--unit-costs", type=Path, default=None, metavar="CSV",
+                        help="估算投资用的单价表，表头 `item,unit,unit_cost_yuan`（`item` 为改造内容名称或键；单位："
+                             f"{'、'.join(f'`{u}`' for u in UNIT_ZH)}），各小区已选改造内容按工程量计价；没有默认单价")
+    parser.add_argument("--no-save", action="store_true", help="不把结果存入项目文件")
     parser.set_defaults(run=run)
 
 

@@ -18,26 +18,25 @@ log = logging.getLogger(__name__)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("export", help="write the district plan package for joint review",
-                                   description=__doc__)
-    parser.add_argument("project", type=Path, metavar="P.gpkg")
-    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder to write the package into")
-    parser.add_argument("--district", metavar="ID", help="export one district (district_id); default all")
-    parser.add_argument("--formats", default=",".join(FORMATS),
-                        help=f"comma-separated, any of {','.join(KNOWN_FORMATS)} (default %(default)s)")
-    parser.add_argument("--paper", choices=list(PAPERS_MM), default="A3", help="map sheet size, landscape")
+    parser = subparsers.add_parser("export", help="写出供联合审查的片区规划成果包",
+                                   description="写出供联合审查的成果包：GeoPackage、图纸、网页地图和表格。")
+    parser.add_argument("project", type=Path, metavar="P.gpkg", help="项目文件")
+    parser.add_argument("--out", type=Path, required=True, metavar="文件夹", help="写入成果包的文件夹")
+    parser.add_argument("--district", metavar="ID", help="只导出一个片区（片区编号）；默认全部片区")
+    parser.add_argument("--formats", default=",".join(FORMATS), metavar="格式",
+                        help=f"逗号分隔，可选 {','.join(KNOWN_FORMATS)}（默认 %(default)s）")
+    parser.add_argument("--paper", choices=list(PAPERS_MM), default="A3", help="图纸幅面（横向）")
     parser.add_argument("--unit-costs", type=Path, metavar="CSV",
-                        help="item,unit,unit_cost_yuan table for the investment column (default: the prices "
-                             "the district analysis used; none: left blank)")
+                        help="投资一栏所用单价表，表头 `item,unit,unit_cost_yuan`（默认用片区分析所用单价；都没有则留空）")
     parser.add_argument("--tiles", action="store_true",
-                        help="add an online OpenStreetMap basemap to the web map (off: works fully offline)")
+                        help="网页地图加在线 OpenStreetMap 底图（默认不加，完全离线可用）")
     parser.add_argument("--no-district-sheets", action="store_true",
                         help="全部片区导出时不逐片区出图（数百个片区需数分钟）；索引图仍列出全部片区")
-    parser.add_argument("--basemap", type=Path, metavar="FILE",
+    parser.add_argument("--basemap", type=Path, metavar="文件",
                         help="本地底图（GeoTIFF 影像或 MBTiles 离线瓦片包），绘于图纸地图之下；默认用项目设置中的底图，"
                              "不下载任何数据")
-    parser.add_argument("--plan-year", type=int, metavar="YEAR",
-                        help="计划表只计入 plan_year 字段等于该年度的小区；不指定时计入全部符合条件的小区，并在表中注明")
+    parser.add_argument("--plan-year", type=int, metavar="年度",
+                        help="计划表只计入“计划年度”等于该年度的小区；不指定时计入全部符合条件的小区，并在表中注明")
     parser.set_defaults(run=run)
 
 

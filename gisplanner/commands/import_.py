@@ -18,22 +18,23 @@ log = logging.getLogger(__name__)
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "import", help="import GeoPackage/Shapefile/GeoJSON/OSM PBF layers into a project", description=__doc__)
-    parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
+        "import", help="把 GeoPackage/Shapefile/GeoJSON/OSM PBF 图层导入项目",
+        description="把图层文件导入项目文件（不存在时新建），并报告导入情况。")
+    parser.add_argument("files", nargs="+", type=Path, metavar="文件", help="要导入的图层文件")
     parser.add_argument("--project", required=True, type=Path, metavar="P.gpkg",
-                        help="project file; created if it does not exist, else the layers are added to it")
-    parser.add_argument("--role", action="append", default=[], metavar="LAYER=ROLE",
-                        help="role of a source layer (or LAYER=skip); repeatable")
-    parser.add_argument("--field", action="append", default=[], metavar="ROLE.COLUMN=SOURCE",
-                        help="source field of a canonical column, e.g. communities.households=HU; repeatable")
+                        help="项目文件；不存在时新建，否则把图层加入其中")
+    parser.add_argument("--role", action="append", default=[], metavar="图层=角色",
+                        help="指定源图层的角色（`图层=skip` 跳过该图层）；可重复")
+    parser.add_argument("--field", action="append", default=[], metavar="角色.列=源字段",
+                        help="指定标准列取自哪个源字段，例如 `communities.households=HU`；可重复")
     parser.add_argument("--source-crs", metavar="CRS",
-                        help="CRS of layers whose file has none (EPSG:4326), or GCJ-02 / BD-09 to convert")
-    parser.add_argument("--city", help="city of the project (key of the sunlight city presets)")
+                        help="文件中没有坐标系的图层所用坐标系（如 EPSG:4326），或 GCJ-02 / BD-09（转换为 WGS 84）")
+    parser.add_argument("--city", metavar="城市", help="项目所在城市（日照城市预设的代码，例如 `harbin`）")
     parser.add_argument("--replace", action="store_true",
-                        help="let a layer without usable features replace a role the project already has")
+                        help="允许没有可用要素的图层替换项目中已有的同角色图层")
     parser.add_argument("--keep-outliers", action="store_true",
-                        help="import features lying far from the rest of their layer (left out by default)")
-    parser.add_argument("--json", action="store_true", help="print the import report as JSON")
+                        help="也导入远离同图层其余要素的离群要素（默认不导入）")
+    parser.add_argument("--json", action="store_true", help="以 JSON 输出导入报告")
     parser.set_defaults(run=run)
 
 

@@ -15,9 +15,10 @@ FIRST_IDS = 5
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("info", help="describe a project file", description=__doc__)
-    parser.add_argument("project", type=Path, metavar="P.gpkg")
-    parser.add_argument("--json", action="store_true", help="print the description as JSON")
+    parser = subparsers.add_parser("info", help="列出项目文件的内容",
+                                   description="列出项目文件的内容：各图层角色、要素数、坐标系、城市、字段、编号和分析结果。")
+    parser.add_argument("project", type=Path, metavar="P.gpkg", help="项目文件")
+    parser.add_argument("--json", action="store_true", help="以 JSON 输出")
     parser.set_defaults(run=run)
 
 

@@ -21,7 +21,7 @@ DESCRIPTION = "导入或导出改造项目台账（住建局表格样式，中�
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("ledger", help="导入或导出改造项目台账（.xlsx，中文表头）", description=DESCRIPTION)
-    parser.add_argument("project", type=Path, metavar="P.gpkg")
+    parser.add_argument("project", type=Path, metavar="P.gpkg", help="项目文件")
     action = parser.add_mutually_exclusive_group(required=True)
     action.add_argument("--import", dest="import_file", type=Path, metavar="FILE.xlsx",
                         help="从表格导入台账，替换项目中的台账（读不出的单元格留空并逐条报告）")

@@ -29,25 +29,25 @@ RESULTS = ANALYSES["lifecircle"].output_names
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "lifecircle", help="life-circle service gaps per facility type and level, and candidate sites",
-        description=__doc__,
-        epilog="Writes the layers community_access, gaps, coverage (table), service_areas, candidate_sites and "
-               "facility_access (table) to OUT and stores them as results in the project. Thresholds, the "
-               "category mapping and the network settings come from the project's standards.")
-    parser.add_argument("project", type=Path, help="project GeoPackage")
-    parser.add_argument("--out", type=Path, required=True, help="GeoPackage to write the result layers to")
-    parser.add_argument("--csv", type=Path, default=None, help="also write every result as CSV into this folder")
-    parser.add_argument("--levels", default="5,10,15",
-                        help="life-circle levels to test: minutes (5,10,15) or level keys (lc5,block); "
-                             "default 5,10,15")
-    parser.add_argument("--types", default=None, help="comma-separated facility types (default: the catalogue)")
-    parser.add_argument("--profile", default="gb50180", help="catalogue profile (gb50180, wanzheng)")
-    parser.add_argument("--sites", type=int, default=None, metavar="K",
-                        help="candidate sites to choose per gap type (default: settings default_sites_k)")
-    parser.add_argument("--per-facility", nargs="?", const="all", default=None, metavar="IDS",
-                        help="one service-area polygon per facility and level instead of per type; optionally "
-                             "only for these comma-separated facility ids (all facilities is slow on a city)")
-    parser.add_argument("--no-save", action="store_true", help="do not store the results in the project file")
+        "lifecircle", help="按设施类型和层级计算生活圈服务缺口，并给出候选选址",
+        description="在步行路网上计算5、10、15分钟生活圈的服务缺口，并选出补缺口的候选场地。",
+        epilog="把小区可达性、缺口、覆盖率（表）、服务范围、候选选址和设施可达性（表）各图层写入输出文件，并作为"
+               "分析结果存入项目。距离阈值、设施类别对应和路网设置取自项目标准。")
+    parser.add_argument("project", type=Path, metavar="P.gpkg", help="项目文件")
+    parser.add_argument("--out", type=Path, required=True, metavar="输出.gpkg", help="写入结果图层的 GeoPackage")
+    parser.add_argument("--csv", type=Path, default=None, metavar="文件夹", help="另把每项结果写成 CSV 放入该文件夹")
+    parser.add_argument("--levels", default="5,10,15", metavar="层级",
+                        help="要计算的生活圈层级：分钟数（`5,10,15`）或层级代码（`lc5,block`）；默认 5,10,15")
+    parser.add_argument("--types", default=None, metavar="设施类型",
+                        help="设施类型代码，逗号分隔（默认：设施目录中的全部类型）")
+    parser.add_argument("--profile", default="gb50180", metavar="目录",
+                        help="设施目录（`gb50180` 或 `wanzheng`）")
+    parser.add_argument("--sites", type=int, default=None, metavar="个数",
+                        help="每类缺口选出的候选场地数（默认取标准设置）")
+    parser.add_argument("--per-facility", nargs="?", const="all", default=None, metavar="编号",
+                        help="按每处设施、每个层级画服务范围（默认按设施类型）；可只列出部分设施编号，逗号分隔"
+                             "（全市所有设施逐个计算较慢）")
+    parser.add_argument("--no-save", action="store_true", help="不把结果存入项目文件")
     parser.set_defaults(run=run)
 
 

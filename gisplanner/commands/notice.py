@@ -15,12 +15,12 @@ DESCRIPTION = "生成一个改造项目的公示牌（A4/A3 竖向 PDF 或 PNG�
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("notice", help="生成一个改造项目的公示牌（PDF/PNG，含一项目一二维码）",
                                    description=DESCRIPTION)
-    parser.add_argument("project", type=Path, metavar="P.gpkg")
+    parser.add_argument("project", type=Path, metavar="P.gpkg", help="项目文件")
     parser.add_argument("--project", dest="project_id", required=True, metavar="ID", help="台账中的项目编号")
     parser.add_argument("--out", type=Path, required=True, metavar="FILE.pdf", help="输出文件（.pdf 或 .png）")
     parser.add_argument("--paper", choices=list(PAPERS_MM), default="A4", help="纸张（竖向），默认 A4")
     parser.add_argument("--unit-costs", type=Path, metavar="CSV", help="单价表，用于预计投资额（不给则留空）")
-    parser.add_argument("--url", help="二维码指向的网址，可含 {project_id}；默认二维码写项目编号和概要")
+    parser.add_argument("--url", metavar="网址", help="二维码指向的网址，可含 {project_id}；默认二维码写项目编号和概要")
     parser.set_defaults(run=run)
 
 

@@ -15,12 +15,12 @@ DESCRIPTION = "按台账遴选某一年度的改造计划：项目阶段、本�
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("plan", help="按台账遴选年度改造计划，出计划表、资金筹措和财政承受能力核算",
                                    description=DESCRIPTION)
-    parser.add_argument("project", type=Path, metavar="P.gpkg")
-    parser.add_argument("--year", type=int, required=True, help="计划年度，如 2025")
+    parser.add_argument("project", type=Path, metavar="P.gpkg", help="项目文件")
+    parser.add_argument("--year", type=int, required=True, metavar="年度", help="计划年度，如 2025")
     parser.add_argument("--budget", type=float, metavar="万元", help="本年度市县财政可承受的改造出资额度（万元）")
     parser.add_argument("--unit-costs", type=Path, metavar="CSV",
-                        help="单价表 item,unit,unit_cost_yuan（默认用片区分析所用单价；都没有则投资额留空）")
-    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="输出文件夹")
+                        help="单价表，表头 `item,unit,unit_cost_yuan`（默认用片区分析所用单价；都没有则投资额留空）")
+    parser.add_argument("--out", type=Path, required=True, metavar="文件夹", help="输出文件夹")
     parser.set_defaults(run=run)
 
 

@@ -15,7 +15,7 @@ DESCRIPTION = "导入联合审查填好的审查意见表（gisplanner export �
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("review", help="导入填好的联合审查意见表，把每条意见挂到对应片区或核查项",
                                    description=DESCRIPTION)
-    parser.add_argument("project", type=Path, metavar="P.gpkg")
+    parser.add_argument("project", type=Path, metavar="P.gpkg", help="项目文件")
     parser.add_argument("--import", dest="import_file", type=Path, required=True, metavar="FORM.xlsx",
                         help="由 gisplanner export 导出、审查会填写的 review_form.xlsx")
     parser.set_defaults(run=run)

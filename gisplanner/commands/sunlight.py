@@ -22,39 +22,36 @@ from gisplanner.standards import load_standards
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "sunlight", help="sunlight hours at residential window sills; before/after of a proposed building",
-        description=__doc__,
-        epilog="Writes the layer sill_points (building_id, floor, facade_azimuth, hours, required_hours, passes; "
-               "with --add also hours_before, hours_after, status) to OUT. The requirement comes from the city's "
-               "row of GB50180 Table 4.0.9 in the standards, or from --special.")
-    parser.add_argument("buildings", nargs="?", type=Path, metavar="BUILDINGS_FILE",
-                        help="any building file the importer reads (GeoPackage, Shapefile, GeoJSON)")
+        "sunlight", help="计算住宅窗台的日照时数；拟建建筑建设前后对比",
+        description="计算住宅建筑窗台的日照时数，以及拟建建筑建设前后对相邻住宅日照的影响。",
+        epilog="把窗台采样点图层（建筑编号、楼层、立面朝向、日照时数、要求时数、是否满足；加 --add 时另有建设前、"
+               "建设后时数和状态）写入输出文件。日照要求取标准中该城市在 GB 50180 表 4.0.9 的一行，或 --special。")
+    parser.add_argument("buildings", nargs="?", type=Path, metavar="建筑文件",
+                        help="导入程序能读的任一建筑文件（GeoPackage、Shapefile、GeoJSON）")
     parser.add_argument("--project", type=Path, metavar="P.gpkg",
-                        help="use the project's buildings and city; the sill points are stored in it")
-    parser.add_argument("--city", help="city of the sunlight rules (default: the project's city)")
-    parser.add_argument("--special", metavar="RULE",
-                        help="a special requirement instead of Table 4.0.9, e.g. elderly_housing, "
-                             "old_area_new_housing, kindergarten_living")
-    parser.add_argument("--day", choices=("dahan", "dongzhi"), help="evaluate on this standard day instead")
-    parser.add_argument("--year", type=int, help="year of the standard day (default: this year)")
-    parser.add_argument("--date", type=dt.date.fromisoformat, metavar="YYYY-MM-DD",
-                        help="an explicit date instead of the standard day")
-    parser.add_argument("--step-min", type=float, help="time step, minutes (default: standards, 1)")
+                        help="用项目中的建筑和城市；窗台采样点存入该项目")
+    parser.add_argument("--city", metavar="城市", help="日照规定所用城市（默认为项目所在城市）")
+    parser.add_argument("--special", metavar="规定",
+                        help="以特殊要求代替表 4.0.9，例如 `elderly_housing`、`old_area_new_housing`、"
+                             "`kindergarten_living`")
+    parser.add_argument("--day", choices=("dahan", "dongzhi"), help="改在该日照标准日计算（大寒日或冬至日）")
+    parser.add_argument("--year", type=int, metavar="年份", help="日照标准日所在年份（默认今年）")
+    parser.add_argument("--date", type=dt.date.fromisoformat, metavar="年-月-日",
+                        help="指定日期，代替日照标准日")
+    parser.add_argument("--step-min", type=float, metavar="分钟", help="计算时间步长（分钟；默认取标准，1）")
     fields = parser.add_mutually_exclusive_group()
-    fields.add_argument("--height-field", metavar="F", help="field of the building height, m")
-    fields.add_argument("--floors-field", metavar="F", help="field of the floor count (height = floors × "
-                        "the floor height)")
-    parser.add_argument("--all-floors", action="store_true", help="sample the sills of every floor")
+    fields.add_argument("--height-field", metavar="字段", help="建筑高度字段（m）")
+    fields.add_argument("--floors-field", metavar="字段", help="建筑层数字段（高度 = 层数 × 层高）")
+    parser.add_argument("--all-floors", action="store_true", help="每层窗台都采样")
     parser.add_argument("--whole-window", action="store_true",
-                        help="count a window only while its whole sill width is lit (满窗日照)")
-    parser.add_argument("--sweep-deg", type=float, default=None,
-                        help="smallest angle between the sun and the wall, degrees (最小扫略角); default: the "
-                             "city's counting rule (Beijing 12°, national 0°)")
-    parser.add_argument("--add", type=Path, metavar="FOOTPRINT_FILE", help="a proposed building's footprint")
-    parser.add_argument("--add-height", type=float, metavar="H", help="its height, m")
+                        help="只在整个窗台宽度都有日照时计入（满窗日照）")
+    parser.add_argument("--sweep-deg", type=float, default=None, metavar="度",
+                        help="太阳与墙面的最小夹角（最小扫略角，度）；默认按城市的计算规则（北京 12°，国家标准 0°）")
+    parser.add_argument("--add", type=Path, metavar="轮廓文件", help="拟建建筑的轮廓")
+    parser.add_argument("--add-height", type=float, metavar="米", help="拟建建筑高度（m）")
     parser.add_argument("--elevator", action="store_true",
-                        help="the proposal adds an elevator to an existing residential building (exempt)")
-    parser.add_argument("--out", type=Path, required=True, metavar="OUT.gpkg")
+                        help="拟建工程为既有住宅加装电梯（不受日照影响限制）")
+    parser.add_argument("--out", type=Path, required=True, metavar="输出.gpkg", help="写入窗台采样点的 GeoPackage")
     parser.set_defaults(run=run)
 
 

@@ -80,8 +80,11 @@ def review_sections(layers: PlanLayers, tables: PlanTables) -> list[Section]:
     for _, r in p.iterrows():
         verdicts = "\n".join(f"{layers.check_label(c)}：{VERDICT_ZH.get(r[c], r[c])}" for c in checks
                              if pd.notna(r[c]))  # one verdict per line
+        site, site_name = (r.get(c) for c in ("site", "site_name"))
         facility_rows.append((str(r["facility_id"]), str(r["name"]),
-                              str(zh.get(r["facility_type"], r["facility_type"])), site_label(r["site"] if isinstance(r["site"], str) else None),
+                              str(zh.get(r["facility_type"], r["facility_type"])),
+                              site_label(site if isinstance(site, str) else None,
+                                         site_name if isinstance(site_name, str) else None),
                               OVERALL_ZH.get(r["overall"], r["overall"]), verdicts))
     facilities = Section("拟建设施及核查结论", () if facility_rows else (NO_FACILITY,),
                          ("编号", "名称", "类型", "选址", "总体结论", "各项核查") if facility_rows else (),

@@ -10,12 +10,13 @@ the Gauss–Krüger 3° zone of the data, when the data lies in China.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import gc
 import math
 import textwrap
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,13 @@ from pyproj import CRS, Transformer
 from gisplanner import __version__
 from gisplanner.analysis.lifecircle import DATA_CAVEAT, DATA_MISSING, SERVICE_GAP
 from gisplanner.errors import ConfigError, InputError
-from gisplanner.export.labels import LabelRequest, area_anchors, place_labels
+from gisplanner.export.labels import (
+    STREET_CLASSES,
+    LabelRequest,
+    area_label_requests,
+    place_labels,
+    road_label_requests,
+)
 from gisplanner.export.layers import (
     OVERALL_ZH,
     SILL_COLOURS,
@@ -64,8 +71,7 @@ INK = "#222222"
 #: Characters per line of the side panel at every paper size (type scales with the paper).
 PANEL_CHARS = 27
 #: Road line widths (points on A3) by OSM highway class; classes not listed are drawn as paths.
-ROAD_WIDTHS = {"motorway": 2.6, "trunk": 2.6, "primary": 2.2, "secondary": 1.7, "tertiary": 1.4,
-               "unclassified": 1.0, "residential": 1.0, "living_street": 1.0}
+ROAD_WIDTHS = dict(zip(STREET_CLASSES, (2.6, 2.6, 2.2, 1.7, 1.4, 1.0, 1.0, 1.0), strict=True))
 PATH_WIDTH = 0.35
 #: Above this many buildings in a frame they are rasterised in the PDF, which stays small and opens fast.
 RASTER_BUILDINGS = 4000
@@ -92,6 +98,66 @@ def find_cjk_font() -> str:
     raise ConfigError("没有安装含中文字形的字体，图纸无法显示中文标注；请安装（Debian/Ubuntu：apt install "
                       "fonts-noto-cjk）并删除 matplotlib 字体缓存（~/.cache/matplotlib）",
                       key="font", value=", ".join(CJK_FAMILIES[:3]))
+
+
+@functools.cache
+def font_chars(families: tuple[str, ...]) -> frozenset[int]:
+    """The code points the fonts of ``families`` (the file each resolves to) have glyphs for."""
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    chars: set[int] = set()
+    for family in families:
+        path = font_manager.findfont(font_manager.FontProperties(family=family), fallback_to_default=False)
+        chars |= FT2Font(path).get_charmap().keys()
+    return frozenset(chars)
+
+
+def drawable_text(text: str, chars: frozenset[int]) -> str:
+    """``text`` without the characters none of the sheet's fonts can draw (an emoji in an OSM name would print
+    as an empty box, and matplotlib warns about it); line breaks are kept, spaces left doubled are closed.
+
+    >>> drawable_text("红星小区 🏠 二期", frozenset(map(ord, "红星小区二期 ")))
+    '红星小区 二期'
+    """
+    if all(ord(c) in chars or c in "\n\t" for c in text):
+        return text
+    kept = "".join(c for c in text if ord(c) in chars or c in "\n\t")
+    return "\n".join(" ".join(line.split()) for line in kept.split("\n"))
+
+
+def drawable_layers(layers: PlanLayers, families: Sequence[str]) -> PlanLayers:
+    """``layers`` with every text a sheet may print (names in the frames, title, title block) made drawable by
+    :func:`drawable_text` in the fonts of ``families``; frames without such text are shared, not copied."""
+    chars = font_chars(tuple(families))
+
+    def clean_frame(frame: pd.DataFrame) -> pd.DataFrame:
+        changed = {}
+        for column in frame.columns:
+            if column == getattr(frame, "_geometry_column_name", None) or frame[column].dtype.kind not in "OSU":
+                continue
+            values = frame[column]
+            fixed = {v: drawable_text(v, chars) for v in pd.unique(values.dropna()) if isinstance(v, str)}
+            fixed = {v: f for v, f in fixed.items() if f != v}
+            if fixed:
+                changed[column] = values.where(~values.isin(list(fixed)), values.map(fixed))
+        return frame.assign(**changed) if changed else frame
+
+    changes: dict[str, Any] = {}
+    for f in dataclasses.fields(layers):
+        value = getattr(layers, f.name)
+        if isinstance(value, pd.DataFrame):
+            cleaned = clean_frame(value)
+        elif isinstance(value, str):
+            cleaned = drawable_text(value, chars)
+        elif f.name == "title_block" and isinstance(value, Mapping):
+            cleaned = {k: drawable_text(v, chars) if isinstance(v, str) else v for k, v in value.items()}
+            cleaned = value if cleaned == dict(value) else cleaned
+        else:
+            continue
+        if cleaned is not value:
+            changes[f.name] = cleaned
+    return dataclasses.replace(layers, **changes) if changes else layers
 
 
 def nice_length(limit: float) -> float:
@@ -217,10 +283,10 @@ class _Sheet:
             raise InputError(f"未知纸张尺寸 {paper!r}", fix=f"请使用 {'、'.join(PAPERS_MM)} 之一")
         if spec.theme not in THEMES:
             raise InputError(f"未知图纸主题 {spec.theme!r}", fix=f"请使用 {'、'.join(THEMES)} 之一")
-        self.layers, self.spec, self.paper, self.when = layers, spec, paper, when
+        family = [find_cjk_font(), "DejaVu Sans"]
+        self.layers, self.spec, self.paper, self.when = drawable_layers(layers, family), spec, paper, when
         w_mm, h_mm = PAPERS_MM[paper]
         self.k = w_mm / 420.0  # type sizes and line widths grow with the paper
-        family = [find_cjk_font(), "DejaVu Sans"]
         self.font = lambda size: FontProperties(family=family, size=size * self.k)
         self.fig = Figure(figsize=(w_mm / 25.4, h_mm / 25.4))
         FigureCanvasAgg(self.fig)  # a canvas of its own: no pyplot, no global figure registry
@@ -308,45 +374,13 @@ class _Sheet:
 
     def area_labels(self, gdf: Any, column: str, size: float, priority: float, **style: Any) -> None:
         """Queue a name label for each feature; larger features win ties of ``priority``."""
-        gdf = self.visible(gdf)
-        if gdf.empty or column not in gdf.columns:
-            return
-        gdf = gdf[gdf[column].notna() & (gdf[column].astype(str).str.strip() != "")]
-        height = self.text_height_m(size)
-        areas = gdf.geometry.area.to_numpy()
-        top = float(areas.max()) if len(areas) else 1.0
-        for text, point, area in zip(gdf[column].astype(str), gdf.geometry.representative_point(), areas):
-            self.requests.append(LabelRequest(text, area_anchors(point.x, point.y, height), size,
-                                              priority + 0.5 * area / max(top, 1.0), dict(style)))
+        self.requests += area_label_requests(self.visible(gdf), column, self.text_height_m(size), size, priority,
+                                             style)
 
     def road_labels(self, roads: gpd.GeoDataFrame, size: float, priority: float) -> None:
         """Queue one label per named road, along its longest stretch in the frame, turned to read upright."""
-        named = roads[roads["name"].notna() & (roads["name"].astype(str).str.strip() != "")] \
-            if "name" in roads.columns else roads.iloc[:0]
-        if "highway" in named.columns:
-            named = named[named["highway"].isin(list(ROAD_WIDTHS))]
-        if named.empty:
-            return
-        clipped = shapely.intersection(named.geometry.to_numpy(), self.view)
-        for name, parts in pd.Series(clipped, index=named.index).groupby(named["name"].astype(str)):
-            merged = shapely.line_merge(shapely.union_all(parts.to_numpy()))
-            lines = [g for g in getattr(merged, "geoms", [merged]) if g.geom_type == "LineString"]
-            if not lines:
-                continue
-            line = max(lines, key=lambda g: g.length)
-            text_len = len(name) * self.text_height_m(size)
-            if line.length < 1.2 * text_len:
-                continue  # a name longer than its road on paper would only mislead
-            anchors = []
-            for fraction in (0.5, 0.3, 0.7, 0.15, 0.85):
-                at = line.interpolate(fraction, normalized=True)
-                a = line.interpolate(max(fraction * line.length - text_len / 2, 0.0))
-                b = line.interpolate(min(fraction * line.length + text_len / 2, line.length))
-                angle = math.degrees(math.atan2(b.y - a.y, b.x - a.x))
-                angle = angle - 180 if angle > 90 else angle + 180 if angle <= -90 else angle
-                anchors.append((at.x, at.y, angle))
-            self.requests.append(LabelRequest(name, anchors, size, priority + min(line.length / 1e4, 0.5),
-                                              {"color": "#4d4d4d"}))
+        self.requests += road_label_requests(roads, self.view, self.text_height_m(size), size, priority,
+                                             {"color": "#4d4d4d"})
 
     def note(self, text: str) -> None:
         """A message on the map itself, e.g. that the district has no gaps."""

@@ -8,14 +8,23 @@ only re-renders a few paths. Scale bar and north arrow are painted in screen spa
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
 import shapely
 from PyQt6.QtCore import QPointF, QRectF, Qt, QTimer, pyqtSignal
-from PyQt6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen, QPolygonF
+from PyQt6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QPolygonF
 from PyQt6.QtWidgets import QGraphicsPathItem
 
+from gisplanner.export.labels import (
+    Box,
+    LabelRequest,
+    area_label_requests,
+    choose_anchors,
+    road_label_requests,
+    rotated_box,
+)
 from gisplanner.ui.layer_store import LayerStore
 from gisplanner.ui.styles import classify
 from gisplanner.ui.tools import SelectRequest, Tool
@@ -24,7 +33,47 @@ _POLYGON_TYPES = (3, 6)  # shapely type ids of Polygon and MultiPolygon
 _LINE_TYPES = (1, 2, 5)
 _POINT_TYPES = (0, 4)
 SELECTION_COLOR = "#00e5ff"
+#: A layer with more features than this in view gets no labels (they could not be read).
 MAX_LABELS = 150
+#: Free space kept around each label, screen pixels.
+LABEL_PAD_PX = 2.0
+#: A light box under each label, so a name stays readable over fills and lines.
+LABEL_FILL = (255, 255, 255, 170)
+
+
+@dataclass(frozen=True)
+class LabelSpec:
+    """How the names of one kind of layer are labelled: type size (points), colour, weight, priority (larger is
+    placed first), whether they are street names along lines, and the zoom (metres per pixel) above which they
+    are not drawn."""
+
+    size: float
+    color: str
+    priority: float
+    bold: bool = False
+    roads: bool = False
+    max_pixel_m: float | None = None
+    max_features: int = MAX_LABELS
+
+
+#: Label kinds by layer: district results, the communities and the walking network's street names (drawn from
+#: about 1:15 000 on screen, where a street is long enough to carry its name).
+LABEL_SPECS = {"districts": LabelSpec(10, "#1f3a93", 5.0, bold=True),
+               "communities": LabelSpec(9, "#222222", 3.0),
+               # one street is many segments: a view of a few kilometres holds thousands
+               "walk_network": LabelSpec(8, "#4d4d4d", 1.0, roads=True, max_pixel_m=4.0, max_features=20_000)}
+
+
+def _label_spec(layer_name: str) -> LabelSpec | None:
+    if layer_name.startswith("districts"):
+        return LABEL_SPECS["districts"]
+    return LABEL_SPECS.get(layer_name)
+
+
+def _label_font(spec: LabelSpec) -> QFont:
+    font = QFont("Noto Sans CJK SC", int(spec.size))
+    font.setBold(spec.bold)
+    return font
 
 
 def geometry_path(geoms: np.ndarray) -> QPainterPath:
@@ -381,34 +430,62 @@ class MapCanvas(pg.GraphicsView):
         self._basemap_item.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
 
     # --- labels --------------------------------------------------------------------------------------------
+    def _label_requests(self, window) -> tuple[list[LabelRequest], list[LabelSpec]]:
+        """Names of districts, communities and (zoomed in) streets in view, each layer only while it has few
+        enough features in view to read, with the spec of each; heights from the font at this zoom."""
+        requests: list[LabelRequest] = []
+        specs: list[LabelSpec] = []
+        pixel = self.pixel_size()
+        for name in self.store.names:
+            layer = self.store.layer(name)
+            if not layer.visible or "name" not in layer.frame.columns or not len(layer.frame):
+                continue
+            spec = _label_spec(name)
+            if spec is None or (spec.max_pixel_m is not None and pixel > spec.max_pixel_m):
+                continue
+            rows = layer.frame.sindex.query(window, predicate="intersects")
+            if len(rows) > spec.max_features:
+                continue
+            height = QFontMetricsF(_label_font(spec)).height() * pixel
+            sub = layer.frame.iloc[rows]
+            if spec.roads:
+                made = road_label_requests(sub, window, height, spec.size, spec.priority)
+            else:
+                made = area_label_requests(sub, "name", height, spec.size, spec.priority)
+            requests += made
+            specs += [spec] * len(made)
+        return requests, specs
+
     def _update_labels(self) -> None:
-        """Name labels of districts and communities in view, only while few enough to read."""
+        """Name labels placed without collisions (:func:`gisplanner.export.labels.choose_anchors`, as on the
+        sheets): districts first, then communities, then street names; a label that finds no free place in
+        view is left out."""
         for item in self._labels:
             self.view.removeItem(item)
         self._labels = []
         (x0, x1), (y0, y1) = self.view.viewRange()
-        window = shapely.box(x0, y0, x1, y1)
-        for name in reversed(self.store.names):
-            layer = self.store.layer(name)
-            if not layer.visible or not (name.startswith("districts") or name == "communities"):
-                continue
-            column = "name" if "name" in layer.frame.columns else None
-            if column is None or not len(layer.frame):
-                continue
-            rows = layer.frame.sindex.query(window, predicate="intersects")
-            if len(rows) + len(self._labels) > MAX_LABELS:
-                continue
-            sub = layer.frame.iloc[rows]
-            points = shapely.get_coordinates(shapely.point_on_surface(sub.geometry.to_numpy()))
-            for text, (x, y) in zip(sub[column].astype("string").fillna(""), points):
-                if not text:
-                    continue
-                item = pg.TextItem(str(text), color="#222222", anchor=(0.5, 0.5))
-                item.setFont(QFont("Noto Sans CJK SC", 9))
-                item.setPos(x, y)
-                item.setZValue(15_000)
-                self.view.addItem(item, ignoreBounds=True)
-                self._labels.append(item)
+        requests, specs = self._label_requests(shapely.box(x0, y0, x1, y1))
+        if not requests:
+            return
+        pixel = self.pixel_size()
+        items: dict[int, pg.TextItem] = {}
+
+        def measure(i: int, anchor: tuple[float, float, float]) -> Box:
+            if i not in items:
+                items[i] = pg.TextItem(requests[i].text, color=specs[i].color, anchor=(0.5, 0.5), fill=LABEL_FILL)
+                items[i].setFont(_label_font(specs[i]))
+            x, y, rotation = anchor
+            items[i].setPos(x, y)
+            items[i].setAngle(rotation)
+            rect = items[i].textItem.boundingRect()
+            return rotated_box(x, y, rect.width() * pixel, rect.height() * pixel, rotation)
+
+        chosen = choose_anchors(requests, measure, (x0, y0, x1, y1), pad=LABEL_PAD_PX * pixel)
+        for i, k in enumerate(chosen):
+            if k is not None:
+                items[i].setZValue(15_000)
+                self.view.addItem(items[i], ignoreBounds=True)
+                self._labels.append(items[i])
 
     # --- overlays ------------------------------------------------------------------------------------------
     def drawForeground(self, painter: QPainter, rect) -> None:

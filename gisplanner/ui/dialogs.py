@@ -31,7 +31,7 @@ from PyQt6.QtWidgets import (
     QWizardPage,
 )
 
-from gisplanner.errors import ConfigError, GisPlannerError, InputError, error_places, explain
+from gisplanner.errors import ConfigError, GisPlannerError, InputError, error_line, error_places, explain
 from gisplanner.labels import (
     format_value,
     header_label,
@@ -52,7 +52,7 @@ def error_text(exc: BaseException) -> tuple[str, str]:
                             + [f"问题：{exc.message}", f"怎么办：{exc.fix or '检查输入数据后重试。'}"])
         return "输入数据有问题", details
     if isinstance(exc, ConfigError):
-        return "标准配置有问题", f"{exc}\n怎么办：在“设置 → 城市与标准”中检查该值，或恢复 gisplanner/resources/standards 中的文件。"
+        return "标准配置有问题", f"{error_line(exc)}\n怎么办：在“设置 → 城市与标准”中检查该值，或恢复 gisplanner/resources/standards 中的文件。"
     if isinstance(exc, GisPlannerError):
         return "无法完成操作", str(exc)
     return "程序出错", (f"{type(exc).__name__}: {exc}\n怎么办：项目未受影响，可以保存后重试；"

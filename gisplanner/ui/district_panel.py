@@ -30,7 +30,7 @@ from gisplanner.analysis import district_edit
 from gisplanner.analysis.districts import PLAN_RESULTS, DistrictPlan, describe_plan
 from gisplanner.catalogue import DISTRICTS
 from gisplanner.errors import GisPlannerError, InputError
-from gisplanner.labels import format_value
+from gisplanner.labels import quantity_text
 from gisplanner.project import RunRecord
 from gisplanner.ui.layer_store import LayerStore
 
@@ -39,7 +39,7 @@ ANALYSIS = "districts"
 #: A district plan with the run record of the bundling it comes from.
 PlanState = tuple[DistrictPlan | None, RunRecord | None]
 STATS = (("district_id", "编号"), ("name", "名称"), ("n_communities", "小区数"), ("population", "人口"),
-         ("households", "户数"), ("extent_m", "范围 m"), ("violations", "问题"))
+         ("households", "户数"), ("extent_m", "范围"), ("violations", "问题"))
 
 
 def plan_of(project) -> DistrictPlan | None:
@@ -104,6 +104,7 @@ class DistrictPanel(QWidget):
             box.setRange(0, 1e7)
             box.setDecimals(0)
             box.setSingleStep(1000)
+            box.setSuffix(" 人")
         self.max_extent = QDoubleSpinBox()
         self.max_extent.setRange(0, 1e5)
         self.max_extent.setDecimals(0)
@@ -197,7 +198,7 @@ class DistrictPanel(QWidget):
         self.table.setRowCount(len(frame))
         for r, (_, row) in enumerate(frame.iterrows()):
             for c, (column, _) in enumerate(STATS):
-                self.table.setItem(r, c, QTableWidgetItem(format_value(column, row.get(column))))
+                self.table.setItem(r, c, QTableWidgetItem(quantity_text(column, row.get(column))))
         self.table.resizeColumnsToContents()
         self.table.blockSignals(False)
 

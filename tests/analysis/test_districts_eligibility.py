@@ -123,4 +123,4 @@ def test_linked_renovation_field_limits_the_extension_to_the_marked_communities(
     out = eligibility(comm)
     assert out["eligible"].tolist() == [True, True, False]
     assert "联动改造需要纳入" in out["basis_text"].iloc[1]
-    assert "未标明相邻小区、周边地区联动改造需要" in out["reason"].iloc[2]
+    assert "“联动改造需要”未标为是" in out["reason"].iloc[2]

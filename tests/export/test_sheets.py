@@ -361,6 +361,24 @@ def test_sheets_outside_china_stay_in_the_project_crs():
     assert sheets.sheet_crs(plan_layers(crs="EPSG:32631", communities=paris)).to_epsg() == 32631
 
 
+def test_characters_no_sheet_font_draws_are_left_out_without_a_warning(plan):
+    # An emoji in an OSM name (Harbin has some): Noto CJK and DejaVu have no glyph for it; matplotlib would
+    # warn (an error in this suite) and print an empty box.
+    roads = plan.roads.assign(name=plan.roads["name"].replace({"宣化街": "宣化街🚲"}))
+    resources = plan.resources.assign(name=plan.resources["name"].replace({"废弃锅炉房": "废弃 🏠 锅炉房"}))
+    fig = sheets.sheet_figure(replace(plan, roads=roads, resources=resources), "districts", when=DAY)
+    fig.canvas.draw()
+    lines = texts(fig)
+    assert "宣化街" in lines and "废弃 锅炉房" in lines
+    assert not any(ch in line for line in lines for ch in "🚲🏠")
+
+
+def test_drawable_text_keeps_what_the_font_has():
+    chars = sheets.font_chars((sheets.find_cjk_font(), "DejaVu Sans"))
+    assert sheets.drawable_text("哈尔滨 Café № 1\n二期", chars) == "哈尔滨 Café № 1\n二期"
+    assert sheets.drawable_text("🏠 红星小区", chars) == "红星小区"
+
+
 def test_a_district_sheet_names_an_unnamed_community_with_a_gap_by_its_id(plan):
     communities = plan.communities.assign(name=plan.communities["name"].where(plan.communities["feature_id"] != "c1"))
     unnamed = plan_layers(crs=fx.CRS, communities=communities, districts=fx.districts(), members=fx.members(),

@@ -180,3 +180,61 @@ def test_basemap_is_drawn_under_the_layers_and_can_be_removed(qtbot, tmp_path):
     assert canvas._basemap_item.zValue() < layer_z
     canvas.set_basemap(None)
     assert green_share() == 0.0
+
+
+def _label_rects(canvas):
+    """Screen rectangles of the labels as Qt draws them (an independent measure from the placer's boxes)."""
+    return {item.toPlainText(): item.mapRectToScene(item.boundingRect()) for item in canvas._labels}
+
+
+def _crowded_store():
+    """Twelve narrow communities side by side in two districts, and a named street along them."""
+    names = [f"{n}小区" for n in ("花园", "红军", "大成", "曲线", "民益", "文化", "联发", "宣西", "三辅",
+                                   "四史", "五叙", "六合")]
+    communities = gpd.GeoDataFrame({"feature_id": [f"C{i}" for i in range(12)], "name": names},
+                                   geometry=[shapely.box(i * 30, 0, i * 30 + 28, 60) for i in range(12)], crs=CRS)
+    districts = gpd.GeoDataFrame({"district_id": ["D1", "D2"], "name": ["宣化街片区", "花园街片区"]},
+                                 geometry=[shapely.box(0, 0, 178, 60), shapely.box(180, 0, 358, 60)], crs=CRS)
+    roads = gpd.GeoDataFrame({"feature_id": ["w1", "w2"], "highway": ["secondary", "footway"],
+                              "name": ["宣化街", "无名小径"]},
+                             geometry=[shapely.LineString([(-20, -90), (380, -90)]),
+                                       shapely.LineString([(100, -100), (100, 70)])], crs=CRS)
+    store = LayerStore()
+    store.set_frame("communities", communities, kind="role")
+    store.set_frame("walk_network", roads, kind="role")
+    store.set_frame("districts", districts)
+    return store
+
+
+@pytest.fixture
+def crowded(qtbot):
+    canvas = MapCanvas(_crowded_store())
+    qtbot.addWidget(canvas)
+    canvas.resize(700, 400)
+    canvas.show()
+    qtbot.waitExposed(canvas)
+    return canvas
+
+
+def test_labels_never_overlap_and_the_smaller_give_way(crowded):
+    canvas = crowded
+    canvas.zoom_to((-420.0, -100.0, 780.0, 160.0), margin=0.0)  # about 1.7 m per pixel: names wider than lots
+    canvas._update_labels()
+    rects = _label_rects(canvas)
+    assert {"宣化街片区", "花园街片区", "宣化街"} <= set(rects)  # districts first, the street too
+    assert "无名小径" not in rects  # a footway is not a street
+    placed = list(rects.values())
+    overlapping = [(a, b) for i, a in enumerate(rects) for b in list(rects)[i + 1:]
+                   if rects[a].intersects(rects[b])]
+    assert overlapping == []
+    assert 2 + 1 < len(placed) < 2 + 12 + 1  # some community names fit, not all twelve: the rest are left out
+
+
+def test_street_names_only_when_zoomed_in(crowded):
+    canvas = crowded
+    canvas.zoom_to((-20.0, -110.0, 380.0, 80.0), margin=0.0)
+    canvas._update_labels()
+    assert "宣化街" in _label_rects(canvas)
+    canvas.zoom_to((-5000.0, -3000.0, 5000.0, 3000.0), margin=0.0)  # about 14 m per pixel
+    canvas._update_labels()
+    assert "宣化街" not in _label_rects(canvas)

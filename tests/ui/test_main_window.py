@@ -1,6 +1,7 @@
 """Workflows in the real main window: open the demo, run analyses, cancel, bundle with undo, place, export."""
 
 import os
+import re
 import time
 
 import pandas as pd
@@ -82,6 +83,10 @@ def test_districts_bundle_edit_undo_redo(qtbot, window):
     panel, stack, results = window.districts, window.undo_stack, window.store.project.results
     auto = results["districts"].copy()
     assert stack.count() == 1 and panel.table.rowCount() == len(auto)
+    headers = [panel.table.horizontalHeaderItem(c).text() for c in range(panel.table.columnCount())]
+    row = {h: panel.table.item(0, c).text() for c, h in enumerate(headers)}
+    assert re.fullmatch(r"[\d,]+ m", row["范围"]) and re.fullmatch(r"[\d,]+ 人", row["人口"])
+    assert re.fullmatch(r"[\d,]+ 户", row["户数"])
 
     members = results["district_members"]
     first = members.groupby("district_id").size().loc[lambda n: n > 1].index[0]  # a district to split

@@ -72,7 +72,7 @@ def permit(ctx: CheckContext) -> CheckResult:
                "max_investment_wan_yuan": rule.max_investment_wan_yuan if rule else None}
     if new_area is None:
         return CheckResult("permit", title, "not_checked", "新增建筑面积不详", numbers,
-                           rule.source if rule else (), ("请给出建筑面积（--gfa）或层数（--floors）",))
+                           rule.source if rule else (), ("请给出设施的建筑面积或层数",))
     result = landuse.construction_permit(rule, new_floor_area_m2=new_area,
                                          investment_wan_yuan=placement.investment_wan_yuan)
     if result.required is None:

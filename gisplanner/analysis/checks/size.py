@@ -19,7 +19,7 @@ def size_site(ctx: CheckContext) -> CheckResult:
     if placement.footprint_estimated:
         site = replace(site, numbers={**site.numbers, "footprint_estimated": True},
                        message=f"{site.message}（占地范围为估算：按场地记录面积取正方形）",
-                       next_steps=(*site.next_steps, "绘制实际轮廓，用 --footprint 重新核查"))
+                       next_steps=(*site.next_steps, "绘制实际轮廓后重新核查"))
     return site
 
 
@@ -37,7 +37,7 @@ def _range_check(key: str, title: str, value: float | None, bounds: tuple[float,
         return CheckResult(key, title, "not_checked", f"设施目录未给出{ftype.zh}的规模范围", numbers)
     if value is None:
         return CheckResult(key, title, "not_checked", "规模不详", numbers, ftype.source,
-                           ("请给出建筑面积（--gfa）或层数（--floors）",))
+                           ("请给出设施的建筑面积或层数",))
     if bounds[0] <= value <= bounds[1]:
         return CheckResult(key, title, "pass", f"{value:.0f} m²，在 {bounds[0]:.0f}–{bounds[1]:.0f} m² 范围内",
                            numbers, ftype.source)
