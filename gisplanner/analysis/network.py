@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -554,7 +555,11 @@ def insert_points(graph: WalkGraph, snap: Snap) -> tuple[WalkGraph, np.ndarray]:
                     np.concatenate([graph._cut_node, new_nodes]), np.concatenate([graph.node_xy, new_xy]),
                     graph.line_feature, graph.n_grade_separated, graph.min_component_nodes,
                     graph.n_network_nodes)
-    return out, nodes
+    # Splitting edges joins no components, so each keeps the routable flag it had: a graph whose flags were
+    # set from elsewhere (a tile of a city, with the whole network's islands) must not get its own back.
+    routable = np.zeros(out.n_components, dtype=bool)
+    routable[out.node_component[:graph.n_nodes]] = graph.routable[graph.node_component]
+    return dataclasses.replace(out, routable=routable), nodes
 
 
 def attach_leaves(graph: WalkGraph, nodes: np.ndarray, length_m: np.ndarray) -> sp.csr_matrix:

@@ -1,5 +1,7 @@
 """Walking graph: noding with bridges/tunnels, snapping, inserted points and Dijkstra distances."""
 
+import dataclasses
+
 import geopandas as gpd
 import networkx as nx
 import numpy as np
@@ -204,6 +206,19 @@ def test_inserted_point_splits_its_edge_and_keeps_distances():
     d_after = network_distances(g2, [0])
     assert np.allclose(d_after[:g.n_nodes], d_before)
     assert d_after[nodes] == pytest.approx(distance_at(g, d_before, s) - s.distance_m)
+
+
+def test_inserted_points_keep_the_routable_flags_the_graph_was_given():
+    """A tile of a city marks a component routable from the whole network although it is small in the tile;
+    inserting access points on it must not turn it back into an island."""
+    main = [LineString([(x, 0), (x + 10, 0)]) for x in range(0, 100, 10)]
+    g = walk_graph(walk(main + [LineString([(0, 20), (10, 20)])]), min_component_nodes=5)
+    assert not g.routable.all()
+    given = dataclasses.replace(g, routable=np.ones(g.n_components, dtype=bool))
+    g2, nodes = insert_points(given, snap_points(given, np.array([[5.0, 21.0], [55.0, 1.0]])))
+    assert (nodes >= 0).all() and g2.routable.all()
+    g3, _ = insert_points(g, snap_points(g, np.array([[5.0, 21.0]])))
+    assert g3.routable.sum() == g.routable.sum()  # computed flags stay as they were
 
 
 def test_source_offsets_add_the_connector():
