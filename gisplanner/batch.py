@@ -519,17 +519,17 @@ def read_city_list(path: str | Path) -> list[CityJob]:
         entries = data["cities"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise InputError(f"无法读取城市列表（{exc}）", file=str(path),
-                         fix='写成 {"cities": [{"key": "harbin", "name": "哈尔滨市", "project": "harbin.gpkg"}]}'
+                         fix='写成 `{"cities": [{"key": "harbin", "name": "哈尔滨市", "project": "harbin.gpkg"}]}`'
                          ) from exc
     jobs = []
     for n, entry in enumerate(entries):
         if not isinstance(entry, dict) or not entry.get("name") or not (entry.get("project") or entry.get("sources")):
             raise InputError(f"城市列表第 {n + 1} 项缺少名称或项目（图层文件）", file=str(path),
-                             feature=str(n + 1), fix="每个城市都给出 name 和 project（或 sources）")
+                             feature=str(n + 1), fix="每个城市都给出 `name` 和 `project`（或 `sources`）")
         if "funding" in entry:
-            raise InputError(f"城市列表第 {n + 1} 项给出了 funding：资金来源不再从城市列表读取", file=str(path),
+            raise InputError(f"城市列表第 {n + 1} 项给出了 `funding`：资金来源不再从城市列表读取", file=str(path),
                              feature=str(n + 1),
-                             fix="删除 funding，把各项资金填入该市项目的改造台账（gisplanner ledger --import）")
+                             fix="删除 `funding`，把各项资金填入该市项目的改造台账（gisplanner ledger --import）")
         resolve = lambda p: str((path.parent / p).resolve())  # noqa: E731
         jobs.append(CityJob(key=entry.get("key") or _folder_key(entry["name"]), name=entry["name"],
                             project=resolve(entry["project"]) if entry.get("project") else None,

@@ -135,8 +135,7 @@ def _source_frame(source: SourceLayer, filt: tuple[str, object] | str | None) ->
     if filt is not None:
         column, value = filt
         if column not in frame.columns:
-            raise InputError(f"图层没有字段 {column}，无法按 {column}={value} 挑出要素",
-                             file=source.file, layer=source.name, fix="用 --role 图层名=角色 明确指定该图层的角色")
+            return frame.iloc[:0]  # a user's own `landuse` layer marks no idle parcels: it feeds landuse only
         frame = frame[frame[column].astype(str) == str(value)]
     return frame
 

@@ -8,7 +8,7 @@ from geopandas.testing import assert_geodataframe_equal
 
 from gisplanner.errors import InputError
 from gisplanner.io import crs as crs_tools
-from gisplanner.io.importer import import_layers, parse_field_maps, roles_of_layer
+from gisplanner.io.importer import import_layers, parse_assignments, parse_field_maps, roles_of_layer
 from gisplanner.project import Project
 
 
@@ -280,3 +280,23 @@ def test_condition_eligibility_and_plan_year_fields_are_kept_three_valued(tmp_pa
     assert list(got["demolish_rebuild"].astype(object)) == [False, True, pd.NA]
     assert list(got["plan_year"].astype(object)) == [2022, 2023, pd.NA]
     assert "facade_poor" not in got  # absent in the source: absent, not false
+
+
+def test_a_landuse_layer_without_idle_marks_feeds_landuse_only(tmp_path, town):
+    parcels = town["communities"][["geometry"]].assign(landuse="residential")
+    path = _write(parcels, tmp_path / "own.gpkg", layer="landuse")
+    project = Project()
+    import_layers(project, [path])
+    assert len(project.layers["landuse"]) == len(parcels) and "idle_land" not in project.layers
+
+
+def test_role_alone_names_the_role_of_a_file_s_only_layer(tmp_path, town):
+    path = _write(town["communities"], tmp_path / "xiaoqu.gpkg", layer="xq2024")
+    project = Project()
+    import_layers(project, [path], roles=parse_assignments(["communities"], what="--role"))
+    assert len(project.layers["communities"]) == len(town["communities"])
+
+
+def test_role_alone_is_refused_for_a_file_of_many_layers(town_gpkg):
+    with pytest.raises(InputError, match="只能导入一个图层"):
+        import_layers(Project(), [town_gpkg], roles=parse_assignments(["communities"], what="--role"))
