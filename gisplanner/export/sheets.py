@@ -875,8 +875,11 @@ def sheet_specs(layers: PlanLayers) -> list[SheetSpec]:
 
 def sheet_pages(layers: PlanLayers, spec: SheetSpec, *, number: str = "01", paper: str = "A3",
                 when: dt.date | None = None, numbers: dict[str, str] | None = None,
-                basemap: Any = None) -> list[Any]:
-    """Draw one sheet and the 续 sheets its side panel needs.
+                basemap: Any = None) -> Iterator[Any]:
+    """Draw one sheet and the 续 sheets its side panel needs, one page at a time.
+
+    A caller that saves and drops each page holds one page in memory: a city's gap sheets run to dozens of 续
+    pages, and each rendered A3 page holds its raster.
 
     Parameters
     ----------
@@ -895,9 +898,9 @@ def sheet_pages(layers: PlanLayers, spec: SheetSpec, *, number: str = "01", pape
     basemap
         A :class:`gisplanner.basemap.Basemap` drawn under everything, or None.
 
-    Returns
-    -------
-    list of matplotlib.figure.Figure
+    Yields
+    ------
+    matplotlib.figure.Figure
         Not attached to pyplot, so nothing global is kept alive.
     """
     when = when or dt.date.today()
@@ -907,18 +910,19 @@ def sheet_pages(layers: PlanLayers, spec: SheetSpec, *, number: str = "01", pape
     sheet.decorate()
     heading = _HEADINGS[spec.theme]
     rest = sheet.finish(number, heading, lines)
-    pages = [sheet.fig]
+    yield sheet.fig
+    page = 1
     while rest:
         more, rest = _continuation(layers, spec, paper, when, heading, rest)
-        more.finish(f"{number}-{len(pages)}", heading)
-        pages.append(more.fig)
-    return pages
+        more.finish(f"{number}-{page}", heading)
+        yield more.fig
+        page += 1
 
 
 def sheet_figure(layers: PlanLayers, theme: str, *, level: str | None = None, paper: str = "A3",
                  when: dt.date | None = None, basemap: Any = None) -> Any:
     """The first page of one sheet, drawn in the plan's own CRS (see :func:`sheet_pages`)."""
-    return sheet_pages(layers, SheetSpec(theme, level), paper=paper, when=when, basemap=basemap)[0]
+    return next(sheet_pages(layers, SheetSpec(theme, level), paper=paper, when=when, basemap=basemap))
 
 
 def _sheet_set(layers: PlanLayers, district_sheets: bool) -> Iterator[tuple[str, SheetSpec, str | None, str]]:
@@ -997,12 +1001,12 @@ def write_sheets(layers: PlanLayers, out_dir: Path, *, paper: str = "A3", format
                     path = out_dir / f"sheet_{number}{'' if k == 0 else f'-{k}'}_{stem}.png"
                     fig.savefig(path, dpi=dpi)
                     written["png"].append(path)
-            # a sheet's figure is a web of reference cycles the collector reaches late on a city-sized heap:
-            # without this a city's hundreds of district sheets kept about 10 MB each
-            for fig in pages:
+                # a page is a web of reference cycles (and a raster) the collector reaches late on a
+                # city-sized heap: without this a city's sheets kept about 10 MB a page
                 fig.clear()
+                del fig
+                gc.collect()
             del pages, part
-            gc.collect()
     finally:
         if pdf is not None:
             pdf.close()

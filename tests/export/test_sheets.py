@@ -91,8 +91,8 @@ def test_png_sheet_shows_its_legend(plan, tmp_path):
 def test_sheet_carries_title_block_from_the_project_settings(plan):
     block = {"project_name": "花园街道老旧小区改造", "organisation": "某市规划设计研究院", "reviewer": "王工",
              "checker": "李工"}
-    lines = texts(sheets.sheet_pages(replace(plan, title_block=block), sheets.SheetSpec("districts"),
-                                     number="02", when=DAY)[0])
+    lines = texts(next(sheets.sheet_pages(replace(plan, title_block=block), sheets.SheetSpec("districts"),
+                                          number="02", when=DAY)))
     for key, value in [("项目名称", "花园街道老旧小区改造"), ("编制单位", "某市规划设计研究院"),
                        ("图名", "片区与资源 · 全部片区"), ("图号", "02"), ("比例尺", "1:2,000"),
                        ("日期", "2026-11-23"), ("审核", "王工"), ("校对", "李工")]:
@@ -327,8 +327,8 @@ def test_gap_sheets_one_per_level_name_the_communities(plan):
 
 def test_long_lists_continue_on_following_sheets_never_cut():
     layers = crowded_plan(60)
-    pages = sheets.sheet_pages(select_district(layers, "D9"), sheets.SheetSpec("district"), number="P001",
-                               when=DAY)
+    pages = list(sheets.sheet_pages(select_district(layers, "D9"), sheets.SheetSpec("district"), number="P001",
+                                    when=DAY))
     assert len(pages) == 3  # 60 two-line entries: the map sheet's panel, then 90 lines a 续 sheet
     everything = "".join(line for page in pages for line in texts(page)).replace(" ", "")
     assert "P001-1" in everything and "P001-2" in everything and "片区内容（续）" in everything
