@@ -20,17 +20,18 @@ class InputError(GisPlannerError):
         self.layer = layer
         self.feature = feature
         self.fix = fix
+        # the text of str(exc), which a message built around this error may quote: Chinese like the rest
         parts = []
         if file:
-            parts.append(f"file {file}")
+            parts.append(f"文件 {file}")
         if layer:
-            parts.append(f"layer {layer}")
+            parts.append(f"图层 {layer}")
         if feature is not None:
-            parts.append(f"feature {feature}")
-        where = f"[{', '.join(parts)}] " if parts else ""
+            parts.append(f"要素 {feature}")
+        where = f"[{'，'.join(parts)}] " if parts else ""
         text = f"{where}{message}"
         if fix:
-            text += f" Fix: {fix}"
+            text += f"；怎么办：{fix}"
         super().__init__(text)
 
 
@@ -45,12 +46,12 @@ class ConfigError(GisPlannerError):
         self.value = value
         where = []
         if file:
-            where.append(f"file {file}")
+            where.append(f"文件 {file}")
         if key:
-            where.append(f"key {key}")
+            where.append(f"键 {key}")
         if value is not None:
-            where.append(f"value {value!r}")
-        prefix = f"[{', '.join(where)}] " if where else ""
+            where.append(f"值 {value!r}")
+        prefix = f"[{'，'.join(where)}] " if where else ""
         super().__init__(prefix + message)
 
 
