@@ -54,7 +54,7 @@ def test_select_unknown_district_names_the_known_ones(plan):
 
 
 def test_placed_facility_without_footprint_is_an_input_error():
-    with pytest.raises(InputError, match="feature P7"):
+    with pytest.raises(InputError, match="要素 P7"):
         proposed_frame([{"facility_id": "P7", "facility_type": "kindergarten", "footprint": "POLYGON ((0 0"}],
                        fx.CRS)
 

@@ -110,7 +110,7 @@ def test_plan_year_without_the_field_is_a_clear_error(cities):
 
 def test_area_type_outside_city_and_county_names_the_feature(cities):
     cities["甲市"].loc[0, "area_type"] = "village"
-    with pytest.raises(InputError, match="feature a1"):
+    with pytest.raises(InputError, match="要素 a1"):
         pt.plan_table(cities, plan_year=2022)
 
 
