@@ -1,7 +1,11 @@
 """Batch runs on dask.distributed: cost with the number of cities and workers, with city size, and central
 Harbin tiled vs whole. Prints Markdown tables for bench/README.md.
 
-    .venv/bin/python bench/bench_batch.py [--sizes 1,4,16] [--cities 1,2,4] [--skip-harbin]
+    .venv/bin/python bench/bench_batch.py [--sizes 1,4,16,100] [--cities 1,2,4] [--skip-harbin]
+        [--harbin-spacing 6 --harbin-step 5]
+
+``--cities ""`` or ``--sizes ""`` leaves that part out. Every row carries the 1-minute load average of the
+machine when it finished (the machine is shared: figures move with the load).
 
 Synthetic cities come from the demo builder (``towns`` copies of the 40-community town, seeds 0, 1, ...).
 Each city runs the whole batch pipeline (import from its project file, districts twice, life circle, sunlight,
@@ -13,12 +17,13 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from _common import REFDATA
+from _common import HARBIN
 
 from gisplanner import batch
 from gisplanner.demo import DEMO_PLACEMENTS, build_demo_project
@@ -86,88 +91,108 @@ def stage_times(towns: tuple[int, int], folder: Path) -> dict[str, float]:
     return out
 
 
-def harbin_tiles() -> list[tuple]:
+def _same(a, b) -> bool:
+    """Two result frames equal (attributes to 1e-9 relative, geometry exactly)."""
+    import pandas as pd
+
+    plain = [pd.DataFrame(f.drop(columns="geometry", errors="ignore")).reset_index(drop=True) for f in (a, b)]
+    try:
+        pd.testing.assert_frame_equal(*plain, check_exact=False, rtol=1e-9)
+    except AssertionError:
+        return False
+    return "geometry" not in a or bool(a.geometry.geom_equals(b.geometry).all())
+
+
+def harbin_tiles(file: Path, spacing_m: float | None, step_min: float | None, tile_lc_m: float,
+                 tile_sun_m: float, *, sunlight: bool = True, workers: tuple[int, ...] = (0, 2)) -> list[dict]:
+    """A Harbin file: the whole life circle and sill sunlight in this process, then tiled (sequential for 0,
+    else on a LocalCluster of that many workers), with whether the tiled results equal the whole ones."""
     from distributed import Client, LocalCluster
 
     from gisplanner import workflow
-    from gisplanner.analysis.lifecircle import (
-        life_circle_gaps,
-        prepare_life_circle,
-        requirements_from_standards,
-    )
-    from gisplanner.analysis.network import build_walk_graph
     from gisplanner.io.importer import import_layers
     from gisplanner.project import Project
+    from gisplanner.standards import Override
 
     project = Project()
-    import_layers(project, [REFDATA / "harbin_central_osm" / "harbin_central_osm.gpkg"], city="harbin")
-    standards = project.standards()
-    settings = standards.settings
-
-    def whole_lc():
-        graph = build_walk_graph(project.layer("walk_network"), walkable_highways=settings.walkable_highways,
-                                 min_component_nodes=settings.small_component_nodes)
-        network = prepare_life_circle(graph, project.layer("communities"), project.layer("facilities"),
-                                      standards.category_map, access_snap_m=settings.access_snap_m)
-        return life_circle_gaps(network, project.layer("communities"), requirements_from_standards(standards),
-                                search_limit_m=settings.search_limit_m)
-
-    rows = []
+    import_layers(project, [file], city="harbin")
+    for path, value in (("sunlight.calculation.sample_spacing_m.value", spacing_m),
+                        ("sunlight.calculation.time_step_min.value", step_min)):
+        if value is not None:
+            project.add_override(Override(path, value, who="bench", why="shorter sunlight run"))
     t = time.perf_counter()
-    whole = whole_lc()
+    whole = workflow.run(project, "lifecircle")
     lc_whole = time.perf_counter() - t
     t = time.perf_counter()
-    sun_whole = workflow.run(project, "sunlight").points
-    sun_whole_s = time.perf_counter() - t
-    for label, workers in (("sequential tiles", 0), ("tiles on 2 workers", 2)):
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=":0") if workers else None
+    sun_whole = workflow.run(project, "sunlight").points if sunlight else None
+    sun_whole_s = time.perf_counter() - t if sunlight else float("nan")
+    rows = [{"label": "whole, one process", "life_circle_s": lc_whole, "sunlight_s": sun_whole_s,
+             "load": os.getloadavg()[0]}]
+    for n in workers:
+        label = f"tiles on {n} workers" if n else "tiles, sequential"
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                               dashboard_address=":0") if n else None
         client = Client(cluster) if cluster else None
         try:
             t = time.perf_counter()
-            tiled, _ = batch.tiled_life_circle(project, tile_m=3000.0, client=client)
+            tiled = batch.tiled_life_circle(project, tile_m=tile_lc_m, client=client)
             lc_tiled = time.perf_counter() - t
             t = time.perf_counter()
-            sun_tiled = batch.tiled_sunlight(project, tile_m=1500.0, client=client)
-            sun_tiled_s = time.perf_counter() - t
+            sun_tiled = batch.tiled_sunlight(project, tile_m=tile_sun_m, client=client) if sunlight else None
+            sun_tiled_s = time.perf_counter() - t if sunlight else float("nan")
         finally:
             if client:
                 client.close()
                 cluster.close()
-        same_lc = tiled.gaps.drop(columns="geometry").equals(whole.gaps.drop(columns="geometry"))
-        same_sun = sun_tiled.drop(columns="geometry").equals(sun_whole.drop(columns="geometry"))
-        rows.append((label, lc_whole, lc_tiled, sun_whole_s, sun_tiled_s, same_lc, same_sun,
-                     len(project.layer("communities")), len(sun_whole)))
+        areas_a, areas_b = whole["service_areas"], tiled["service_areas"]
+        rows.append({
+            "label": label, "life_circle_s": lc_tiled, "sunlight_s": sun_tiled_s, "load": os.getloadavg()[0],
+            "lc_equal": all(_same(whole[k], tiled[k]) for k in whole if k != "service_areas"),
+            "service_area_symdiff": float((areas_a.geometry.symmetric_difference(areas_b.geometry).area
+                                           / areas_a.area).max()),
+            "sun_equal": _same(sun_whole, sun_tiled) if sunlight else ""})
+    info = {"communities": len(project.layer("communities")), "gaps": len(whole["gaps"]),
+            "service_areas": len(whole["service_areas"]), "sills": len(sun_whole) if sunlight else 0}
+    for row in rows:
+        row.update(info)
     return rows
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cities", default="1,2,4", help="numbers of 40-community cities")
-    parser.add_argument("--sizes", default="1,4,16", help="towns per city (40 communities each), square-ish")
+    parser.add_argument("--sizes", default="1,4,16,100", help="towns per city (40 communities each), square-ish")
     parser.add_argument("--skip-harbin", action="store_true")
+    parser.add_argument("--harbin-file", type=Path, default=HARBIN,
+                        help="Harbin layers (default: central Harbin; the Nangang 3 km focus file is beside it)")
+    parser.add_argument("--harbin-skip-sunlight", action="store_true")
+    parser.add_argument("--harbin-workers", default="0,2", help="tiled runs: 0 sequential, N on N workers")
+    parser.add_argument("--harbin-spacing", type=float, help="sill spacing for central Harbin (m; standard: 1)")
+    parser.add_argument("--harbin-step", type=float, help="sun time step for central Harbin (min; standard: 1)")
+    parser.add_argument("--harbin-tile-m", type=float, default=3000.0, help="life-circle tile side (m)")
+    parser.add_argument("--harbin-sun-tile-m", type=float, default=1500.0, help="sunlight tile side (m)")
     parser.add_argument("--json", type=Path, help="write the raw figures here")
     args = parser.parse_args()
     figures: dict[str, object] = {}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        print("| cities | workers | wall s | mean s per city | peak RSS per worker MB |")
-        print("|---:|---:|---:|---:|---:|")
+        print("| cities | workers | wall s | mean s per city | peak RSS per worker MB | load |")
+        print("|---:|---:|---:|---:|---:|---:|")
         rows = []
-        for n in (int(v) for v in args.cities.split(",")):
+        for n in (int(v) for v in args.cities.split(",") if v):
             jobs = make_cities(folder, n, (1, 1))
             for workers in (1, 2):
                 r = run(jobs, workers, folder / f"out_{n}_{workers}")
-                rows.append({"cities": n, "workers": workers, **r})
-                print(f"| {n} | {workers} | {r['wall_s']:.1f} | {r['city_s']:.1f} | {r['peak_rss_mb']:.0f} |",
-                      flush=True)
+                rows.append({"cities": n, "workers": workers, **r, "load": os.getloadavg()[0]})
+                print(f"| {n} | {workers} | {r['wall_s']:.1f} | {r['city_s']:.1f} | {r['peak_rss_mb']:.0f} | "
+                      f"{os.getloadavg()[0]:.1f} |", flush=True)
         figures["cities"] = rows
         print()
         print("| communities | buildings | load | districts ×2 | life circle | sunlight | placements | save | "
-              "export | total s | peak RSS MB |")
-        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+              "export | total s | peak RSS MB | load |")
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         sizes = []
-        for n in (int(v) for v in args.sizes.split(",")):
+        for n in (int(v) for v in args.sizes.split(",") if v):
             side = int(math.isqrt(n))
             towns = (side, n // side)
             s = stage_times(towns, folder)
@@ -175,17 +200,20 @@ def main() -> int:
             print(f"| {s['communities']:.0f} | {s['buildings']:.0f} | {s['load']:.1f} | "
                   f"{s['districts'] + s['districts_again']:.1f} | {s['life_circle']:.1f} | {s['sunlight']:.1f} | "
                   f"{s['placements']:.1f} | {s['save']:.1f} | {s['export']:.1f} | {s['total']:.1f} | "
-                  f"{s['peak_rss_mb']:.0f} |", flush=True)
+                  f"{s['peak_rss_mb']:.0f} | {os.getloadavg()[0]:.1f} |", flush=True)
         figures["sizes"] = sizes
     if not args.skip_harbin:
         print()
-        print("| central Harbin | life circle whole s | tiled s | sunlight whole s | tiled s | gaps equal | "
-              "sills equal |")
-        print("|---|---:|---:|---:|---:|---|---|")
-        rows = harbin_tiles()
-        for label, lw, lt, sw, st, same_lc, same_sun, n_comm, n_sills in rows:
-            print(f"| {label} ({n_comm} communities, {n_sills} sills) | {lw:.1f} | {lt:.1f} | {sw:.1f} | {st:.1f} | "
-                  f"{same_lc} | {same_sun} |", flush=True)
+        print(f"| {args.harbin_file.stem} | life circle s | sunlight s | life circle equal | service areas max sym. diff. | "
+              "sills equal | load |")
+        print("|---|---:|---:|---|---:|---|---:|")
+        rows = harbin_tiles(args.harbin_file, args.harbin_spacing, args.harbin_step, args.harbin_tile_m,
+                            args.harbin_sun_tile_m, sunlight=not args.harbin_skip_sunlight,
+                            workers=tuple(int(v) for v in args.harbin_workers.split(",")))
+        for r in rows:
+            print(f"| {r['label']} ({r['communities']} communities, {r['sills']} sills) | {r['life_circle_s']:.1f} | "
+                  f"{r['sunlight_s']:.1f} | {r.get('lc_equal', '')} | {r.get('service_area_symdiff', '')} | "
+                  f"{r.get('sun_equal', '')} | {r['load']:.1f} |", flush=True)
         figures["harbin"] = rows
     if args.json:
         args.json.write_text(json.dumps(figures, indent=1, default=str))

@@ -3,8 +3,11 @@ and the plan package per city, then the provincial roll-up.
 
 Each city is one task (:func:`run_city`) that writes its own folder ``OUT/<key>/`` as it finishes (built in
 ``OUT/.work`` and moved into place, so a folder is either complete or absent). ``OUT/batch.json`` records every
-city's state after each change. A rerun skips a city whose input files, parameters, standards and program
-version hash to the fingerprint of its finished run (``OUT/<key>/run.json``).
+city's state after each change. A rerun skips a city whose skip key is that of its finished run
+(``OUT/<key>/run.json``): the key (:func:`city_key`) holds the city's input data and the run records its run
+will make (:func:`gisplanner.workflow.planned_runs`: each analysis's parameters from the standards with the
+project's overrides, the placements, the overrides in force), the standards and the program version; a
+project file saved again with nothing changed (results, run times) keeps its key.
 
 A failing city is recorded with its message and does not stop the others. A worker that dies mid-city (killed,
 out of memory) makes the scheduler run the city again on another worker, up to distributed's
@@ -63,8 +66,9 @@ class CityJob:
         Layer files to import into a new project (a city cut from a province's layers).
     placements
         Proposed facilities to check: keyword arguments of the placement analysis (:class:`gisplanner.catalogue.PlacementParams`).
-    funding
-        Planned funding by source, 万元 (e.g. {"中央补助": 1200.0}); empty when not given.
+
+    Funding by source is not given here: the roll-up takes it from each city's ledger
+    (:func:`gisplanner.export.province.city_funding`).
     """
 
     key: str
@@ -72,7 +76,6 @@ class CityJob:
     project: str | None = None
     sources: tuple[str, ...] = ()
     placements: tuple[Mapping[str, Any], ...] = ()
-    funding: Mapping[str, float] = field(default_factory=dict)
 
     def inputs(self) -> list[Path]:
         """The files the city reads (with a Shapefile's side files)."""
@@ -103,6 +106,7 @@ class CityState:
     name: str
     state: str = "pending"
     fingerprint: str = ""
+    changed: str = ""  # why the city runs again (Chinese), empty for a first run
     seconds: float | None = None
     worker: str | None = None
     attempts: int = 0
@@ -155,30 +159,100 @@ def standards_fingerprint(directory: Any = STANDARDS_DIR) -> str:
     return h.hexdigest()
 
 
-def city_fingerprint(job: CityJob, options: BatchOptions, *, standards: str | None = None) -> str:
-    """sha256 of what decides a city's results: its input files, placements, funding, the options, the
-    standards and the program version."""
+def _digest_frame(h: hashlib._Hash, frame: Any) -> None:
+    """A layer or table into the hash: column names, values and geometry (WKB)."""
+    import geopandas as gpd
+    import pandas as pd
+
+    h.update(json.dumps([str(c) for c in frame.columns], ensure_ascii=False).encode())
+    geometry = frame.geometry.to_numpy() if isinstance(frame, gpd.GeoDataFrame) else None
+    plain = pd.DataFrame(frame.drop(columns=frame.geometry.name) if geometry is not None else frame)
+    for column in plain.columns:
+        if plain[column].dtype == object:
+            plain[column] = plain[column].astype(str)  # lists and dicts are not hashable as they are
+    h.update(pd.util.hash_pandas_object(plain, index=False).to_numpy().tobytes())
+    if geometry is not None:
+        h.update(b"".join(g or b"" for g in shapely.to_wkb(geometry)))
+
+
+def city_key(job: CityJob, options: BatchOptions, *, standards: str | None = None) -> tuple[str, dict[str, Any]]:
+    """The skip key of a city (sha256) and the parts it is made of.
+
+    Parts: ``inputs`` (digest of the project's layers, tables, city, CRS, settings and placed facilities; of
+    the files of imported layers), ``runs``/``placements``/``overrides`` (the run records the city's run will
+    make, :func:`gisplanner.workflow.planned_runs`), ``standards`` (digest of the standards files),
+    ``version``, ``options`` and ``name``. Results and run times stored in the project are left out.
+
+    Raises
+    ------
+    InputError
+        An input file is missing or unreadable, or a placement names an unknown parameter.
+    """
+    from gisplanner.project import Project
+    from gisplanner.workflow import planned_runs
+
     h = hashlib.sha256()
-    for path in job.inputs():
-        if not path.exists():
-            raise InputError(f"input file {path} of city {job.name} does not exist", file=str(path),
-                             fix="check the path in the city list")
-        h.update(path.name.encode())
-        _hash_file(h, path)
-    h.update(json.dumps({"placements": list(job.placements), "funding": dict(job.funding), "name": job.name,
-                         "options": dataclasses.asdict(options), "version": __version__,
-                         "standards": standards or standards_fingerprint()},
-                        sort_keys=True, ensure_ascii=False, default=str).encode())
-    return h.hexdigest()
+    if job.project:
+        project = Project.load(job.project)
+        h.update(json.dumps({"city": project.city, "crs": project.crs.to_wkt() if project.crs else None,
+                             "name": project.name, "settings": project.settings,
+                             "placed": project.placed_facilities},
+                            sort_keys=True, ensure_ascii=False, default=str).encode())
+        for kind, frames in (("layer", project.layers), ("table", project.tables)):
+            for name in sorted(frames):
+                h.update(f"{kind}:{name}".encode())
+                _digest_frame(h, frames[name])
+    else:
+        for path in job.inputs():
+            if not path.exists():
+                raise InputError(f"城市 {job.name} 的输入文件不存在", file=str(path), fix="检查城市列表中的路径")
+            h.update(path.name.encode())
+            _hash_file(h, path)
+        project = Project(city=options.city) if options.city else Project()
+    parts = {"inputs": h.hexdigest(), **planned_runs(project, seed=options.seed, placements=job.placements),
+             "standards": standards or standards_fingerprint(), "version": __version__,
+             "options": dataclasses.asdict(options), "name": job.name}
+    text = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest(), json.loads(text)
+
+
+def what_changed(before: Mapping[str, Any] | None, now: Mapping[str, Any]) -> str:
+    """Why a city runs again, in Chinese, from the key parts of its last run and of this one ("" for a city
+    that has not run before)."""
+    from gisplanner.catalogue import analysis
+
+    if not before:
+        return ""
+    reasons = []
+    if before.get("inputs") != now["inputs"]:
+        reasons.append("输入数据已变化")
+    runs_before = before.get("runs", {})
+    changed = [analysis(key).zh for key in now["runs"] if runs_before.get(key) != now["runs"][key]]
+    if changed:
+        reasons.append(f"分析参数已变化（{'、'.join(changed)}）")
+    if before.get("placements") != now["placements"]:
+        reasons.append("拟建设施核查参数已变化")
+    if before.get("overrides") != now["overrides"]:
+        reasons.append("项目的标准修改已变化")
+    if before.get("standards") != now["standards"] or before.get("version") != now["version"]:
+        reasons.append("标准文件或程序版本已变化")
+    if before.get("options") != now["options"] or before.get("name") != now["name"]:
+        reasons.append("批处理选项已变化")
+    return "；".join(reasons) or "上次运行未完成"
+
+
+def earlier_run(city_dir: Path) -> dict[str, Any] | None:
+    """The run record of the city's last finished run, None when there is none."""
+    try:
+        return json.loads((city_dir / RUN_RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 def finished_run(city_dir: Path, fingerprint: str) -> dict[str, Any] | None:
-    """The run record of a complete earlier run with this fingerprint, else None."""
-    try:
-        record = json.loads((city_dir / RUN_RECORD).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if record.get("fingerprint") != fingerprint or record.get("state") != "done":
+    """The run record of a complete earlier run with this skip key, else None."""
+    record = earlier_run(city_dir)
+    if record is None or record.get("fingerprint") != fingerprint or record.get("state") != "done":
         return None
     if not (city_dir / CITY_SUMMARY).exists():
         return None
@@ -200,8 +274,8 @@ def load_city_project(job: CityJob, options: BatchOptions) -> Any:
     if job.project:
         return Project.load(job.project)
     if not job.sources:
-        raise InputError(f"city {job.name} has neither a project nor layer files",
-                         fix="give a project .gpkg or the city's layer files")
+        raise InputError(f"城市 {job.name} 既没有项目文件也没有图层文件",
+                         fix="给出该城市的项目 .gpkg 或图层文件")
     from gisplanner.io.importer import import_layers
 
     project = Project(name=job.name)
@@ -209,9 +283,11 @@ def load_city_project(job: CityJob, options: BatchOptions) -> Any:
     return project
 
 
-def run_city(job: CityJob, out_dir: str, options: BatchOptions, fingerprint: str) -> dict[str, Any]:
+def run_city(job: CityJob, out_dir: str, options: BatchOptions, fingerprint: str,
+             key_parts: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Run one city and write ``OUT/<key>/``: project.gpkg (with results), plan/ (the plan package),
-    city_summary.json (the roll-up's inputs) and run.json (the run record). Returns the run record.
+    city_summary.json (the roll-up's inputs) and run.json (the run record, with the skip key and its
+    ``key_parts``). Returns the run record.
 
     A self-contained task: everything it needs comes in its arguments, so any worker can run it.
     """
@@ -240,8 +316,9 @@ def run_city(job: CityJob, out_dir: str, options: BatchOptions, fingerprint: str
         project.save(staging / "project.gpkg")
         export_plan_package(project, staging / "plan", formats=list(options.formats), plan_year=options.plan_year)
         _write_json(staging / CITY_SUMMARY, city_summary(project, key=job.key, name=job.name,
-                                                         funding=dict(job.funding), plan_year=options.plan_year))
+                                                         plan_year=options.plan_year))
         record = {"key": job.key, "name": job.name, "state": "done", "fingerprint": fingerprint,
+                  "key_parts": dict(key_parts or {}),
                   "finished": dt.datetime.now().isoformat(timespec="seconds"),
                   "seconds": round(time.perf_counter() - start, 3),
                   "worker": f"{socket.gethostname()}:{os.getpid()}", "attempts": attempts,
@@ -322,28 +399,32 @@ def run_batch(jobs: Sequence[CityJob], out_dir: str | Path, *, options: BatchOpt
     keys = [j.key for j in jobs]
     bad = [k for k in keys if not k or not all(c.isalnum() or c in "_-" for c in k)]
     if bad:
-        raise InputError(f"city key {bad[0]!r} is not a folder name", fix="use letters, digits, _ and - only")
+        raise InputError(f"城市代号 {bad[0]!r} 不能用作文件夹名", fix="只用字母、数字、_ 和 -")
     duplicate = sorted({k for k in keys if keys.count(k) > 1})
     if duplicate:
-        raise InputError(f"city key {duplicate[0]!r} is given twice", fix="give every city its own key")
+        raise InputError(f"城市代号 {duplicate[0]!r} 重复", fix="每个城市用各自的代号")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     standards = standards_fingerprint()
     states = {j.key: CityState(j.key, j.name) for j in jobs}
     todo = []
+    key_parts: dict[str, dict[str, Any]] = {}
     for job in jobs:
         state = states[job.key]
         try:
-            state.fingerprint = city_fingerprint(job, options, standards=standards)
+            state.fingerprint, key_parts[job.key] = city_key(job, options, standards=standards)
         except GisPlannerError as exc:
             state.state, state.message = "failed", failure_message(exc)
             continue
         earlier = None if force else finished_run(out / job.key, state.fingerprint)
         if earlier is not None:
-            state.state, state.message = "skipped", f"输入与参数未变化，沿用 {earlier.get('finished', '')} 的结果"
+            state.state, state.message = "skipped", f"输入数据与运行记录未变化，沿用 {earlier.get('finished', '')} 的结果"
             state.seconds, state.summary = earlier.get("seconds"), earlier.get("summary", {})
             state.worker, state.peak_rss_mb = earlier.get("worker"), earlier.get("peak_rss_mb")
         else:
+            before = earlier_run(out / job.key)
+            state.changed = "按要求全部重算" if force else what_changed(
+                before.get("key_parts") if before else None, key_parts[job.key])
             todo.append(job)
 
     shown: list[tuple[str, ...]] = []
@@ -372,7 +453,7 @@ def run_batch(jobs: Sequence[CityJob], out_dir: str | Path, *, options: BatchOpt
         futures: dict[Any, CityJob] = {}
         try:
             futures = {client.submit(run_city, job, str(out), options, states[job.key].fingerprint,
-                                     key=f"city-{job.key}-{states[job.key].fingerprint[:12]}", pure=False): job
+                                     key_parts[job.key], key=f"city-{job.key}-{states[job.key].fingerprint[:12]}", pure=False): job
                        for job in todo}
             pending = set(futures)
             while pending:
@@ -388,8 +469,10 @@ def run_batch(jobs: Sequence[CityJob], out_dir: str | Path, *, options: BatchOpt
                         state.state = "done"
                         for name in ("seconds", "worker", "attempts", "peak_rss_mb", "summary"):
                             setattr(state, name, record.get(name))
-                        state.message = "" if record.get("attempts", 1) == 1 else \
+                        retried = "" if record.get("attempts", 1) == 1 else \
                             f"工作进程中途退出，已重算（第 {record['attempts']} 次）"
+                        state.message = "；".join(m for m in (state.changed and f"重算原因：{state.changed}",
+                                                             retried) if m)
                         message = f"{state.name} 完成（{record['seconds']:.1f} 秒）"
                     else:
                         exc = future.exception()
@@ -427,27 +510,31 @@ def _folder_key(value: str) -> str:
 
 
 def read_city_list(path: str | Path) -> list[CityJob]:
-    """Cities from a JSON file: ``{"cities": [{"key", "name", "project" | "sources", "placements",
-    "funding"}]}``; paths are relative to the file's folder."""
+    """Cities from a JSON file: ``{"cities": [{"key", "name", "project" | "sources", "placements"}]}``; paths
+    are relative to the file's folder. Funding is not listed here: it comes from each city's ledger, and an
+    entry that still gives one is refused rather than silently ignored."""
     path = Path(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         entries = data["cities"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise InputError(f"city list cannot be read ({exc})", file=str(path),
-                         fix='write {"cities": [{"key": "harbin", "name": "哈尔滨市", "project": "harbin.gpkg"}]}'
+        raise InputError(f"无法读取城市列表（{exc}）", file=str(path),
+                         fix='写成 {"cities": [{"key": "harbin", "name": "哈尔滨市", "project": "harbin.gpkg"}]}'
                          ) from exc
     jobs = []
     for n, entry in enumerate(entries):
         if not isinstance(entry, dict) or not entry.get("name") or not (entry.get("project") or entry.get("sources")):
-            raise InputError(f"city entry {n + 1} needs a name and a project or sources", file=str(path),
-                             feature=str(n + 1), fix="give name and project (or sources) for every city")
+            raise InputError(f"城市列表第 {n + 1} 项缺少名称或项目（图层文件）", file=str(path),
+                             feature=str(n + 1), fix="每个城市都给出 name 和 project（或 sources）")
+        if "funding" in entry:
+            raise InputError(f"城市列表第 {n + 1} 项给出了 funding：资金来源不再从城市列表读取", file=str(path),
+                             feature=str(n + 1),
+                             fix="删除 funding，把各项资金填入该市项目的改造台账（gisplanner ledger --import）")
         resolve = lambda p: str((path.parent / p).resolve())  # noqa: E731
         jobs.append(CityJob(key=entry.get("key") or _folder_key(entry["name"]), name=entry["name"],
                             project=resolve(entry["project"]) if entry.get("project") else None,
                             sources=tuple(resolve(s) for s in entry.get("sources", ())),
-                            placements=tuple(entry.get("placements", ())),
-                            funding={str(k): float(v) for k, v in entry.get("funding", {}).items()}))
+                            placements=tuple(entry.get("placements", ()))))
     return jobs
 
 
@@ -483,14 +570,14 @@ def split_by_field(files: Sequence[str | Path], field_name: str, out_dir: str | 
     for file in files:
         file = Path(file)
         if not file.exists():
-            raise InputError(f"layer file {file} does not exist", file=str(file), fix="check the path")
+            raise InputError("图层文件不存在", file=str(file), fix="检查路径")
         for name, _ in pyogrio.list_layers(file):
             layer_name = file.stem if file.suffix.lower() in (".shp", ".geojson", ".json") else name
             layers[layer_name] = gpd.read_file(file, layer=name)
     carrying = {n: f for n, f in layers.items() if field_name in f.columns}
     if not carrying:
-        raise InputError(f"no layer has the field {field_name!r}", file=", ".join(str(f) for f in files),
-                         fix="name the field that holds the city or county of each community (--split-by)")
+        raise InputError(f"没有图层含有字段 {field_name!r}", file=", ".join(str(f) for f in files),
+                         fix="用 --split-by 给出存放各小区所属市、县的字段")
     values = sorted({str(v) for f in carrying.values() for v in f[field_name].dropna().unique()})
     out = Path(out_dir) / "inputs"
     out.mkdir(parents=True, exist_ok=True)
@@ -537,35 +624,57 @@ def write_province(report: BatchReport, *, province: str = "") -> dict[str, Path
 
 
 # ---------------------------------------------------------------------------------------------- one large city
-def tiled_life_circle(project: Any, *, tile_m: float = 3000.0, levels: Sequence[str] | None = None,
-                      client: Any = None) -> tuple[Any, Any]:
-    """The life-circle gaps of a project computed tile by tile (as dask tasks with ``client``), with the
-    project's standards as :func:`gisplanner.catalogue.life_circle_results` uses them.
+def tiled_life_circle(project: Any, *, tile_m: float = 3000.0, params: Any = None,
+                      client: Any = None) -> dict[str, Any]:
+    """The whole life-circle analysis of a project computed tile by tile (as dask tasks with ``client``):
+    the result frames of :func:`gisplanner.catalogue.life_circle_results` with the same parameters
+    (``params``: :class:`gisplanner.catalogue.LifeCircleParams`, the standards' when None).
 
-    Returns
-    -------
-    (LifeCircleGaps, pandas.DataFrame)
-        Equal to a whole-city run: the gaps and the facility table.
+    Access, gaps, coverage, facility snaps and candidate sites equal the whole-city run; each service-area
+    polygon is the union of the tiles' pieces, equal to the whole run's up to its line simplification (a
+    fifteenth of the band width, 2 m for the 30 m band).
     """
     from gisplanner.analysis import tiles
-    from gisplanner.analysis.lifecircle import requirements_from_standards
+    from gisplanner.analysis.sites import SITE_LAYERS, choose_sites, site_table
+    from gisplanner.catalogue import (
+        LifeCircleParams,
+        check_facility_ids,
+        district_of_communities,
+        life_circle_frames,
+        life_circle_requirements,
+        params_from_standards,
+    )
 
     standards = project.standards()
-    settings = standards.settings
-    req = requirements_from_standards(standards, levels=levels)
+    params = params if params is not None else params_from_standards(LifeCircleParams, standards)
+    req = life_circle_requirements(project, params)
     communities, facilities = project.layer("communities"), project.layer("facilities")
-    reach = tiles.life_circle_reach(req, search_limit_m=settings.search_limit_m,
-                                    access_snap_m=settings.access_snap_m)
+    sites = site_table({role: project.layers.get(role) for role in SITE_LAYERS})
+    districts = district_of_communities(project)
+    reach = tiles.life_circle_reach(req, search_limit_m=params.search_limit_m, access_snap_m=params.access_snap_m)
     parts = tiles.life_circle_tiles(project.layer("walk_network"), communities, facilities, tile_m=tile_m,
-                                    reach_m=reach, gates=project.layers.get("gates"),
-                                    walkable_highways=settings.walkable_highways,
-                                    min_component_nodes=settings.small_component_nodes)
+                                    reach_m=reach, gates=project.layers.get("gates"), sites=sites,
+                                    service_reach_m=float(req["threshold_m"].max()) + params.access_snap_m,
+                                    walkable_highways=params.walkable_highways,
+                                    min_component_nodes=params.small_component_nodes,
+                                    access_snap_m=params.access_snap_m)
     results = tiles.map_tiles(tiles.run_life_circle_tile, parts, standards.category_map, req, client=client,
-                              tag_rules=standards.tag_rules, access_snap_m=settings.access_snap_m,
-                              search_limit_m=settings.search_limit_m,
-                              walkable_highways=settings.walkable_highways,
-                              min_component_nodes=settings.small_component_nodes)
-    return tiles.merge_life_circle(results, communities, facilities, req)
+                              tag_rules=standards.tag_rules, access_snap_m=params.access_snap_m,
+                              search_limit_m=params.search_limit_m, districts=districts,
+                              walkable_highways=params.walkable_highways,
+                              min_component_nodes=params.small_component_nodes, service_areas_of=req,
+                              per_facility=params.per_facility, facility_ids=params.facility_ids,
+                              site_requirements=req)
+    gaps, fac = tiles.merge_life_circle(results, communities, facilities, req, districts=districts)
+    check_facility_ids(params, fac)
+    areas = tiles.merge_service_areas(results, req, fac, crs=communities.crs, per_facility=params.per_facility,
+                                      facility_ids=params.facility_ids)
+    # Distances up to the largest threshold of all rows: the rows kept (service gaps) compare them with
+    # their own thresholds, which the exact distances below the largest one decide alike.
+    on_net, dist = tiles.merge_site_distances(results, len(communities))
+    return life_circle_frames(project, params, req, gaps, fac, areas, lambda service_req: choose_sites(
+        on_net, dist, communities, gaps.community_access, service_req, sites, k=params.sites_k,
+        crs=communities.crs))
 
 
 def tiled_sunlight(project: Any, *, tile_m: float = 1000.0, client: Any = None) -> Any:

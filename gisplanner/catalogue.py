@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ from gisplanner.analysis.districts import PLAN_RESULTS, DistrictInputs, District
 from gisplanner.analysis.eligibility import community_eligibility
 from gisplanner.analysis.lifecircle import (
     SERVICE_GAP,
+    LifeCircleGaps,
     data_coverage,
     life_circle_gaps,
     prepare_life_circle,
@@ -46,7 +47,14 @@ from gisplanner.analysis.placement import (
     check_placement,
     site_footprint,
 )
-from gisplanner.analysis.renovation import province_for
+from gisplanner.analysis.renovation import (
+    Catalogue,
+    apply_choices,
+    community_items,
+    load_catalogue,
+    price_items,
+    province_for,
+)
 from gisplanner.analysis.service_areas import service_areas
 from gisplanner.analysis.sites import SITE_LAYERS, candidate_sites, site_table
 from gisplanner.analysis.sun import SunPath
@@ -225,9 +233,9 @@ class LifeCircleParams:
     small_component_nodes: int = standard("settings.network.small_component_nodes")
 
 
-def life_circle_results(project: Project, params: LifeCircleParams,
-                        progress: Progress | None = None) -> dict[str, pd.DataFrame]:
-    """Run the whole life-circle analysis on a project's layers; return the result frames."""
+def life_circle_requirements(project: Project, params: LifeCircleParams) -> pd.DataFrame:
+    """The requirement rows (type, level, threshold) of a life-circle run; InputError for unknown levels or
+    types, or a choice without any walking distance."""
     standards = project.standards()
     unknown = [lv for lv in params.levels or () if lv not in standards.levels]
     if unknown:
@@ -241,6 +249,55 @@ def life_circle_results(project: Project, params: LifeCircleParams,
     if req.empty:
         raise InputError("所选层级和设施类型中没有规定步行距离的设施",
                          fix="另选 --levels 或 --types")
+    return req
+
+
+def district_of_communities(project: Project) -> pd.Series | None:
+    """Community id -> district id of the project's district plan (None without one): the life circle
+    reports its coverage per district."""
+    members = project.results.get(DISTRICT_MEMBERS)
+    if members is None or not len(members):
+        return None
+    return pd.Series(members["district_id"].to_numpy(), index=members["community_id"].astype(str))
+
+
+def check_facility_ids(params: LifeCircleParams, facilities: pd.DataFrame) -> None:
+    """InputError naming the facilities asked for (``facility_ids``) that the facility table lacks."""
+    missing = sorted(set(params.facility_ids or ()) - set(facilities["facility_id"]))
+    if missing:
+        raise InputError(f"没有编号为 {'、'.join(missing)} 的设施", layer="facilities",
+                         fix="使用 gisplanner info 列出的编号")
+
+
+def life_circle_frames(project: Project, params: LifeCircleParams, req: pd.DataFrame, gaps: LifeCircleGaps,
+                       facilities: pd.DataFrame, areas: gpd.GeoDataFrame,
+                       choose_sites: Callable[[pd.DataFrame], gpd.GeoDataFrame]) -> dict[str, pd.DataFrame]:
+    """The life circle's result frames from its parts, whether computed whole or tile by tile.
+
+    ``facilities`` is the facility table of the run (``facility_types`` as lists); ``choose_sites`` gives
+    the candidate sites for the requirement rows whose gaps are service gaps (a type the data do not show,
+    数据缺失, has no gaps to close yet).
+    """
+    standards = project.standards()
+    catalogue = standards.facility_types(params.profile)
+    coverage_of_data = data_coverage(
+        facilities, project.layer("communities"), req, standards.levels,
+        min_share=standards.data_coverage.min_share_of_expected,
+        confirmed_absent=standards.data_coverage.confirmed_absent,
+        names={key: ft.zh for key, ft in catalogue.items()})
+    service_req = req.merge(coverage_of_data.loc[coverage_of_data["gap_kind"] == SERVICE_GAP,
+                                                 ["facility_type", "level"]], on=["facility_type", "level"])
+    return {COMMUNITY_ACCESS: gaps.community_access, GAPS: with_gap_kind(gaps.gaps, coverage_of_data),
+            COVERAGE: gaps.coverage, DATA_COVERAGE: coverage_of_data, SERVICE_AREAS: areas,
+            CANDIDATE_SITES: choose_sites(service_req),
+            FACILITY_ACCESS: facilities.assign(facility_types=facilities["facility_types"].map(",".join))}
+
+
+def life_circle_results(project: Project, params: LifeCircleParams,
+                        progress: Progress | None = None) -> dict[str, pd.DataFrame]:
+    """Run the whole life-circle analysis on a project's layers; return the result frames."""
+    standards = project.standards()
+    req = life_circle_requirements(project, params)
     communities = project.layer("communities")
     progress = ensure_progress(progress)
     graph = walk_graph(project, walkable_highways=params.walkable_highways,
@@ -250,34 +307,16 @@ def life_circle_results(project: Project, params: LifeCircleParams,
         graph, communities, project.layer("facilities"), standards.category_map, tag_rules=standards.tag_rules,
         gates=project.layers.get("gates"), access_snap_m=params.access_snap_m,
         progress=progress.stage(1, 5, "出入点"))
-    missing = sorted(set(params.facility_ids or ()) - set(network.facilities["facility_id"]))
-    if missing:
-        raise InputError(f"没有编号为 {'、'.join(missing)} 的设施", layer="facilities",
-                         fix="使用 gisplanner info 列出的编号")
-    districts = None
-    members = project.results.get(DISTRICT_MEMBERS)
-    if members is not None and len(members):
-        districts = pd.Series(members["district_id"].to_numpy(), index=members["community_id"].astype(str))
     gaps = life_circle_gaps(network, communities, req, search_limit_m=params.search_limit_m,
-                            districts=districts, progress=progress.stage(2, 5, "服务缺口"))
-    coverage_of_data = data_coverage(
-        network, communities, req, standards.levels, min_share=standards.data_coverage.min_share_of_expected,
-        confirmed_absent=standards.data_coverage.confirmed_absent,
-        names={key: ft.zh for key, ft in catalogue.items()})
-    gap_table = with_gap_kind(gaps.gaps, coverage_of_data)
+                            districts=district_of_communities(project), progress=progress.stage(2, 5, "服务缺口"))
+    facilities = network.facilities.drop(columns="node")
+    check_facility_ids(params, facilities)
     areas = service_areas(network, req, buffer_m=params.access_snap_m, per_facility=params.per_facility,
                           facility_ids=params.facility_ids, progress=progress.stage(3, 5, "服务范围"))
     sites = site_table({role: project.layers.get(role) for role in SITE_LAYERS})
-    # Sites close service gaps only: a type the data do not show (数据缺失) has no gaps to close yet.
-    service_req = req.merge(coverage_of_data.loc[coverage_of_data["gap_kind"] == SERVICE_GAP,
-                                                 ["facility_type", "level"]], on=["facility_type", "level"])
-    chosen = candidate_sites(network, communities, gaps.community_access, service_req, sites, k=params.sites_k,
-                             progress=progress.stage(4, 5, "候选站点"))
-    facility_access = network.facilities.drop(columns="node").assign(
-        facility_types=network.facilities["facility_types"].map(",".join))
-    return {COMMUNITY_ACCESS: gaps.community_access, GAPS: gap_table, COVERAGE: gaps.coverage,
-            DATA_COVERAGE: coverage_of_data, SERVICE_AREAS: areas, CANDIDATE_SITES: chosen,
-            FACILITY_ACCESS: facility_access}
+    return life_circle_frames(project, params, req, gaps, facilities, areas, lambda service_req: candidate_sites(
+        network, communities, gaps.community_access, service_req, sites, k=params.sites_k,
+        progress=progress.stage(4, 5, "候选站点")))
 
 
 def _compute_life_circle(project: Project, params: LifeCircleParams,
@@ -322,8 +361,15 @@ def district_inputs(project: Project, params: DistrictParams) -> DistrictInputs:
     without one, on straight lines.
     """
     inputs = project.cached(("district_inputs", params), lambda: _district_inputs(project, params))
-    # The gaps are a result, not a layer: read them fresh, so inputs cached before a life-circle run see it.
-    return dataclasses.replace(inputs, gaps=project.results.get(GAPS))
+    unit_costs = None
+    if params.unit_costs is not None:
+        unit_costs = project.cached(("unit_costs", params.unit_costs),
+                                    lambda: read_unit_costs(Path(params.unit_costs)))
+    # The gaps and the planner's ticks are results, not layers: read them fresh, so inputs cached before a
+    # life-circle run or a tick see them.
+    return dataclasses.replace(inputs, gaps=project.results.get(GAPS),
+                               items=renovation_items(project, unit_costs=unit_costs,
+                                                      unit_costs_file=params.unit_costs))
 
 
 def _district_inputs(project: Project, params: DistrictParams) -> DistrictInputs:
@@ -345,8 +391,6 @@ def _district_inputs(project: Project, params: DistrictParams) -> DistrictInputs
         # Beyond the limit itself, so a district that is a little too wide still shows by how much.
         walk = community_walk_distances(communities, graph, limit_m=WALK_REPORT_FACTOR * rules.max_extent_m)
     groups = admin_groups(communities, project.layer("admin_boundaries")) if params.within_admin else None
-    types = standards.facility_types()
-    unit_costs = Path(params.unit_costs) if params.unit_costs is not None else None
     return DistrictInputs(
         communities=communities,
         adjacency=community_adjacency(
@@ -354,11 +398,7 @@ def _district_inputs(project: Project, params: DistrictParams) -> DistrictInputs
             streets=street_lines(optional["walk_network"]), street_gap_m=params.street_gap_m),
         eligibility=eligibility, rules=rules,
         resources={role: project.layers[role] for role in RESOURCE_ROLES if role in project.layers},
-        groups=groups, classes=standards.renovation_items(project.city),
-        facility_classes=standards.facility_classes(),
-        facility_names={k: t.zh for k, t in types.items()},
-        unit_costs=read_unit_costs(unit_costs) if unit_costs is not None else None,
-        unit_costs_file=params.unit_costs, walk=walk)
+        groups=groups, walk=walk)
 
 
 def _eligibility_additions(standards: Standards, city: str) -> tuple[str, ...]:
@@ -375,6 +415,56 @@ def _compute_districts(project: Project, params: DistrictParams,
     inputs = district_inputs(project, params)
     plan = plan_districts(inputs, seed=params.seed, progress=progress)
     return {**plan.results(), COMMUNITY_ELIGIBILITY: pd.DataFrame(inputs.eligibility)}, plan
+
+
+# --------------------------------------------------------------------------------------------- renovation items
+#: Name of the project result holding the planner's ticks of renovation items (community_id, item, selected).
+RENOVATION_CHOICES = "renovation_choices"
+
+
+def renovation_catalogue(project: Project) -> Catalogue:
+    """The renovation catalogue of the project's province (national where the city is in none)."""
+    raw = project.standards().raw
+    return load_catalogue(raw["renovation"], raw["sources"]["quotes"], project.city)
+
+
+def renovation_choices(project: Project) -> dict[tuple[str, str], bool]:
+    """The planner's ticks stored in the project: (community_id, item) -> selected."""
+    frame = project.results.get(RENOVATION_CHOICES)
+    if frame is None or not len(frame):
+        return {}
+    return {(str(c), str(i)): bool(v) for c, i, v in zip(frame["community_id"], frame["item"], frame["selected"])}
+
+
+def renovation_items(project: Project, *, community_ids: Sequence[str] | None = None,
+                     unit_costs: pd.DataFrame | None = None, unit_costs_file: str | None = None) -> pd.DataFrame:
+    """Each community's renovation items (一区一策) with the planner's ticks, quantities and costs: the one
+    source of every cost the project shows (districts, plan table, ledger, annual plan, funding, notice).
+
+    The items of the project's catalogue (:func:`renovation_catalogue`) for every community, decided from its
+    condition fields, its buildings and the ``gaps`` result (:func:`gisplanner.analysis.renovation.community_items`);
+    ``selected`` is the planner's tick where stored, else whether the rule finds the item needed; ``cost_yuan``
+    is quantity × unit cost from ``unit_costs`` and blank without one. ``community_ids`` limits the result to
+    those communities (e.g. the one a dialog shows).
+    """
+    settings = project.standards().settings.estimation
+    communities = project.layer("communities")
+    if community_ids is not None:
+        communities = communities[communities["feature_id"].astype(str).isin([str(c) for c in community_ids])]
+    items = community_items(communities, renovation_catalogue(project),
+                            buildings=project.layers.get("buildings"), gaps=project.results.get(GAPS),
+                            floor_height_m=settings.floor_height_m)
+    return price_items(apply_choices(items, renovation_choices(project)), unit_costs, file=unit_costs_file)
+
+
+def plan_unit_costs(project: Project) -> pd.DataFrame | None:
+    """The unit-cost table the project's district plan was priced with (read back from its
+    ``district_content`` result), or None when nothing was priced."""
+    content = project.results.get(DISTRICT_CONTENT)
+    if content is None or "unit_cost_yuan" not in content.columns:
+        return None
+    priced = content.dropna(subset=["unit_cost_yuan"]).drop_duplicates("item")
+    return priced[["item", "unit", "unit_cost_yuan"]].reset_index(drop=True) if len(priced) else None
 
 
 # --------------------------------------------------------------------------------------------- sunlight

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gisplanner.export.package import project_plan_layers, unit_costs_from_content
-from gisplanner.export.tables import community_investment
+from gisplanner.analysis.renovation import community_costs
+from gisplanner.catalogue import plan_unit_costs, renovation_items
 from gisplanner.ledger import project_communities
 from gisplanner.standards import Standards
 
@@ -26,7 +26,7 @@ RECORDED = {"special_bonds": "fund_special_bonds_wan", "utilities": "fund_utilit
             "residents": "fund_residents_wan", "social": "fund_social_wan"}
 TOTAL = "预计投资额（万元）"
 NO_PRICES = "未提供单价表：预计投资额和市县财政出资留空"
-UNPRICED_PROJECT = "项目的小区不全在片区方案中，改造内容未知：预计投资额和市县财政出资留空"
+UNPRICED_PROJECT = "项目有小区没有已选改造内容，或其已选改造内容无单价：预计投资额和市县财政出资留空"
 
 
 def funding_split(ledger: pd.DataFrame, households: pd.Series, investment_wan: pd.Series | None,
@@ -185,17 +185,18 @@ def fiscal_chart(check: FiscalCheck, path: str | Path, *, title: str) -> Path:
 
 def project_investment(project: Any, ledger: pd.DataFrame, unit_costs: pd.DataFrame | None, *,
                        file: str | None = None) -> pd.Series | None:
-    """Estimated investment of each ledger project, 万元, from the user's unit-cost table.
+    """Estimated investment of each ledger project, 万元, from the user's unit-cost table (by default the one
+    the district plan was priced with).
 
-    Each member community carries its district's renovation content priced with its own quantities
-    (:func:`gisplanner.export.tables.community_investment`); a project sums its members. None without a table;
-    NaN for a project whose communities are in no district (their content is not known).
+    Each member community costs its selected renovation items (一区一策, :func:`gisplanner.catalogue.renovation_items`,
+    :func:`gisplanner.analysis.renovation.community_costs`); a project sums its members. None without a table;
+    NaN for a project with a member whose cost is blank.
     """
     if unit_costs is None:
-        unit_costs = unit_costs_from_content(project.results.get("district_content"))
-    if unit_costs is None or "districts" not in project.results:
+        unit_costs = plan_unit_costs(project)
+    if unit_costs is None:
         return None
-    by_community = community_investment(project_plan_layers(project), unit_costs, file=file)
+    by_community = community_costs(renovation_items(project, unit_costs=unit_costs, unit_costs_file=file))["cost_yuan"]
     pairs = project_communities(ledger, project.layer("communities"))
     cost = pairs["community_id"].map(by_community)
     total = cost.groupby(pairs["project_id"]).sum(min_count=1)

@@ -15,26 +15,21 @@ import pandas as pd
 from gisplanner import catalogue
 from gisplanner.analysis.district_edit import redescribe
 from gisplanner.analysis.districts import DistrictPlan
-from gisplanner.analysis.renovation import (
-    Catalogue,
-    apply_choices,
-    community_items,
-    load_catalogue,
-    price_items,
-)
 from gisplanner.catalogue import (
     DISTRICTS,
     GAPS,
+    RENOVATION_CHOICES,
     SILL_POINTS,
     params_from_json,
     params_from_standards,
     params_to_json,
+    renovation_choices,
 )
 from gisplanner.progress import Progress, ensure_progress
 from gisplanner.project import Project, RunRecord
 
 #: The order :func:`run_all` follows: districts first, so the life circle reports coverage per district;
-#: the districts then take up the gaps by :func:`refresh_district_gaps` (described again, not re-bundled).
+#: the districts then take up the gaps by :func:`refresh_districts` (described again, not re-bundled).
 RUN_ALL_ORDER = ("districts", "lifecircle", "sunlight")
 
 
@@ -73,9 +68,9 @@ def district_inputs_of_plan(project: Project) -> catalogue.DistrictInputs:
     return catalogue.district_inputs(project, parameters)
 
 
-def refresh_district_gaps(project: Project) -> DistrictPlan | None:
-    """Describe the stored district plan again with the current life-circle gaps (same members, names and
-    locks, the run record of the bundling kept); None when there is no plan."""
+def refresh_districts(project: Project) -> DistrictPlan | None:
+    """Describe the stored district plan again with the current life-circle gaps and renovation ticks (same
+    members, names and locks, the run record of the bundling kept); None when there is no plan."""
     plan = DistrictPlan.from_results(project.results)
     if plan is None:
         return None
@@ -84,17 +79,33 @@ def refresh_district_gaps(project: Project) -> DistrictPlan | None:
     return plan
 
 
+def _run_all_changes(seed: int) -> dict[str, dict[str, Any]]:
+    """What :func:`run_all` changes of each analysis's standard parameters."""
+    return {"districts": {"seed": seed}}
+
+
+def planned_runs(project: Project, *, seed: int = 0, placements: Sequence[Mapping[str, Any]] = ()
+                 ) -> dict[str, Any]:
+    """The run records :func:`run_all` would make, without running anything: ``runs`` (analysis key ->
+    parameters as recorded), ``placements`` (the parameters of each placement, in order) and ``overrides``
+    (the standards overrides in force). A batch skips a city whose records (and inputs) are unchanged."""
+    changes = _run_all_changes(seed)
+    return {"runs": {key: params_to_json(params(project, key, **changes.get(key, {}))) for key in RUN_ALL_ORDER},
+            "placements": [params_to_json(params(project, "placement", **kw)) for kw in placements],
+            "overrides": [o.to_dict() for o in project.standards().overrides]}
+
+
 def run_all(project: Project, *, seed: int = 0, placements: Sequence[Mapping[str, Any]] = (),
             progress: Progress | None = None) -> dict[str, Any]:
     """Every analysis once, in :data:`RUN_ALL_ORDER`, then each placement (keyword arguments of the placement
     analysis). The walking graph is built once and shared. Returns a short summary."""
     progress = ensure_progress(progress)
     stages = len(RUN_ALL_ORDER) + len(placements)
-    changes: dict[str, dict[str, Any]] = {"districts": {"seed": seed}}
+    changes = _run_all_changes(seed)
     for i, key in enumerate(RUN_ALL_ORDER):
         run(project, key, progress=progress.stage(i, stages, catalogue.analysis(key).zh), **changes.get(key, {}))
         if key == "lifecircle":
-            refresh_district_gaps(project)
+            refresh_districts(project)
     reports = [run(project, "placement", progress=progress.stage(len(RUN_ALL_ORDER) + i, stages, "设施"), **kw).report
                for i, kw in enumerate(placements)]
     progress.update(stages, stages, "完成")
@@ -102,50 +113,19 @@ def run_all(project: Project, *, seed: int = 0, placements: Sequence[Mapping[str
             "sill_points": len(project.results[SILL_POINTS]), "placements": [r.overall for r in reports]}
 
 
-#: Name of the project result holding the planner's ticks of renovation items (community_id, item, selected).
-RENOVATION_CHOICES = "renovation_choices"
-
-
-def renovation_catalogue(project: Project) -> Catalogue:
-    """The renovation catalogue of the project's province (national where the city is in none)."""
-    raw = project.standards().raw
-    return load_catalogue(raw["renovation"], raw["sources"]["quotes"], project.city)
-
-
-def renovation_choices(project: Project) -> dict[tuple[str, str], bool]:
-    """The planner's ticks stored in the project: (community_id, item) -> selected."""
-    frame = project.results.get(RENOVATION_CHOICES)
-    if frame is None or not len(frame):
-        return {}
-    return {(str(c), str(i)): bool(v) for c, i, v in zip(frame["community_id"], frame["item"], frame["selected"])}
-
-
 def set_renovation_choices(project: Project, choices: Mapping[tuple[str, str], bool]) -> None:
     """Store the planner's ticks (replacing earlier ones for the same community and item)."""
-    merged = {**renovation_choices(project), **{(str(c), str(i)): bool(v) for (c, i), v in choices.items()}}
+    replace_renovation_choices(project, {**renovation_choices(project), **choices})
+
+
+def replace_renovation_choices(project: Project, choices: Mapping[tuple[str, str], bool]) -> None:
+    """Make ``choices`` the project's whole set of ticks (what undoing a tick restores); the district plan is
+    described again so its content and costs follow the ticks."""
+    rows = sorted({(str(c), str(i)): bool(v) for (c, i), v in choices.items()}.items())
     project.store_results({RENOVATION_CHOICES: pd.DataFrame(
-        [(c, i, v) for (c, i), v in sorted(merged.items())], columns=["community_id", "item", "selected"])})
+        [(c, i, v) for (c, i), v in rows], columns=["community_id", "item", "selected"])})
+    refresh_districts(project)
 
 
-def renovation_items(project: Project, *, community_ids: Sequence[str] | None = None,
-                     unit_costs: pd.DataFrame | None = None, unit_costs_file: str | None = None) -> pd.DataFrame:
-    """Each community's renovation items (一区一策) with the planner's ticks, quantities and costs.
-
-    The items of the project's catalogue (:func:`renovation_catalogue`) for every community, decided from its
-    condition fields, its buildings and the ``gaps`` result (:func:`gisplanner.analysis.renovation.community_items`);
-    ``selected`` is the planner's tick where stored, else whether the rule finds the item needed; ``cost_yuan``
-    is quantity × unit cost from ``unit_costs`` and blank without one. ``community_ids`` limits the result to
-    those communities (e.g. the one a dialog shows).
-    """
-    settings = project.standards().settings.estimation
-    communities = project.layer("communities")
-    if community_ids is not None:
-        communities = communities[communities["feature_id"].astype(str).isin([str(c) for c in community_ids])]
-    items = community_items(communities, renovation_catalogue(project),
-                            buildings=project.layers.get("buildings"), gaps=project.results.get("gaps"),
-                            floor_height_m=settings.floor_height_m)
-    return price_items(apply_choices(items, renovation_choices(project)), unit_costs, file=unit_costs_file)
-
-
-__all__ = ["RUN_ALL_ORDER", "district_inputs_of_plan", "params", "recorded_params",
-           "refresh_district_gaps", "run", "run_all", "run_with"]
+__all__ = ["RUN_ALL_ORDER", "district_inputs_of_plan", "params", "planned_runs", "recorded_params",
+           "refresh_districts", "run", "run_all", "run_with"]

@@ -1,16 +1,21 @@
-"""Batch runs on a real dask LocalCluster (two worker processes) over three small synthetic cities and one
-broken one; one worker is killed while it computes a city. One shared run for the module."""
+"""Batch runs on one real dask LocalCluster (two worker processes) shared by the module: three small synthetic
+cities and a broken one (one worker killed while it computes a city), a rerun after a city's override and
+another's placement change, and a province's layers split by a city field. One batch run per scenario."""
 
 import json
 import os
+import shutil
 import signal
 
+import geopandas as gpd
 import pandas as pd
 import pytest
+import shapely
 
-from gisplanner import batch
+from gisplanner import batch, workflow
 from gisplanner.demo import DEMO_PLACEMENTS, build_demo_project
 from gisplanner.export import plan_table, province
+from gisplanner.ledger import TABLE, normalise
 from gisplanner.project import Project
 from gisplanner.standards import Override
 from gisplanner.workflow import run_all
@@ -18,10 +23,43 @@ from gisplanner.workflow import run_all
 pytestmark = pytest.mark.slow
 
 CITIES = [("jia", "甲市", (126.60, 45.70)), ("yi", "乙市", (127.00, 45.80)), ("bing", "丙市", (127.40, 45.90))]
-FUNDING = {"jia": {"中央补助": 1200.0, "地方财政": 300.0}, "yi": {"中央补助": 800.0}, "bing": {}}
-OPTIONS = batch.BatchOptions(seed=0, formats=("gpkg", "csv"))
+#: Amounts each city's ledger records, 万元 (丙市 has no ledger: its districts become 储备 projects).
+LEDGER_FUNDS = {"jia": {"fund_special_bonds_wan": [150.0, 0.0], "fund_residents_wan": [12.5, 7.5]},
+                "yi": {"fund_special_bonds_wan": [40.0], "fund_residents_wan": [3.0]}}
+OPTIONS = batch.BatchOptions(seed=0, formats=("csv",))  # the tables are what the roll-up is checked against
 # Coarser sill sampling keeps the run short; the pipeline is the same.
 SHORT_SUNLIGHT = [("sunlight.calculation.sample_spacing_m.value", 6.0), ("sunlight.calculation.time_step_min.value", 5)]
+
+
+def small_city(seed, origin, name):
+    """The west half and the northern two thirds of a demo town (about 13 communities), with the boiler room
+    K001 and the idle land I001 the first two demo placements use."""
+    project = build_demo_project(seed=seed, origin_lonlat=origin, name=name)
+    minx, miny, maxx, maxy = project.layer("communities").total_bounds
+    area = shapely.box(minx - 50, miny + (maxy - miny) / 3, (minx + maxx) / 2, maxy + 50)
+    for role, layer in list(project.layers.items()):
+        if role in ("walk_network", "admin_boundaries", "landuse"):
+            keep = layer.intersects(area)
+        else:
+            keep = layer.representative_point().within(area)
+        project.set_layer(role, layer[keep.to_numpy()].reset_index(drop=True))
+    return project
+
+
+def ledger_of(project, funds):
+    """One 谋划 project per community for the first communities, with the recorded amounts of ``funds``."""
+    ids = project.layer("communities")["feature_id"].astype(str).tolist()[:len(next(iter(funds.values())))]
+    return normalise(pd.DataFrame({"project_id": [f"L{i + 1}" for i in range(len(ids))], "name": ids,
+                                   "kind": "community", "members": ids, "phase": "planning", **funds}))
+
+
+@pytest.fixture(scope="module")
+def client():
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
+            Client(cluster) as c:
+        yield c
 
 
 @pytest.fixture(scope="module")
@@ -30,48 +68,45 @@ def inputs(tmp_path_factory):
     jobs = []
     for n, (key, name, origin) in enumerate(CITIES):
         path = folder / f"{key}.gpkg"
-        city = build_demo_project(seed=n, origin_lonlat=origin, name=name)
+        city = small_city(n, origin, name)
         for setting, value in SHORT_SUNLIGHT:
             city.add_override(Override(setting, value, who="测试", why="缩短日照计算"))
+        if key in LEDGER_FUNDS:
+            city.tables[TABLE] = ledger_of(city, LEDGER_FUNDS[key])
         city.save(path)
-        jobs.append(batch.CityJob(key, name, project=str(path), placements=DEMO_PLACEMENTS[:2],
-                                  funding=FUNDING[key]))
+        jobs.append(batch.CityJob(key, name, project=str(path), placements=DEMO_PLACEMENTS[:2]))
     broken = Project(city="harbin", crs="EPSG:32652", name="丁市")
-    broken.set_layer("buildings", build_demo_project().layer("buildings"))
+    broken.set_layer("buildings", small_city(0, CITIES[0][2], "丁市").layer("buildings"))
     broken.save(folder / "ding.gpkg")
     jobs.append(batch.CityJob("ding", "丁市", project=str(folder / "ding.gpkg")))
     return folder, jobs
 
 
 @pytest.fixture(scope="module")
-def run(inputs, tmp_path_factory):
-    from distributed import Client, LocalCluster
-
+def run(inputs, client, tmp_path_factory):
     _, jobs = inputs
     out = tmp_path_factory.mktemp("batch")
     killed = {}
     shown = []
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
-            Client(cluster) as client:
 
-        def kill_one_worker(progress):
-            shown.append(progress)
-            if killed or not progress.running:
-                return
-            for address, keys in client.processing().items():
-                for key in keys:
-                    city = key.split("-")[1]
-                    if (out / ".work" / f"{city}.attempts").exists():
-                        pid = client.run(os.getpid, workers=[address])[address]
-                        os.kill(pid, signal.SIGKILL)
-                        killed["city"] = city
-                        return
+    def kill_one_worker(progress):
+        shown.append(progress)
+        if killed or not progress.running:
+            return
+        for address, keys in client.processing().items():
+            for key in keys:
+                city = key.split("-")[1]
+                if (out / ".work" / f"{city}.attempts").exists():
+                    pid = client.run(os.getpid, workers=[address])[address]
+                    os.kill(pid, signal.SIGKILL)
+                    killed["city"] = city
+                    return
 
-        report = batch.run_batch(jobs, out, options=OPTIONS, client=client, on_progress=kill_one_worker)
+    report = batch.run_batch(jobs, out, options=OPTIONS, client=client, on_progress=kill_one_worker)
     return report, killed, shown
 
 
-def test_every_city_is_reported_none_missing(run, inputs):
+def test_every_city_is_reported_none_missing(run):
     report, _, _ = run
     states = {c.key: c.state for c in report.cities}
     assert states == {"jia": "done", "yi": "done", "bing": "done", "ding": "failed"}
@@ -118,6 +153,7 @@ def test_batch_results_equal_single_runs(run, inputs, tmp_path):
         single.save(tmp_path / f"{job.key}.gpkg")
         ours, theirs = _results(report.out_dir / job.key / "project.gpkg"), _results(tmp_path / f"{job.key}.gpkg")
         assert set(ours) == set(theirs)
+        assert len(ours["districts"]) > 0 and len(ours["sill_points"]) > 100
         for name in ("districts", "district_members", "gaps", "coverage", "candidate_sites", "sill_points"):
             a, b = ours[name], theirs[name]
             pd.testing.assert_frame_equal(pd.DataFrame(a.drop(columns="geometry", errors="ignore")),
@@ -126,6 +162,7 @@ def test_batch_results_equal_single_runs(run, inputs, tmp_path):
                 assert a.geometry.geom_equals_exact(b.geometry, 1e-6).all(), name
 
 
+# ---------------------------------------------------------------------------------------------- the roll-up
 @pytest.fixture(scope="module")
 def rollup(run):
     return batch.write_province(run[0])
@@ -147,7 +184,7 @@ def test_rollup_totals_are_the_sums_of_the_city_tables(run, rollup):
     whole = table.loc[(plan_table.PROVINCE, plan_table.PROVINCE_TOTAL), numbers]
     summed = sum(c.loc[plan_table.CITY_SUBTOTAL] for c in cities)
     assert whole.to_numpy() == pytest.approx(summed.to_numpy(), nan_ok=True)
-    assert whole[(plan_table.HOUSEHOLDS, plan_table.TOTAL)] > 1000
+    assert whole[(plan_table.HOUSEHOLDS, plan_table.TOTAL)] > 300
     assert "丁市" not in table.index.get_level_values(0)
     notes = rollup["notes"].read_text(encoding="utf-8")
     assert "丁市" in notes and "甲市、乙市、丙市" in notes
@@ -162,28 +199,150 @@ def test_the_xlsx_has_001s_plan_sheet_and_the_summaries(rollup):
     assert "甲市" in names and plan_table.PROVINCE in names
 
 
-def test_provincial_summary_funding_by_source_and_unknowns(run):
+@pytest.fixture(scope="module")
+def summary(run):
     report, _, _ = run
-    dirs = [report.out_dir / key for key, _, _ in CITIES]
-    summaries = province.read_city_summaries(dirs)
-    plan = province.provincial_plan_table(summaries)
-    summary = province.provincial_summary(summaries, plan).set_index("城市")
-    assert summary.loc["甲市", "资金来源：中央补助（万元）"] == 1200.0
-    assert summary.loc["甲市", "资金合计（万元）"] == 1500.0
-    # 丙市 gave no funding table: its figures and the province's total are unknown, not 0
-    assert pd.isna(summary.loc["丙市", "资金合计（万元）"])
+    summaries = province.read_city_summaries([report.out_dir / key for key, _, _ in CITIES])
+    return province.provincial_summary(summaries, province.provincial_plan_table(summaries)).set_index("城市")
+
+
+def test_funding_by_source_comes_from_each_city_s_ledger(summary):
+    bonds, residents = "资金来源：专项债（万元）", "资金来源：居民出资（万元）"
+    assert summary.loc["甲市", bonds] == 150.0 and summary.loc["甲市", residents] == 20.0
+    assert summary.loc["乙市", bonds] == 40.0
+    # 丙市 has no ledger: its districts are 储备 projects with nothing recorded
+    assert summary.loc["丙市", bonds] == 0.0
+
+
+def test_province_funding_by_source_is_the_sum_of_the_cities(summary):
+    sources = [c for c in summary.columns if c.startswith("资金来源：")]
+    assert {"资金来源：中央补助（万元）", "资金来源：市县财政（万元）", "资金来源：专项债（万元）"} <= set(sources)
+    cities = summary.drop(index=plan_table.PROVINCE_TOTAL)
+    for column in [*sources, "资金合计（万元）"]:
+        total = summary.loc[plan_table.PROVINCE_TOTAL, column]
+        if cities[column].isna().any():
+            assert pd.isna(total), column  # a province total over an unknown city would be read as complete
+        else:
+            assert total == pytest.approx(cities[column].sum()), column
+    assert summary.loc[plan_table.PROVINCE_TOTAL, "资金来源：专项债（万元）"] == 190.0
+
+
+def test_a_city_without_prices_leaves_its_local_share_unknown(summary):
+    # the demo cities have no unit-cost table: 市县财政 pays "the rest" of an unknown investment
+    assert summary["资金来源：市县财政（万元）"].isna().all()
     assert pd.isna(summary.loc[plan_table.PROVINCE_TOTAL, "资金合计（万元）"])
     assert summary.loc[plan_table.PROVINCE_TOTAL, "居民户数"] == pytest.approx(summary["居民户数"].iloc[:3].sum())
 
 
 def test_overview_map_is_written(rollup):
-    paths = rollup
-    assert paths["map_png"].stat().st_size > 20_000 and paths["map_pdf"].exists()
+    assert rollup["map_png"].stat().st_size > 20_000 and rollup["map_pdf"].exists()
 
 
+# ---------------------------------------------------------------------------------------------- reruns
 def test_a_rerun_skips_unchanged_cities_without_a_cluster(run, inputs):
     report, _, _ = run
     _, jobs = inputs
     again = batch.run_batch(jobs[:3], report.out_dir, options=OPTIONS, client=object())  # never used
     assert [c.state for c in again.cities] == ["skipped"] * 3
     assert all(c.summary["districts"] > 0 for c in again.cities)
+
+
+def test_the_skip_key_holds_the_run_records_of_the_finished_city(run):
+    report, _, _ = run
+    record = json.loads((report.out_dir / "jia" / batch.RUN_RECORD).read_text(encoding="utf-8"))
+    finished = Project.load(report.out_dir / "jia" / "project.gpkg")
+    for key in workflow.RUN_ALL_ORDER:
+        recorded = json.loads(json.dumps(dict(finished.runs[key].params)))
+        assert record["key_parts"]["runs"][key] == recorded, key
+    assert record["key_parts"]["overrides"] == [dict(o) for o in finished.runs["sunlight"].overrides]
+    assert record["key_parts"]["placements"][-1] == json.loads(json.dumps(dict(finished.runs["placement"].params)))
+
+
+@pytest.fixture(scope="module")
+def rerun(run, inputs, client, tmp_path_factory):
+    """The batch again on copies: 乙市's project gets an override, 丙市's second placement another floor count."""
+    report, _, _ = run
+    folder, jobs = inputs
+    copies = tmp_path_factory.mktemp("changed")
+    out = copies / "out"
+    shutil.copytree(report.out_dir, out)
+    changed = []
+    for job in jobs[:3]:
+        path = copies / f"{job.key}.gpkg"
+        shutil.copy(job.project, path)
+        placements = job.placements
+        if job.key == "yi":
+            city = Project.load(path)
+            city.add_override(Override("settings.districts.max_extent_m.value", 400.0, who="测试", why="片区更小"))
+            city.save()
+        if job.key == "bing":
+            placements = (placements[0], {**placements[1], "floors": 3})
+        changed.append(batch.CityJob(job.key, job.name, project=str(path), placements=placements))
+    return batch.run_batch(changed, out, options=OPTIONS, client=client)
+
+
+def test_changing_an_override_or_a_placement_reruns_that_city_only(rerun):
+    states = {c.key: c.state for c in rerun.cities}
+    assert states == {"jia": "skipped", "yi": "done", "bing": "done"}
+    yi, bing = (next(c for c in rerun.cities if c.key == k) for k in ("yi", "bing"))
+    assert "标准修改" in yi.message and "自动划分片区" in yi.message
+    assert "拟建设施" in bing.message and "标准修改" not in bing.message
+    districts = Project.load(rerun.out_dir / "yi" / "project.gpkg").runs["districts"]
+    assert districts.params["max_extent_m"] == 400.0
+
+
+def test_a_project_saved_again_with_results_keeps_its_key(inputs, tmp_path):
+    _, jobs = inputs
+    job = jobs[0]
+    key, _ = batch.city_key(job, OPTIONS)
+    city = Project.load(job.project)
+    workflow.run(city, "districts")  # results and a run record with its time, layers untouched
+    city.save(tmp_path / "jia.gpkg")
+    assert batch.city_key(batch.CityJob(job.key, job.name, project=str(tmp_path / "jia.gpkg"),
+                                        placements=job.placements), OPTIONS)[0] == key
+
+
+# ---------------------------------------------------------------------------------------------- split mode
+@pytest.fixture(scope="module")
+def province_run(client, tmp_path_factory):
+    """Two cities' layers in one province file (communities carry their city), split by that field into
+    projects, then the whole pipeline per city as tasks, then the roll-up."""
+    folder = tmp_path_factory.mktemp("province")
+    source = folder / "province.gpkg"
+    counts = {}
+    layers: dict[str, list] = {}
+    for n, (name, origin) in enumerate([("戊市", (126.60, 45.70)), ("己市", (127.00, 45.80))]):
+        city = small_city(n, origin, name)
+        counts[name] = len(city.layer("communities"))
+        for role, layer in city.layers.items():
+            layer = layer.to_crs(4326)
+            if role == "communities":
+                layer = layer.assign(city=name)
+            layers.setdefault("用地现状" if role == "landuse" else role, []).append(layer)
+    for role, parts in layers.items():
+        pd.concat(parts, ignore_index=True).pipe(gpd.GeoDataFrame, crs=4326).to_file(source, layer=role)
+    jobs = batch.split_by_field([source], "city", folder / "out", margin_m=500.0)
+    report = batch.run_batch(jobs, folder / "out", options=batch.BatchOptions(formats=("csv",), city="harbin"),
+                             client=client)
+    return report, counts, batch.write_province(report, province="测试省")
+
+
+def test_a_province_split_by_city_runs_every_city_end_to_end(province_run):
+    report, counts, _ = province_run
+    assert {c.name: c.state for c in report.cities} == {"戊市": "done", "己市": "done"}
+    for city in report.cities:
+        finished = Project.load(report.out_dir / city.key / "project.gpkg")
+        assert len(finished.layer("communities")) == counts[city.name]  # nothing of the other city came along
+        for result in ("districts", "gaps", "candidate_sites", "sill_points"):
+            assert len(finished.results[result]) > 0, result
+        assert (report.out_dir / city.key / "plan" / "tables" / "plan_table.csv").exists()
+
+
+def test_the_split_province_rolls_up_both_cities(province_run):
+    report, counts, paths = province_run
+    table = pd.read_csv(paths["plan_csv"], header=[0, 1], index_col=[0, 1], encoding="utf-8-sig")
+    assert {"戊市", "己市"} <= set(table.index.get_level_values(0))
+    subtotals = [table.loc[(name, plan_table.CITY_SUBTOTAL), (plan_table.COMMUNITIES, plan_table.TOTAL)]
+                 for name in counts]
+    assert table.loc[(plan_table.PROVINCE, plan_table.PROVINCE_TOTAL),
+                     (plan_table.COMMUNITIES, plan_table.TOTAL)] == sum(subtotals) > 0

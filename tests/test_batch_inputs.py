@@ -8,6 +8,8 @@ from shapely.geometry import LineString, box
 
 from gisplanner import batch
 from gisplanner.errors import InputError
+from gisplanner.project import Project
+from gisplanner.standards import Override
 
 
 @pytest.fixture
@@ -17,16 +19,43 @@ def city_file(tmp_path):
     return path
 
 
-def test_fingerprint_follows_inputs_and_options(city_file):
-    job = batch.CityJob("a", "甲市", project=str(city_file))
+@pytest.fixture
+def city_project(tmp_path):
+    path = tmp_path / "jia.gpkg"
+    project = Project(city="harbin", crs="EPSG:32652", name="甲市")
+    project.set_layer("communities", gpd.GeoDataFrame({"feature_id": ["c1"], "households": [100.0]},
+                                                      geometry=[box(0, 0, 100, 100)], crs=32652))
+    project.save(path)
+    return path
+
+
+def test_skip_key_follows_layers_options_overrides_and_placements(city_project):
+    job = batch.CityJob("a", "甲市", project=str(city_project))
     options = batch.BatchOptions()
-    first = batch.city_fingerprint(job, options)
-    assert batch.city_fingerprint(job, options) == first
-    assert batch.city_fingerprint(job, batch.BatchOptions(seed=1)) != first
-    assert batch.city_fingerprint(batch.CityJob("a", "甲市", project=str(city_file), funding={"中央补助": 1.0}),
-                                  options) != first
-    gpd.GeoDataFrame({"name": ["y"]}, geometry=[box(0, 0, 1, 1)], crs=32652).to_file(city_file, layer="communities")
-    assert batch.city_fingerprint(job, options) != first
+    first, parts = batch.city_key(job, options)
+    assert batch.city_key(job, options)[0] == first
+    assert batch.city_key(job, batch.BatchOptions(seed=1))[0] != first
+    assert parts["runs"]["districts"]["seed"] == 0
+    placed = batch.CityJob("a", "甲市", project=str(city_project), placements=({"facility": "kindergarten",
+                                                                               "site": "idle_land:I1"},))
+    assert batch.city_key(placed, options)[0] != first
+    project = Project.load(city_project)
+    project.add_override(Override("settings.network.search_limit_m.value", 1500.0, who="王工", why="地方规定"))
+    project.save()
+    second, changed = batch.city_key(job, options)
+    assert second != first and changed["runs"]["lifecircle"]["search_limit_m"] == 1500.0
+    assert "生活圈" in batch.what_changed(parts, changed) and "标准修改" in batch.what_changed(parts, changed)
+    project.layers["communities"].loc[0, "households"] = 120.0
+    project.save()
+    third, edited = batch.city_key(job, options)
+    assert third != second and batch.what_changed(changed, edited) == "输入数据已变化"
+
+
+def test_a_placement_with_an_unknown_parameter_fails_its_city_before_any_task(tmp_path, city_project):
+    job = batch.CityJob("a", "甲市", project=str(city_project), placements=({"facility": "kindergarten",
+                                                                             "storeys": 2},))
+    report = batch.run_batch([job], tmp_path / "out", client=object())
+    assert report.cities[0].state == "failed" and "storeys" in report.cities[0].message
 
 
 def test_a_finished_run_counts_only_with_its_fingerprint_and_summary(tmp_path):
@@ -39,27 +68,34 @@ def test_a_finished_run_counts_only_with_its_fingerprint_and_summary(tmp_path):
 
 def test_city_list_paths_are_relative_to_the_list(tmp_path, city_file):
     listing = tmp_path / "cities.json"
-    listing.write_text(json.dumps({"cities": [{"name": "甲市", "project": "a.gpkg", "funding": {"中央补助": 5}},
+    listing.write_text(json.dumps({"cities": [{"name": "甲市", "project": "a.gpkg"},
                                               {"key": "yi", "name": "乙市", "sources": ["b.shp"]}]}),
                        encoding="utf-8")
     jobs = batch.read_city_list(listing)
     assert jobs[0].key == "甲市" and jobs[0].project == str(city_file.resolve())
-    assert jobs[0].funding == {"中央补助": 5.0}
     assert jobs[1].sources == (str((tmp_path / "b.shp").resolve()),)
 
 
 def test_a_city_entry_without_data_names_the_entry(tmp_path):
     listing = tmp_path / "cities.json"
     listing.write_text(json.dumps({"cities": [{"name": "甲市"}]}), encoding="utf-8")
-    with pytest.raises(InputError, match="entry 1"):
+    with pytest.raises(InputError, match="第 1 项"):
+        batch.read_city_list(listing)
+
+
+def test_a_city_list_with_funding_is_refused_and_points_to_the_ledger(tmp_path, city_file):
+    listing = tmp_path / "cities.json"
+    listing.write_text(json.dumps({"cities": [{"name": "甲市", "project": "a.gpkg", "funding": {"中央补助": 5}}]}),
+                       encoding="utf-8")
+    with pytest.raises(InputError, match="台账"):
         batch.read_city_list(listing)
 
 
 def test_duplicate_or_unsafe_keys_are_refused(tmp_path, city_file):
     job = batch.CityJob("a", "甲市", project=str(city_file))
-    with pytest.raises(InputError, match="twice"):
+    with pytest.raises(InputError, match="重复"):
         batch.run_batch([job, job], tmp_path / "out", client=object())
-    with pytest.raises(InputError, match="folder name"):
+    with pytest.raises(InputError, match="文件夹名"):
         batch.run_batch([batch.CityJob("../a", "甲市", project=str(city_file))], tmp_path / "out", client=object())
 
 

@@ -189,12 +189,6 @@ def test_shipping_default_costs_is_refused(config_dir):
         load_standards(directory=config_dir)
 
 
-def test_renovation_items_add_local_classes_only_in_their_city(standards):
-    assert "安全类" in standards.renovation_items("chengdu")
-    assert set(standards.renovation_items("harbin")) == {"基础类", "完善类", "提升类"}
-    assert "加装电梯" in standards.renovation_items("harbin")["完善类"]
-
-
 def test_facility_classes_follow_the_catalogue(standards):
     classes = standards.facility_classes()
     assert classes["kindergarten"] == "提升类" and classes["outdoor_fitness"] == "完善类"

@@ -64,7 +64,8 @@ def test_demo_export_runs_everything_and_writes_the_package(tmp_path, capsys):
 
 
 def test_renovation_items_of_the_demo_use_heilongjiangs_list_and_keep_the_planners_ticks(tmp_path):
-    from gisplanner.workflow import renovation_items, set_renovation_choices
+    from gisplanner.catalogue import renovation_items
+    from gisplanner.workflow import set_renovation_choices
 
     project = build_demo_project()
     items = renovation_items(project)

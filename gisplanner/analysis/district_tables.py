@@ -13,6 +13,7 @@ from gisplanner.analysis import attributes
 from gisplanner.analysis.adjacency import BARRIER_ZH
 from gisplanner.analysis.bundling import DistrictRules
 from gisplanner.analysis.district_walk import CommunitySpacing, WalkDistances, diameter
+from gisplanner.analysis.renovation import CLASS_ZH
 
 #: Constraint violations a district can carry (``violations`` column, ``;``-separated), in the order they are
 #: listed; their words are the ``violation`` codes of labels.yaml (:func:`gisplanner.labels.violations_text`).
@@ -238,45 +239,44 @@ def district_gaps(members: pd.DataFrame, gaps: pd.DataFrame | None) -> pd.DataFr
     return out[GAP_COLUMNS]
 
 
-def district_content(districts: pd.DataFrame, gaps: pd.DataFrame, *,
-                     classes: Mapping[str, Sequence[str]],
-                     facility_classes: Mapping[str, str] | None = None,
-                     facility_names: Mapping[str, str] | None = None) -> pd.DataFrame:
-    """Renovation content of each district by class (基础类/完善类/提升类).
+#: Columns of :func:`district_content`.
+CONTENT_COLUMNS = ["district_id", "renovation_class", "item", "item_zh", "unit", "quantity", "quantity_estimated",
+                   "n_communities", "unit_cost_yuan", "cost_yuan"]
 
-    Every district gets the items the config lists for each class (source ``standard``);
-    each facility type with a life-circle gap in the district adds that type under its
-    renovation class (source ``gap``).
+
+def district_content(members: pd.DataFrame, items: pd.DataFrame | None) -> pd.DataFrame:
+    """Renovation content of each district: its communities' selected items (一区一策), summed by item.
 
     Parameters
     ----------
-    districts
-        ``district_id``.
-    gaps
-        Output of :func:`district_gaps`.
-    classes
-        Class -> items, from the renovation config.
-    facility_classes
-        Facility type -> renovation class, from the facility catalogue.
-    facility_names
-        Facility type -> the item name to list (e.g. its Chinese name); default the type key.
+    members
+        ``district_id``, ``community_id`` (output of :func:`member_table`).
+    items
+        The communities' items with the planner's ticks and prices
+        (:func:`gisplanner.analysis.renovation.price_items` after ``apply_choices``); None: no content.
 
     Returns
     -------
     pandas.DataFrame
-        ``district_id``, ``renovation_class``, ``item``, ``source``.
+        :data:`CONTENT_COLUMNS`, one row per district and selected item: ``renovation_class`` (基础类…),
+        ``quantity`` summed over the communities that selected it, in ``unit``; ``cost_yuan`` the sum of their
+        costs, blank when the item has no unit cost.
     """
-    base = [(c, item) for c, items in classes.items() for item in items]
-    rows = [(d, c, item, "standard") for d in districts["district_id"] for c, item in base]
-    facility_classes = facility_classes or {}
-    seen = set()
-    for d, ftype in zip(gaps["district_id"], gaps["facility_type"]):
-        cls = facility_classes.get(ftype)
-        if cls is not None and (d, ftype) not in seen:
-            seen.add((d, ftype))
-            rows.append((d, cls, (facility_names or {}).get(ftype, ftype), "gap"))
-    out = pd.DataFrame(rows, columns=["district_id", "renovation_class", "item", "source"])
-    return out.sort_values(["district_id"], kind="stable").reset_index(drop=True)
+    if items is None or not len(items) or not len(members):
+        return pd.DataFrame({c: pd.Series(dtype=float if c in ("quantity", "unit_cost_yuan", "cost_yuan") else object)
+                             for c in CONTENT_COLUMNS})
+    chosen = items[items["selected"].astype(bool)].assign(community_id=lambda f: f["community_id"].astype(str))
+    chosen = chosen.merge(members[["district_id", "community_id"]].astype(str), on="community_id")
+    keys = ["district_id", "class_zh", "item", "item_zh", "unit"]
+    out = chosen.groupby(keys, sort=False).agg(
+        quantity=("quantity", "sum"), quantity_estimated=("quantity_estimated", "any"),
+        n_communities=("community_id", "nunique"), unit_cost_yuan=("unit_cost_yuan", "first"),
+        cost_yuan=("cost_yuan", lambda v: v.sum(min_count=1))).reset_index()
+    out = out.rename(columns={"class_zh": "renovation_class"})
+    # 基础类, 完善类, 提升类 in that order within a district, items in catalogue order
+    rank = out["renovation_class"].map({c: i for i, c in enumerate(CLASS_ZH.values())})
+    out = out.assign(_rank=rank).sort_values(["district_id", "_rank"], kind="stable")
+    return out[CONTENT_COLUMNS].reset_index(drop=True)
 
 
 def _edge_set(adjacency: pd.DataFrame) -> dict[str, set[str]]:

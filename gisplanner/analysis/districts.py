@@ -4,7 +4,8 @@ The jobs live in their own modules: :mod:`~gisplanner.analysis.eligibility` (who
 :mod:`~gisplanner.analysis.district_walk` (walking distances between communities),
 :mod:`~gisplanner.analysis.bundling` (the bundling heuristic and its rules),
 :mod:`~gisplanner.analysis.district_tables` (what each district carries) and
-:mod:`~gisplanner.analysis.costs` (costs from the user's unit-cost table). This module ties them together.
+:mod:`~gisplanner.analysis.renovation` (each community's renovation items, quantities and costs). This module ties
+them together.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import pandas as pd
 
 from gisplanner.analysis import attributes
 from gisplanner.analysis.bundling import DistrictRules, bundle_communities
-from gisplanner.analysis.costs import district_costs
 from gisplanner.analysis.district_names import district_names
 from gisplanner.analysis.district_tables import (
     district_content,
@@ -30,6 +30,7 @@ from gisplanner.analysis.district_tables import (
 )
 from gisplanner.analysis.district_walk import WalkDistances
 from gisplanner.analysis.eligibility import exclusion_table
+from gisplanner.analysis.renovation import community_costs
 from gisplanner.progress import Progress
 
 #: DistrictPlan field -> the name of its result on a project.
@@ -60,13 +61,10 @@ class DistrictInputs:
     groups
         Admin unit of each community (aligned to ``communities``) when bundling must stay
         inside 街道/社区 boundaries; see :func:`~gisplanner.analysis.bundling.admin_groups`.
-    classes, facility_classes, facility_names
-        Renovation content: class -> items, facility type -> class and facility type -> item
-        name (see :func:`~gisplanner.analysis.district_tables.district_content`).
-    unit_costs
-        The user's unit-cost table (see :func:`~gisplanner.analysis.costs.district_costs`), or None: no costs.
-    unit_costs_file
-        Where ``unit_costs`` was read from, for error messages.
+    items
+        Every community's renovation items with the planner's ticks and their costs
+        (:func:`gisplanner.analysis.renovation.price_items` after ``apply_choices``): a district's content and
+        cost are its members' selected items; None: no content, no cost.
     walk
         Walking distances between communities; without them extents are straight lines.
     roads
@@ -80,11 +78,7 @@ class DistrictInputs:
     resources: Mapping[str, gpd.GeoDataFrame] = field(default_factory=dict)
     gaps: pd.DataFrame | None = None
     groups: pd.Series | None = None
-    classes: Mapping[str, Sequence[str]] = field(default_factory=dict)
-    facility_classes: Mapping[str, str] = field(default_factory=dict)
-    facility_names: Mapping[str, str] = field(default_factory=dict)
-    unit_costs: pd.DataFrame | None = None
-    unit_costs_file: str | None = None
+    items: pd.DataFrame | None = None
     walk: WalkDistances | None = None
     roads: gpd.GeoDataFrame | None = None
 
@@ -146,14 +140,16 @@ def describe_plan(inputs: DistrictInputs, assignment: pd.Series, *, names: Mappi
         eligibility.loc[eligibility["eligible"].to_numpy(bool), "community_id"].astype(str),
         dict(zip(inputs.communities["feature_id"].astype(str), attributes.population(inputs.communities),
                  strict=True)), rules=inputs.rules)
-    content = district_content(districts, gaps, classes=inputs.classes, facility_classes=inputs.facility_classes,
-                               facility_names=inputs.facility_names)
-    content = district_costs(districts, content, inputs.unit_costs, file=inputs.unit_costs_file)
-    # Without a cost table the total stays NA: the tool has no default costs.
-    priced = content.groupby("district_id")["cost_yuan"].sum(min_count=1)
-    districts["cost_yuan"] = districts["district_id"].map(priced).astype(float)
-    unpriced = content["cost_yuan"].isna().groupby(content["district_id"]).sum()
-    districts["n_items_unpriced"] = districts["district_id"].map(unpriced).fillna(0).astype(np.int64)
+    content = district_content(members, inputs.items)
+    # A district costs what its members' selected items cost; without unit costs it stays blank, never 0.
+    costs = (community_costs(inputs.items) if inputs.items is not None
+             else pd.DataFrame({"cost_yuan": [], "n_unpriced": []}))
+    by_member = costs.reindex(members["community_id"].astype(str).to_numpy())
+    by_member.index = members["district_id"].astype(str).to_numpy()
+    grouped = by_member.groupby(level=0)
+    ids = districts["district_id"].astype(str)
+    districts["cost_yuan"] = ids.map(grouped["cost_yuan"].sum(min_count=1)).astype(float).to_numpy()
+    districts["n_items_unpriced"] = ids.map(grouped["n_unpriced"].sum()).fillna(0).astype(np.int64).to_numpy()
     return DistrictPlan(districts=districts, members=members, resources=resources,
                         exclusions=exclusion_table(inputs.communities, inputs.eligibility, members), gaps=gaps,
                         content=content)

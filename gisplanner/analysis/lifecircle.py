@@ -595,7 +595,7 @@ DATA_CAVEAT = ("“数据缺失”指数据中没有或明显缺少该类设施�
                "请补充设施数据，或在确认本地确无此类设施后将其计为服务缺口。")
 
 
-def data_coverage(network: LifeCircleNetwork, communities: gpd.GeoDataFrame, requirements: pd.DataFrame,
+def data_coverage(facilities: pd.DataFrame, communities: gpd.GeoDataFrame, requirements: pd.DataFrame,
                   levels: Mapping[str, Any], *, min_share: float, confirmed_absent: Collection[str] = (),
                   names: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Whether the data show a facility type well enough for its gaps to be service gaps.
@@ -607,8 +607,9 @@ def data_coverage(network: LifeCircleNetwork, communities: gpd.GeoDataFrame, req
 
     Parameters
     ----------
-    network
-        From :func:`prepare_life_circle`.
+    facilities
+        The facility table of :func:`prepare_life_circle` (``LifeCircleNetwork.facilities``: ``status``,
+        ``facility_types``).
     communities
         The communities (``population``).
     requirements
@@ -631,7 +632,7 @@ def data_coverage(network: LifeCircleNetwork, communities: gpd.GeoDataFrame, req
     req = check_requirements(requirements)
     population = float(np.nansum(pd.to_numeric(column_or(communities, "population", np.nan),
                                                errors="coerce").to_numpy(float)))
-    fac = network.facilities
+    fac = facilities
     in_data = (fac["status"] != FACILITY_UNMAPPED).to_numpy()
     rows = []
     for row in req.itertuples(index=False):

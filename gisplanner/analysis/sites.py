@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -84,6 +85,36 @@ def size_check(area_m2: np.ndarray, low: float, high: float) -> np.ndarray:
     return out
 
 
+def site_distances(network: LifeCircleNetwork, n_communities: int, sites: gpd.GeoDataFrame, *, limit_m: float,
+                   access_spacing_m: float = 20.0, site_snap_m: float = 250.0,
+                   progress: Progress | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Walking distance from each candidate site to each community of the network.
+
+    A site is reached from its boundary point nearest the routable network (connector counted, at most
+    ``site_snap_m``); a community at its nearest access point.
+
+    Returns
+    -------
+    on_net : numpy.ndarray
+        Row positions in ``sites`` of the sites on the network.
+    dist : numpy.ndarray
+        (len(on_net), n_communities) metres; inf beyond ``limit_m``.
+    """
+    progress = ensure_progress(progress)
+    xy, owner = boundary_samples(sites.geometry.to_numpy(), access_spacing_m)
+    snap = snap_points(network.graph, xy, max_distance_m=site_snap_m, routable_only=True)
+    best = best_per_owner(snap.distance_m, owner, len(sites))
+    on_net = np.flatnonzero(best >= 0)
+    site_snap = snap.take(best[on_net])
+    dist = np.full((len(on_net), n_communities), np.inf)
+    for c in range(0, len(on_net), _CHUNK):
+        progress.update(c, len(on_net), "候选站点的步行距离")
+        part = site_snap.take(np.arange(c, min(c + _CHUNK, len(on_net))))
+        node_d = distances_from_points(network.graph, part, limit_m=limit_m)
+        dist[c:c + _CHUNK] = network.community_distance(node_d, n_communities, source_snap=part)
+    return on_net, dist
+
+
 def candidate_sites(network: LifeCircleNetwork, communities: gpd.GeoDataFrame, community_access: pd.DataFrame,
                     requirements: pd.DataFrame, sites: gpd.GeoDataFrame, *, k: int = 3, listed: int | None = 20,
                     access_spacing_m: float = 20.0, site_snap_m: float = 250.0,
@@ -132,26 +163,32 @@ def candidate_sites(network: LifeCircleNetwork, communities: gpd.GeoDataFrame, c
     """
     progress = ensure_progress(progress)
     req = check_requirements(requirements)
+    if len(sites) == 0 or community_access["served"].to_numpy(bool).all() or req.empty:
+        return choose_sites(np.zeros(0, dtype=np.int64), np.zeros((0, len(communities))), communities,
+                            community_access, req, sites, k=k, listed=listed, crs=network.crs)
+    on_net, dist = site_distances(network, len(communities), sites, limit_m=float(req["threshold_m"].max()),
+                                  access_spacing_m=access_spacing_m, site_snap_m=site_snap_m,
+                                  progress=progress.stage(0, 2, "候选站点的步行距离"))
+    return choose_sites(on_net, dist, communities, community_access, req, sites, k=k, listed=listed,
+                        crs=network.crs, progress=progress.stage(1, 2, "排序"))
+
+
+def choose_sites(on_net: np.ndarray, dist: np.ndarray, communities: gpd.GeoDataFrame,
+                 community_access: pd.DataFrame, requirements: pd.DataFrame, sites: gpd.GeoDataFrame, *,
+                 k: int = 3, listed: int | None = 20, crs: Any = None,
+                 progress: Progress | None = None) -> gpd.GeoDataFrame:
+    """The greedy choice of :func:`candidate_sites` from the sites' distances (:func:`site_distances`:
+    ``on_net`` rows of ``sites``, ``dist`` metres to every community); the other arguments and the result as
+    there, ``crs`` that of the result."""
+    progress = ensure_progress(progress)
+    req = check_requirements(requirements)
     n = len(communities)
     columns = ["facility_type", "level", "threshold_m", "site_layer", "site_id", "name", "area_m2", "status",
                "note", "size_check",
                "population_alone", "communities_alone", "rank", "population_new", "communities_new", "geometry"]
     gap_rows = community_access.loc[~community_access["served"].to_numpy(bool)]
-    if len(sites) == 0 or len(gap_rows) == 0 or req.empty:
-        return gpd.GeoDataFrame(columns=columns, geometry="geometry", crs=network.crs)
-
-    xy, owner = boundary_samples(sites.geometry.to_numpy(), access_spacing_m)
-    snap = snap_points(network.graph, xy, max_distance_m=site_snap_m, routable_only=True)
-    best = best_per_owner(snap.distance_m, owner, len(sites))
-    on_net = np.flatnonzero(best >= 0)
-    site_snap = snap.take(best[on_net])
-    limit = float(req["threshold_m"].max())
-    dist = np.full((len(on_net), n), np.inf)
-    for c in range(0, len(on_net), _CHUNK):
-        progress.update(c, 2 * len(on_net), "候选站点的步行距离")
-        part = site_snap.take(np.arange(c, min(c + _CHUNK, len(on_net))))
-        node_d = distances_from_points(network.graph, part, limit_m=limit)
-        dist[c:c + _CHUNK] = network.community_distance(node_d, n, source_snap=part)
+    if len(on_net) == 0 or len(gap_rows) == 0 or req.empty:
+        return gpd.GeoDataFrame(columns=columns, geometry="geometry", crs=crs)
 
     ids = community_access["community_id"].to_numpy()[:n]
     status = column_or(sites, "status", UNKNOWN).fillna(UNKNOWN).astype(str).to_numpy()[on_net]
@@ -159,7 +196,6 @@ def candidate_sites(network: LifeCircleNetwork, communities: gpd.GeoDataFrame, c
     population = np.nan_to_num(pd.to_numeric(column_or(communities, "population", np.nan),
                                              errors="coerce").to_numpy(float), nan=0.0)
     out = []
-    progress = progress.stage(1, 2, "排序")
     for r, row in enumerate(req.itertuples(index=False)):
         progress.update(r, len(req), f"候选站点（第 {r + 1}/{len(req)} 项）")
         sel = (community_access["facility_type"].to_numpy() == row.facility_type) & \
@@ -206,7 +242,7 @@ def candidate_sites(network: LifeCircleNetwork, communities: gpd.GeoDataFrame, c
         }))
     progress.update(len(req), len(req), "候选站点已排序")
     if not out:
-        return gpd.GeoDataFrame(columns=columns, geometry="geometry", crs=network.crs)
+        return gpd.GeoDataFrame(columns=columns, geometry="geometry", crs=crs)
     result = pd.concat(out, ignore_index=True)
     result["_unchosen"] = result["rank"].isna()
     result["_verify"] = result["note"] == VERIFY
@@ -215,4 +251,4 @@ def candidate_sites(network: LifeCircleNetwork, communities: gpd.GeoDataFrame, c
     if listed is not None:
         result = result.groupby(["facility_type", "level"], sort=False).head(max(listed, k))
     return gpd.GeoDataFrame(result.drop(columns=["_unchosen", "_verify"]).reset_index(drop=True),
-                            geometry="geometry", crs=network.crs)
+                            geometry="geometry", crs=crs)

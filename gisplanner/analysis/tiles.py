@@ -3,16 +3,21 @@
 A tile owns the features whose representative point falls in its box (half-open, so every feature has exactly
 one tile) and carries, besides them, every feature within the *reach* of what it owns:
 
-- life circle: walking lines, facilities and gates within ``limit + access_snap + facility_snap`` metres of
-  its communities, where ``limit`` is the search limit of :func:`~gisplanner.analysis.lifecircle.life_circle_gaps`.
-  A walk of at most ``limit`` never leaves that box, so each owned community gets the distances of a whole-city
-  run. Which network components are islands is decided once on the whole network and handed to the tile,
+- life circle: walking lines, facilities and gates within ``limit + 2 access_snap + facility_snap`` metres of
+  its square (and of everything it owns), where ``limit`` is the search limit of
+  :func:`~gisplanner.analysis.lifecircle.life_circle_gaps`. A walk of at most ``limit`` never leaves that box,
+  so each owned community gets the distances of a whole-city run, each owned candidate site its distances to
+  every community (those within reach come along, with the lines around them), and the part of every
+  service-area polygon over the square (and a band of ``access_snap`` around it) is the whole run's, up to the
+  line simplification of :func:`~gisplanner.analysis.service_areas.service_areas` (a fifteenth of the band
+  width). Which network components are islands is decided once on the whole network and handed to the tile,
   since a component cut at the tile edge would otherwise look small.
 - sunlight: every building whose shadow over the standard day can reach the owned buildings (the footprint
   box stretched by the tallest building's shadow offsets, towards the sun), as obstacles without sills.
 
-The engines are called unchanged on each tile; :func:`merge_life_circle` and :func:`merge_sunlight` put the
-owned rows back in the order of a whole-city run.
+The engines are called unchanged on each tile; :func:`merge_life_circle`, :func:`merge_service_areas`,
+:func:`merge_site_distances` and :func:`merge_sunlight` put the owned rows back in the order of a whole-city
+run (the candidate sites are then chosen once, city-wide, by :func:`~gisplanner.analysis.sites.choose_sites`).
 """
 
 from __future__ import annotations
@@ -37,6 +42,8 @@ from gisplanner.analysis.lifecircle import (
     prepare_life_circle,
 )
 from gisplanner.analysis.network import WalkGraph, build_walk_graph
+from gisplanner.analysis.service_areas import service_areas
+from gisplanner.analysis.sites import site_distances
 from gisplanner.analysis.sun import SunPath
 from gisplanner.analysis.sunlight import shadow_reach, sunlight_hours
 from gisplanner.errors import InputError
@@ -93,40 +100,62 @@ class LifeCircleTile:
     ----------
     tile_id
         ``T<row>_<col>`` of the grid.
+    box
+        The tile's square (minx, miny, maxx, maxy), metres: the part of the service areas it gives.
     communities
         The communities the tile owns.
     walk_network, facilities, gates
-        The features within reach of them (gates None when the city has none).
+        The features within reach of what it owns (gates None when the city has none).
     line_routable
         Per walkable line of ``walk_network`` (in graph order), True when its component of the whole
         network is routable.
     owned_facilities
         Per row of ``facilities``: True where the tile owns it (reports its snap and status).
+    site_rows
+        Positions, in the whole site table, of the candidate sites the tile owns.
+    sites
+        Those sites.
+    site_community_rows
+        Positions, in the whole communities layer, of the communities within reach of the owned sites.
+    site_communities
+        Those communities.
     """
 
     tile_id: str
+    box: np.ndarray
     communities: gpd.GeoDataFrame
     walk_network: gpd.GeoDataFrame
     facilities: gpd.GeoDataFrame
     gates: gpd.GeoDataFrame | None
     line_routable: np.ndarray
     owned_facilities: np.ndarray
+    site_rows: np.ndarray
+    sites: gpd.GeoDataFrame | None
+    site_community_rows: np.ndarray
+    site_communities: gpd.GeoDataFrame
 
 
 @dataclass(frozen=True)
 class LifeCircleTileResult:
-    """The owned rows of one tile: the gap results and the facility table (``facility_access`` columns)."""
+    """The owned rows of one tile: the gap results, the facility table (``facility_access`` columns), the
+    service areas over its box (None when not asked for) and the walking distances of its candidate sites
+    (``site_rows`` on the network × ``site_community_rows``, metres)."""
 
     tile_id: str
     gaps: LifeCircleGaps
     facilities: pd.DataFrame
+    service_areas: gpd.GeoDataFrame | None
+    site_rows: np.ndarray
+    site_community_rows: np.ndarray
+    site_dist: np.ndarray
 
 
 def life_circle_reach(requirements: pd.DataFrame, *, search_limit_m: float, access_snap_m: float,
                       facility_snap_m: float = FACILITY_SNAP_M) -> float:
-    """Overlap, metres, a tile needs around its communities for exact life-circle distances."""
+    """Overlap, metres, a tile needs around its square for exact life-circle distances, site distances and
+    service areas (whose band of ``access_snap_m`` reaches that far beyond the reached lines)."""
     limit = max(float(search_limit_m), float(check_requirements(requirements)["threshold_m"].max()))
-    return limit + float(access_snap_m) + float(facility_snap_m)
+    return limit + 2 * float(access_snap_m) + float(facility_snap_m)
 
 
 def _line_routable(graph: WalkGraph) -> np.ndarray:
@@ -136,12 +165,19 @@ def _line_routable(graph: WalkGraph) -> np.ndarray:
     return out
 
 
+def _union_bounds(*bounds: np.ndarray) -> np.ndarray:
+    """The box holding every (minx, miny, maxx, maxy) given; NaN ones (empty frames) are skipped."""
+    b = np.array([x for x in bounds if np.isfinite(x).all()])
+    return np.array([b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()])
+
+
 def life_circle_tiles(walk_network: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
                       facilities: gpd.GeoDataFrame, *, tile_m: float, reach_m: float,
-                      gates: gpd.GeoDataFrame | None = None, graph: WalkGraph | None = None,
+                      gates: gpd.GeoDataFrame | None = None, sites: gpd.GeoDataFrame | None = None,
+                      service_reach_m: float = 0.0, graph: WalkGraph | None = None,
                       walkable_highways: Collection[str] | None = None, min_component_nodes: int = 50,
-                      facility_snap_m: float = FACILITY_SNAP_M) -> list[LifeCircleTile]:
-    """Split a city's life-circle inputs into tiles of ``tile_m`` metres with ``reach_m`` of overlap.
+                      access_snap_m: float = 30.0) -> list[LifeCircleTile]:
+    """Split a city's life-circle inputs into square tiles of ``tile_m`` metres with ``reach_m`` of overlap.
 
     Parameters
     ----------
@@ -150,86 +186,119 @@ def life_circle_tiles(walk_network: gpd.GeoDataFrame, communities: gpd.GeoDataFr
     tile_m
         Side of a tile, metres.
     reach_m
-        Overlap around the owned communities (:func:`life_circle_reach`).
+        Overlap around each tile's square and what it owns (:func:`life_circle_reach`).
+    sites
+        The candidate sites (:func:`~gisplanner.analysis.sites.site_table`), or None.
+    service_reach_m
+        How far service areas reach beyond the facilities (largest threshold plus the band), metres: tiles
+        are made wherever they may reach, with or without communities; 0 for none.
     graph
         The whole network's graph, when already built; it decides the islands.
     walkable_highways, min_component_nodes
         As for :func:`~gisplanner.analysis.network.build_walk_graph`.
-    facility_snap_m
-        The facility snap of :func:`~gisplanner.analysis.lifecircle.prepare_life_circle`, metres.
+    access_snap_m
+        The access snap of the communities, metres: a community within reach of a site comes with the lines
+        and gates around all of it.
 
     Returns
     -------
     list of LifeCircleTile
-        The tiles that own at least one community; each facility is owned by the tile whose communities are
-        nearest (reports its snap and status).
+        The tiles that own a community, a facility or a site, or that service areas may reach; every such
+        feature is owned by the tile holding its representative point.
     """
     if graph is None:
         graph = build_walk_graph(walk_network, walkable_highways=walkable_highways,
                                  min_component_nodes=min_component_nodes)
+    sites = sites if sites is not None and len(sites) else None
     routable = _line_routable(graph)
-    boxes = tile_boxes(communities.total_bounds, tile_m)
+    fac_geometry = facilities.geometry.to_numpy()
+    extent = _union_bounds(communities.total_bounds, sites.total_bounds if sites is not None else np.full(4, np.nan),
+                           _grow(facilities.total_bounds, service_reach_m) if len(facilities) else np.full(4, np.nan))
+    boxes = tile_boxes(extent, tile_m)
     n_x = int(round((boxes[:, 2].max() - boxes[:, 0].min()) / tile_m))
     owner = owner_tile(communities.geometry.to_numpy(), boxes)
-    used = np.unique(owner)
-    own_bounds = np.array([communities.iloc[np.flatnonzero(owner == t)].total_bounds for t in used])
-    fac_owner = _nearest_tile(facilities.geometry.to_numpy(), own_bounds) if len(facilities) else np.zeros(0, int)
+    fac_owner = owner_tile(fac_geometry, boxes) if len(facilities) else np.zeros(0, dtype=np.int64)
+    site_owner = owner_tile(sites.geometry.to_numpy(), boxes) if sites is not None else np.zeros(0, dtype=np.int64)
+    used = set(owner) | set(fac_owner) | set(site_owner)
+    if service_reach_m > 0 and len(facilities):
+        near = facilities.sindex.query(shapely.box(*boxes.T), predicate="dwithin", distance=service_reach_m)[0]
+        used |= set(np.unique(near))
     tiles = []
-    for k, t in enumerate(used):
-        reach_box = _grow(own_bounds[k], reach_m)
-        owned = np.flatnonzero(fac_owner == k)
-        # A facility the tile owns beyond its reach (in a tile without communities) still needs the lines
-        # it snaps to, so its status is the whole run's.
-        far = owned[~shapely.intersects(facilities.geometry.to_numpy()[owned], shapely.box(*reach_box))]
-        lines = np.union1d(_within(walk_network, reach_box),
-                           _within_any(walk_network, shapely.buffer(facilities.geometry.to_numpy()[far],
-                                                                    facility_snap_m)))
-        fac = np.union1d(_within(facilities, reach_box), owned)
-        gate_rows = _within(gates, reach_box)
+    for t in sorted(used):
+        own = np.flatnonzero(owner == t)
+        own_fac = np.flatnonzero(fac_owner == t)
+        own_sites = np.flatnonzero(site_owner == t)
+        core = _union_bounds(boxes[t], communities.iloc[own].total_bounds, facilities.iloc[own_fac].total_bounds,
+                             sites.iloc[own_sites].total_bounds if sites is not None else np.full(4, np.nan))
+        reach_box = _grow(core, reach_m)
+        near_sites = _within(communities, reach_box) if len(own_sites) else np.zeros(0, dtype=np.int64)
+        # The communities a site may serve come whole, with the lines and gates around them (their access
+        # points, and whether they have gates, are the whole run's).
+        line_box = _grow(_union_bounds(reach_box, communities.iloc[near_sites].total_bounds),
+                         access_snap_m + _SUN_MARGIN_M) if len(near_sites) else reach_box
+        lines = _within(walk_network, line_box)
+        fac = np.union1d(_within(facilities, reach_box), own_fac)
+        gate_rows = _within(gates, line_box)
         tiles.append(LifeCircleTile(
-            tile_id=f"T{t // n_x}_{t % n_x}", communities=communities.iloc[np.flatnonzero(owner == t)],
+            tile_id=f"T{t // n_x}_{t % n_x}", box=boxes[t], communities=communities.iloc[own],
             walk_network=walk_network.iloc[lines], facilities=facilities.iloc[fac],
             gates=gates.iloc[gate_rows] if gates is not None else None,
-            line_routable=routable[np.isin(graph.line_feature, lines)], owned_facilities=fac_owner[fac] == k))
+            line_routable=routable[np.isin(graph.line_feature, lines)],
+            owned_facilities=np.isin(fac, own_fac), site_rows=own_sites,
+            sites=sites.iloc[own_sites] if sites is not None else None,
+            site_community_rows=near_sites, site_communities=communities.iloc[near_sites]))
     return tiles
 
 
-def _nearest_tile(geometry: np.ndarray, bounds: np.ndarray) -> np.ndarray:
-    """Per geometry, the tile whose owned communities' box is nearest to its representative point (0 inside)."""
-    xy = shapely.get_coordinates(shapely.point_on_surface(geometry))
-    dx = np.maximum(np.maximum(bounds[None, :, 0] - xy[:, None, 0], xy[:, None, 0] - bounds[None, :, 2]), 0)
-    dy = np.maximum(np.maximum(bounds[None, :, 1] - xy[:, None, 1], xy[:, None, 1] - bounds[None, :, 3]), 0)
-    return np.argmin(np.hypot(dx, dy), axis=1)
-
-
-def _within_any(frame: gpd.GeoDataFrame, areas: np.ndarray) -> np.ndarray:
-    """Row positions of the features meeting any of ``areas``."""
-    if len(areas) == 0 or len(frame) == 0:
-        return np.zeros(0, dtype=np.int64)
-    return np.unique(frame.sindex.query(areas, predicate="intersects")[1])
+def _tile_graph(tile: LifeCircleTile, walkable_highways: Collection[str] | None,
+                min_component_nodes: int) -> WalkGraph:
+    """The tile's walking graph with the whole network's islands."""
+    graph = build_walk_graph(tile.walk_network, walkable_highways=walkable_highways,
+                             min_component_nodes=min_component_nodes)
+    if len(tile.line_routable) != len(graph.line_feature):
+        raise InputError("图块的步行路段与整个路网的不一致", layer="walk_network",
+                         fix="用同一图层由 life_circle_tiles 生成图块")
+    routable = np.zeros(graph.n_components, dtype=bool)
+    routable[graph.node_component[graph.edge_u]] = tile.line_routable[graph.edge_line]
+    return dataclasses.replace(graph, routable=routable)
 
 
 def run_life_circle_tile(tile: LifeCircleTile, category_map: Mapping[str, Sequence[str]],
                          requirements: pd.DataFrame, *, access_snap_m: float, search_limit_m: float,
                          tag_rules: Sequence[TagRule] = (), districts: pd.Series | None = None,
-                         walkable_highways: Collection[str] | None = None,
-                         min_component_nodes: int = 50) -> LifeCircleTileResult:
-    """The life-circle gaps of one tile's communities (a self-contained task: picklable in and out);
-    ``category_map`` and ``tag_rules`` as for :func:`~gisplanner.analysis.lifecircle.prepare_life_circle`."""
-    graph = build_walk_graph(tile.walk_network, walkable_highways=walkable_highways,
-                             min_component_nodes=min_component_nodes)
-    if len(tile.line_routable) != len(graph.line_feature):
-        raise InputError("the tile's walking lines differ from the whole network's",
-                         layer="walk_network", fix="build the tiles with life_circle_tiles from the same layer")
-    routable = np.zeros(graph.n_components, dtype=bool)
-    routable[graph.node_component[graph.edge_u]] = tile.line_routable[graph.edge_line]
-    graph = dataclasses.replace(graph, routable=routable)
+                         walkable_highways: Collection[str] | None = None, min_component_nodes: int = 50,
+                         service_areas_of: pd.DataFrame | None = None, per_facility: bool = False,
+                         facility_ids: Collection[str] | None = None,
+                         site_requirements: pd.DataFrame | None = None) -> LifeCircleTileResult:
+    """The life-circle results of one tile (a self-contained task: picklable in and out).
+
+    ``category_map`` and ``tag_rules`` as for :func:`~gisplanner.analysis.lifecircle.prepare_life_circle`.
+    With ``service_areas_of`` (requirement rows), the service areas (band ``access_snap_m``;
+    ``per_facility``, ``facility_ids`` as for :func:`~gisplanner.analysis.service_areas.service_areas`) cut to
+    the tile's square grown by the band; with ``site_requirements``, the distances of the owned candidate
+    sites up to their largest threshold.
+    """
+    graph = _tile_graph(tile, walkable_highways, min_component_nodes)
     network = prepare_life_circle(graph, tile.communities, tile.facilities, category_map, tag_rules=tag_rules,
                                   gates=tile.gates, access_snap_m=access_snap_m)
     gaps = life_circle_gaps(network, tile.communities, requirements, search_limit_m=search_limit_m,
                             districts=districts)
     table = network.facilities.drop(columns="node")
-    return LifeCircleTileResult(tile.tile_id, gaps, table[tile.owned_facilities].reset_index(drop=True))
+    areas = None
+    if service_areas_of is not None:
+        areas = service_areas(network, service_areas_of, buffer_m=access_snap_m, per_facility=per_facility,
+                              facility_ids=facility_ids)
+        areas = areas.set_geometry(shapely.clip_by_rect(areas.geometry.to_numpy(), *_grow(tile.box, access_snap_m)))
+        areas = areas[~areas.geometry.is_empty].reset_index(drop=True)
+    on_net, dist = np.zeros(0, dtype=np.int64), np.zeros((0, len(tile.site_communities)))
+    site_req = check_requirements(site_requirements) if site_requirements is not None else None
+    if tile.sites is not None and len(tile.sites) and site_req is not None and len(site_req):
+        near = prepare_life_circle(graph, tile.site_communities, tile.facilities, category_map,
+                                   tag_rules=tag_rules, gates=tile.gates, access_snap_m=access_snap_m)
+        on_net, dist = site_distances(near, len(tile.site_communities), tile.sites,
+                                      limit_m=float(site_req["threshold_m"].max()))
+    return LifeCircleTileResult(tile.tile_id, gaps, table[tile.owned_facilities].reset_index(drop=True), areas,
+                                tile.site_rows[on_net], tile.site_community_rows, dist)
 
 
 def _concat(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
@@ -305,6 +374,60 @@ def _coverage_order(coverage: pd.DataFrame, ids: np.ndarray, requirements: pd.Da
     d = first.reindex(coverage["district"].to_numpy()).fillna(-1).to_numpy()
     is_district = (coverage["district"] != "all").to_numpy()
     return np.lexsort((d, r, is_district))
+
+
+def merge_service_areas(results: Sequence[LifeCircleTileResult], requirements: pd.DataFrame,
+                        facilities: pd.DataFrame, *, crs: Any, per_facility: bool = False,
+                        facility_ids: Collection[str] | None = None) -> gpd.GeoDataFrame:
+    """Each service area as the union of the tiles' pieces, in the row order of a whole-city run.
+
+    ``facilities`` is the merged facility table (:func:`merge_life_circle`): a row's ``facilities`` counts
+    the city's usable facilities of its type, and there is no row for a type without one. The columns are
+    those of :func:`~gisplanner.analysis.service_areas.service_areas`.
+    """
+    pieces = [r.service_areas for r in results if r.service_areas is not None and len(r.service_areas)]
+    grouped: dict[tuple[str, ...], list[Any]] = {}
+    for part in pieces:
+        ids = part["facility_id"].astype(str) if per_facility else pd.Series("", index=part.index)
+        for t, lv, fid, geom in zip(part["facility_type"], part["level"], ids, part.geometry.to_numpy()):
+            grouped.setdefault((t, lv, fid), []).append(geom)
+    usable = (facilities["status"] == FACILITY_NETWORK).to_numpy()
+    wanted = None if facility_ids is None else {str(i) for i in facility_ids}
+    rows = []
+    for row in check_requirements(requirements).itertuples(index=False):
+        use = usable & facilities["facility_types"].map(lambda t, k=row.facility_type: k in t).to_numpy(bool)
+        if not use.any():
+            continue
+        r = float(row.threshold_m)
+        if not per_facility:
+            union = shapely.union_all(grouped.get((row.facility_type, row.level, ""), []))
+            rows.append((row.facility_type, row.level, r, int(use.sum()), None, union))
+            continue
+        for fid in facilities["facility_id"].astype(str).to_numpy()[use]:
+            if wanted is None or fid in wanted:
+                union = shapely.union_all(grouped.get((row.facility_type, row.level, fid), []))
+                rows.append((row.facility_type, row.level, r, 1, fid, union))
+    frame = pd.DataFrame(rows, columns=["facility_type", "level", "threshold_m", "facilities", "facility_id",
+                                        "geometry"])
+    if not per_facility:
+        frame = frame.drop(columns="facility_id")
+    out = gpd.GeoDataFrame(frame, geometry="geometry", crs=crs)
+    out.insert(len(out.columns) - 1, "area_m2", shapely.area(out.geometry.to_numpy()))
+    return out
+
+
+def merge_site_distances(results: Sequence[LifeCircleTileResult], n_communities: int
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """The candidate sites' distances of every tile as one city's (``on_net`` rows of the site table in
+    order, ``dist`` metres to every community), as :func:`~gisplanner.analysis.sites.site_distances` gives."""
+    rows = np.concatenate([r.site_rows for r in results]) if results else np.zeros(0, dtype=np.int64)
+    dist = np.full((len(rows), n_communities), np.inf)
+    start = 0
+    for r in results:
+        dist[np.ix_(np.arange(start, start + len(r.site_rows)), r.site_community_rows)] = r.site_dist
+        start += len(r.site_rows)
+    order = np.argsort(rows, kind="stable")
+    return rows[order].astype(np.int64), dist[order]
 
 
 # ---------------------------------------------------------------------------------------------- sunlight

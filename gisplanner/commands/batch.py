@@ -27,12 +27,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description="批量计算多个城市：每市导入、划片区、生活圈、设施核查并输出成果包，再汇总全省计划表"
                     "（全市小计、全省合计）、汇总表和总览图。",
         epilog="每个城市算完即写入 输出文件夹/城市代码/（project.gpkg、plan/、run.json）；batch.json 记录每个城市的"
-               "状态；全省汇总写入 输出文件夹/province/。重新运行时跳过输入、选项和标准都未变的城市。"
+               "状态；全省汇总写入 输出文件夹/province/。重新运行时，输入数据和运行记录（各分析的参数、标准修改、"
+               "拟建设施）都未变化的城市跳过，其余城市重算并说明原因。"
                "各计算进程须能访问输入和输出路径。")
     parser.add_argument("projects", nargs="*", type=Path, metavar="P.gpkg", help="各城市的项目文件")
     parser.add_argument("--cities", type=Path, metavar="LIST.json",
-                        help='城市清单：`{"cities": [{"key", "name", "project" 或 "sources", "placements", '
-                             '"funding"}]}`')
+                        help='城市清单：`{"cities": [{"key", "name", "project" 或 "sources", "placements"}]}`；'
+                             '资金来源取自各市的改造台账')
     parser.add_argument("--layers", type=Path, nargs="+", metavar="文件",
                         help="全省的图层文件，按 --split-by 字段拆分到各城市")
     parser.add_argument("--split-by", metavar="字段", help="记录每个要素所属市或县的字段")

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from gisplanner import workflow
-from gisplanner.analysis.costs import COST_UNITS
+from gisplanner.analysis.renovation import UNIT_ZH
 from gisplanner.io.writers import write_layers
 from gisplanner.outputs import output_file
 from gisplanner.project import Project
@@ -28,8 +28,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--within-admin", action="store_true",
                         help="每个片区限于一个行政单元（街道/社区）之内")
     parser.add_argument("--unit-costs", type=Path, default=None, metavar="CSV",
-                        help=f"估算投资用的单价表，表头 `item,unit,unit_cost_yuan`（单位：{'、'.join(f'`{u}`' for u in COST_UNITS)}）；"
-                             "没有默认单价")
+                        help="估算投资用的单价表，表头 `item,unit,unit_cost_yuan`（`item` 为改造内容名称或键；单位："
+                             f"{'、'.join(f'`{u}`' for u in UNIT_ZH)}），各小区已选改造内容按工程量计价；没有默认单价")
     parser.add_argument("--no-save", action="store_true", help="不把结果存入项目文件")
     parser.set_defaults(run=run)
 

@@ -139,8 +139,6 @@ class PlanLayers:
     facility_zh, level_zh, renovation_class
         Chinese names of facility types and levels, and the renovation class (基础类/完善类/提升类) of each
         facility type, from the project's standards.
-    renovation_items
-        Renovation class -> the items every district carries (国办发〔2020〕23号 lists, from the config).
     attribution
         Data attribution to print, e.g. "© OpenStreetMap contributors"; None when no source needs one.
     district
@@ -172,7 +170,6 @@ class PlanLayers:
     facility_zh: Mapping[str, str] = field(default_factory=dict)
     level_zh: Mapping[str, str] = field(default_factory=dict)
     renovation_class: Mapping[str, str] = field(default_factory=dict)
-    renovation_items: Mapping[str, Sequence[str]] = field(default_factory=dict)
     attribution: str | None = None
     district: str | None = None
     checks: ChecksTable | None = None
@@ -237,6 +234,28 @@ def worst_verdict(verdicts: Iterable[object]) -> str:
     return max(known, key=VERDICTS.index) if known else "pass"
 
 
+#: The message of a stored verdict that came without its basis (a placement made before verdicts carried one).
+RECHECK = ("需重新检查：该设施放置时结论未随附依据说明；下列依据为该核查项规则的来源（checks.yaml），"
+           "请重新核查以得出说明和下一步")
+RECHECK_STEP = "在设施面板中重新核查该设施"
+
+
+def stored_basis(record: Mapping[str, Any], checks: ChecksTable | None) -> dict[str, dict[str, Any]]:
+    """Each verdict's basis as stored with a placed facility; a verdict stored without one (placements from
+    before verdicts carried their basis) gets :data:`RECHECK` with the sources of its check's rule in
+    ``checks.yaml``, so no export shows a verdict with an empty basis."""
+    basis = {str(k): dict(v) for k, v in dict(record.get("basis") or {}).items()}
+    entries = checks.entries if checks is not None else {}
+    for key in dict(record.get("verdicts") or {}):
+        if basis.get(key, {}).get("message") or basis.get(key, {}).get("basis"):
+            continue
+        # a per-level result (green_public_lc10) cites the check it belongs to (green_public)
+        entry = entries.get(key) or next((e for k, e in entries.items() if key.startswith(f"{k}_")), None)
+        basis[key] = {"message": RECHECK, "basis": list(entry.source) if entry is not None else [],
+                      "next_steps": [RECHECK_STEP]}
+    return basis
+
+
 def _feature_name(layers: Mapping[str, gpd.GeoDataFrame], site: object) -> str:
     """The ``name`` of the feature a ``LAYER:ID`` site reference points to, or ""."""
     layer, _, feature = str(site or "").partition(":")
@@ -248,7 +267,8 @@ def _feature_name(layers: Mapping[str, gpd.GeoDataFrame], site: object) -> str:
 
 
 def proposed_frame(placed: Sequence[Mapping[str, Any]], crs: CRS,
-                   layers: Mapping[str, gpd.GeoDataFrame] | None = None) -> gpd.GeoDataFrame:
+                   layers: Mapping[str, gpd.GeoDataFrame] | None = None,
+                   checks: ChecksTable | None = None) -> gpd.GeoDataFrame:
     """Turn the project's placed facilities into a layer with one verdict column per check.
 
     Parameters
@@ -263,6 +283,9 @@ def proposed_frame(placed: Sequence[Mapping[str, Any]], crs: CRS,
     layers
         The project's layers by role, to name each ``LAYER:ID`` site (``site_name``: the feature's ``name``,
         empty when the layer, the feature or its name is missing).
+    checks
+        The placement checks of the standards: the rule sources a verdict stored without its basis cites
+        (:func:`stored_basis`).
 
     Returns
     -------
@@ -283,7 +306,7 @@ def proposed_frame(placed: Sequence[Mapping[str, Any]], crs: CRS,
                "overall": str(item.get("overall") or ""),
                "needs_consultation": bool(item.get("needs_consultation", False)),
                # JSON text, so every export format can carry it: check key -> message, basis, next steps
-               "basis": json.dumps(item.get("basis") or {}, ensure_ascii=False),
+               "basis": json.dumps(stored_basis(item, checks), ensure_ascii=False),
                "shadow": str(item.get("shadow") or ""), "geometry": geom}
         row.update({f"check_{k}": str(v) for k, v in dict(item.get("verdicts") or {}).items()})
         rows.append(row)
@@ -301,7 +324,6 @@ def plan_layers(*, crs: CRS | str, communities: gpd.GeoDataFrame, title: str = "
                 facilities: gpd.GeoDataFrame | None = None, green_space: gpd.GeoDataFrame | None = None,
                 facility_zh: Mapping[str, str] | None = None, level_zh: Mapping[str, str] | None = None,
                 renovation_class: Mapping[str, str] | None = None,
-                renovation_items: Mapping[str, Sequence[str]] | None = None,
                 attribution: str | None = None, checks: ChecksTable | None = None,
                 city_zh: str = "本市", roads: gpd.GeoDataFrame | None = None,
                 buildings: gpd.GeoDataFrame | None = None, admin_boundaries: gpd.GeoDataFrame | None = None,
@@ -328,8 +350,8 @@ def plan_layers(*, crs: CRS | str, communities: gpd.GeoDataFrame, title: str = "
         The project's placed facilities, see :func:`proposed_frame`.
     facilities, green_space
         Context layers.
-    facility_zh, level_zh, renovation_class, renovation_items
-        Names, classes and class items from the standards.
+    facility_zh, level_zh, renovation_class
+        Names and classes from the standards.
     attribution
         Attribution of the data sources shown, or None.
     checks
@@ -388,13 +410,13 @@ def plan_layers(*, crs: CRS | str, communities: gpd.GeoDataFrame, title: str = "
         service_areas=frame(service_areas, ["facility_id", "facility_type", "level"], "service_areas"),
         resources=_resource_frame(resources, resource_layers or {}, crs),
         candidate_sites=frame(candidate_sites, ["name"], "candidate_sites"),
-        proposed=proposed_frame(placed, crs, resource_layers),
+        proposed=proposed_frame(placed, crs, resource_layers, checks),
         sunlight=frame(sunlight, ["hours"], "sill_points"),
         facilities=frame(facilities, ["category", "name"], "facilities"),
         green_space=frame(green_space, ["green_type", "name"], "green_space"), outside=outside,
         facility_zh=dict(facility_zh or {}), level_zh=dict(level_zh or {}),
         renovation_class=dict(renovation_class or {}),
-        renovation_items={k: tuple(v) for k, v in (renovation_items or {}).items()}, attribution=attribution,
+        attribution=attribution,
         checks=checks, city_zh=city_zh,
         roads=frame(roads, ["highway", "name"], "walk_network"),
         buildings=frame(buildings, ["feature_id"], "buildings"),
@@ -421,8 +443,9 @@ def select_district(layers: PlanLayers, district_id: str, *, margin_m: float = 2
     """Keep only what belongs to one district.
 
     Communities, gaps and resources are kept by ``district_id``; proposed facilities when they touch the
-    outline (the same rule as the item lists) or their shadow over the standard day falls on the district's
-    communities; service areas when they touch the outline; candidate sites, sunlight points and context
+    outline (the same rule as the item lists) or their shadow over the standard day falls on one of the
+    district's buildings (by ``community_id``, else standing in a member community): a shadow over a courtyard
+    or a road inside the outline shades no dwelling; service areas when they touch the outline; candidate sites, sunlight points and context
     layers within ``margin_m`` of it, because a site just outside still serves the district and a building
     just outside is still shaded by its facilities.
 
@@ -467,12 +490,21 @@ def select_district(layers: PlanLayers, district_id: str, *, margin_m: float = 2
         if not len(gdf):
             return gdf
         keep = shapely.intersects(gdf.geometry.to_numpy(), outline)
-        if "shadow" in gdf.columns and len(members):
-            homes = shapely.union_all(members.geometry.to_numpy())
+        homes = district_buildings()
+        if "shadow" in gdf.columns and len(homes):
             shadows = shapely.from_wkt(np.array([w if isinstance(w, str) and w else None for w in gdf["shadow"]],
                                                 dtype=object))
-            keep |= shapely.intersects(shadows, homes)
+            keep |= shapely.intersects(shadows, shapely.union_all(homes.geometry.to_numpy()))
         return gdf[keep]
+
+    def district_buildings() -> gpd.GeoDataFrame:
+        buildings = layers.buildings
+        if not len(buildings) or not len(members):
+            return buildings.iloc[:0]
+        if "community_id" in buildings.columns:
+            return buildings[buildings["community_id"].astype(str).isin(set(members["feature_id"].astype(str)))]
+        homes = shapely.union_all(members.geometry.to_numpy())
+        return buildings[shapely.within(shapely.point_on_surface(buildings.geometry.to_numpy()), homes)]
 
     return replace(
         layers, district=district_id, districts=districts, communities=members,

@@ -232,8 +232,8 @@ def project_notice(project: Any, project_id: str, *, unit_costs: pd.DataFrame | 
         When the ledger has no such project or none of its communities is in the communities layer.
     """
     from gisplanner import funding
-    from gisplanner.export.package import osm_attribution, project_plan_layers
-    from gisplanner.export.tables import district_items
+    from gisplanner.catalogue import renovation_items
+    from gisplanner.export.package import osm_attribution
     from gisplanner.ledger import check_preconditions, households_by_project, member_ids, project_ledger
 
     ledger = project_ledger(project)
@@ -259,14 +259,11 @@ def project_notice(project: Any, project_id: str, *, unit_costs: pd.DataFrame | 
     context = all_communities.cx[reach[0] - pad:reach[2] + pad, reach[1] - pad:reach[3] + pad]
     context = context[~context.index.isin(communities.index)]
 
+    # The project's own communities' selected items (一区一策), the same ones its budget prices.
     content: dict[str, list[str]] = {}
-    district_of = project.results.get("district_members")
-    if district_of is not None and "districts" in project.results:
-        member_district = district_of[district_of["community_id"].astype(str).isin(ids)]["district_id"].astype(str)
-        items = district_items(project_plan_layers(project))
-        items = items[items["片区编号"].isin(set(member_district))]
-        for cls, group in items.groupby("改造类别", sort=False):
-            content[str(cls)] = list(dict.fromkeys(group["改造内容"].astype(str)))
+    items = renovation_items(project, community_ids=ids)
+    for cls, group in items[items["selected"].astype(bool)].groupby("class_zh", sort=False):
+        content[str(cls)] = list(dict.fromkeys(group["item_zh"].astype(str)))
 
     households = households_by_project(one, all_communities)
     investment = funding.project_investment(project, one, unit_costs, file=unit_costs_file)

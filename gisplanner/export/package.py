@@ -48,14 +48,6 @@ def osm_attribution(project: Any) -> str | None:
     return None
 
 
-def unit_costs_from_content(content: pd.DataFrame | None) -> pd.DataFrame | None:
-    """The unit-cost table a ``district_content`` result was priced with, or None when nothing was priced."""
-    if content is None or "unit_cost_yuan" not in content.columns:
-        return None
-    priced = content.dropna(subset=["unit_cost_yuan"]).drop_duplicates("item")
-    return priced[["item", "unit", "unit_cost_yuan"]].reset_index(drop=True) if len(priced) else None
-
-
 def city_name(name: str) -> str:
     """The name of a 地级以上城市 as the plan table prints it: 哈尔滨 -> 哈尔滨市 (a name ending in 市, 州 or 盟
     stays as it is)."""
@@ -100,7 +92,7 @@ def project_plan_layers(project: Any, *, district: str | None = None) -> PlanLay
         facilities=project.layers.get("facilities"), green_space=project.layers.get("green_space"),
         facility_zh={k: t.zh for k, t in types.items()},
         level_zh={k: level.zh for k, level in standards.levels.items()},
-        renovation_class=standards.facility_classes(), renovation_items=standards.renovation_items(project.city),
+        renovation_class=standards.facility_classes(),
         attribution=osm_attribution(project), checks=standards.checks,
         city_zh=city_name(city.zh if city is not None else project.city), roads=project.layers.get("walk_network"),
         buildings=project.layers.get("buildings"), admin_boundaries=project.layers.get("admin_boundaries"),
@@ -122,12 +114,16 @@ def plan_table_options(project: Any) -> dict[str, Any]:
 def project_plan_tables(project: Any, *, district: str | None = None, unit_costs: pd.DataFrame | None = None,
                         unit_costs_file: str | None = None,
                         plan_year: int | None = None) -> tuple[PlanLayers, tables.PlanTables]:
-    """The plan layers and every plan table of a project, priced with ``unit_costs`` or, by default, the
-    prices of its ``district_content`` result (the numbers the plan package and the provincial roll-up show)."""
+    """The plan layers and every plan table of a project (the numbers the plan package and the provincial
+    roll-up show). Costs are the communities' selected renovation items (:func:`catalogue.renovation_items`)
+    priced with ``unit_costs`` or, by default, the prices the district plan was made with."""
     layers = project_plan_layers(project, district=district)
+    source = unit_costs_file or "命令行给出的单价表"
     if unit_costs is None:
-        unit_costs = unit_costs_from_content(project.results.get(catalogue.DISTRICT_CONTENT))
-    return layers, tables.plan_tables(layers, unit_costs=unit_costs, plan_year=plan_year, file=unit_costs_file,
+        unit_costs, source = catalogue.plan_unit_costs(project), "片区分析所用单价表"
+    items = catalogue.renovation_items(project, community_ids=list(layers.communities["feature_id"].astype(str)),
+                                       unit_costs=unit_costs, unit_costs_file=unit_costs_file)
+    return layers, tables.plan_tables(layers, items, cost_source=source, plan_year=plan_year,
                                       **plan_table_options(project))
 
 

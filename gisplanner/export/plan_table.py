@@ -14,7 +14,7 @@ in the row's 备注 and listed per community in :attr:`PlanTable.communities`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -163,7 +163,8 @@ def _block(rows: pd.DataFrame, priced: bool) -> list[float]:
             elif metric == FLOOR_AREA:
                 values.append(round(float(part[column].sum()) / 1e4, 4))
             elif metric == INVESTMENT:
-                values.append(round(float(part[column].fillna(0.0).sum()) / 1e4, 4))
+                # a cell with no priced community stays blank: 0 would claim the works cost nothing
+                values.append(round(float(part[column].sum(min_count=1)) / 1e4, 4))
             else:
                 values.append(int(len(part)) if column == "_one" else int(part[column].sum()))
     return values
@@ -184,7 +185,8 @@ def _remark(rows: pd.DataFrame, area_per_household_m2: float) -> str:
 
 
 def plan_table(cities: Mapping[str, pd.DataFrame], *, plan_year: int | None = None, cutoff_year: int = 2000,
-               area_per_household_m2: float = 80.0, max_after_share: float = MAX_AFTER_SHARE) -> PlanTable:
+               area_per_household_m2: float = 80.0, max_after_share: float = MAX_AFTER_SHARE,
+               cost_notes: Sequence[str] = ()) -> PlanTable:
     """The plan table of one or more 地级以上城市, with the 全省(区、市) rows.
 
     Parameters
@@ -207,6 +209,9 @@ def plan_table(cities: Mapping[str, pd.DataFrame], *, plan_year: int | None = No
     max_after_share
         Largest share of the plan's households in 2000年底后 communities (建办城〔2021〕28号 三（四）: 15 %);
         the notes give the share and say when it is exceeded.
+    cost_notes
+        Where the investment figures come from (unit costs, unpriced items, estimated quantities), printed in
+        place of the general note when any community is priced.
 
     Returns
     -------
@@ -272,8 +277,8 @@ def plan_table(cities: Mapping[str, pd.DataFrame], *, plan_year: int | None = No
         notes.append(NO_COSTS_NOTE)
     else:
         unpriced = int(counted["investment_yuan"].isna().sum())
-        notes.append("预计投资额 = Σ 单价 × 工程量，据用户提供的单价表。"
-                     + (f"{unpriced} 个小区无造价，按 0 计入。" if unpriced else ""))
+        notes.extend(cost_notes or ["预计投资额 = Σ 单价 × 工程量，据用户提供的单价表。"
+                                    + (f"{unpriced} 个小区无造价，未计入（留空，不按 0 计）。" if unpriced else "")])
     if counted["households_estimated"].any() or counted["floor_area_estimated"].any():
         notes.append("带估算的行见“备注”列，逐个小区的估算见“计划表小区明细”。")
     if counted["period"].isna().any():

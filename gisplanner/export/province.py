@@ -33,9 +33,16 @@ from gisplanner.export.plan_table import (
 )
 
 MISSING = "数据缺失"
+#: The last entry of a city's funding (:func:`gisplanner.funding.fiscal_check`'s by_source).
+FUNDING_TOTAL = "合计"
 #: Columns of the plan table's community rows that go back into plan_table for the roll-up.
 PLAN_COMMUNITY_COLUMNS = ("feature_id", "name", "area_type", "built_year", "households", "households_estimated",
                           "n_buildings", "floor_area_m2", "floor_area_estimated", "investment_yuan", "plan_year")
+
+
+def _known(value: float | None) -> float:
+    """An amount of a city summary, NaN where unknown (None in JSON)."""
+    return np.nan if value is None else float(value)
 
 
 def _json_value(value: Any) -> Any:
@@ -44,8 +51,30 @@ def _json_value(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def city_summary(project: Any, *, key: str, name: str, funding: Mapping[str, float] | None = None,
-                 plan_year: int | None = None) -> dict[str, Any]:
+def city_funding(project: Any, *, plan_year: int | None = None) -> dict[str, float | None]:
+    """A city's funding by source, 万元, by the ledger's funding rules (:mod:`gisplanner.funding`): the
+    province's subsidies, the amounts its ledger records, 市县财政 the rest of the estimated investment.
+
+    The projects are those of the city's ledger (its districts as 储备 projects when it has none); with
+    ``plan_year``, those of that year. Returns Chinese source name -> amount, the last entry 合计; None where
+    unknown (no unit-cost table: 市县财政 and 合计).
+    """
+    from gisplanner import funding
+    from gisplanner.ledger import households_by_project, project_ledger
+
+    standards = project.standards()
+    ledger = project_ledger(project)
+    if plan_year is not None:
+        ledger = ledger[ledger["plan_year"].eq(plan_year).fillna(False).to_numpy(bool)].reset_index(drop=True)
+    households = households_by_project(ledger, project.layer("communities"))
+    investment = funding.project_investment(project, ledger, None)
+    province = project.settings.get("province") or standards.ledger.province(project.city)
+    split = funding.funding_split(ledger, households, investment, standards, province=province)
+    by_source = funding.fiscal_check(split, standards, budget_wan=None).by_source
+    return {str(s): None if pd.isna(v) else float(v) for s, v in zip(by_source["source"], by_source["amount_wan"])}
+
+
+def city_summary(project: Any, *, key: str, name: str, plan_year: int | None = None) -> dict[str, Any]:
     """What the roll-up needs from one city whose analyses have run (JSON-serialisable).
 
     Returns
@@ -54,7 +83,7 @@ def city_summary(project: Any, *, key: str, name: str, funding: Mapping[str, flo
         ``key``, ``name``, ``plan_communities`` (the communities the city's plan table counts, as records),
         ``plan_options`` (plan year and the table's parameters), ``gaps`` (facility type -> communities short
         of it), ``gaps_closed`` (facility type -> of those, the ones the chosen candidate sites would serve),
-        ``facility_zh``, ``placements`` (overall verdict -> count), ``funding`` (source -> 万元),
+        ``facility_zh``, ``placements`` (overall verdict -> count), ``funding`` (:func:`city_funding`),
         ``attribution``.
     """
     from gisplanner.export.package import osm_attribution, plan_table_options, project_plan_tables
@@ -85,7 +114,7 @@ def city_summary(project: Any, *, key: str, name: str, funding: Mapping[str, flo
         "gaps_closed": {str(k): int(v) for k, v in closed.items()},
         "facility_zh": {k: t.zh for k, t in types.items()},
         "placements": {str(k): int(v) for k, v in verdicts.items()},
-        "funding": {str(k): float(v) for k, v in (funding or {}).items()},
+        "funding": city_funding(project, plan_year=plan_year),
         "attribution": osm_attribution(project),
     }
 
@@ -129,12 +158,12 @@ def _subtotal(plan: PlanTable, name: str) -> pd.Series:
 
 def provincial_summary(summaries: Sequence[Mapping[str, Any]], plan: PlanTable) -> pd.DataFrame:
     """One row per city and a 全省合计 row: communities and households in the plan (from ``plan``, the
-    provincial plan table), cost, funding by source and the placement verdicts.
+    provincial plan table), cost, funding by source (:func:`city_funding`) and the placement verdicts.
 
-    Unknown figures are NaN (shown as 数据缺失): a city without unit costs has no cost, a city without a
-    funding table no funding, and the province's total of a column with any unknown city is unknown.
+    Unknown figures are NaN (shown as 数据缺失): a city without unit costs has no cost and no 市县财政 share,
+    and the province's total of a column with any unknown city is unknown.
     """
-    sources = sorted({src for s in summaries for src in s.get("funding", {})})
+    sources = list(dict.fromkeys(src for s in summaries for src in s.get("funding", {}) if src != FUNDING_TOTAL))
     rows = []
     for s in summaries:
         total = _subtotal(plan, s["name"])
@@ -142,8 +171,8 @@ def provincial_summary(summaries: Sequence[Mapping[str, Any]], plan: PlanTable) 
                "预计投资额（万元）": total[(INVESTMENT, TOTAL)]}
         funding = s.get("funding", {})
         for src in sources:
-            row[f"资金来源：{src}（万元）"] = funding.get(src, np.nan) if funding else np.nan
-        row["资金合计（万元）"] = sum(funding.values()) if funding else np.nan
+            row[f"资金来源：{src}（万元）"] = _known(funding.get(src))
+        row["资金合计（万元）"] = _known(funding.get(FUNDING_TOTAL))
         for verdict, zh in OVERALL_ZH.items():
             row[f"拟建设施核查：{zh}"] = s.get("placements", {}).get(verdict, 0)
         rows.append(row)
@@ -287,8 +316,10 @@ def write_rollup(summaries: Sequence[Mapping[str, Any]], city_dirs: Sequence[Pat
         notes.append(f"未计入（计算失败）：{'、'.join(failed)}。")
     if summary["预计投资额（万元）"].iloc[:-1].isna().any():
         notes.append("预计投资额：有城市未提供单价表，其行留空，全省合计也留空（只加已定价城市会被误读为全省）。")
-    if not any(s.get("funding") for s in summaries):
-        notes.append("资金来源：各市未提供资金来源表，数据缺失。")
+    notes.append("资金来源：按各市改造台账（无台账的城市以其片区为储备项目）和资金筹措规则计算：省级补助政策、"
+                 "台账记录的专项债、专业经营单位出资、居民出资和社会资本，市县财政承担预计投资额的其余部分。")
+    if summary["资金合计（万元）"].iloc[:-1].isna().any():
+        notes.append("资金来源：有城市未提供单价表，其市县财政出资和资金合计留空，全省合计也留空。")
     notes.append("缺口小区数：缺少该类设施（任一生活圈层级）的小区数；候选用地可补：各市按缺口选出的候选用地"
                  "（每类每层级前 k 处）建成后新覆盖的其中小区数，未经逐一核查。")
     paths = {"plan_csv": out_dir / "province_plan_table.csv", "summary_csv": out_dir / "province_summary.csv",

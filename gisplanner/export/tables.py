@@ -9,138 +9,90 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gisplanner.analysis.costs import district_costs
-from gisplanner.analysis.district_tables import district_content, district_gaps
+from gisplanner.analysis.district_tables import district_content
+from gisplanner.analysis.renovation import UNIT_ZH, community_costs
 from gisplanner.export.layers import PlanLayers
 from gisplanner.export.plan_table import INVESTMENT, PlanTable, plan_table, write_cell, write_plan_sheet
 from gisplanner.io import spreadsheets
 from gisplanner.labels import code_label
 
-SOURCE_ZH = {"standard": "改造清单", "gap": "生活圈缺口", "proposed": "拟建设施"}
+SOURCE_ZH = {"item": "小区改造内容（一区一策）", "proposed": "拟建设施"}
 
 
-def _quantities(communities: pd.DataFrame, key: pd.Series) -> pd.DataFrame:
-    """Cost quantities (the columns of ``gisplanner.analysis.costs.COST_UNITS``) summed by ``key``, as ``district_id`` rows."""
-    frame = pd.DataFrame({
-        "district_id": key.astype(str).to_numpy(),
-        "floor_area_m2": pd.to_numeric(communities["floor_area_m2"], errors="coerce").fillna(0.0).to_numpy(),
-        "households": pd.to_numeric(communities["households"], errors="coerce").fillna(0.0).to_numpy(),
-        "n_buildings": pd.to_numeric(communities["n_buildings"], errors="coerce").fillna(0.0).to_numpy(),
-        "n_communities": 1.0})
-    return frame.groupby("district_id", as_index=False).sum()
+def district_items(layers: PlanLayers, items: pd.DataFrame) -> pd.DataFrame:
+    """Renovation content of each district: its communities' selected items summed by item
+    (:func:`gisplanner.analysis.district_tables.district_content`), then each proposed facility inside it.
 
-
-def renovation_content(layers: PlanLayers) -> pd.DataFrame:
-    """Renovation items of each district by class: the configured class items, one per gap facility type,
-    one per proposed facility inside the district.
+    Parameters
+    ----------
+    layers
+        The plan.
+    items
+        The communities' priced items with the planner's ticks (:func:`gisplanner.catalogue.renovation_items`).
 
     Returns
     -------
     pandas.DataFrame
-        ``district_id``, ``renovation_class``, ``item``, ``source`` (standard, gap, proposed).
+        Columns 片区编号, 片区名称, 改造类别, 改造内容, 来源, 单位, 工程量, 工程量含估算, 涉及小区数, 单价（元）,
+        预计投资额（万元） (blank without a unit cost; a proposed facility has no quantity of its own).
     """
     members = layers.communities.loc[layers.communities["district_id"].notna(), ["district_id", "feature_id"]]
     members = members.rename(columns={"feature_id": "community_id"}).astype(str)
-    gaps = district_gaps(members, pd.DataFrame(layers.gaps.drop(columns=["geometry", "district_id"])))
-    content = district_content(layers.districts, gaps, classes=layers.renovation_items,
-                                         facility_classes=layers.renovation_class,
-                                         facility_names=layers.facility_zh)
-    proposed = []
-    for district_id, outline in zip(layers.districts["district_id"], layers.districts.geometry):
-        for _, facility in layers.proposed[layers.proposed.intersects(outline)].iterrows():
-            ftype = str(facility["facility_type"])
-            proposed.append((district_id, layers.renovation_class.get(ftype, "未分类"),
-                             f"{ftype}:{facility['facility_id']}", "proposed"))
-    extra = pd.DataFrame(proposed, columns=content.columns)
-    return pd.concat([content, extra], ignore_index=True) if proposed else content
-
-
-def community_investment(layers: PlanLayers, unit_costs: pd.DataFrame, *, file: str | None = None) -> pd.Series:
-    """Estimated investment of each member community, yuan, from a user-supplied unit-cost table.
-
-    Each community carries its district's content priced with its own quantities; an item priced per
-    district is shared equally among the district's communities.
-
-    Parameters
-    ----------
-    layers
-        The plan.
-    unit_costs
-        ``item``, ``unit``, ``unit_cost_yuan`` as for :func:`gisplanner.analysis.costs.district_costs`.
-    file
-        Name of the cost file, for error messages.
-
-    Returns
-    -------
-    pandas.Series
-        Yuan, indexed by community ``feature_id``.
-    """
-    members = layers.communities[layers.communities["district_id"].notna()]
-    ids = members["feature_id"].astype(str)
-    content = renovation_content(layers)
-    by_member = pd.DataFrame({"community_id": ids.to_numpy(),
-                              "district_id": members["district_id"].astype(str).to_numpy()})
-    per_member = by_member.merge(content.assign(district_id=content["district_id"].astype(str)),
-                                 on="district_id").drop(columns="district_id")
-    # district_costs prices rows by their district_id's quantities: keyed by community id, each community is
-    # priced with its own floor area, households and buildings
-    priced = district_costs(_quantities(members, ids),
-                                      per_member.rename(columns={"community_id": "district_id"}), unit_costs,
-                                      file=file)
-    share = 1.0 / by_member.groupby("district_id")["community_id"].transform("size")
-    share = pd.Series(share.to_numpy(), index=by_member["community_id"])
-    cost = priced["cost_yuan"].to_numpy(dtype=float, copy=True)
-    per_district = (priced["unit"] == "district").to_numpy()
-    cost[per_district] *= share.reindex(priced.loc[per_district, "district_id"]).to_numpy()
-    total = pd.Series(cost, index=priced["district_id"]).groupby(level=0).sum(min_count=1)
-    return total.reindex(ids.to_numpy())
-
-
-def district_items(layers: PlanLayers, *, unit_costs: pd.DataFrame | None = None,
-                   file: str | None = None) -> pd.DataFrame:
-    """Renovation items of each district by class (:func:`renovation_content`), priced when costs are given.
-
-    Parameters
-    ----------
-    layers
-        The plan.
-    unit_costs
-        Optional ``item``, ``unit``, ``unit_cost_yuan`` table; items without a price keep blank cost.
-    file
-        Name of the cost file, for error messages.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns 片区编号, 片区名称, 改造类别, 改造内容, 来源, 单位, 工程量, 单价（元）, 预计投资额（万元）.
-    """
-    members = layers.communities[layers.communities["district_id"].notna()]
-    content = renovation_content(layers)
-    content = district_costs(_quantities(members, members["district_id"]),
-                                       content.assign(district_id=content["district_id"].astype(str)),
-                                       unit_costs, file=file)
+    content = district_content(members, items)
     names = dict(zip(layers.districts["district_id"].astype(str), layers.districts["name"].astype(str)))
-    proposed_names = dict(zip(layers.proposed["facility_id"].astype(str), layers.proposed["name"].astype(str)))
-
-    def label(item: str, source: str) -> str:
-        if source == "gap":
-            return f"补齐{item}（生活圈缺口）"
-        if source == "proposed":
-            ftype, _, fid = item.partition(":")
-            return f"新建{layers.facility_zh.get(ftype, ftype)} {fid} {proposed_names.get(fid, '')}".rstrip()
-        return item
-
-    return pd.DataFrame({
+    rows = pd.DataFrame({
         "片区编号": content["district_id"].astype(str).to_numpy(),
-        "片区名称": content["district_id"].astype(str).map(names).to_numpy(),
         "改造类别": content["renovation_class"].to_numpy(),
-        "改造内容": [label(str(i), str(s)) for i, s in zip(content["item"], content["source"])],
-        "来源": content["source"].map(SOURCE_ZH).to_numpy(),
-        "单位": content["unit"].to_numpy(),
+        "改造内容": content["item_zh"].to_numpy(),
+        "来源": SOURCE_ZH["item"],
+        "单位": content["unit"].map(UNIT_ZH).to_numpy(),
         "工程量": content["quantity"].to_numpy(dtype=float),
+        "工程量含估算": content["quantity_estimated"].map({True: "是", False: "否"}).to_numpy(),
+        "涉及小区数": content["n_communities"].to_numpy(),
         "单价（元）": content["unit_cost_yuan"].to_numpy(dtype=float),
         INVESTMENT: content["cost_yuan"].to_numpy(dtype=float) / 1e4,
     })
+    proposed = []
+    for district_id, outline in zip(layers.districts["district_id"].astype(str), layers.districts.geometry):
+        for _, facility in layers.proposed[layers.proposed.intersects(outline)].iterrows():
+            ftype = str(facility["facility_type"])
+            proposed.append({"片区编号": district_id, "改造类别": layers.renovation_class.get(ftype, "未分类"),
+                             "改造内容": f"新建{layers.facility_zh.get(ftype, ftype)} {facility['facility_id']} "
+                                         f"{facility['name']}".rstrip(), "来源": SOURCE_ZH["proposed"]})
+    out = pd.concat([rows, pd.DataFrame(proposed, columns=rows.columns)], ignore_index=True) if proposed else rows
+    out.insert(1, "片区名称", out["片区编号"].map(names).to_numpy())
+    return out.sort_values("片区编号", kind="stable").reset_index(drop=True)
+
+
+def community_investment(layers: PlanLayers, items: pd.DataFrame, *,
+                         cost_source: str = "单价表") -> tuple[pd.Series, list[str]]:
+    """Each community's estimated investment (yuan, by ``feature_id``; blank without unit costs) and the plan
+    table's notes on where the figures come from: the unit costs (the user's; the tool has none of its own),
+    the selected items left unpriced, and the quantities that rest on tool-default estimates. ``cost_source``
+    names the unit-cost table (its file, or the district run's prices)."""
+    ids = set(layers.communities["feature_id"].astype(str))
+    mine = items[items["community_id"].astype(str).isin(ids)]
+    costs = community_costs(mine)
+    chosen = mine[mine["selected"].astype(bool)]
+    if not mine["unit_cost_yuan"].notna().any():
+        return costs["cost_yuan"], []
+    priced = chosen[chosen["unit_cost_yuan"].notna()]
+    notes = ["预计投资额 = Σ 各小区已选改造内容（一区一策）的工程量 × 单价，逐小区计算后汇总；"
+             f"单价来自用户提供的单价表（{cost_source}，"
+             f"{priced['item'].nunique()} 项有单价），本工具不内置任何单价，表中没有工具默认单价。"]
+    unpriced = chosen[chosen["unit_cost_yuan"].isna()]
+    if len(unpriced):
+        names = list(dict.fromkeys(unpriced["item_zh"].astype(str)))
+        notes.append(f"已选改造内容中 {len(names)} 项没有单价，未计入投资额：{'、'.join(names)}。")
+    blank = int(costs["cost_yuan"].isna().sum())
+    if blank:
+        notes.append(f"{blank} 个小区没有已选改造内容或其已选改造内容均无单价，投资额留空（不按 0 计）。")
+    estimated = priced[priced["quantity_estimated"].astype(bool)]
+    if len(estimated):
+        units = "、".join(dict.fromkeys(estimated["unit"].map(UNIT_ZH)))
+        notes.append(f"{estimated['community_id'].nunique()} 个小区的计价工程量（{units}）为估算："
+                     "楼梯间按楼长每单元长度（工具默认值，见 renovation.yaml quantities）、户数按小区估算户数。")
+    return costs["cost_yuan"], notes
 
 
 def gap_list(layers: PlanLayers) -> pd.DataFrame:
@@ -198,22 +150,23 @@ class PlanTables:
     checks: pd.DataFrame
 
 
-def plan_tables(layers: PlanLayers, *, unit_costs: pd.DataFrame | None = None, cutoff_year: int = 2000,
+def plan_tables(layers: PlanLayers, items: pd.DataFrame, *, cost_source: str = "单价表", cutoff_year: int = 2000,
                 plan_year: int | None = None, area_per_household_m2: float = 80.0,
-                max_after_share: float = 0.15, file: str | None = None) -> PlanTables:
-    """Compute every table of the plan package from its layers (see each table's function).
+                max_after_share: float = 0.15) -> PlanTables:
+    """Compute every table of the plan package from its layers and the communities' renovation items (see each
+    table's function); the items, as ticked and priced per community, are the one source of every cost.
 
     The plan table (:func:`gisplanner.export.plan_table.plan_table`) has one city block, named
     ``layers.city_zh``, made for ``plan_year`` (None: every community of the plan, and the table says so).
     """
     communities = pd.DataFrame(layers.communities.drop(columns="geometry"))
-    if unit_costs is not None:
-        by_id = community_investment(layers, unit_costs, file=file)
-        communities["investment_yuan"] = communities["feature_id"].astype(str).map(by_id).to_numpy()
+    by_id, cost_notes = community_investment(layers, items, cost_source=cost_source)
+    communities["investment_yuan"] = communities["feature_id"].astype(str).map(by_id).to_numpy(dtype=float)
     plan = plan_table({layers.city_zh: communities}, plan_year=plan_year, cutoff_year=cutoff_year,
-                      area_per_household_m2=area_per_household_m2, max_after_share=max_after_share)
-    return PlanTables(plan=plan, items=district_items(layers, unit_costs=unit_costs, file=file),
-                      gaps=gap_list(layers), checks=facility_checks(layers))
+                      area_per_household_m2=area_per_household_m2, max_after_share=max_after_share,
+                      cost_notes=cost_notes)
+    return PlanTables(plan=plan, items=district_items(layers, items), gaps=gap_list(layers),
+                      checks=facility_checks(layers))
 
 
 _CSV_NAMES = {"plan": "plan_table.csv", "items": "district_items.csv", "gaps": "gaps.csv",

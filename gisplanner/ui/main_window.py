@@ -521,7 +521,7 @@ class MainWindow(QMainWindow):
         if project is None or not project.has_layer("communities"):
             return None
         try:
-            dialog = RenovationDialog(project, self, community_id=community_id)
+            dialog = RenovationDialog(project, self, community_id=community_id, undo_stack=self.undo_stack)
         except GisPlannerError as exc:
             self.show_error(exc)
             return None

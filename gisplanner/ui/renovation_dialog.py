@@ -1,8 +1,10 @@
-"""The planner ticks the renovation items of one community (一区一策); the ticks are stored in the project."""
+"""The planner ticks the renovation items of one community (一区一策); the ticks are stored in the project as
+one undoable edit."""
 
 from __future__ import annotations
 
 from PyQt6.QtCore import Qt
+from PyQt6.QtGui import QUndoCommand, QUndoStack
 from PyQt6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -14,19 +16,38 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from gisplanner.catalogue import renovation_catalogue, renovation_choices, renovation_items
 from gisplanner.project import Project
-from gisplanner.workflow import renovation_catalogue, renovation_items, set_renovation_choices
+from gisplanner.workflow import replace_renovation_choices
 
 COLUMNS = ("改造内容", "判定", "理由", "工程量", "单位")
 
 
+class TicksCommand(QUndoCommand):
+    """Swap the project's renovation ticks between the set before an OK of the dialog and the set after."""
+
+    def __init__(self, project: Project, before: dict[tuple[str, str], bool],
+                 after: dict[tuple[str, str], bool]) -> None:
+        super().__init__(f"勾选改造内容（{len(set(after.items()) - set(before.items()))} 项）")
+        self.project, self.before, self.after = project, before, after
+
+    def redo(self) -> None:
+        replace_renovation_choices(self.project, self.after)
+
+    def undo(self) -> None:
+        replace_renovation_choices(self.project, self.before)
+
+
 class RenovationDialog(QDialog):
     """One community's items by class, each with a check box (ticked: in the plan), the rule's verdict and
-    reason, and the quantity. OK stores the ticks that differ from the rule, or that were ticked before."""
+    reason, and the quantity. OK stores the ticks that differ from the rule, or that were ticked before, as one
+    command on ``undo_stack`` (the main window's, like every other edit), or at once without a stack."""
 
-    def __init__(self, project: Project, parent: QWidget | None = None, *, community_id: str | None = None) -> None:
+    def __init__(self, project: Project, parent: QWidget | None = None, *, community_id: str | None = None,
+                 undo_stack: QUndoStack | None = None) -> None:
         super().__init__(parent)
         self.project = project
+        self.undo_stack = undo_stack
         catalogue = renovation_catalogue(project)
         self.setWindowTitle("小区改造内容")
         self.resize(900, 620)
@@ -95,6 +116,12 @@ class RenovationDialog(QDialog):
 
     def accept(self) -> None:
         self._remember()
-        if self.ticks:
-            set_renovation_choices(self.project, self.ticks)
+        before = renovation_choices(self.project)
+        after = {**before, **self.ticks}
+        if after != before:
+            command = TicksCommand(self.project, before, after)
+            if self.undo_stack is not None:
+                self.undo_stack.push(command)  # push runs redo: the ticks are stored now
+            else:
+                command.redo()
         super().accept()

@@ -22,7 +22,7 @@ def project_file(tmp_path):
         "feature_id": [f"r{r}c{c}" for r, c in cells], "name": [f"小区{r}{c}" for r, c in cells],
         "households": 1000.0, "population": 3000.0, "households_estimated": False, "population_estimated": False,
         "built_year": pd.array([2010] + [1990] * 7, dtype="Int64"), "area_type": "city",
-        "n_buildings": 5, "floor_area_m2": 60000.0,
+        "n_buildings": 5, "floor_area_m2": 60000.0, "pipes_old": True,  # each community needs 供水 (per household)
     }, geometry=[box(c * STEP, r * STEP, c * STEP + 100, r * STEP + 100) for r, c in cells], crs=CRS)
     walk = gpd.GeoDataFrame({"feature_id": ["w1"], "highway": ["primary"], "walkable": [True], "bridge": [False],
                              "tunnel": [False], "layer": [0], "name": ["中山路"]},
@@ -74,6 +74,7 @@ def test_unit_costs_give_costs(project_file, tmp_path):
     out = tmp_path / "o.gpkg"
     assert main(["districts", str(project_file), "--out", str(out), "--unit-costs", str(costs)]) == 0
     districts = pyogrio.read_dataframe(out, layer="districts")
+    # the members' 供水 item: their households × 1,200 yuan
     assert (districts["cost_yuan"] == districts["households"] * 1200).all()
 
 

@@ -11,7 +11,6 @@ from shapely.geometry import Point, Polygon, box
 
 from gisplanner.analysis.adjacency import community_adjacency
 from gisplanner.analysis.bundling import DistrictRules
-from gisplanner.analysis.costs import district_costs
 from gisplanner.analysis.district_tables import (
     district_content,
     district_gaps,
@@ -22,6 +21,7 @@ from gisplanner.analysis.district_tables import (
 )
 from gisplanner.analysis.districts import DistrictInputs, describe_plan
 from gisplanner.analysis.eligibility import community_eligibility, eligibility_rules
+from gisplanner.analysis.renovation import check_unit_costs, price_items
 from gisplanner.errors import InputError
 from gisplanner.standards import load_standards
 
@@ -123,45 +123,40 @@ def test_no_gap_analysis_gives_an_empty_table():
     assert district_gaps(pd.DataFrame({"district_id": ["D1"], "community_id": ["a"]}), None).empty
 
 
-CLASSES = {"基础类": ["供水", "屋面维修"], "提升类": ["社区综合服务设施"]}
+def _items(unit_costs=None):
+    """Renovation items of communities a and b, ticked and priced as the planner's would be."""
+    items = pd.DataFrame(
+        [("a", "基础类", "roof", "屋面维修", "roof_m2", 1000.0, False, True),
+         ("b", "基础类", "roof", "屋面维修", "roof_m2", 500.0, True, True),
+         ("a", "基础类", "water_supply", "供水", "household", 200.0, False, True),
+         ("b", "基础类", "water_supply", "供水", "household", 200.0, False, False),
+         ("a", "提升类", "community_service", "社区综合服务设施", "community", 1.0, False, False)],
+        columns=["community_id", "class_zh", "item", "item_zh", "unit", "quantity", "quantity_estimated",
+                 "selected"])
+    return price_items(items, unit_costs)
 
 
-def test_content_lists_config_items_and_gap_types():
-    gaps = pd.DataFrame({"district_id": ["D1", "D1"], "facility_type": ["kindergarten", "kindergarten"],
-                         "level": ["lc5", "lc10"]})
-    content = district_content(pd.DataFrame({"district_id": ["D1", "D2"]}), gaps, classes=CLASSES,
-                               facility_classes={"kindergarten": "提升类"}, facility_names={"kindergarten": "幼儿园"})
-    d1 = content[content["district_id"] == "D1"]
-    assert d1[["renovation_class", "item", "source"]].values.tolist() == [
-        ["基础类", "供水", "standard"], ["基础类", "屋面维修", "standard"],
-        ["提升类", "社区综合服务设施", "standard"], ["提升类", "幼儿园", "gap"]]
-    assert len(content[content["district_id"] == "D2"]) == 3
+ROOF_ONLY = pd.DataFrame({"item": ["屋面维修"], "unit": ["roof_m2"], "unit_cost_yuan": [150.0]})
 
 
-def test_costs_multiply_the_user_unit_cost_by_the_district_quantity(comm):
-    districts = district_table(comm, pd.Series(["D1", "D1", None, None], dtype="string"),
-                               community_adjacency(comm), rules=RULES)
-    content = district_content(districts, district_gaps(member_table(comm, pd.Series(["D1"] * 2 + [None] * 2)),
-                                                        None), classes=CLASSES)
-    unit_costs = pd.DataFrame({"item": ["供水", "屋面维修"], "unit": ["household", "m2"],
-                               "unit_cost_yuan": [2000.0, 150.0]})
-    out = district_costs(districts, content, unit_costs).set_index("item")
-    assert out.loc["供水", "cost_yuan"] == 400 * 2000.0
-    assert out.loc["屋面维修", "cost_yuan"] == 32000 * 150.0
-    # no row in the table: no cost, and no default
-    assert np.isnan(out.loc["社区综合服务设施", "cost_yuan"])
+def test_content_sums_the_members_selected_items_by_item():
+    members = pd.DataFrame({"district_id": ["D1", "D1"], "community_id": ["a", "b"]})
+    content = district_content(members, _items(ROOF_ONLY)).set_index("item")
+    assert list(content.index) == ["roof", "water_supply"]  # the unticked community_service is left out
+    assert content.loc["roof", ["quantity", "n_communities", "cost_yuan"]].tolist() == [1500.0, 2, 1500 * 150.0]
+    assert content.loc["roof", "quantity_estimated"]  # b's roof is an estimate
+    assert content.loc["water_supply", "quantity"] == 200.0 and np.isnan(content.loc["water_supply", "cost_yuan"])
 
 
 def test_unknown_cost_unit_is_refused_with_the_row():
     costs = pd.DataFrame({"item": ["供水"], "unit": ["per_km"], "unit_cost_yuan": [1.0]})
     with pytest.raises(InputError, match=r"第 2 行\] 未知的计价单位“per_km”"):
-        district_costs(pd.DataFrame({"district_id": []}), pd.DataFrame(columns=["district_id", "item"]), costs,
-                       file="costs.csv")
+        check_unit_costs(costs, file="costs.csv")
 
 
 def test_cost_table_without_its_columns_is_refused():
     with pytest.raises(InputError, match="item,unit,unit_cost_yuan"):
-        district_costs(pd.DataFrame(), pd.DataFrame(), pd.DataFrame({"item": ["供水"]}))
+        check_unit_costs(pd.DataFrame({"item": ["供水"]}))
 
 
 def test_outline_is_valid(comm):
@@ -169,16 +164,15 @@ def test_outline_is_valid(comm):
     assert shapely.is_valid(d.geometry.values).all()
 
 
-def test_plan_cost_total_is_na_without_a_cost_table(comm):
-    base = DistrictInputs(comm, community_adjacency(comm), community_eligibility(comm, **eligibility_rules(STANDARDS)), rules=RULES,
-                          classes=CLASSES)
+def test_plan_cost_is_its_members_selected_items_and_blank_without_unit_costs(comm):
+    base = DistrictInputs(comm, community_adjacency(comm), community_eligibility(comm, **eligibility_rules(STANDARDS)),
+                          rules=RULES, items=_items())
     assignment = pd.Series(["D1", "D1", None, None], dtype="string")
     unpriced = describe_plan(base, assignment).districts.iloc[0]
-    assert np.isnan(unpriced["cost_yuan"]) and unpriced["n_items_unpriced"] == 3
-    costs = pd.DataFrame({"item": ["供水", "社区综合服务设施"], "unit": ["household", "district"],
-                          "unit_cost_yuan": [2000.0, 1.5e6]})
-    priced = describe_plan(dataclasses.replace(base, unit_costs=costs), assignment).districts.iloc[0]
-    assert priced["cost_yuan"] == 400 * 2000.0 + 1.5e6
+    assert np.isnan(unpriced["cost_yuan"]) and unpriced["n_items_unpriced"] == 3  # a: roof, 供水; b: roof
+    priced = describe_plan(dataclasses.replace(base, items=_items(ROOF_ONLY)), assignment).districts.iloc[0]
+    # a: 1,000 m² × 150 (its 供水 has no price), b: 500 m² × 150
+    assert priced["cost_yuan"] == 1000 * 150.0 + 500 * 150.0
     assert priced["n_items_unpriced"] == 1
 
 

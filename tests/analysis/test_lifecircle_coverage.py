@@ -74,7 +74,7 @@ REQ = pd.DataFrame({"facility_type": ["kindergarten", "public_toilet", "police_s
 
 
 def coverage(net, comm, **kw):
-    return data_coverage(net, comm, REQ, STANDARDS.levels, min_share=kw.pop("min_share", 0.25),
+    return data_coverage(net.facilities, comm, REQ, STANDARDS.levels, min_share=kw.pop("min_share", 0.25),
                          names={"kindergarten": "幼儿园"}, **kw).set_index("facility_type")
 
 

@@ -170,6 +170,9 @@ def test_tall_building_in_front_of_dwellings_needs_consultation(layers, standard
     assert check.verdict == "consult"
     assert check.numbers["buildings_newly_failing"] == ["b2"]
     assert check.numbers["dwellings_newly_failing"] > 0 and f"{check.numbers['dwellings_newly_failing']} 户" in check.message
+    # the fixture records no 户数 or 单元数 for b2: the count is an estimate and says how it was made
+    assert check.numbers["dwellings_estimated"] and check.numbers["dwellings_method"]
+    assert "户数为估算（" in check.message and "households" not in check.numbers["dwellings_method"]
     shadow = shapely.from_wkt(check.numbers["shadow_wkt"])  # the winter shadow reaches north over b2
     assert shadow.contains(footprint) and shadow.intersects(layers["buildings"].geometry.iloc[1])
     assert report.placed_facility("P1")["shadow"] == check.numbers["shadow_wkt"]

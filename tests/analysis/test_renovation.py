@@ -48,20 +48,17 @@ def test_each_province_gets_its_document_and_others_the_national_list(standards)
 
 def test_building_quantities_of_a_walk_up_by_hand():
     b = gpd.GeoDataFrame({"floors": [6.0]}, geometry=[box(0, 0, 40, 10)], crs=32652)
-    q = renovation.building_quantities(b, floor_height_m=3.0, unit_length_m=13.0, households_per_unit_floor=2)
+    q = renovation.building_quantities(b, floor_height_m=3.0, unit_length_m=13.0)
     row = q.iloc[0]
     assert row["roof_m2"] == pytest.approx(400.0)
     assert row["facade_m2"] == pytest.approx(100.0 * 18.0)  # perimeter × 6 floors × 3 m
     assert row["units"] == 3 and row["units_estimated"]  # 40 m ÷ 13 m, rounded
-    assert row["dwellings"] == 3 * 6 * 2 and row["dwellings_estimated"]
 
 
-def test_recorded_units_and_households_are_used_as_given():
-    b = gpd.GeoDataFrame({"floors": [5.0], "height_m": [16.0], "units": [4], "households": [38]},
-                         geometry=[box(0, 0, 40, 10)], crs=32652)
+def test_recorded_units_are_used_as_given():
+    b = gpd.GeoDataFrame({"floors": [5.0], "height_m": [16.0], "units": [4]}, geometry=[box(0, 0, 40, 10)], crs=32652)
     row = renovation.building_quantities(b).iloc[0]
-    assert (row["units"], row["dwellings"]) == (4, 38)
-    assert not row["units_estimated"] and not row["dwellings_estimated"]
+    assert row["units"] == 4 and not row["units_estimated"]
     assert row["facade_m2"] == pytest.approx(100.0 * 16.0)
 
 
@@ -133,18 +130,6 @@ def test_planner_ticks_override_the_rule(harbin, estate):
     assert _item(chosen, "c1", "roof")["chosen_by_planner"]
 
 
-def test_affected_dwellings_by_hand():
-    # 40 x 10 m, 6 floors: 3 estimated units, 6 dwellings a floor, 6.5 m of frontage each.
-    b = gpd.GeoDataFrame({"feature_id": ["b1"], "floors": [6.0]}, geometry=[box(0, 0, 40, 10)], crs=32652)
-    sills = pd.DataFrame({"building_id": ["b1"] * 25, "floor": [1] * 5 + [2] * 20})
-    dwellings, estimated = renovation.affected_dwellings(sills, b, spacing_m=2.0)
-    # floor 1: 5 × 2 m = 10 m -> 2 dwellings; floor 2: 40 m -> 7, but only 6 a floor
-    assert (dwellings, estimated) == (2 + 6, True)
-    b["households"] = [24.0]  # 4 a floor, recorded (units still estimated)
-    assert renovation.affected_dwellings(sills, b, spacing_m=2.0)[0] == 2 + 4
-    assert renovation.affected_dwellings(sills.iloc[:0], b, spacing_m=2.0) == (0, False)
-
-
 def test_building_count_comes_from_the_residential_buildings(harbin, estate):
     communities, buildings = estate
     items = renovation.community_items(communities, harbin, buildings=buildings)
@@ -153,3 +138,46 @@ def test_building_count_comes_from_the_residential_buildings(harbin, estate):
     assert _item(without, "c1", "fire_safety")["quantity"] == 2  # n_buildings
     assert not _item(items, "c1", "fire_safety")["quantity_estimated"]
     assert _item(items, "c1", "stairwell")["quantity_estimated"]  # stairwells from building length
+
+
+def _slab(**columns):
+    """One 40 × 10 m, 6-floor block b1 of community c1 with a 20 × 10 m, 6-floor neighbour b2."""
+    return gpd.GeoDataFrame({"feature_id": ["b1", "b2"], "floors": [6.0, 6.0], "community_id": ["c1", "c1"],
+                             **columns}, geometry=[box(0, 0, 40, 10), box(0, 30, 20, 40)], crs=32652)
+
+
+#: 5 sills on floor 1 (10 m of wall at 2 m spacing) and 20 on floor 2 (40 m) of b1.
+SILLS = pd.DataFrame({"building_id": ["b1"] * 25, "floor": [1] * 5 + [2] * 20})
+
+
+def test_affected_dwellings_from_recorded_households_are_exact():
+    # 24 户 over 6 floors: 4 a floor sharing 40 m, 10 m each -> floor 1: 10 m -> 1; floor 2: 40 m -> 4
+    assert renovation.affected_dwellings(SILLS, _slab(households=[24.0, 12.0]), spacing_m=2.0) == (
+        1 + 4, ("households",))
+
+
+def test_affected_dwellings_from_units_times_floors_times_dwellings_per_landing():
+    # 2 单元 × 2 户 a landing: 4 a floor, 10 m each, as with 24 recorded households
+    assert renovation.affected_dwellings(SILLS, _slab(units=[2.0, 1.0]), spacing_m=2.0,
+                                         households_per_unit_floor=2.0) == (1 + 4, ("units",))
+
+
+def test_affected_dwellings_share_the_community_households_by_floor_area():
+    communities = pd.DataFrame({"feature_id": ["c1"], "households": [72.0]})
+    # b1 2,400 m² of 3,600 m² -> 48 户, 8 a floor, 5 m each: floor 1: 10 m -> 2; floor 2: 40 m -> 8
+    assert renovation.affected_dwellings(SILLS, _slab(), communities, spacing_m=2.0) == (2 + 8, ("community",))
+
+
+def test_affected_dwellings_fall_back_to_the_frontage_default_only_without_data():
+    # no 户数, 单元数 or community households: 40 m ÷ 13 m -> 3 units × 2 = 6 a floor, 6.67 m each
+    # floor 1: 10 m -> 2; floor 2: 40 m -> 6
+    communities = pd.DataFrame({"feature_id": ["c9"], "households": [72.0]})  # another community's
+    assert renovation.affected_dwellings(SILLS, _slab(), communities, spacing_m=2.0) == (2 + 6, ("frontage",))
+    assert renovation.affected_dwellings(SILLS.iloc[:0], _slab(), spacing_m=2.0) == (0, ())
+
+
+def test_building_dwellings_take_the_best_data_building_by_building():
+    b = _slab(households=[24.0, np.nan], units=[np.nan, 1.0])
+    q = renovation.building_dwellings(b, pd.DataFrame({"feature_id": ["c1"], "households": [72.0]}))
+    assert list(q["method"]) == ["households", "units"]
+    assert list(q["dwellings"]) == [24.0, 1 * 6 * 2]

@@ -10,6 +10,8 @@ from shapely.geometry import LineString, Point, box
 from gisplanner.analysis import tiles
 from gisplanner.analysis.lifecircle import life_circle_gaps, prepare_life_circle, requirements_from_standards
 from gisplanner.analysis.network import build_walk_graph
+from gisplanner.analysis.service_areas import service_areas
+from gisplanner.analysis.sites import candidate_sites, choose_sites, site_table
 from gisplanner.analysis.sunlight import requirement_for, shadow_sweep, sun_for, sunlight_hours
 from gisplanner.demo import build_demo_project
 from gisplanner.standards import load_standards
@@ -43,12 +45,21 @@ def city():
                                            geometry=[box(hx + 10, hy + 5, hx + 110, hy + 55)])
     facilities = project.layer("facilities")
     facilities = facilities.set_geometry(facilities.geometry.translate(3.7, 1.3))
+    # Idle plots along the west edge and in the middle: sites whose reach crosses several tiles.
+    idle = gpd.GeoDataFrame({"feature_id": [f"S{i}" for i in range(6)], "name": "闲置地", "status": "idle",
+                             "area_m2": 900.0},
+                            geometry=[box(minx + 40 + 530 * i, miny + 60 + 170 * (i % 3),
+                                          minx + 70 + 530 * i, miny + 90 + 170 * (i % 3)) for i in range(6)],
+                            crs=walk.crs)
     return {"walk": pd.concat([walk, hamlet], ignore_index=True),
             "communities": pd.concat([communities, village], ignore_index=True),
-            "facilities": facilities, "standards": project.standards()}
+            "facilities": facilities, "standards": project.standards(),
+            "sites": site_table({"idle_land": idle, "boiler_rooms": project.layer("boiler_rooms")})}
 
 
-def whole_and_tiled(city, *, tile_m, districts=None):
+def whole_and_tiled(city, *, tile_m, districts=None, more=False):
+    """The whole run and the tiled one; with ``more``, also the service areas and candidate sites of both
+    (whole, tiled) as a fifth and sixth item."""
     standards = city["standards"]
     settings = standards.settings
     req = requirements_from_standards(standards, levels=["lc5", "lc10"])
@@ -58,20 +69,35 @@ def whole_and_tiled(city, *, tile_m, districts=None):
                                   tag_rules=standards.tag_rules, access_snap_m=settings.access_snap_m)
     whole = life_circle_gaps(network, communities, req, search_limit_m=SEARCH_M, districts=districts)
     reach = tiles.life_circle_reach(req, search_limit_m=SEARCH_M, access_snap_m=settings.access_snap_m)
-    parts = tiles.life_circle_tiles(walk, communities, facilities, tile_m=tile_m, reach_m=reach, graph=graph)
+    sites = city["sites"] if more else None
+    parts = tiles.life_circle_tiles(walk, communities, facilities, tile_m=tile_m, reach_m=reach, graph=graph,
+                                    sites=sites, access_snap_m=settings.access_snap_m,
+                                    service_reach_m=float(req["threshold_m"].max()) + settings.access_snap_m
+                                    if more else 0.0)
     results = [tiles.run_life_circle_tile(t, standards.category_map, req, tag_rules=standards.tag_rules,
                                           access_snap_m=settings.access_snap_m,
                                           search_limit_m=SEARCH_M, districts=districts,
-                                          min_component_nodes=settings.small_component_nodes) for t in parts]
+                                          min_component_nodes=settings.small_component_nodes,
+                                          service_areas_of=req if more else None,
+                                          site_requirements=req if more else None) for t in parts]
     merged, fac = tiles.merge_life_circle(results, communities, facilities, req, districts=districts)
-    return whole, network.facilities.drop(columns="node"), merged, fac, parts
+    out = (whole, network.facilities.drop(columns="node"), merged, fac, parts)
+    if not more:
+        return out
+    areas = (service_areas(network, req, buffer_m=settings.access_snap_m),
+             tiles.merge_service_areas(results, req, fac, crs=communities.crs))
+    on_net, dist = tiles.merge_site_distances(results, len(communities))
+    chosen = (candidate_sites(network, communities, whole.community_access, req, sites, k=2),
+              choose_sites(on_net, dist, communities, merged.community_access, req, sites, k=2,
+                           crs=communities.crs))
+    return (*out, areas, chosen)
 
 
 @pytest.fixture(scope="module")
 def runs(city):
     ids = city["communities"]["feature_id"]
     districts = pd.Series([f"D{i // 9}" for i in range(len(ids))], index=ids.to_numpy())
-    return whole_and_tiled(city, tile_m=500.0, districts=districts)
+    return whole_and_tiled(city, tile_m=500.0, districts=districts, more=True)
 
 
 def test_tile_boxes_cover_the_bounds_and_every_feature_has_one_owner():
@@ -84,10 +110,10 @@ def test_tile_boxes_cover_the_bounds_and_every_feature_has_one_owner():
 
 
 def test_tiles_overlap_by_the_reach(runs, city):
-    *_, parts = runs
+    parts = runs[4]
     assert len(parts) > 4
     walk = city["walk"]
-    for tile in parts:
+    for tile in (t for t in parts if len(t.communities)):  # the others own facilities, sites or service areas
         own = tile.communities.total_bounds
         others = set().union(*[set(t.communities["feature_id"]) for t in parts if t is not tile])
         assert set(tile.communities["feature_id"]).isdisjoint(others)
@@ -98,32 +124,32 @@ def test_tiles_overlap_by_the_reach(runs, city):
 
 
 def test_tiled_community_distances_equal_the_whole_run(runs):
-    whole, _, merged, _, _ = runs
+    whole, _, merged, _, _, *_ = runs
     pd.testing.assert_frame_equal(plain(merged.community_access), plain(whole.community_access),
                                   check_exact=False, rtol=1e-9)
     assert merged.community_access.geometry.geom_equals(whole.community_access.geometry).all()
 
 
 def test_tiled_gaps_equal_the_whole_run(runs):
-    whole, _, merged, _, _ = runs
+    whole, _, merged, _, _, *_ = runs
     assert len(whole.gaps) > 100
     pd.testing.assert_frame_equal(plain(merged.gaps), plain(whole.gaps), check_exact=False, rtol=1e-9)
 
 
 def test_tiled_coverage_sums_to_the_whole_run_overall_and_per_district(runs):
-    whole, _, merged, _, _ = runs
+    whole, _, merged, _, _, *_ = runs
     assert (whole.coverage["district"] != "all").any()
     pd.testing.assert_frame_equal(merged.coverage, whole.coverage, check_exact=False, rtol=1e-12)
 
 
 def test_tiled_facility_snaps_equal_the_whole_run(runs):
-    _, facilities, _, merged, _ = runs
+    _, facilities, _, merged, _, *_ = runs
     pd.testing.assert_frame_equal(merged, facilities, check_exact=False, rtol=1e-12)
 
 
 def test_an_island_stays_an_island_in_its_own_tile(runs):
     """The hamlet is the largest component of its tile, which alone would make it routable."""
-    whole, _, merged, _, parts = runs
+    whole, _, merged, _, parts, *_ = runs
     village = merged.community_access[merged.community_access["community_id"] == "V1"]
     assert (village["access"] == "island").all()
     hamlet_tile = next(t for t in parts if "V1" in set(t.communities["feature_id"]))
@@ -131,6 +157,25 @@ def test_an_island_stays_an_island_in_its_own_tile(runs):
     hamlet_lines = hamlet_tile.walk_network["feature_id"].str.startswith("H").to_numpy()
     assert hamlet_lines.sum() == 4 and len(hamlet_tile.walk_network) == 4
     assert not hamlet_tile.line_routable.any()
+
+
+def test_tiled_service_areas_are_the_whole_run_s(runs):
+    """Each polygon is the union of the tiles' pieces over their squares; equal up to the 2 m simplification
+    of the reached lines (in practice exactly)."""
+    whole, tiled = runs[5]
+    assert len(whole) >= 10 and (whole["facilities"] > 1).any()
+    pd.testing.assert_frame_equal(plain(tiled).drop(columns="area_m2"), plain(whole).drop(columns="area_m2"))
+    assert tiled["area_m2"].to_numpy() == pytest.approx(whole["area_m2"].to_numpy(), rel=1e-3)
+    for a, b in zip(whole.geometry, tiled.geometry):
+        assert a.symmetric_difference(b).area <= 1e-3 * a.area
+        assert a.hausdorff_distance(b) <= 30.0 / 15 + 1e-6
+
+
+def test_tiled_candidate_sites_are_the_whole_run_s(runs):
+    whole, tiled = runs[6]
+    assert whole["rank"].notna().sum() >= 4 and whole["site_id"].str.startswith("S").any()
+    pd.testing.assert_frame_equal(plain(tiled), plain(whole), check_exact=False, rtol=1e-9)
+    assert tiled.geometry.geom_equals(whole.geometry).all()
 
 
 def test_one_tile_is_the_whole_run(city):

@@ -2,7 +2,7 @@
 
 import pandas as pd
 import pytest
-from plan_data import build_plan
+from plan_data import build_plan, items
 
 from gisplanner.export.layers import PlanLayers
 
@@ -14,7 +14,17 @@ def plan() -> PlanLayers:
 
 @pytest.fixture
 def unit_costs() -> pd.DataFrame:
-    """Unit costs in the format of gisplanner.analysis.costs.district_costs; 供水 is left unpriced."""
-    return pd.DataFrame({"item": ["屋面、外墙、楼梯维修", "加装电梯", "幼儿园"],
-                         "unit": ["m2", "building", "district"],
-                         "unit_cost_yuan": [120.0, 500_000.0, 3_000_000.0]})
+    """Unit costs of the items of plan_data (by Chinese name or key); 供水 is left unpriced."""
+    return pd.DataFrame({"item": ["屋面维修", "elevator"], "unit": ["roof_m2", "elevator"],
+                         "unit_cost_yuan": [150.0, 400_000.0]})
+
+
+@pytest.fixture
+def priced(unit_costs) -> pd.DataFrame:
+    """plan_data's items priced with ``unit_costs``."""
+    return items(unit_costs)
+
+
+@pytest.fixture
+def unpriced() -> pd.DataFrame:
+    return items()

@@ -4,6 +4,7 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry import LineString, Point, box
 
+from gisplanner.analysis.renovation import price_items
 from gisplanner.export.layers import OSM_ATTRIBUTION, PlanLayers, plan_layers
 from gisplanner.standards import load_standards
 
@@ -122,12 +123,31 @@ def admin() -> gpd.GeoDataFrame:
 FACILITY_ZH = {"kindergarten": "幼儿园", "elderly_daycare": "老年人日间照料中心"}
 LEVEL_ZH = {"lc5": "五分钟生活圈", "lc10": "十分钟生活圈"}
 RENOVATION_CLASS = {"kindergarten": "提升类", "elderly_daycare": "提升类"}
-RENOVATION_ITEMS = {"基础类": ("供水", "屋面、外墙、楼梯维修"), "完善类": ("加装电梯",)}
+#: Each community's renovation items as the planner ticked them (selected) with their quantities; c3's elevator
+#: units are estimated from its building length.
+ITEM_ROWS = [
+    ("c1", "基础类", "roof", "屋面维修", "roof_m2", 5_000.0, False, True),
+    ("c1", "完善类", "elevator", "有条件的楼栋加装电梯", "elevator", 6.0, False, True),
+    ("c1", "基础类", "water_supply", "供水", "household", 420.0, False, True),
+    ("c2", "基础类", "roof", "屋面维修", "roof_m2", 3_000.0, False, True),
+    ("c2", "基础类", "water_supply", "供水", "household", 300.0, False, False),
+    ("c3", "基础类", "roof", "屋面维修", "roof_m2", 6_000.0, False, True),
+    ("c3", "完善类", "elevator", "有条件的楼栋加装电梯", "elevator", 4.0, True, True),
+    ("c4", "基础类", "water_supply", "供水", "household", 120.0, False, True),
+    ("c5", "基础类", "roof", "屋面维修", "roof_m2", 800.0, False, True),
+]
+
+
+def items(unit_costs: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The communities' items (:data:`ITEM_ROWS`) priced with ``unit_costs``."""
+    frame = pd.DataFrame(ITEM_ROWS, columns=["community_id", "class_zh", "item", "item_zh", "unit", "quantity",
+                                             "quantity_estimated", "selected"])
+    return price_items(frame, unit_costs)
 
 
 def build_plan() -> PlanLayers:
     return plan_layers(crs=CRS, communities=communities(), districts=districts(), members=members(), gaps=gaps(),
                        service_areas=service_areas(), resources=resources(), resource_layers=resource_layers(),
                        placed=placed(), sunlight=sunlight(), facility_zh=FACILITY_ZH, level_zh=LEVEL_ZH,
-                       checks=load_standards().checks, renovation_class=RENOVATION_CLASS, renovation_items=RENOVATION_ITEMS,
+                       checks=load_standards().checks, renovation_class=RENOVATION_CLASS,
                        attribution=OSM_ATTRIBUTION, roads=roads(), buildings=buildings(), admin_boundaries=admin())

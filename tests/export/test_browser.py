@@ -44,7 +44,7 @@ def pages(tmp_path_factory) -> dict[str, Path]:
     plan = replace(plan, communities=communities, districts=districts, proposed=proposed)
     out = tmp_path_factory.mktemp("browser")
     return {"webmap": webmap.write_web_map(plan, out / "webmap.html"),
-            "review": review.write_review(plan, tables.plan_tables(plan), out / "review.html")}
+            "review": review.write_review(plan, tables.plan_tables(plan, fx.items()), out / "review.html")}
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,8 @@
+import geopandas as gpd
 import pandas as pd
 import plan_data as fx
 import pytest
+import shapely
 
 from gisplanner.errors import InputError
 from gisplanner.export.layers import plan_layers, proposed_frame, select_district, sill_labels, worst_verdict
@@ -80,19 +82,29 @@ def test_sills_are_classed_by_impact_else_by_the_standard():
     assert list(sill_labels(hours_only)) == ["窗台不满足日照", "窗台满足日照"]
 
 
-def test_one_district_keeps_a_facility_outside_it_whose_shadow_falls_on_its_communities(plan):
+def test_one_district_keeps_a_facility_outside_it_whose_shadow_falls_on_its_buildings(plan):
     from dataclasses import replace
 
     from plan_data import X0, Y0
     from shapely.geometry import box
 
-    # P2 stands south of D2 (c3 is x 220–320, y 0–100 from the origin); its winter shadow reaches into c3.
-    # P3 stands as far south but its shadow (drawn short) stops before any community.
-    south = [box(X0 + 250, Y0 - 60, X0 + 280, Y0 - 30), box(X0 + 500, Y0 - 200, X0 + 530, Y0 - 170)]
-    shadows = [box(X0 + 245, Y0 - 60, X0 + 285, Y0 + 20).wkt, box(X0 + 495, Y0 - 200, X0 + 535, Y0 - 150).wkt]
+    # c3 (D2) is x 220–320, y 0–100 from the origin; its one building b9 stands along its south edge, x 240–290.
+    b9 = gpd.GeoDataFrame({"feature_id": ["b9"], "floors": [6.0], "community_id": ["c3"]},
+                          geometry=[box(X0 + 240, Y0 + 5, X0 + 290, Y0 + 15)], crs=plan.crs)
+    buildings = pd.concat([plan.buildings.assign(community_id="c1"), b9], ignore_index=True)
+    # P2's winter shadow reaches b9; P3's (drawn short) stops before any community; P4's reaches into c3's
+    # courtyard east of b9 (inside the community outline) but shades no building.
+    south = [box(X0 + 250, Y0 - 60, X0 + 280, Y0 - 30), box(X0 + 500, Y0 - 200, X0 + 530, Y0 - 170),
+             box(X0 + 300, Y0 - 200, X0 + 310, Y0 - 190)]
+    shadows = [box(X0 + 245, Y0 - 60, X0 + 285, Y0 + 20).wkt, box(X0 + 495, Y0 - 200, X0 + 535, Y0 - 150).wkt,
+               box(X0 + 295, Y0 - 200, X0 + 315, Y0 + 60).wkt]
     extra = proposed_frame([{"facility_id": f"P{i + 2}", "facility_type": "kindergarten", "footprint": g.wkt,
                              "verdicts": {}, "shadow": s} for i, (g, s) in enumerate(zip(south, shadows))],
                            plan.crs)
-    with_more = replace(plan, proposed=pd.concat([plan.proposed, extra], ignore_index=True))
+    with_more = replace(plan, proposed=pd.concat([plan.proposed, extra], ignore_index=True), buildings=buildings)
+    assert shapely.from_wkt(shadows[2]).intersects(plan.communities.set_index("feature_id").geometry["c3"])
     assert sorted(select_district(with_more, "D2").proposed["facility_id"]) == ["P2"]
     assert sorted(select_district(with_more, "D1").proposed["facility_id"]) == ["P1"]
+    # without community_id the buildings standing in the district's communities count
+    plain = replace(with_more, buildings=buildings.drop(columns="community_id"))
+    assert sorted(select_district(plain, "D2").proposed["facility_id"]) == ["P2"]

@@ -58,8 +58,8 @@ def test_geopackage_holds_members_with_items_and_checked_facilities(project, tmp
     communities = pyogrio.read_dataframe(gpkg, layer="communities")
     assert sorted(communities["feature_id"]) == ["c1", "c2", "c3", "c4"]
     c1 = communities.set_index("feature_id").loc["c1"]
-    assert "补齐幼儿园（生活圈缺口）" in c1["改造内容_提升类"]
-    assert "屋面、外墙、楼梯维修" in c1["改造内容_基础类"]
+    # D1's members have a kindergarten gap: the catalogue's 幼儿园 item (its gap rule) and the proposed one
+    assert {"幼儿园", "新建幼儿园 P1 <script>alert(1)</script>"} <= set(c1["改造内容_提升类"].split("；"))
     facilities = pyogrio.read_dataframe(gpkg, layer="proposed_facilities")
     assert facilities.loc[0, "check_sunlight_neighbours"] == "consult"
     assert facilities.loc[0, "name"] == fx.XSS_NAME
@@ -106,14 +106,6 @@ def test_osm_sources_get_the_attribution(project):
     assert package.osm_attribution(project) == "© 某市规划院"
 
 
-def test_prices_of_the_district_analysis_are_reused():
-    content = pd.DataFrame({"district_id": ["D1", "D2", "D1"], "item": ["加装电梯", "加装电梯", "供水"],
-                            "unit": ["building", "building", None], "unit_cost_yuan": [5e5, 5e5, None]})
-    table = package.unit_costs_from_content(content)
-    assert table.to_dict("list") == {"item": ["加装电梯"], "unit": ["building"], "unit_cost_yuan": [5e5]}
-    assert package.unit_costs_from_content(content.iloc[2:]) is None
-
-
 def test_unknown_format_is_refused(project, tmp_path):
     with pytest.raises(InputError, match="unknown export format 'docx'"):
         package.export_plan_package(project, tmp_path, formats=["docx"])
@@ -133,3 +125,17 @@ def test_cancel_stops_between_outputs(project, tmp_path):
         package.export_plan_package(project, tmp_path, formats=["gpkg", "xlsx", "md"], progress=progress)
     assert (tmp_path / "plan.gpkg").exists()
     assert not (tmp_path / "plan_tables.xlsx").exists()
+
+
+def test_a_placement_stored_before_verdicts_carried_their_basis_is_marked_for_a_new_check(project, tmp_path):
+    old = {k: v for k, v in fx.placed()[0].items() if k != "basis"}  # as projects saved it before the basis
+    project.placed_facilities = [old]
+    loaded = Project.load(project.save(tmp_path / "old.gpkg"))
+    review = package.export_plan_package(loaded, tmp_path / "out", formats=["md"])["md"][0].read_text("utf-8")
+    section = review[review.index("核查结论及依据"):]
+    section = section[:section.find("\n#", 1)]
+    rows = [line for line in section.splitlines() if line.startswith("| P1 ")]
+    assert len(rows) == len(old["verdicts"])
+    for row in rows:
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        assert cells[3].startswith("需重新检查") and cells[4] not in ("", "—") and cells[5] not in ("", "—")

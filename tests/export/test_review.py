@@ -4,7 +4,7 @@ from dataclasses import replace
 from html.parser import HTMLParser
 
 import pytest
-from plan_data import XSS_NAME, build_plan
+from plan_data import XSS_NAME, build_plan, items
 
 from gisplanner.errors import InputError
 from gisplanner.export import review, tables
@@ -31,7 +31,7 @@ class Page(HTMLParser):
 
 
 def html_page(layers, tmp_path) -> Page:
-    path = review.write_review(layers, tables.plan_tables(layers), tmp_path / "review.html", when=DAY)
+    path = review.write_review(layers, tables.plan_tables(layers, items()), tmp_path / "review.html", when=DAY)
     page = Page()
     page.feed(path.read_text(encoding="utf-8"))
     page.close()
@@ -48,7 +48,7 @@ def test_verdicts_stand_one_per_line_and_failures_are_marked(plan, tmp_path):
 
     placed = plan.proposed.copy()
     placed.loc[0, "check_land_use"] = "fail"
-    markup = review.write_review(replace(plan, proposed=placed), tables.plan_tables(plan), tmp_path / "r.html",
+    markup = review.write_review(replace(plan, proposed=placed), tables.plan_tables(plan, items()), tmp_path / "r.html",
                                  when=DAY).read_text(encoding="utf-8")
     cell = re.search(r"<td class='(\w+)'>(<span class='line[^']*'>[^<]*</span>)+</td>", markup)
     assert cell.group(1) == "fail"
@@ -59,7 +59,7 @@ def test_verdicts_stand_one_per_line_and_failures_are_marked(plan, tmp_path):
 
 
 def test_review_page_reads_on_a_phone(plan, tmp_path):
-    markup = (review.write_review(plan, tables.plan_tables(plan), tmp_path / "r.html", when=DAY)
+    markup = (review.write_review(plan, tables.plan_tables(plan, items()), tmp_path / "r.html", when=DAY)
               .read_text(encoding="utf-8"))
     assert "<meta name='viewport' content='width=device-width, initial-scale=1'>" in markup
     assert "user-scalable" not in markup
@@ -79,7 +79,7 @@ def test_script_in_a_name_stays_text_in_html(plan, tmp_path):
 
 
 def test_script_in_a_name_is_escaped_in_markdown(plan, tmp_path):
-    path = review.write_review(plan, tables.plan_tables(plan), tmp_path / "review.md", when=DAY)
+    path = review.write_review(plan, tables.plan_tables(plan, items()), tmp_path / "review.md", when=DAY)
     text = path.read_text(encoding="utf-8")
     assert "<script>" not in text
     assert r"&lt;script&gt;alert\(1\)&lt;/script&gt;" in text
@@ -117,7 +117,7 @@ def test_overview_totals_come_from_the_plan_table(plan, tmp_path):
 
 def test_unknown_summary_format_is_refused(plan, tmp_path):
     with pytest.raises(InputError, match="name it .html or .md"):
-        review.write_review(plan, tables.plan_tables(plan), tmp_path / "review.docx")
+        review.write_review(plan, tables.plan_tables(plan, items()), tmp_path / "review.docx")
 
 
 
@@ -138,14 +138,16 @@ def test_data_missing_gaps_are_not_counted_as_service_gaps_and_carry_the_caveat(
 
 def test_every_verdict_row_quotes_its_basis(plan):
     titled = replace(plan, sources={"D002": "国办发〔2020〕23号《指导意见》", "GB50180": "GB 50180-2018"})
-    (bases,) = [s for s in review.review_sections(titled, tables.plan_tables(titled)) if s.title == "核查结论及依据"]
+    (bases,) = [s for s in review.review_sections(titled, tables.plan_tables(titled, items())) if s.title == "核查结论及依据"]
     assert len(bases.rows) == 5  # one row per verdict of P1
     sun = next(row for row in bases.rows if row[1] == "邻近住宅日照")
     assert sun[2] == "需征询居民意见"
     assert "不应使相邻住宅原有日照标准降低" in sun[3]
     assert sun[4] == "GB 50180-2018 4.0.9；国办发〔2020〕23号《指导意见》 五（二）"
     assert sun[5] == "广泛征求居民意见"
-    assert all(row[4] == "—" for row in bases.rows if row[1] != "邻近住宅日照")  # nothing recorded for them
+    # nothing recorded for the others: marked for a new check, citing their check's rule (checks.yaml)
+    others = [row for row in bases.rows if row[1] != "邻近住宅日照"]
+    assert all(row[3].startswith("需重新检查") and row[4] != "—" and row[5] for row in others)
 
 
 def test_a_site_is_named_by_its_layer_id_and_name(tmp_path):

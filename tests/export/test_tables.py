@@ -3,8 +3,8 @@ import csv
 import numpy as np
 import openpyxl
 import pytest
+from plan_data import items
 
-from gisplanner.errors import InputError
 from gisplanner.export import tables
 from gisplanner.export.plan_table import (
     AREA_ROWS,
@@ -20,8 +20,8 @@ CITY = AREA_ROWS["city"]
 TOTAL = (PROVINCE, PROVINCE_TOTAL)
 
 
-def test_plan_table_of_a_plan_is_one_city_block_named_after_the_plan_city(plan):
-    table = tables.plan_tables(plan).plan.table
+def test_plan_table_of_a_plan_is_one_city_block_named_after_the_plan_city(plan, unpriced):
+    table = tables.plan_tables(plan, unpriced).plan.table
     assert list(table.index.get_level_values(0).unique()) == [plan.city_zh, PROVINCE]
     np.testing.assert_array_equal(table.loc[plan.city_zh].to_numpy(), table.loc[PROVINCE].to_numpy())
     # by hand: c1 city 1988 420 households, c2 city 2003 300 households
@@ -29,43 +29,59 @@ def test_plan_table_of_a_plan_is_one_city_block_named_after_the_plan_city(plan):
     assert table.loc[(plan.city_zh, CITY), ("居民户数(户)", AFTER)] == 300
 
 
-def test_investment_follows_the_unit_cost_table(plan, unit_costs):
-    table = tables.plan_tables(plan, unit_costs=unit_costs).plan.table
-    # c1 alone is city/before: 31,000 m² × 120 + 6 buildings × 500,000 + half of D1's 3,000,000 kindergarten
-    assert table.loc[(PROVINCE, CITY), (INVESTMENT, BEFORE)] == pytest.approx((3_720_000 + 3_000_000 + 1_500_000) / 1e4)
-    assert table.loc[TOTAL, (INVESTMENT, ALL)] == pytest.approx(
-        (102_600 * 120 + 19 * 500_000 + 3_000_000) / 1e4)
+def test_plan_table_investment_cell_by_cell_from_the_communities_selected_items(plan, priced):
+    """By hand, 万元 (roof 150 元/m², elevator 400,000 元/unit, 供水 unpriced; plan_data.ITEM_ROWS):
+    c1 city 1988: 5,000 × 150 + 6 × 400,000 = 3,150,000 (its 供水 unpriced);  c2 city 2003: 3,000 × 150 = 450,000
+    (its 供水 not ticked); c3 county 1995: 6,000 × 150 + 4 × 400,000 = 2,500,000; c4 county, year unknown: only
+    供水, unpriced -> blank, not 0."""
+    table = tables.plan_tables(plan, priced).plan.table
+    county = AREA_ROWS["county"]
+    expected = {
+        (plan.city_zh, "全市小计:"): [565.0, 45.0, 610.0],
+        (plan.city_zh, CITY): [315.0, 45.0, 360.0],
+        (plan.city_zh, county): [250.0, np.nan, 250.0],
+        TOTAL: [565.0, 45.0, 610.0],
+        (PROVINCE, CITY): [315.0, 45.0, 360.0],
+        (PROVINCE, county): [250.0, np.nan, 250.0],
+    }
+    for row, values in expected.items():
+        np.testing.assert_allclose(table.loc[row, INVESTMENT].to_numpy(dtype=float), values, err_msg=str(row))
+    detail = tables.plan_tables(plan, priced).plan.communities.set_index("feature_id")["investment_yuan"]
+    assert detail[["c1", "c2", "c3"]].tolist() == [3_150_000.0, 450_000.0, 2_500_000.0]
+    assert np.isnan(detail["c4"])
 
 
-def test_plan_table_investment_equals_the_priced_items(plan, unit_costs):
-    result = tables.plan_tables(plan, unit_costs=unit_costs)
+def test_plan_table_notes_say_where_costs_come_from(plan, priced):
+    notes = "".join(tables.plan_tables(plan, priced, cost_source="costs.csv").plan.notes)
+    assert "costs.csv" in notes and "没有工具默认单价" in notes
+    assert "1 项没有单价，未计入投资额：供水" in notes
+    assert "1 个小区没有已选改造内容或其已选改造内容均无单价，投资额留空" in notes  # c4
+    assert "1 个小区的计价工程量（加装电梯单元（个））为估算" in notes  # c3's elevator units
+
+
+def test_plan_table_investment_is_blank_without_unit_costs(plan, unpriced):
+    result = tables.plan_tables(plan, unpriced)
+    assert np.isnan(result.plan.table[INVESTMENT].to_numpy(dtype=float)).all()
+    assert NO_COSTS_NOTE in result.plan.notes
+    assert result.items[INVESTMENT].isna().all()
+
+
+def test_plan_table_investment_equals_the_district_items(plan, priced):
+    result = tables.plan_tables(plan, priced)
     assert result.plan.table.loc[TOTAL, (INVESTMENT, ALL)] == pytest.approx(result.items[INVESTMENT].sum())
 
 
-def test_unit_cost_table_with_unknown_unit_is_rejected(plan, unit_costs):
-    unit_costs.loc[1, "unit"] = "elevator"
-    with pytest.raises(InputError, match="未知的计价单位“elevator”"):
-        tables.plan_tables(plan, unit_costs=unit_costs, file="costs.csv")
-
-
-def test_district_items_list_class_items_gaps_and_proposed_facilities(plan):
-    items = tables.district_items(plan)
-    d1 = items[items["片区编号"] == "D1"]
-    gap_row = d1[d1["改造内容"] == "补齐幼儿园（生活圈缺口）"].iloc[0]
-    assert gap_row["改造类别"] == "提升类"
-    assert "新建幼儿园 P1 <script>alert(1)</script>" in set(d1["改造内容"])
-    d2 = items[items["片区编号"] == "D2"]
-    assert set(d2["来源"]) == {"改造清单"}  # D2 has no gaps and no proposed facility
-    assert sorted(d2["改造内容"]) == sorted(["供水", "屋面、外墙、楼梯维修", "加装电梯"])
-    assert items[INVESTMENT].isna().all()
-
-
-def test_district_items_are_priced_with_district_quantities(plan, unit_costs):
-    items = tables.district_items(plan, unit_costs=unit_costs)
-    roof = items[(items["片区编号"] == "D2") & (items["改造内容"] == "屋面、外墙、楼梯维修")].iloc[0]
-    assert roof["工程量"] == 40_100 + 9_000
-    assert roof[INVESTMENT] == pytest.approx(49_100 * 120 / 1e4)
-    assert np.isnan(items.loc[items["改造内容"] == "供水", INVESTMENT]).all()  # no price given
+def test_district_items_sum_the_members_selected_items_then_proposed_facilities(plan, priced):
+    items = tables.district_items(plan, priced)
+    d1 = items[items["片区编号"] == "D1"].set_index("改造内容")
+    # c1 and c2 both ticked the roof: 8,000 m²; only c1 ticked 供水
+    assert d1.loc["屋面维修", ["工程量", "涉及小区数"]].tolist() == [8_000.0, 2]
+    assert d1.loc["屋面维修", INVESTMENT] == pytest.approx(8_000 * 150 / 1e4)
+    assert d1.loc["供水", "工程量"] == 420.0 and np.isnan(d1.loc["供水", INVESTMENT])
+    assert d1.loc["新建幼儿园 P1 <script>alert(1)</script>", "来源"] == "拟建设施"
+    d2 = items[items["片区编号"] == "D2"].set_index("改造内容")
+    assert d2.loc["有条件的楼栋加装电梯", ["单位", "工程量含估算"]].tolist() == ["加装电梯单元（个）", "是"]
+    assert "c5" not in set(items["片区编号"])  # c5 is in no district
 
 
 def test_gap_list_is_worst_first_with_unreachable_blank(plan):
@@ -84,8 +100,8 @@ def test_facility_checks_have_one_row_per_verdict(plan):
     assert set(checks["需征询居民意见"]) == {"是"}
 
 
-def test_xlsx_has_the_plan_table_then_the_item_sheets(plan, unit_costs, tmp_path):
-    result = tables.plan_tables(plan, unit_costs=unit_costs)
+def test_xlsx_has_the_plan_table_then_the_item_sheets(plan, priced, tmp_path):
+    result = tables.plan_tables(plan, priced)
     book = openpyxl.load_workbook(tables.write_xlsx(result, tmp_path / "plan.xlsx", province="黑龙江省"))
     assert book.sheetnames == ["计划表", "计划表小区明细", "改造内容", "服务缺口", "设施核查"]
     sheet = book["计划表"]
@@ -95,14 +111,14 @@ def test_xlsx_has_the_plan_table_then_the_item_sheets(plan, unit_costs, tmp_path
 
 
 def test_xlsx_says_when_a_table_is_empty(plan, tmp_path):
-    empty = tables.PlanTables(plan=tables.plan_tables(plan).plan, items=tables.district_items(plan),
+    empty = tables.PlanTables(plan=tables.plan_tables(plan, items()).plan, items=tables.district_items(plan, items()),
                               gaps=tables.gap_list(plan).iloc[:0], checks=tables.facility_checks(plan))
     book = openpyxl.load_workbook(tables.write_xlsx(empty, tmp_path / "p.xlsx"))
     assert book["服务缺口"].cell(2, 1).value == "（无生活圈服务缺口）"
 
 
 def test_csv_has_bom_and_reads_back(plan, tmp_path):
-    paths = tables.write_csv(tables.plan_tables(plan), tmp_path)
+    paths = tables.write_csv(tables.plan_tables(plan, items()), tmp_path)
     assert paths["gaps"].read_bytes().startswith(b"\xef\xbb\xbf")
     with paths["plan"].open(encoding="utf-8-sig", newline="") as f:
         rows = list(csv.reader(f))

