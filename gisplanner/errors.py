@@ -20,7 +20,10 @@ class InputError(GisPlannerError):
         self.layer = layer
         self.feature = feature
         self.fix = fix
-        super().__init__(error_line(self))
+        # the text of str(exc), which a message built around this error may quote: the place in Chinese too
+        where = "，".join(f"{kind} {value}" for kind, value in error_places(self))
+        text = f"{message}（{where}）" if where else message
+        super().__init__(f"{text}；怎么办：{fix}" if fix else text)
 
 
 class ConfigError(GisPlannerError):
@@ -33,7 +36,7 @@ class ConfigError(GisPlannerError):
         self.key = key
         self.value = value
         where = "，".join(part for part in (
-            f"文件 {file}" if file else "", f"配置项 {key}" if key else "",
+            f"文件 {file}" if file else "", f"键 {key}" if key else "",
             f"值 {value!r}" if value is not None else "") if part)
         super().__init__(f"{message}（{where}）" if where else message)
 
@@ -106,14 +109,5 @@ def error_places(exc: InputError, *, layer_id: bool = True) -> list[tuple[str, s
 
 
 def error_line(exc: GisPlannerError) -> str:
-    """One line for a terminal: 问题 (with file, layer, feature) and 怎么办."""
-    if isinstance(exc, InputError):
-        where = "，".join(f"{kind} {value}" for kind, value in error_places(exc))
-        text = f"问题：{exc.message}" + (f"（{where}）" if where else "")
-        return text + (f"；怎么办：{exc.fix}" if exc.fix else "")
-    if isinstance(exc, ConfigError):
-        where = "，".join(part for part in (
-            f"文件 {exc.file}" if exc.file else "", f"键 {exc.key}" if exc.key else "",
-            f"值 {exc.value!r}" if exc.value is not None else "") if part)
-        return f"问题：{exc.message}" + (f"（{where}）" if where else "")
+    """One line for a terminal: 问题 (with file, layer, feature, or file, key, value) and 怎么办."""
     return f"问题：{exc}"

@@ -42,6 +42,14 @@ def test_a_broken_standards_file_is_named_in_chinese():
     assert english_words(line.replace("settings.yaml", "").replace("network.access_snap_m", "")) == []
 
 
+def test_errors_quoted_inside_other_messages_are_chinese_around_their_names():
+    from gisplanner.errors import InputError
+
+    text = str(InputError("缺少户数", file="x.gpkg", layer="communities", feature="C1", fix="补上户数"))
+    assert text == "缺少户数（文件 x.gpkg，图层 小区（communities），要素 C1）；怎么办：补上户数"
+    assert str(ConfigError("不是数", file="a.yaml", key="k", value="z")) == "不是数（文件 a.yaml，键 k，值 'z'）"
+
+
 def test_district_constraints_have_chinese_names_only():
     assert all(not english_words(labels.code_label(v, "violation")) for v in VIOLATIONS)
     assert labels.violations_text(";".join(VIOLATIONS)).count("、") == len(VIOLATIONS) - 1

@@ -318,9 +318,8 @@ def proposed_frame(placed: Sequence[Mapping[str, Any]], crs: CRS,
         try:
             geom = shapely.from_wkt(item["footprint"])
         except (KeyError, TypeError, shapely.errors.GEOSException) as exc:
-            raise InputError(f"拟建设施的轮廓（WKT）无法读取（{exc}）", layer="placed_facilities",
-                             feature=facility_id, fix="重新布置该设施，或把它从项目中删除"
-                             ) from exc
+            raise InputError(f"拟建设施的轮廓无法读取（{exc}）", layer="placed_facilities", feature=facility_id,
+                             fix="重新放置该设施，或从项目中删除它") from exc
         row = {"facility_id": facility_id, "facility_type": str(item.get("facility_type", "")),
                "name": str(item.get("name") or ""), "intervention": str(item.get("intervention") or ""),
                "site": str(item.get("site") or ""), "site_name": _feature_name(layers or {}, item.get("site")),

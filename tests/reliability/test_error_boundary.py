@@ -123,9 +123,9 @@ def test_each_errno_gets_its_own_explanation(code, words):
 
 def test_an_input_error_reads_in_chinese_wherever_it_is_printed():
     exc = InputError("条目无法读取", file="p.gpkg", layer="gisplanner_meta", feature="crs", fix="打开备份")
-    assert str(exc) == "问题：条目无法读取（文件 p.gpkg，图层 项目设置表（gisplanner_meta），要素 crs）；怎么办：打开备份"
+    assert str(exc) == "条目无法读取（文件 p.gpkg，图层 项目设置表（gisplanner_meta），要素 crs）；怎么办：打开备份"
 
 
 def test_a_config_error_names_file_key_and_value_in_chinese():
     exc = ConfigError("不是数字", file="green.yaml", key="ratio.new", value="abc")
-    assert str(exc) == "不是数字（文件 green.yaml，配置项 ratio.new，值 'abc'）"
+    assert str(exc) == "不是数字（文件 green.yaml，键 ratio.new，值 'abc'）"
