@@ -465,12 +465,12 @@ class _Reader:
 
     def mapping(self, raw: Any, key: str) -> Mapping[str, Any]:
         if not isinstance(raw, Mapping):
-            raise self.fail(key, raw, "expected a mapping")
+            raise self.fail(key, raw, "应为键值映射")
         return raw
 
     def get(self, raw: Mapping[str, Any], key: str, path: str) -> Any:
         if key not in raw:
-            raise self.fail(f"{path}.{key}", None, "missing key")
+            raise self.fail(f"{path}.{key}", None, "缺少该键")
         return raw[key]
 
     def number(self, raw: Mapping[str, Any], key: str, path: str, *, optional: bool = False,
@@ -479,9 +479,9 @@ class _Reader:
         if value is None:
             if optional:
                 return None
-            raise self.fail(f"{path}.{key}", value, "missing number")
+            raise self.fail(f"{path}.{key}", value, "缺少数值")
         if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
-            raise self.fail(f"{path}.{key}", value, f"expected a number ≥ {minimum}")
+            raise self.fail(f"{path}.{key}", value, f"应为不小于 {minimum} 的数")
         return float(value)
 
     def range(self, raw: Mapping[str, Any], key: str, path: str, *, optional: bool = True
@@ -490,38 +490,38 @@ class _Reader:
         if value is None:
             if optional:
                 return None
-            raise self.fail(f"{path}.{key}", value, "missing [min, max] range")
+            raise self.fail(f"{path}.{key}", value, "缺少 [下限, 上限] 范围")
         if (not isinstance(value, Sequence) or isinstance(value, str) or len(value) != 2
                 or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
                 or value[0] > value[1] or value[0] < 0):
-            raise self.fail(f"{path}.{key}", value, "expected [min, max] with 0 ≤ min ≤ max")
+            raise self.fail(f"{path}.{key}", value, "应为 [下限, 上限]，且 0 ≤ 下限 ≤ 上限")
         return float(value[0]), float(value[1])
 
     def flag(self, raw: Mapping[str, Any], key: str, path: str, default: bool) -> bool:
         value = raw.get(key, default)
         if not isinstance(value, bool):
-            raise self.fail(f"{path}.{key}", value, "expected true or false")
+            raise self.fail(f"{path}.{key}", value, "应为 `true` 或 `false`")
         return value
 
     def strings(self, raw: Mapping[str, Any], key: str, path: str) -> tuple[str, ...]:
         value = raw.get(key, [])
         if isinstance(value, str) or not isinstance(value, Sequence):
-            raise self.fail(f"{path}.{key}", value, "expected a list")
+            raise self.fail(f"{path}.{key}", value, "应为列表")
         return tuple(str(v) for v in value)
 
     def provenance(self, raw: Mapping[str, Any], path: str) -> tuple[str, tuple[str, ...], str]:
         status = raw.get("status")
         if status not in STATUSES:
-            raise self.fail(f"{path}.status", status, f"status must be one of {', '.join(sorted(STATUSES))}")
+            raise self.fail(f"{path}.status", status, f"状态（`status`）须为其中之一：{'、'.join(sorted(STATUSES))}")
         source = raw.get("source")
         if isinstance(source, str):
             source = [source]
         if not source or not isinstance(source, Sequence):
-            raise self.fail(f"{path}.source", source, "every entry needs a non-empty source list")
+            raise self.fail(f"{path}.source", source, "每个条目都须有非空的来源（`source`）列表")
         for ref in source:
             ref_id = str(ref).split()[0]
             if status != "override" and ref_id not in self.sources:
-                raise self.fail(f"{path}.source", ref, "source id not listed in sources.yaml")
+                raise self.fail(f"{path}.source", ref, "来源编号不在 sources.yaml 中")
         return str(status), tuple(str(s) for s in source), str(raw.get("note", ""))
 
     def value(self, raw: Any, path: str) -> Value:
@@ -539,9 +539,9 @@ class _Reader:
             hours, minutes = str(text).split(":")
             result = int(hours) + int(minutes) / 60
         except ValueError:
-            raise self.fail(path, text, "expected a time HH:MM") from None
+            raise self.fail(path, text, "应为时刻，格式 `HH:MM`") from None
         if not 0 <= result <= 24:
-            raise self.fail(path, text, "expected a time of day")
+            raise self.fail(path, text, "应为一天中的时刻")
         return result
 
 
@@ -578,17 +578,17 @@ def _facility_profiles(r: _Reader, raw: Mapping[str, Any], levels: Mapping[str, 
             status, source, note = r.provenance(entry, path)
             type_levels = r.strings(entry, "levels", path)
             if not type_levels or any(lv not in levels for lv in type_levels):
-                raise r.fail(f"{path}.levels", list(type_levels), f"levels must be among {', '.join(levels)}")
+                raise r.fail(f"{path}.levels", list(type_levels), f"层级须在其中：{'、'.join(levels)}")
             sun = entry.get("sun")
             if sun is not None:
                 sun = r.mapping(sun, f"{path}.sun")
                 if sun.get("day") not in DAYS:
-                    raise r.fail(f"{path}.sun.day", sun.get("day"), "day must be dahan or dongzhi")
+                    raise r.fail(f"{path}.sun.day", sun.get("day"), "日照标准日须为 `dahan`（大寒日）或 `dongzhi`（冬至日）")
                 sun = SunRequirement(day=sun["day"], hours=r.number(sun, "hours", f"{path}.sun"),
                                      calc=str(sun.get("calc", "")))
             renovation_class = entry.get("renovation_class")
             if renovation_class not in (None, "basic", "improve", "upgrade"):
-                raise r.fail(f"{path}.renovation_class", renovation_class, "expected basic, improve or upgrade")
+                raise r.fail(f"{path}.renovation_class", renovation_class, "应为 `basic`（基础类）、`improve`（完善类）或 `upgrade`（提升类）")
             types[key] = FacilityType(
                 key=key, zh=str(r.get(entry, "zh", path)), levels=type_levels,
                 radius_m=r.number(entry, "radius_m", path, optional=True, minimum=1),
@@ -617,11 +617,11 @@ def _tag_rules(r: _Reader, raw: Mapping[str, Any], profiles: Mapping[str, Mappin
             try:
                 re.compile(pattern)
             except re.error as exc:
-                raise r.fail(f"{path}.when.{tag}", pattern, f"not a regular expression: {exc}") from None
+                raise r.fail(f"{path}.when.{tag}", pattern, f"不是有效的正则表达式：{exc}") from None
         types = r.strings(rule, "types", path)
         unknown = [t for t in types if t not in known]
         if unknown:
-            raise r.fail(f"{path}.types", unknown, "not a facility type of any profile")
+            raise r.fail(f"{path}.types", unknown, "不是任何设施配置目录中的设施类型")
         rules.append(TagRule(str(key), MappingProxyType(when), types, str(r.get(rule, "zh", path)), status,
                              source, note))
     return tuple(rules)
@@ -635,7 +635,7 @@ def _data_coverage(r: _Reader, raw: Mapping[str, Any], profiles: Mapping[str, Ma
     types = r.strings({"value": absent.value}, "value", "data_coverage.confirmed_absent")
     known = {key for p in profiles.values() for key in p}
     if unknown := [t for t in types if t not in known]:
-        raise r.fail("data_coverage.confirmed_absent", unknown, "not a facility type of any profile")
+        raise r.fail("data_coverage.confirmed_absent", unknown, "不是任何设施配置目录中的设施类型")
     return DataCoverage(share, types)
 
 
@@ -649,7 +649,7 @@ def _category_map(r: _Reader, raw: Mapping[str, Any], profiles: Mapping[str, Map
         mapped = r.strings(entry["categories"], category, "category_map.categories")
         unknown = [t for t in mapped if t not in known]
         if unknown:
-            raise r.fail(f"category_map.categories.{category}", unknown, "not a facility type of any profile")
+            raise r.fail(f"category_map.categories.{category}", unknown, "不是任何设施配置目录中的设施类型")
         result[str(category)] = mapped
     for types in profiles.values():
         for key, ftype in types.items():
@@ -663,7 +663,7 @@ def _green(r: _Reader, raw: Mapping[str, Any], levels: Mapping[str, Level]) -> G
     for key, entry in r.mapping(raw.get("public_green"), "public_green").items():
         path = f"public_green.{key}"
         if key not in levels:
-            raise r.fail(path, key, "not a level key")
+            raise r.fail(path, key, "不是生活圈层级的键")
         entry = r.mapping(entry, path)
         status, source, _ = r.provenance(entry, path)
         public[key] = PublicGreen(key, r.number(entry, "m2_per_person", path),
@@ -683,7 +683,7 @@ def _green(r: _Reader, raw: Mapping[str, Any], levels: Mapping[str, Level]) -> G
     ratios = numbers("green_ratio")
     missing = [k for k in bounds if k not in ratios]
     if missing:
-        raise r.fail("green_ratio", missing, "every storey class needs a green ratio")
+        raise r.fail("green_ratio", missing, "每个层数分类都须有绿地率")
     return GreenRules(
         public=MappingProxyType(public),
         old_area_floor_ratio=r.number_value(raw.get("old_area_floor_ratio"), "old_area_floor_ratio"),
@@ -703,12 +703,12 @@ def _sunlight(r: _Reader, raw: Mapping[str, Any]) -> SunlightRules:
     for day, entry in r.mapping(raw.get("windows"), "windows").items():
         path = f"windows.{day}"
         if day not in DAYS:
-            raise r.fail(path, day, "day must be dahan or dongzhi")
+            raise r.fail(path, day, "日照标准日须为 `dahan`（大寒日）或 `dongzhi`（冬至日）")
         entry = r.mapping(entry, path)
         r.provenance(entry, path)
         start, end = r.hour(entry.get("start"), f"{path}.start"), r.hour(entry.get("end"), f"{path}.end")
         if start >= end:
-            raise r.fail(path, [entry.get("start"), entry.get("end")], "start must be before end")
+            raise r.fail(path, [entry.get("start"), entry.get("end")], "开始须早于结束")
         windows[day] = (start, end)
     table = []
     for i, entry in enumerate(raw.get("table_4_0_9") or []):
@@ -717,13 +717,13 @@ def _sunlight(r: _Reader, raw: Mapping[str, Any]) -> SunlightRules:
         status, source, _ = r.provenance(entry, path)
         day = entry.get("day")
         if day not in windows:
-            raise r.fail(f"{path}.day", day, "day must be dahan or dongzhi")
+            raise r.fail(f"{path}.day", day, "日照标准日须为 `dahan`（大寒日）或 `dongzhi`（冬至日）")
         hours = r.number(entry, "hours", path)
         if hours > windows[day][1] - windows[day][0]:
-            raise r.fail(f"{path}.hours", hours, "required hours exceed the day's window")
+            raise r.fail(f"{path}.hours", hours, "要求的日照时数超过该日的有效日照时间带")
         pop = entry.get("pop_ge_50wan")
         if pop not in (True, False, None):
-            raise r.fail(f"{path}.pop_ge_50wan", pop, "expected true, false or null")
+            raise r.fail(f"{path}.pop_ge_50wan", pop, "应为 `true`、`false` 或 `null`")
         table.append(Table409Row(r.strings(entry, "zones", path), pop, day, hours, status, source))
     special, special_prov = {}, {}
     for key, entry in r.mapping(raw.get("special"), "special").items():
@@ -731,7 +731,7 @@ def _sunlight(r: _Reader, raw: Mapping[str, Any]) -> SunlightRules:
         entry = r.mapping(entry, path)
         status, source, note = r.provenance(entry, path)
         if entry.get("day") not in DAYS:
-            raise r.fail(f"{path}.day", entry.get("day"), "day must be dahan or dongzhi")
+            raise r.fail(f"{path}.day", entry.get("day"), "日照标准日须为 `dahan`（大寒日）或 `dongzhi`（冬至日）")
         special[key] = SunRequirement(entry["day"], r.number(entry, "hours", path), str(entry.get("calc", "")))
         special_prov[key] = Value(special[key].hours, status, source, note)
     counting = {}
@@ -746,7 +746,7 @@ def _sunlight(r: _Reader, raw: Mapping[str, Any]) -> SunlightRules:
                       r.hour(window.get("end"), f"{path}.window.end"))
         max_segments = entry.get("max_segments")
         if max_segments is not None and (not isinstance(max_segments, int) or max_segments < 1):
-            raise r.fail(f"{path}.max_segments", max_segments, "expected a whole number ≥ 1 or null")
+            raise r.fail(f"{path}.max_segments", max_segments, "应为不小于 1 的整数或 `null`")
         counting[key] = CountingRule(
             key=key, cumulative=r.flag(entry, "cumulative", path, True),
             min_segment_min=MappingProxyType({d: r.number(mins, d, f"{path}.min_segment_min") for d in DAYS}),
@@ -758,10 +758,10 @@ def _sunlight(r: _Reader, raw: Mapping[str, Any]) -> SunlightRules:
         entry = r.mapping(entry, path)
         status, source, note = r.provenance(entry, path)
         if entry.get("counting") not in counting:
-            raise r.fail(f"{path}.counting", entry.get("counting"), f"expected one of {', '.join(counting)}")
+            raise r.fail(f"{path}.counting", entry.get("counting"), f"应为其中之一：{'、'.join(counting)}")
         zone = entry.get("zone")
         if zone is not None and not any(zone in row.zones for row in table):
-            raise r.fail(f"{path}.zone", zone, "zone not in Table 4.0.9")
+            raise r.fail(f"{path}.zone", zone, "气候区不在 GB 50180-2018 表 4.0.9 中")
         cities[key] = City(
             key=key, zh=str(entry.get("zh", key)), zone=zone,
             zone_candidates=r.strings(entry, "zone_candidates", path),
@@ -789,7 +789,7 @@ def _landuse(r: _Reader, raw: Mapping[str, Any]) -> LandUseRules:
     codes = {str(k): str(v) for k, v in r.mapping(codes_entry.get("table"), "codes.table").items()}
     for code in codes:
         if not code.isdigit() or len(code) not in (2, 4, 6):
-            raise r.fail("codes.table", code, "a 2023 code has 2, 4 or 6 digits")
+            raise r.fail("codes.table", code, "2023 版用地代码为 2、4 或 6 位数字")
     conditions = {"intervention", "adds_far", "new_construction_land", "facility_levels",
                   "current_code_prefix", "target_code_prefix", "inside_community", "site_kind"}
     policies = _policies(r, raw)
@@ -801,21 +801,21 @@ def _landuse(r: _Reader, raw: Mapping[str, Any]) -> LandUseRules:
         when = r.mapping(entry.get("when", {}), f"{path}.when")
         unknown = set(when) - conditions
         if unknown:
-            raise r.fail(f"{path}.when", sorted(unknown), f"conditions must be among {', '.join(sorted(conditions))}")
+            raise r.fail(f"{path}.when", sorted(unknown), f"条件须在其中：{'、'.join(sorted(conditions))}")
         for key in ("current_code_prefix", "target_code_prefix"):
             for prefix in when.get(key, []):
                 if str(prefix) not in codes:
                     raise r.fail(f"{path}.when.{key}", prefix, "不是 2023 版国土空间用地用海分类代码")
         for intervention in when.get("intervention", []):
             if intervention not in INTERVENTIONS:
-                raise r.fail(f"{path}.when.intervention", intervention, f"expected one of {', '.join(INTERVENTIONS)}")
+                raise r.fail(f"{path}.when.intervention", intervention, f"应为其中之一：{'、'.join(INTERVENTIONS)}")
         if entry.get("outcome") not in OUTCOMES:
-            raise r.fail(f"{path}.outcome", entry.get("outcome"), f"expected one of {', '.join(OUTCOMES)}")
+            raise r.fail(f"{path}.outcome", entry.get("outcome"), f"应为其中之一：{'、'.join(OUTCOMES)}")
         decisions.append(DecisionRow(str(entry.get("id", i)), MappingProxyType(dict(when)), entry["outcome"],
                                      r.strings(entry, "basis", path), r.strings(entry, "checks", path),
                                      status, source, note, str(entry.get("policy", ""))))
         if decisions[-1].policy and decisions[-1].policy not in policies:
-            raise r.fail(f"{path}.policy", decisions[-1].policy, "not a key of policies")
+            raise r.fail(f"{path}.policy", decisions[-1].policy, "不是 `policies` 中的键")
     permits = {}
     for key, entry in r.mapping(raw.get("permit_rules"), "permit_rules").items():
         path = f"permit_rules.{key}"
@@ -832,7 +832,7 @@ def _landuse(r: _Reader, raw: Mapping[str, Any]) -> LandUseRules:
     osm_codes = {str(tag): str(code) for tag, code in r.mapping(osm.get("tags"), "osm_landuse.tags").items()}
     for tag, code in osm_codes.items():
         if code not in codes:
-            raise r.fail(f"osm_landuse.tags.{tag}", code, "not a 2023 land-use code of codes.table")
+            raise r.fail(f"osm_landuse.tags.{tag}", code, "不是 `codes.table` 中的 2023 版用地代码")
     return LandUseRules(MappingProxyType(codes), tuple(decisions), MappingProxyType(permits),
                         r.strings(local, "cities", "local_conversion_rules"), MappingProxyType(osm_codes),
                         Value(dict(osm_codes), status, source, note), MappingProxyType(policies))
@@ -849,10 +849,10 @@ def _policies(r: _Reader, raw: Mapping[str, Any]) -> dict[str, PolicyRule]:
         for scope, quote_key in r.mapping(entry.get("quotes"), f"{path}.quotes").items():
             quote = r.quotes.get(quote_key)
             if quote is None:
-                raise r.fail(f"{path}.quotes.{scope}", quote_key, "not a key of sources.yaml quotes")
+                raise r.fail(f"{path}.quotes.{scope}", quote_key, "不是 sources.yaml `quotes` 中的键")
             quotes[str(scope)] = (str(quote["source"]), str(quote["section"]), str(quote["quote"]))
         if "national" not in quotes:
-            raise r.fail(f"{path}.quotes", sorted(quotes), "a policy needs a national quote")
+            raise r.fail(f"{path}.quotes", sorted(quotes), "每条政策都须有全国文件的原文摘录")
         out[str(key)] = PolicyRule(str(key), str(entry.get("zh", key)), str(entry.get("action", "")),
                                    r.strings(entry, "conditions", path), r.strings(entry, "next_steps", path),
                                    MappingProxyType(quotes), status, source)
@@ -866,7 +866,7 @@ def _renovation(r: _Reader, raw: Mapping[str, Any]) -> RenovationRules:
     status, source, _ = r.provenance(ext, "eligibility.extension")
     share = r.number(ext, "max_share_of_households", "eligibility.extension")
     if share > 1:
-        raise r.fail("eligibility.extension.max_share_of_households", share, "a share is between 0 and 1")
+        raise r.fail("eligibility.extension.max_share_of_households", share, "比例须在 0 与 1 之间")
     eligibility = Eligibility(int(base.value), int(r.number(ext, "built_before_end_of", "eligibility.extension")),
                               share, r.flag(ext, "enabled", "eligibility.extension", False), status, source)
 
@@ -887,7 +887,7 @@ def _renovation(r: _Reader, raw: Mapping[str, Any]) -> RenovationRules:
     r.provenance(cost, "cost")
     if cost.get("default_unit_costs"):
         raise r.fail("cost.default_unit_costs", cost["default_unit_costs"],
-                     "no default costs may ship: unit costs come from the user's table")
+                     "不得预置默认单价：单价只来自用户的单价表")
     return RenovationRules(eligibility, MappingProxyType(classes("classes")),
                            MappingProxyType(classes("local_classes")), r.strings(table, "rows", "plan_table"),
                            r.strings(table, "metrics", "plan_table"), r.strings(table, "periods", "plan_table"))
@@ -967,7 +967,7 @@ def _checks(r: _Reader, raw: Mapping[str, Any]) -> ChecksTable:
         try:
             zh.format(level="")
         except (KeyError, IndexError, ValueError):
-            raise r.fail(f"{path}.zh", zh, "a title may only use the field {level}") from None
+            raise r.fail(f"{path}.zh", zh, "标题中只能使用字段 `{level}`") from None
         entries[str(key)] = CheckEntry(str(key), zh, status, source, note)
     return ChecksTable(MappingProxyType(entries))
 
@@ -982,10 +982,10 @@ def _ledger(r: _Reader, raw: Mapping[str, Any], provinces: Mapping[str, Any]) ->
     phases = r.value(raw.get("phases"), "phases").value
     plan_phases = r.strings({"value": r.value(raw.get("plan_phases"), "plan_phases").value}, "value", "plan_phases")
     if not isinstance(phases, Mapping) or any(p not in phases for p in plan_phases):
-        raise r.fail("plan_phases", list(plan_phases), "every plan phase must be one of phases")
+        raise r.fail("plan_phases", list(plan_phases), "每个计划阶段都须是 `phases` 之一")
     share = r.number_value(r.mapping(raw.get("consent"), "consent").get("min_share"), "consent.min_share").value
     if share > 1:
-        raise r.fail("consent.min_share", share, "a share is between 0 and 1")
+        raise r.fail("consent.min_share", share, "比例须在 0 与 1 之间")
     models = r.strings({"value": r.value(raw.get("management_models"), "management_models").value}, "value",
                        "management_models")
     items, zh, cities = {}, {}, {}
@@ -996,14 +996,14 @@ def _ledger(r: _Reader, raw: Mapping[str, Any], provinces: Mapping[str, Any]) ->
         items[key] = r.strings(entry, "items", path)
         unknown = [i for i in items[key] if i not in PRECONDITIONS]
         if unknown:
-            raise r.fail(f"{path}.items", unknown[0], f"known preconditions: {', '.join(PRECONDITIONS)}")
+            raise r.fail(f"{path}.items", unknown[0], f"可用的前置条件：{'、'.join(PRECONDITIONS)}")
         zh[key] = str(r.get(entry, "zh", path))
         if key != "national":
             if key not in provinces:
-                raise r.fail(path, key, "a province key of renovation.yaml provinces (or national)")
+                raise r.fail(path, key, "须为 renovation.yaml `provinces` 中的省份键（或 `national`）")
             cities[key] = tuple(str(c) for c in provinces[key].get("cities", ()))
     if "national" not in items:
-        raise r.fail("preconditions.national", None, "the national preconditions are required")
+        raise r.fail("preconditions.national", None, "须有全国通用的前置条件（`national`）")
     sources = r.value(raw.get("funding_sources"), "funding_sources").value
     subsidies = {}
     for province, rules in r.mapping(raw.get("subsidies") or {}, "subsidies").items():
@@ -1013,9 +1013,9 @@ def _ledger(r: _Reader, raw: Mapping[str, Any], provinces: Mapping[str, Any]) ->
             entry = r.mapping(entry, path)
             status, source, _ = r.provenance(entry, path)
             if entry.get("to") not in sources:
-                raise r.fail(f"{path}.to", entry.get("to"), f"a funding source: {', '.join(sources)}")
+                raise r.fail(f"{path}.to", entry.get("to"), f"应为资金来源之一：{'、'.join(sources)}")
             if entry.get("per") not in ("household", "elevator"):
-                raise r.fail(f"{path}.per", entry.get("per"), "household or elevator")
+                raise r.fail(f"{path}.per", entry.get("per"), "应为 `household`（户）或 `elevator`（部）")
             parsed.append(Subsidy(key, str(r.get(entry, "zh", path)), entry["to"], entry["per"],
                                   r.number(entry, "amount_yuan", path), r.flag(entry, "needs_central", path, False),
                                   status, source))

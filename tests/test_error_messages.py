@@ -1,7 +1,7 @@
 """Every error the tool raises on purpose, and every import finding, reads in Chinese: message and fix, in the source.
 
 The scan reads the literal text of each ``InputError``/``ConfigError``/… call (the constant parts of an f-string;
-the values put into it are data), of each import ``Finding`` and of each ``parser.error`` call, so a new English message fails here before
+the values put into it are data), of each import ``Finding``, of each standards-file check and of each ``parser.error`` call, so a new English message fails here before
 a planner sees it.
 """
 
@@ -48,8 +48,9 @@ def error_texts():
                 continue
             name = _called(node)
             logged = isinstance(node.func, ast.Attribute) and getattr(node.func.value, "id", "") in {"log", "logger"}
-            if name in ERRORS or name == "Finding" or (name == "error" and not logged):
-                first = node.args[3:4] if name == "Finding" else node.args[:1]  # Finding(code, layer, feature, message)
+            if name in ERRORS or name in {"Finding", "fail"} or (name == "error" and not logged):
+                # Finding(code, layer, feature, message); a standards reader's fail(key, value, message)
+                first = node.args[3:4] if name == "Finding" else node.args[2:3] if name == "fail" else node.args[:1]
                 parts = [*first, *(k.value for k in node.keywords if k.arg in {"fix", "message"})]
                 for part in parts:
                     yield f"{path.relative_to(PACKAGE.parent)}:{node.lineno}", _literal_text(part)

@@ -160,7 +160,7 @@ def test_unregistered_source_is_refused(config_dir):
 
 def test_hours_longer_than_the_window_are_refused(config_dir):
     edit(config_dir, "sunlight", lambda d: d["table_4_0_9"][0].update(hours=9))
-    with pytest.raises(ConfigError, match="exceed the day's window"):
+    with pytest.raises(ConfigError, match="超过该日的有效日照时间带"):
         load_standards(directory=config_dir)
 
 
@@ -185,7 +185,7 @@ def test_missing_file_names_it(config_dir):
 
 def test_shipping_default_costs_is_refused(config_dir):
     edit(config_dir, "renovation", lambda d: d["cost"].update(default_unit_costs={"roof": 100}))
-    with pytest.raises(ConfigError, match="no default costs"):
+    with pytest.raises(ConfigError, match="不得预置默认单价"):
         load_standards(directory=config_dir)
 
 
@@ -223,5 +223,5 @@ def test_one_city_to_province_map_serves_catalogue_and_ledger(config_dir):
 def test_ledger_preconditions_of_an_unknown_province_are_refused(config_dir):
     edit(config_dir, "ledger", lambda d: d["preconditions"].update(
         jilin={"zh": "吉林省", "items": ["consent"], "status": "U-local", "source": ["D001"]}))
-    with pytest.raises(ConfigError, match="province key"):
+    with pytest.raises(ConfigError, match="省份键"):
         load_standards(directory=config_dir)
