@@ -16,15 +16,6 @@ def plain(frame):
 
 
 @pytest.fixture(scope="module")
-def client():
-    from distributed import Client, LocalCluster
-
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
-            Client(cluster) as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
 def life_circle(focus, client):
     """The whole life circle (gaps, coverage, service areas, candidate sites) in one process, and tiled.
 
