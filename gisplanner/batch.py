@@ -33,7 +33,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import shapely
@@ -175,13 +175,39 @@ def _digest_frame(h: hashlib._Hash, frame: Any) -> None:
         h.update(b"".join(g or b"" for g in shapely.to_wkb(geometry)))
 
 
-def city_key(job: CityJob, options: BatchOptions, *, standards: str | None = None) -> tuple[str, dict[str, Any]]:
-    """The skip key of a city (sha256) and the parts it is made of.
+class CityKey(NamedTuple):
+    """A city's skip key (sha256), the parts it is made of, and the sha256 of each input file by path."""
+
+    fingerprint: str
+    parts: dict[str, Any]
+    files: dict[str, str]
+
+
+def input_digests(job: CityJob) -> dict[str, str]:
+    """sha256 of each file the city reads (:meth:`CityJob.inputs`), by path; InputError for a missing one."""
+    digests = {}
+    for path in job.inputs():
+        if not path.exists():
+            raise InputError(f"城市 {job.name} 的输入文件不存在", file=str(path), fix="检查城市列表中的路径")
+        h = hashlib.sha256()
+        _hash_file(h, path)
+        digests[str(path)] = h.hexdigest()
+    return digests
+
+
+def city_key(job: CityJob, options: BatchOptions, *, standards: str | None = None,
+             earlier: Mapping[str, Any] | None = None) -> CityKey:
+    """The skip key of a city, the parts it is made of and its input files' digests.
 
     Parts: ``inputs`` (digest of the project's layers, tables, city, CRS, settings and placed facilities; of
     the files of imported layers), ``runs``/``placements``/``overrides`` (the run records the city's run will
     make, :func:`gisplanner.workflow.planned_runs`), ``standards`` (digest of the standards files),
-    ``version``, ``options`` and ``name``. Results and run times stored in the project are left out.
+    ``version``, ``options`` and ``name``. Results and run times stored in the project are left out, so a
+    project saved again with nothing changed keeps its key.
+
+    ``earlier`` is the city's last run record (:func:`earlier_run`): when its input files are byte for byte
+    those of now, its ``inputs`` digest stands and only the project's settings are read, so a rerun of a large
+    unchanged city does not load its layers.
 
     Raises
     ------
@@ -191,29 +217,32 @@ def city_key(job: CityJob, options: BatchOptions, *, standards: str | None = Non
     from gisplanner.project import Project
     from gisplanner.workflow import planned_runs
 
-    h = hashlib.sha256()
+    files = input_digests(job)
+    known = (earlier or {}).get("key_parts", {}).get("inputs")
+    same_bytes = bool(known) and earlier.get("input_files") == files and earlier.get("version") == __version__
     if job.project:
-        project = Project.load(job.project)
-        h.update(json.dumps({"city": project.city, "crs": project.crs.to_wkt() if project.crs else None,
-                             "name": project.name, "settings": project.settings,
-                             "placed": project.placed_facilities},
-                            sort_keys=True, ensure_ascii=False, default=str).encode())
-        for kind, frames in (("layer", project.layers), ("table", project.tables)):
-            for name in sorted(frames):
-                h.update(f"{kind}:{name}".encode())
-                _digest_frame(h, frames[name])
+        project = Project.load(job.project, layers=not same_bytes, results=False)
+        if same_bytes:
+            inputs = known
+        else:
+            h = hashlib.sha256()
+            h.update(json.dumps({"city": project.city, "crs": project.crs.to_wkt() if project.crs else None,
+                                 "name": project.name, "settings": project.settings,
+                                 "placed": project.placed_facilities},
+                                sort_keys=True, ensure_ascii=False, default=str).encode())
+            for kind, frames in (("layer", project.layers), ("table", project.tables)):
+                for name in sorted(frames):
+                    h.update(f"{kind}:{name}".encode())
+                    _digest_frame(h, frames[name])
+            inputs = h.hexdigest()
     else:
-        for path in job.inputs():
-            if not path.exists():
-                raise InputError(f"城市 {job.name} 的输入文件不存在", file=str(path), fix="检查城市列表中的路径")
-            h.update(path.name.encode())
-            _hash_file(h, path)
+        inputs = hashlib.sha256(json.dumps([(Path(p).name, d) for p, d in files.items()]).encode()).hexdigest()
         project = Project(city=options.city) if options.city else Project()
-    parts = {"inputs": h.hexdigest(), **planned_runs(project, seed=options.seed, placements=job.placements),
+    parts = {"inputs": inputs, **planned_runs(project, seed=options.seed, placements=job.placements),
              "standards": standards or standards_fingerprint(), "version": __version__,
              "options": dataclasses.asdict(options), "name": job.name}
     text = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode()).hexdigest(), json.loads(text)
+    return CityKey(hashlib.sha256(text.encode()).hexdigest(), json.loads(text), files)
 
 
 def what_changed(before: Mapping[str, Any] | None, now: Mapping[str, Any]) -> str:
@@ -283,11 +312,10 @@ def load_city_project(job: CityJob, options: BatchOptions) -> Any:
     return project
 
 
-def run_city(job: CityJob, out_dir: str, options: BatchOptions, fingerprint: str,
-             key_parts: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def run_city(job: CityJob, out_dir: str, options: BatchOptions, key: CityKey) -> dict[str, Any]:
     """Run one city and write ``OUT/<key>/``: project.gpkg (with results), plan/ (the plan package),
-    city_summary.json (the roll-up's inputs) and run.json (the run record, with the skip key and its
-    ``key_parts``). Returns the run record.
+    city_summary.json (the roll-up's inputs) and run.json (the run record, with the skip key, its
+    ``key_parts`` and the ``input_files`` digests). Returns the run record.
 
     A self-contained task: everything it needs comes in its arguments, so any worker can run it.
     """
@@ -317,8 +345,8 @@ def run_city(job: CityJob, out_dir: str, options: BatchOptions, fingerprint: str
         export_plan_package(project, staging / "plan", formats=list(options.formats), plan_year=options.plan_year)
         _write_json(staging / CITY_SUMMARY, city_summary(project, key=job.key, name=job.name,
                                                          plan_year=options.plan_year))
-        record = {"key": job.key, "name": job.name, "state": "done", "fingerprint": fingerprint,
-                  "key_parts": dict(key_parts or {}),
+        record = {"key": job.key, "name": job.name, "state": "done", "fingerprint": key.fingerprint,
+                  "key_parts": key.parts, "input_files": key.files,
                   "finished": dt.datetime.now().isoformat(timespec="seconds"),
                   "seconds": round(time.perf_counter() - start, 3),
                   "worker": f"{socket.gethostname()}:{os.getpid()}", "attempts": attempts,
@@ -408,23 +436,24 @@ def run_batch(jobs: Sequence[CityJob], out_dir: str | Path, *, options: BatchOpt
     standards = standards_fingerprint()
     states = {j.key: CityState(j.key, j.name) for j in jobs}
     todo = []
-    key_parts: dict[str, dict[str, Any]] = {}
+    keys_of: dict[str, CityKey] = {}
     for job in jobs:
         state = states[job.key]
+        before = earlier_run(out / job.key)
         try:
-            state.fingerprint, key_parts[job.key] = city_key(job, options, standards=standards)
+            keys_of[job.key] = city_key(job, options, standards=standards, earlier=before)
         except GisPlannerError as exc:
             state.state, state.message = "failed", failure_message(exc)
             continue
+        state.fingerprint = keys_of[job.key].fingerprint
         earlier = None if force else finished_run(out / job.key, state.fingerprint)
         if earlier is not None:
             state.state, state.message = "skipped", f"输入数据与运行记录未变化，沿用 {earlier.get('finished', '')} 的结果"
             state.seconds, state.summary = earlier.get("seconds"), earlier.get("summary", {})
             state.worker, state.peak_rss_mb = earlier.get("worker"), earlier.get("peak_rss_mb")
         else:
-            before = earlier_run(out / job.key)
             state.changed = "按要求全部重算" if force else what_changed(
-                before.get("key_parts") if before else None, key_parts[job.key])
+                before.get("key_parts") if before else None, keys_of[job.key].parts)
             todo.append(job)
 
     shown: list[tuple[str, ...]] = []
@@ -452,8 +481,8 @@ def run_batch(jobs: Sequence[CityJob], out_dir: str | Path, *, options: BatchOpt
             client, close = _open_client(scheduler, n_workers)
         futures: dict[Any, CityJob] = {}
         try:
-            futures = {client.submit(run_city, job, str(out), options, states[job.key].fingerprint,
-                                     key_parts[job.key], key=f"city-{job.key}-{states[job.key].fingerprint[:12]}", pure=False): job
+            futures = {client.submit(run_city, job, str(out), options, keys_of[job.key],
+                                     key=f"city-{job.key}-{states[job.key].fingerprint[:12]}", pure=False): job
                        for job in todo}
             pending = set(futures)
             while pending:
@@ -545,7 +574,7 @@ def project_jobs(paths: Sequence[str | Path]) -> list[CityJob]:
     jobs = []
     for path in paths:
         path = Path(path)
-        name = Project.load(path).name or path.stem
+        name = Project.load(path, layers=False).name or path.stem
         jobs.append(CityJob(key=_folder_key(path.stem), name=name, project=str(path.resolve())))
     return jobs
 

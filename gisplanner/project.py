@@ -141,6 +141,7 @@ class Project:
         self._cache: dict[Hashable, Any] = {}
         self._listeners: list[Listener] = []
         self._stamp: tuple[int, int, int] | None = None  # of the file as loaded or last saved here
+        self._partial = False  # loaded without its layers or results: saving it would drop them
 
     # ------------------------------------------------------------------ layers and results
     def has_layer(self, role: str) -> bool:
@@ -278,6 +279,9 @@ class Project:
 
     def _write(self, target: Path) -> None:
         """Write the whole project to ``target`` (a new file), atomically, and fsync it."""
+        if self._partial:
+            raise InputError("这个项目只读取了设置（或没有读取结果），保存会丢掉其余内容", file=str(target),
+                             fix="完整打开项目后再保存")
         tmp = target.with_name(f".{target.stem}.saving-{os.getpid()}.gpkg")
         tmp.unlink(missing_ok=True)
         try:
@@ -361,10 +365,13 @@ class Project:
         return target
 
     @classmethod
-    def load(cls, path: str | Path) -> Project:
+    def load(cls, path: str | Path, *, layers: bool = True, results: bool = True) -> Project:
         """Open a project GeoPackage; InputError naming the file, the entry and the fix when it cannot be read.
 
-        Save files left behind by a killed save (``.NAME.saving-PID.gpkg`` of a process that is gone) are removed.
+        ``layers=False`` reads the settings only (name, city, CRS, overrides, placed facilities, run records),
+        no layer, table or result; ``results=False`` leaves the results out (a large city's sill points alone
+        run to a gigabyte). Save files left behind by a killed save (``.NAME.saving-PID.gpkg`` of a process
+        that is gone) are removed.
         """
         path = Path(path)
         if not path.exists():
@@ -373,8 +380,8 @@ class Project:
             raise InputError("这是一个文件夹，不是项目文件", file=str(path), fix="给出 .gpkg 项目文件")
         remove_stale_saves(path)
         try:
-            layers = {name for name, _ in pyogrio.list_layers(path)}
-            meta_frame = pyogrio.read_dataframe(path, layer=META_LAYER) if META_LAYER in layers else None
+            in_file = {name for name, _ in pyogrio.list_layers(path)}
+            meta_frame = pyogrio.read_dataframe(path, layer=META_LAYER) if META_LAYER in in_file else None
         except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, sqlite3.DatabaseError) as exc:
             raise InputError(f"无法读取项目文件：{exc}", file=str(path),
                              fix="文件已损坏或不是 GeoPackage；打开它的自动保存文件"
@@ -427,7 +434,7 @@ class Project:
         dtypes = meta.get("dtypes", {})
 
         def read(layer: str, key: str) -> pd.DataFrame:
-            if layer not in layers:
+            if layer not in in_file:
                 raise InputError("项目记录了这个图层，但文件里没有", file=str(path), layer=layer,
                                  fix="文件已损坏；打开它的自动保存文件或备份")
             try:
@@ -446,13 +453,15 @@ class Project:
         for role in meta.get("roles", []):
             if role not in ROLES:
                 raise _bad_entry(path, "roles", role, why="不是已知的图层角色")
-            project.layers[role] = read(role, f"layer:{role}")
-        for name, is_geo in meta.get("results", {}).items():
+            if layers:
+                project.layers[role] = read(role, f"layer:{role}")
+        for name, is_geo in meta.get("results", {}).items() if layers and results else ():
             frame = read(RESULT_PREFIX + name, f"result:{name}")
             project.results[name] = frame if is_geo else pd.DataFrame(frame)
-        for name in meta.get("tables", []):
+        for name in meta.get("tables", []) if layers else ():
             project.tables[name] = pd.DataFrame(read(TABLE_PREFIX + name, f"table:{name}"))
         project._stamp = _stamp(path)
+        project._partial = not (layers and results)
         return project
 
 

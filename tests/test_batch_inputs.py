@@ -32,23 +32,64 @@ def city_project(tmp_path):
 def test_skip_key_follows_layers_options_overrides_and_placements(city_project):
     job = batch.CityJob("a", "甲市", project=str(city_project))
     options = batch.BatchOptions()
-    first, parts = batch.city_key(job, options)
-    assert batch.city_key(job, options)[0] == first
-    assert batch.city_key(job, batch.BatchOptions(seed=1))[0] != first
+    first, parts, _ = batch.city_key(job, options)
+    assert batch.city_key(job, options).fingerprint == first
+    assert batch.city_key(job, batch.BatchOptions(seed=1)).fingerprint != first
     assert parts["runs"]["districts"]["seed"] == 0
     placed = batch.CityJob("a", "甲市", project=str(city_project), placements=({"facility": "kindergarten",
                                                                                "site": "idle_land:I1"},))
-    assert batch.city_key(placed, options)[0] != first
+    assert batch.city_key(placed, options).fingerprint != first
     project = Project.load(city_project)
     project.add_override(Override("settings.network.search_limit_m.value", 1500.0, who="王工", why="地方规定"))
     project.save()
-    second, changed = batch.city_key(job, options)
+    second, changed, _ = batch.city_key(job, options)
     assert second != first and changed["runs"]["lifecircle"]["search_limit_m"] == 1500.0
     assert "生活圈" in batch.what_changed(parts, changed) and "标准修改" in batch.what_changed(parts, changed)
     project.layers["communities"].loc[0, "households"] = 120.0
     project.save()
-    third, edited = batch.city_key(job, options)
+    third, edited, _ = batch.city_key(job, options)
     assert third != second and batch.what_changed(changed, edited) == "输入数据已变化"
+
+
+def _earlier_record(key, inputs, version=None):
+    """A run record as run_city writes it, with the given ``inputs`` digest in its key parts."""
+    return {"key_parts": {**key.parts, "inputs": inputs}, "input_files": key.files,
+            "version": version or key.parts["version"]}
+
+
+def test_a_rerun_of_unchanged_files_takes_the_inputs_digest_from_the_record(city_project, monkeypatch):
+    job = batch.CityJob("a", "甲市", project=str(city_project))
+    key = batch.city_key(job, batch.BatchOptions())
+    loads = []
+    real_load = Project.load
+    monkeypatch.setattr(Project, "load", classmethod(
+        lambda cls, path, **kw: loads.append(kw) or real_load.__func__(cls, path, **kw)))
+    again = batch.city_key(job, batch.BatchOptions(), earlier=_earlier_record(key, "from-the-record"))
+    assert again.parts["inputs"] == "from-the-record"
+    assert loads == [{"layers": False, "results": False}]  # the settings only: no layer read
+
+
+def test_the_record_s_digest_is_not_trusted_when_the_bytes_or_the_version_differ(city_project):
+    job = batch.CityJob("a", "甲市", project=str(city_project))
+    key = batch.city_key(job, batch.BatchOptions())
+    old_version = _earlier_record(key, "stale", version="0.0.0")
+    assert batch.city_key(job, batch.BatchOptions(), earlier=old_version).parts["inputs"] == key.parts["inputs"]
+    Project.load(city_project).save()  # new bytes, same content
+    resaved = batch.city_key(job, batch.BatchOptions(), earlier=_earlier_record(key, "stale"))
+    assert resaved.files != key.files
+    assert resaved.parts["inputs"] == key.parts["inputs"]
+
+
+def test_a_project_read_without_its_layers_or_results_refuses_to_save(city_project, tmp_path):
+    before = city_project.read_bytes()
+    for partial in (Project.load(city_project, layers=False), Project.load(city_project, results=False)):
+        with pytest.raises(InputError, match="完整打开"):
+            partial.save()
+        with pytest.raises(InputError, match="完整打开"):
+            partial.save(tmp_path / "copy.gpkg")
+    assert city_project.read_bytes() == before and not (tmp_path / "copy.gpkg").exists()
+    settings_only = Project.load(city_project, layers=False)
+    assert settings_only.name == "甲市" and not settings_only.layers
 
 
 def test_a_placement_with_an_unknown_parameter_fails_its_city_before_any_task(tmp_path, city_project):
