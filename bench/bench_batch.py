@@ -88,7 +88,29 @@ def stage_times(towns: tuple[int, int], folder: Path) -> dict[str, float]:
         out[name] = time.perf_counter() - t
     out["total"] = sum(v for k, v in out.items() if k not in ("communities", "buildings"))
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out.update(skip_key_times(folder / "stage_out.gpkg"))
     return out
+
+
+def skip_key_times(project_path: Path) -> dict[str, float]:
+    """The skip key of one city (a project file with results): computed from its layers and tables, and again
+    for a rerun whose input files are byte for byte those of the last run record."""
+    from gisplanner.project import Project
+
+    job = batch.CityJob("k", "城市", project=str(project_path))
+    t = time.perf_counter()
+    Project.load(project_path)  # what the key read before it left the results out
+    load_all = time.perf_counter() - t
+    t = time.perf_counter()
+    key = batch.city_key(job, OPTIONS)
+    full = time.perf_counter() - t
+    t = time.perf_counter()
+    again = batch.city_key(job, OPTIONS, earlier={"key_parts": key.parts, "input_files": key.files,
+                                                   "version": key.parts["version"]})
+    rerun = time.perf_counter() - t
+    assert again.fingerprint == key.fingerprint
+    return {"file_mb": project_path.stat().st_size / 1e6, "load_all_s": load_all, "key_full_s": full,
+            "key_rerun_s": rerun}
 
 
 def _same(a, b) -> bool:
@@ -188,9 +210,9 @@ def main() -> int:
                       f"{os.getloadavg()[0]:.1f} |", flush=True)
         figures["cities"] = rows
         print()
-        print("| communities | buildings | load | districts ×2 | life circle | sunlight | placements | save | "
-              "export | total s | peak RSS MB | load |")
-        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        print("| communities | buildings | open | districts ×2 | life circle | sunlight | placements | save | "
+              "export | total s | peak RSS MB | project MB | open with results s | skip key s | skip key, rerun s | load |")
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         sizes = []
         for n in (int(v) for v in args.sizes.split(",") if v):
             side = int(math.isqrt(n))
@@ -200,7 +222,8 @@ def main() -> int:
             print(f"| {s['communities']:.0f} | {s['buildings']:.0f} | {s['load']:.1f} | "
                   f"{s['districts'] + s['districts_again']:.1f} | {s['life_circle']:.1f} | {s['sunlight']:.1f} | "
                   f"{s['placements']:.1f} | {s['save']:.1f} | {s['export']:.1f} | {s['total']:.1f} | "
-                  f"{s['peak_rss_mb']:.0f} | {os.getloadavg()[0]:.1f} |", flush=True)
+                  f"{s['peak_rss_mb']:.0f} | {s['file_mb']:.0f} | {s['load_all_s']:.2f} | {s['key_full_s']:.2f} | {s['key_rerun_s']:.2f} | "
+                  f"{os.getloadavg()[0]:.1f} |", flush=True)
         figures["sizes"] = sizes
     if not args.skip_harbin:
         print()

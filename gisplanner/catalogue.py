@@ -685,12 +685,14 @@ def _compute_placement(project: Project, params: PlacementParams,
     if height is None or not project.has_layer("buildings") or placement.footprint.area <= 0:
         progress.update(2, 2, "完成")
         return {}, PlacementRun(report, None, None)
-    run = _compute_sunlight(project, params_from_standards(
-        SunlightParams, standards, add_wkt=placement.footprint.wkt, add_height_m=height,
-        elevator=placement.intervention == "elevator"), progress.stage(1, 2, "周边日照"))[1]
-    impact = run.points[run.points["status"] != "unaffected"].reset_index(drop=True)
-    shadow = gpd.GeoDataFrame({"day": [run.requirement.day], "height_m": [height]},
-                              geometry=[shadow_sweep(placement.footprint, height, run.sun)], crs=project.crs)
+    # Only the sills within the new building's shadow reach are computed, not the whole city's baseline.
+    sun, requirement, options = sunlight_setup(project)
+    impact = sunlight_impact(project.layer("buildings"), placement.footprint, height, sun, requirement,
+                             elevator=placement.intervention == "elevator" and bool(rules.elevator_retrofit_exempt.value),
+                             progress=progress.stage(1, 2, "周边日照"), **options)
+    impact = impact[impact["status"] != "unaffected"].reset_index(drop=True)
+    shadow = gpd.GeoDataFrame({"day": [requirement.day], "height_m": [height]},
+                              geometry=[shadow_sweep(placement.footprint, height, sun)], crs=project.crs)
     progress.update(2, 2, "完成")
     return {PLACEMENT_IMPACT: impact, PLACEMENT_SHADOW: shadow}, PlacementRun(report, impact, shadow)
 

@@ -168,6 +168,23 @@ def test_placement_keeps_its_after_state_apart_from_the_baseline_sunlight():
     assert project.runs["sunlight"].params["add_wkt"] is None
 
 
+def test_placement_impact_equals_the_whole_city_before_and_after_run():
+    """The placement computes only the sills in its shadow's reach; the whole-city sunlight run with the same
+    building gives the same sills, hours before and after."""
+    project = build_demo_project()
+    whole_parcel = project.layer("idle_land").geometry.iloc[0].wkt
+    run = workflow.run(project, "placement", facility="elderly_daycare", footprint_wkt=whole_parcel, floors=2)
+    height = 2 * float(project.standards().sunlight.calculation["floor_height_m"].value)
+    whole = workflow.run(project, "sunlight", add_wkt=whole_parcel, add_height_m=height).points
+    affected = whole[whole["status"] != "unaffected"].set_index("sill_id").sort_index()
+    impact = run.impact.set_index("sill_id").sort_index()
+    assert len(impact) > 10 and list(impact.index) == list(affected.index)
+    for column in ("hours_before", "hours_after"):
+        assert impact[column].to_numpy() == pytest.approx(affected[column].to_numpy(), abs=1e-9), column
+    assert (impact["hours_before"].to_numpy() == pytest.approx(affected["hours"].to_numpy(), abs=1e-9))
+    assert (impact["status"].astype(str) == affected["status"].astype(str)).all()
+
+
 def test_a_sunlight_run_with_a_proposed_building_leaves_the_baseline_alone():
     project = build_demo_project()
     baseline = workflow.run(project, "sunlight").points
