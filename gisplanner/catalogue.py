@@ -607,7 +607,8 @@ def placement_input(project: Project, params: PlacementParams) -> PlacementInput
         facility_type=ftype.key, footprint=chosen.footprint, intervention=intervention, floors=params.floors,
         height_m=params.height_m, gfa_m2=params.gfa_m2, adds_far=params.adds_far,
         new_construction_land=params.new_construction_land, investment_wan_yuan=params.investment_wan_yuan,
-        site_layer=site_layer, site_id=site_id, site_status=chosen.status, footprint_estimated=chosen.estimated,
+        site_layer=site_layer, site_id=site_id, site_status=chosen.status, site_name=chosen.name,
+        footprint_estimated=chosen.estimated,
         name=params.name or chosen.name, old_area=params.old_area)
     if site_layer in PARCEL_SITES and intervention == "new" and chosen.footprint.area > 0:
         return building_on_parcel(project, proposal, ftype)

@@ -52,8 +52,8 @@ class PlacementInput:
         Whether the works take land that is not construction land yet.
     investment_wan_yuan
         Investment, 万元, for the permit-threshold rule; None when unknown.
-    site_layer, site_id, site_status
-        The layer role and ``feature_id`` of the site feature, and its ``status`` (boiler rooms, public
+    site_layer, site_id, site_status, site_name
+        The layer role, ``feature_id`` and ``name`` of the site feature, and its ``status`` (boiler rooms, public
         buildings); None for a drawn footprint.
     footprint_estimated
         The footprint is a square of the site's recorded area around a point, not its outline.
@@ -84,6 +84,7 @@ class PlacementInput:
     site_layer: str | None = None
     site_id: str | None = None
     site_status: str | None = None
+    site_name: str = ""
     footprint_estimated: bool = False
     site_area_m2: float | None = None
     footprint_used: Mapping[str, Any] = field(default_factory=dict)
@@ -121,6 +122,7 @@ class PlacementReport:
     checks: tuple[CheckResult, ...]
     created: str = ""
     footprint_used: Mapping[str, Any] = field(default_factory=dict)
+    site_name: str = ""
 
     def check(self, key: str) -> CheckResult:
         """The check named ``key``; KeyError when the report has none."""
@@ -260,7 +262,8 @@ def check_placement(placement: PlacementInput, layers: Mapping[str, gpd.GeoDataF
         facility_type=ftype.key, facility_zh=ftype.zh, name=placement.name,
         intervention=placement.intervention, site=placement.site, footprint_wkt=placement.footprint.wkt,
         crs=crs, overall=OVERALL[worst], checks=tuple(checks),
-        created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), footprint_used=dict(placement.footprint_used))
+        created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), footprint_used=dict(placement.footprint_used),
+        site_name=placement.site_name)
 
 
 def _is_old_area(footprint: BaseGeometry, layers: Mapping[str, gpd.GeoDataFrame], standards: Standards) -> bool:

@@ -180,7 +180,7 @@ def report_html(report: PlacementReport, *, context: Mapping[str, gpd.GeoDataFra
     footprint = shapely.from_wkt(report.footprint_wkt)
     title = f"{report.facility_zh} {report.name}".strip()
     facts = {"设施类型": report.facility_zh, "名称": report.name or "—",
-             "建设方式": code_label(report.intervention, "intervention"), "场地": site_label(report.site),
+             "建设方式": code_label(report.intervention, "intervention"), "场地": site_label(report.site, report.site_name),
              "占地面积": f"{footprint.area:,.0f} m²", "坐标系": report.crs or "—", "核查时间": report.created}
     if report.footprint_used:
         facts["建筑占地"] = str(report.footprint_used["text"])

@@ -37,7 +37,7 @@ def report_html(report) -> str:
 
     parts = [f"<h3>{html.escape(report.facility_zh)} {html.escape(report.name)}：{verdict(report.overall)}</h3>",
              f"<p>建设方式：{html.escape(code_label(report.intervention, 'intervention'))}；"
-             f"场地：{html.escape(site_label(report.site))}</p>"]
+             f"场地：{html.escape(site_label(report.site, report.site_name))}</p>"]
     if report.footprint_used:
         parts.append(f"<p><b>建筑占地</b>：{html.escape(str(report.footprint_used['text']))}</p>")
     for check in report.checks:
@@ -125,11 +125,12 @@ class PlacementPanel(QWidget):
                                             "在地图上选中一个要素，再点击本按钮"))
             return
         row = self.store.layer(name).frame.iloc[int(self.store.selected(name)[0])]
-        self.set_site(f"{name}:{row['feature_id']}")
+        self.set_site(f"{name}:{row['feature_id']}", row.get("name"))
 
-    def set_site(self, site: str) -> None:
+    def set_site(self, site: str, name: object = None) -> None:
+        """Check ``site`` (``LAYER:ID``); ``name`` is the feature's name, shown beside its ID when it has one."""
         self.site, self.footprint = site, None
-        self.site_label.setText(site_label(site))
+        self.site_label.setText(site_label(site, name if isinstance(name, str) else None))
 
     def set_footprint(self, polygon) -> None:
         self.site, self.footprint = None, polygon

@@ -1,3 +1,4 @@
+import dataclasses
 from html.parser import HTMLParser
 
 import geopandas as gpd
@@ -80,6 +81,11 @@ def test_codes_sites_and_sources_are_named():
     assert "锅炉房 br1" in text and "存量房屋改建" in text and "在用" in text
     assert "《关于进一步加强规划土地政策支持老旧小区改造更新工作的通知》" in text  # S-mnr2024
     assert "S-mnr2024" not in text
+
+
+def test_the_site_is_named_by_layer_id_and_its_name():
+    text = "".join(_parse(report_html(dataclasses.replace(_report(), site_name="一号锅炉房"))).text)
+    assert "锅炉房 br1 一号锅炉房" in text
 
 
 def test_map_draws_the_footprint_in_pixels():

@@ -134,6 +134,7 @@ def test_place_a_facility_on_a_boiler_room(qtbot, window):
     window.store.select("boiler_rooms", [0])
     window.placement.use_selection()
     assert window.placement.site == f"boiler_rooms:{boilers['feature_id'].iloc[0]}"
+    assert window.placement.site_label.text() == f"锅炉房 {boilers['feature_id'].iloc[0]} {boilers['name'].iloc[0]}"
     window.placement.floors.setValue(2)
     run(qtbot, window, lambda: window.check_placement(window.placement.request()), timeout=120_000)
     assert window.last_error is None
