@@ -1,15 +1,17 @@
 """Batch runs on dask.distributed: cost with the number of cities and workers, with city size, and central
 Harbin tiled vs whole. Prints Markdown tables for bench/README.md.
 
-    .venv/bin/python bench/bench_batch.py [--sizes 1,4,16,100] [--cities 1,2,4] [--skip-harbin]
-        [--harbin-spacing 6 --harbin-step 5]
+    .venv/bin/python bench/bench_batch.py [--sizes 1,4,16,100] [--cities 1,2,4,8] [--skip-harbin]
+        [--harbin-spacing 6 --harbin-step 5] [--key-project CITY.gpkg]
 
 ``--cities ""`` or ``--sizes ""`` leaves that part out. Every row carries the 1-minute load average of the
 machine when it finished (the machine is shared: figures move with the load).
 
 Synthetic cities come from the demo builder (``towns`` copies of the 40-community town, seeds 0, 1, ...).
 Each city runs the whole batch pipeline (import from its project file, districts twice, life circle, sunlight,
-two placement checks, plan package as GeoPackage + CSV). Peak memory is each worker process's peak RSS.
+two placement checks, plan package as GeoPackage + CSV). Peak memory is each worker process's peak RSS. The
+size rows also time the skip key of the finished city's project (results included): opened whole, as the key
+once did, against the key now (layers and tables only) and a rerun's key (same file bytes: settings only).
 """
 
 from __future__ import annotations
@@ -43,10 +45,9 @@ def make_cities(folder: Path, n: int, towns: tuple[int, int]) -> list[batch.City
 
 
 def run(jobs: list[batch.CityJob], workers: int, out: Path) -> dict[str, float]:
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
-            Client(cluster) as client:
+    with batch.local_cluster(workers) as cluster, Client(cluster) as client:
         start = time.perf_counter()
         report = batch.run_batch(jobs, out, options=OPTIONS, client=client, force=True)
         wall = time.perf_counter() - start
@@ -129,7 +130,7 @@ def harbin_tiles(file: Path, spacing_m: float | None, step_min: float | None, ti
                  tile_sun_m: float, *, sunlight: bool = True, workers: tuple[int, ...] = (0, 2)) -> list[dict]:
     """A Harbin file: the whole life circle and sill sunlight in this process, then tiled (sequential for 0,
     else on a LocalCluster of that many workers), with whether the tiled results equal the whole ones."""
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     from gisplanner import workflow
     from gisplanner.io.importer import import_layers
@@ -152,8 +153,7 @@ def harbin_tiles(file: Path, spacing_m: float | None, step_min: float | None, ti
              "load": os.getloadavg()[0]}]
     for n in workers:
         label = f"tiles on {n} workers" if n else "tiles, sequential"
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                               dashboard_address=":0") if n else None
+        cluster = batch.local_cluster(n) if n else None
         client = Client(cluster) if cluster else None
         try:
             t = time.perf_counter()
@@ -193,9 +193,16 @@ def main() -> int:
     parser.add_argument("--harbin-step", type=float, help="sun time step for central Harbin (min; standard: 1)")
     parser.add_argument("--harbin-tile-m", type=float, default=3000.0, help="life-circle tile side (m)")
     parser.add_argument("--harbin-sun-tile-m", type=float, default=1500.0, help="sunlight tile side (m)")
+    parser.add_argument("--key-project", type=Path,
+                        help="also time the skip key of this project file (e.g. a whole city saved with its results)")
     parser.add_argument("--json", type=Path, help="write the raw figures here")
     args = parser.parse_args()
     figures: dict[str, object] = {}
+    if args.key_project:
+        k = skip_key_times(args.key_project)
+        figures["key_project"] = k
+        print(f"| {args.key_project.name} | {k['file_mb']:.0f} MB | open with results {k['load_all_s']:.1f} s | "
+              f"skip key {k['key_full_s']:.2f} s | rerun {k['key_rerun_s']:.2f} s | load {os.getloadavg()[0]:.1f} |")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         print("| cities | workers | wall s | mean s per city | peak RSS per worker MB | load |")

@@ -7,7 +7,8 @@ city's state after each change. A rerun skips a city whose skip key is that of i
 (``OUT/<key>/run.json``): the key (:func:`city_key`) holds the city's input data and the run records its run
 will make (:func:`gisplanner.workflow.planned_runs`: each analysis's parameters from the standards with the
 project's overrides, the placements, the overrides in force), the standards and the program version; a
-project file saved again with nothing changed (results, run times) keeps its key.
+project file saved again with nothing changed (results, run times) keeps its key. The client never reads a
+project's results, and reads its layers only when the file's bytes differ from those of the last run.
 
 A failing city is recorded with its message and does not stop the others. A worker that dies mid-city (killed,
 out of memory) makes the scheduler run the city again on another worker, up to distributed's
@@ -380,14 +381,36 @@ def failure_message(exc: BaseException) -> str:
     return f"问题：计算出错（{type(exc).__name__}: {exc}）。怎么办：检查该城市的数据；详细信息见 batch.json。"
 
 
+#: Two defaults of dask's workers that slow the engines. The nanny sets glibc's ``MALLOC_TRIM_THRESHOLD_``,
+#: which also fixes glibc's mmap threshold, so every large numpy temporary is mapped and unmapped afresh (the
+#: sunlight engine ran 38 % slower with it); and a statistical profiler samples the worker's stack every 10 ms.
+#: Tiled sunlight of central Harbin on two workers: 20.2 s with both, 15.3 s without (bench/README.md).
+WORKER_CONFIG = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+                 "distributed.worker.profile.enabled": False}
+
+
+def local_cluster(n_workers: int) -> Any:
+    """A ``distributed.LocalCluster`` of ``n_workers`` processes with one thread each (the engines are numpy
+    and GEOS heavy: a process per core uses the machine best), set up by :data:`WORKER_CONFIG`."""
+    import copy
+
+    import dask
+    from distributed import LocalCluster
+
+    with dask.config.set(WORKER_CONFIG):
+        # A deep copy: a nanny keeps a shallow merge of the config for the workers it restarts, whose nested
+        # values the end of this block would set back.
+        return LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=":0",
+                            config=copy.deepcopy(dask.config.config))
+
+
 def _open_client(scheduler: str | None, n_workers: int) -> tuple[Any, Callable[[], None]]:
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     if scheduler:
         client = Client(scheduler)
         return client, client.close
-    # One thread per worker: the engines are numpy/GEOS heavy and a process per core uses the machine best.
-    cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=":0")
+    cluster = local_cluster(n_workers)
     client = Client(cluster)
 
     def close() -> None:

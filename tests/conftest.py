@@ -45,8 +45,9 @@ def suzhou_buildings(refdata: Path) -> Path:
 @pytest.fixture(scope="module")
 def client():
     """A dask LocalCluster of two worker processes, shared by the tests of one module."""
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
-            Client(cluster) as c:
+    from gisplanner.batch import local_cluster
+
+    with local_cluster(2) as cluster, Client(cluster) as c:
         yield c

@@ -153,6 +153,14 @@ def test_batch_results_equal_single_runs(run, inputs, tmp_path):
                 assert a.geometry.geom_equals_exact(b.geometry, 1e-6).all(), name
 
 
+def test_the_workers_run_without_dask_s_malloc_trim_and_stack_sampling(client):
+    """Both slow the engines (batch.WORKER_CONFIG); a restarted worker keeps the setting too."""
+    import dask
+
+    assert set(client.run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_")).values()) == {None}
+    assert set(client.run(lambda: dask.config.get("distributed.worker.profile.enabled")).values()) == {False}
+
+
 # ---------------------------------------------------------------------------------------------- the roll-up
 @pytest.fixture(scope="module")
 def rollup(run):
