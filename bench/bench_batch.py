@@ -63,13 +63,12 @@ def run(jobs: list[batch.CityJob], workers: int, out: Path) -> dict[str, float]:
 
 def stage_times(towns: tuple[int, int], folder: Path) -> dict[str, float]:
     """One city in this process, stage by stage (the batch task's steps)."""
-    import resource
-
     from gisplanner import workflow
     from gisplanner.export.package import export_plan_package
     from gisplanner.project import Project
 
     path = make_cities(folder, 1, towns)[0].project
+    batch.reset_peak_memory()
     out: dict[str, float] = {}
     t = time.perf_counter()
     project = Project.load(path)
@@ -88,7 +87,7 @@ def stage_times(towns: tuple[int, int], folder: Path) -> dict[str, float]:
         step()
         out[name] = time.perf_counter() - t
     out["total"] = sum(v for k, v in out.items() if k not in ("communities", "buildings"))
-    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["peak_rss_mb"] = batch.peak_memory_mb()
     out.update(skip_key_times(folder / "stage_out.gpkg"))
     return out
 

@@ -297,6 +297,26 @@ def _write_json(path: Path, data: Any) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- one city
+def reset_peak_memory() -> None:
+    """Start this process's memory high-water mark afresh (Linux), so that the peak read after a city is that
+    city's own, not an earlier city's on the same worker."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
+def peak_memory_mb() -> float:
+    """This process's peak resident memory since its start or the last :func:`reset_peak_memory`, MB.
+
+    Linux's ``VmHWM`` where there is one: ``ru_maxrss`` carries over from the parent process, so a worker
+    started by a client that had loaded a large project would report the client's peak.
+    """
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def load_city_project(job: CityJob, options: BatchOptions) -> Any:
     """The city's project: opened from its file, or its layer files imported into a new one."""
     from gisplanner.project import Project
@@ -325,6 +345,7 @@ def run_city(job: CityJob, out_dir: str, options: BatchOptions, key: CityKey) ->
     from gisplanner.workflow import run_all
 
     start = time.perf_counter()
+    reset_peak_memory()
     out = Path(out_dir)
     work = out / ".work"
     work.mkdir(parents=True, exist_ok=True)
@@ -351,7 +372,7 @@ def run_city(job: CityJob, out_dir: str, options: BatchOptions, key: CityKey) ->
                   "finished": dt.datetime.now().isoformat(timespec="seconds"),
                   "seconds": round(time.perf_counter() - start, 3),
                   "worker": f"{socket.gethostname()}:{os.getpid()}", "attempts": attempts,
-                  "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                  "peak_rss_mb": round(peak_memory_mb(), 1),
                   "summary": summary, "inputs": [str(p) for p in job.inputs()],
                   "options": dataclasses.asdict(options), "version": __version__}
         _write_json(staging / RUN_RECORD, record)

@@ -1,8 +1,10 @@
 """Batch inputs without a cluster: fingerprints, city lists, a province split by a city field."""
 
 import json
+import multiprocessing
 
 import geopandas as gpd
+import numpy as np
 import pytest
 from shapely.geometry import LineString, box
 
@@ -90,6 +92,24 @@ def test_a_project_read_without_its_layers_or_results_refuses_to_save(city_proje
     assert city_project.read_bytes() == before and not (tmp_path / "copy.gpkg").exists()
     settings_only = Project.load(city_project, layers=False)
     assert settings_only.name == "甲市" and not settings_only.layers
+
+
+def test_a_city_s_peak_memory_starts_afresh():
+    big = np.ones(300 * 2**20 // 8)  # 300 MB, written
+    del big
+    high = batch.peak_memory_mb()
+    batch.reset_peak_memory()
+    if batch.peak_memory_mb() == high:
+        pytest.skip("this system has no resettable memory high-water mark")
+    assert high - batch.peak_memory_mb() > 250
+
+
+def test_a_worker_started_by_a_large_client_reports_its_own_peak():
+    big = np.ones(400 * 2**20 // 8)
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        child = pool.apply(batch.peak_memory_mb)
+    assert child < batch.peak_memory_mb() - 350
+    del big
 
 
 def test_a_placement_with_an_unknown_parameter_fails_its_city_before_any_task(tmp_path, city_project):
