@@ -1,11 +1,15 @@
-"""Central Harbin (the Nangang 3 km focus file) split into tiles run as dask tasks on two worker processes:
-the life-circle results (gaps, coverage, facility snaps, candidate sites; service areas up to their 2 m line
-simplification) and the sill sunlight equal the single-process whole-city run. One cached run."""
+"""Central Harbin (../shared/refdata/harbin_central_osm, 1,635 communities) split into tiles run as dask
+tasks on two worker processes: the life-circle results (access, gaps, coverage, facility snaps, candidate
+sites; service areas up to their 2 m line simplification) and the sill sunlight equal the single-process
+whole-city run. One cached run of each."""
 
 import pandas as pd
 import pytest
+import shapely
 
 from gisplanner import batch, workflow
+from gisplanner.io.importer import import_layers
+from gisplanner.project import Project
 from gisplanner.standards import Override
 
 pytestmark = [pytest.mark.acceptance, pytest.mark.slow]
@@ -16,31 +20,32 @@ def plain(frame):
 
 
 @pytest.fixture(scope="module")
-def life_circle(focus, client):
-    """The whole life circle (gaps, coverage, service areas, candidate sites) in one process, and tiled.
-
-    The focus file has no idle land: its small land-use parcels (300–3,000 m²) stand in as idle plots, so the
-    candidate sites are chosen on the real network."""
-    landuse = focus.layer("landuse")
-    plots = landuse[landuse.area.between(300, 3000).to_numpy()].head(40)
-    focus.set_layer("idle_land", plots[["feature_id", "lu_code", "geometry"]].assign(
-        name="测试闲置地", area_m2=plots.area.to_numpy(), status="idle", ownership="unknown"))
-    whole = workflow.run(focus, "lifecircle")
-    return whole, batch.tiled_life_circle(focus, tile_m=1500.0, client=client)
+def central(harbin_central):
+    project = Project()
+    import_layers(project, [harbin_central], city="harbin")
+    return project
 
 
 @pytest.fixture(scope="module")
-def sunlight(focus, client):
+def life_circle(central, client):
+    """The whole life circle (access, gaps, coverage, service areas, candidate sites) in one process, and on
+    3 km tiles (each with the 1,310 m reach around it)."""
+    whole = workflow.run(central, "lifecircle")
+    return whole, batch.tiled_life_circle(central, tile_m=3000.0, client=client)
+
+
+@pytest.fixture(scope="module")
+def sunlight(central, client):
     # A 5-minute step and 6 m sill spacing keep the two runs short; both use the same settings.
     for path, value in [("sunlight.calculation.sample_spacing_m.value", 6.0),
                         ("sunlight.calculation.time_step_min.value", 5)]:
-        focus.add_override(Override(path, value, who="测试", why="缩短日照计算"))
-    return workflow.run(focus, "sunlight").points, batch.tiled_sunlight(focus, tile_m=750.0, client=client)
+        central.add_override(Override(path, value, who="测试", why="缩短日照计算"))
+    return workflow.run(central, "sunlight").points, batch.tiled_sunlight(central, tile_m=1500.0, client=client)
 
 
 def test_tiled_life_circle_distances_equal_the_whole_city(life_circle):
     whole, tiled = life_circle
-    assert len(whole["community_access"]) > 5_000
+    assert len(whole["community_access"]) > 40_000
     pd.testing.assert_frame_equal(plain(tiled["community_access"]), plain(whole["community_access"]),
                                   check_exact=False, rtol=1e-9)
 
@@ -71,13 +76,15 @@ def test_tiled_service_areas_equal_the_whole_city(life_circle):
     a, b = whole["service_areas"], tiled["service_areas"]
     assert len(a) > 10
     pd.testing.assert_frame_equal(plain(b).drop(columns="area_m2"), plain(a).drop(columns="area_m2"))
-    assert (a.geometry.symmetric_difference(b.geometry).area <= 1e-3 * a.area).all()
-    assert max(x.hausdorff_distance(y) for x, y in zip(a.geometry, b.geometry)) <= 2.0 + 1e-6
+    differ = shapely.symmetric_difference(a.geometry.to_numpy(), b.geometry.to_numpy())
+    assert (shapely.area(differ) <= 1e-3 * a.area.to_numpy()).all()
+    # every piece of the difference is at most 2 m wide (a Hausdorff distance takes minutes on city polygons)
+    assert shapely.is_empty(shapely.buffer(differ, -1.0 - 1e-6)).all()
 
 
 def test_tiled_sill_hours_equal_the_whole_city(sunlight):
     whole, tiled = sunlight
-    assert len(whole) > 10_000
+    assert len(whole) > 300_000
     assert 0 < whole["passes"].mean() < 1
     pd.testing.assert_frame_equal(plain(tiled), plain(whole))
     assert tiled.geometry.geom_equals(whole.geometry).all()
