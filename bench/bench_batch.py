@@ -113,6 +113,39 @@ def skip_key_times(project_path: Path) -> dict[str, float]:
             "key_rerun_s": rerun}
 
 
+def real_city(folder: Path, formats: tuple[str, ...]) -> dict[str, float]:
+    """Central Harbin as one batch city (synthetic built years as bench_export's, no placements) on a
+    one-worker LocalCluster: the whole run_city (districts, life circle, sunlight at the standard 1 m / 1 min,
+    save, plan package in ``formats``), its time and peak memory."""
+    import numpy as np
+    import pandas as pd
+    from distributed import Client
+
+    from gisplanner.io.importer import import_layers
+    from gisplanner.project import Project
+
+    project = Project(city="harbin", name="哈尔滨市（中心城区）")
+    import_layers(project, [HARBIN])
+    communities = project.layer("communities").copy()
+    communities["built_year"] = pd.array(np.random.default_rng(2024).integers(1975, 2015, len(communities)),
+                                         dtype="Int64")
+    project.set_layer("communities", communities)
+    project.save(folder / "harbin_central.gpkg")
+    job = batch.CityJob("harbin", project.name, project=str(folder / "harbin_central.gpkg"))
+    with batch.local_cluster(1) as cluster, Client(cluster) as client:
+        start = time.perf_counter()
+        report = batch.run_batch([job], folder / "out_harbin", options=batch.BatchOptions(formats=formats),
+                                 client=client, force=True)
+        wall = time.perf_counter() - start
+    city = report.cities[0]
+    if city.state != "done":
+        raise SystemExit(f"{city.name}: {city.message}")
+    files = [p for p in (folder / "out_harbin" / "harbin").rglob("*") if p.is_file()]
+    return {"communities": len(communities), "buildings": len(project.layer("buildings")), "wall_s": wall,
+            "city_s": city.seconds, "peak_rss_mb": city.peak_rss_mb, "summary": city.summary,
+            "files": len(files), "out_mb": sum(p.stat().st_size for p in files) / 1e6}
+
+
 def _same(a, b) -> bool:
     """Two result frames equal (attributes to 1e-9 relative, geometry exactly)."""
     import pandas as pd
@@ -194,6 +227,9 @@ def main() -> int:
     parser.add_argument("--harbin-sun-tile-m", type=float, default=1500.0, help="sunlight tile side (m)")
     parser.add_argument("--key-project", type=Path,
                         help="also time the skip key of this project file (e.g. a whole city saved with its results)")
+    parser.add_argument("--real-city", action="store_true",
+                        help="also run central Harbin as one batch city (standard sunlight, full package)")
+    parser.add_argument("--real-city-formats", default="gpkg,pdf,csv,xlsx", help="its package formats")
     parser.add_argument("--json", type=Path, help="write the raw figures here")
     args = parser.parse_args()
     figures: dict[str, object] = {}
@@ -231,6 +267,13 @@ def main() -> int:
                   f"{s['peak_rss_mb']:.0f} | {s['file_mb']:.0f} | {s['load_all_s']:.2f} | {s['key_full_s']:.2f} | {s['key_rerun_s']:.2f} | "
                   f"{os.getloadavg()[0]:.1f} |", flush=True)
         figures["sizes"] = sizes
+        if args.real_city:
+            r = real_city(folder, tuple(args.real_city_formats.split(",")))
+            figures["real_city"] = r
+            print(f"\n| central Harbin as one city | {r['communities']} communities | {r['buildings']} buildings | "
+                  f"wall {r['wall_s']:.0f} s | city {r['city_s']:.0f} s | peak {r['peak_rss_mb']:.0f} MB | "
+                  f"{r['files']} files, {r['out_mb']:.0f} MB | {r['summary']} | load {os.getloadavg()[0]:.1f} |",
+                  flush=True)
     if not args.skip_harbin:
         print()
         print(f"| {args.harbin_file.stem} | life circle s | sunlight s | life circle equal | service areas max sym. diff. | "

@@ -610,10 +610,10 @@ def sunlight_impact(buildings: gpd.GeoDataFrame, proposed: shapely.Geometry, pro
     units = np.unique(samples.unit[touched])
     prog = ensure_progress(progress)
     before = _unit_lit(samples, obstacles, s, np.zeros(len(samples.x), dtype=bool), units, prog,
-                       "sunlight before")
+                       "建设前日照")
     # Against the new building alone, a sample's own wall is not among the obstacles.
     alone = dataclasses.replace(samples, edge=np.full(len(samples.x), -1))
-    shaded_by_new = _unit_lit(alone, new, s, covered, units, prog, "sunlight after")
+    shaded_by_new = _unit_lit(alone, new, s, covered, units, prog, "建设后日照")
     after = before & shaded_by_new
     counting = _counting(requirement)
     hours_before, _ = count_hours(before, s.step_min, **counting)
