@@ -2,10 +2,12 @@
 
 import json
 import multiprocessing
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pytest
+import yaml
 from shapely.geometry import LineString, box
 
 from gisplanner import batch
@@ -212,3 +214,15 @@ def test_cli_layers_need_the_split_field(tmp_path, capsys):
 
     assert main(["batch", "--layers", str(tmp_path / "p.gpkg"), "--out", str(tmp_path / "out")]) == 2
     assert "--split-by" in capsys.readouterr().err
+
+
+def test_the_worker_config_file_for_other_clusters_is_the_local_cluster_s():
+    def dotted(tree, prefix=""):
+        for key, value in tree.items():
+            if isinstance(value, dict):
+                yield from dotted(value, f"{prefix}{key}.")
+            else:
+                yield f"{prefix}{key}", value
+
+    path = Path(__file__).resolve().parents[1] / "docs" / "dask-worker.yaml"
+    assert dict(dotted(yaml.safe_load(path.read_text(encoding="utf-8")))) == batch.WORKER_CONFIG
