@@ -107,8 +107,8 @@ def community_names(communities: pd.DataFrame) -> pd.Series:
 
 
 #: Columns of the proposed-facility layer besides the ``check_<name>`` verdict columns.
-PROPOSED_COLUMNS = ("facility_id", "facility_type", "name", "intervention", "site", "site_name", "overall",
-                    "needs_consultation", "basis", "shadow")
+PROPOSED_COLUMNS = ("facility_id", "facility_type", "name", "intervention", "site", "site_name", "footprint_used",
+                    "overall", "needs_consultation", "basis", "shadow")
 
 
 def _empty(columns: Sequence[str], crs: CRS | None) -> gpd.GeoDataFrame:
@@ -323,6 +323,8 @@ def proposed_frame(placed: Sequence[Mapping[str, Any]], crs: CRS,
         row = {"facility_id": facility_id, "facility_type": str(item.get("facility_type", "")),
                "name": str(item.get("name") or ""), "intervention": str(item.get("intervention") or ""),
                "site": str(item.get("site") or ""), "site_name": _feature_name(layers or {}, item.get("site")),
+               # how the building placed on a parcel was sized and where (empty for a site's own outline)
+               "footprint_used": str(item.get("footprint_used") or ""),
                "overall": str(item.get("overall") or ""),
                "needs_consultation": bool(item.get("needs_consultation", False)),
                # JSON text, so every export format can carry it: check key -> message, basis, next steps

@@ -275,6 +275,7 @@ def web_map(layers: PlanLayers, *, tiles: bool = False) -> Any:
                [popup_table(r["name"] or r["facility_id"], [
                    ("设施编号", r["facility_id"]), ("类型", zh.get(r["facility_type"], r["facility_type"])),
                    ("总体结论", OVERALL_ZH.get(r["overall"], r["overall"])),
+                   *((("建筑占地", r["footprint_used"]),) if r.get("footprint_used") else ()),
                    *((layers.check_label(c), VERDICT_ZH.get(r[c], r[c])) for c in checks if pd.notna(r[c])),
                    ("需征询居民意见", bool(r["needs_consultation"]))]) for _, r in p.iterrows()],
                [_cell(r["name"] or r["facility_id"]) for _, r in p.iterrows()],

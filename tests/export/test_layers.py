@@ -61,6 +61,15 @@ def test_placed_facility_without_footprint_is_an_input_error():
                        fx.CRS)
 
 
+def test_a_building_placed_on_a_parcel_carries_how_it_was_placed():
+    record = "按建筑面积 1,200 m² ÷ 3 层，在地块内阴影最少处放置 400 m² 的建筑"
+    proposed = proposed_frame([{"facility_id": "P1", "facility_type": "kindergarten", "footprint": shapely.box(0, 0, 20, 20).wkt,
+                                "footprint_used": record},
+                               {"facility_id": "P2", "facility_type": "kindergarten", "footprint": shapely.box(0, 0, 9, 9).wkt}],
+                              fx.CRS)
+    assert list(proposed["footprint_used"]) == [record, ""]
+
+
 def test_worst_verdict_follows_the_placement_order():
     assert worst_verdict(["pass", "warn", "not_checked"]) == "warn"
     assert worst_verdict(["consult", "fail"]) == "fail"
