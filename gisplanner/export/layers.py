@@ -95,15 +95,17 @@ def sills_by_building(sills: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame) -> g
                             geometry=list(geometry), crs=sills.crs)
 
 
-def community_names(communities: pd.DataFrame) -> pd.Series:
-    """The name a reader sees for each community: its ``name``, else 未命名小区（its ``feature_id``）.
+def feature_names(features: pd.DataFrame, id_column: str = "feature_id", unnamed: str = "未命名小区") -> pd.Series:
+    """The name a reader sees for each feature: its ``name``, else ``unnamed``（its id）, or the id alone when
+    ``unnamed`` is empty.
 
-    An unnamed community (common in OSM) is still one a reviewer must find, so it is named by its id.
+    An unnamed feature (common in OSM: the name is missing, empty or NA) is still one a reviewer must find, so
+    it is named by its id.
     """
-    ids = communities["feature_id"].astype(str)
-    names = communities["name"].astype("string").str.strip().replace("", pd.NA) if "name" in communities \
-        else pd.Series(pd.NA, index=communities.index, dtype="string")
-    return names.fillna("未命名小区（" + ids + "）").astype(object)
+    ids = features[id_column].astype(str)
+    names = features["name"].astype("string").str.strip().replace("", pd.NA) if "name" in features \
+        else pd.Series(pd.NA, index=features.index, dtype="string")
+    return names.fillna(f"{unnamed}（" + ids + "）" if unnamed else ids).astype(object)
 
 
 #: Columns of the proposed-facility layer besides the ``check_<name>`` verdict columns.
@@ -422,7 +424,7 @@ def plan_layers(*, crs: CRS | str, communities: gpd.GeoDataFrame, title: str = "
         gap_rows = pd.DataFrame(gaps.drop(columns=["geometry"], errors="ignore"))
         gap_rows = gap_rows[gap_rows["community_id"].astype(str).isin(keyed.index)]
         ids = gap_rows["community_id"].astype(str)
-        gap_rows = gap_rows.assign(community_name=ids.map(community_names(keyed)).to_numpy(),
+        gap_rows = gap_rows.assign(community_name=ids.map(feature_names(keyed)).to_numpy(),
                                    district_id=ids.map(keyed["district_id"]).to_numpy(),
                                    gap_kind=gap_rows.get("gap_kind", SERVICE_GAP))
         gap_frame = gpd.GeoDataFrame(gap_rows, geometry=ids.map(keyed.geometry).to_numpy(), crs=crs)

@@ -43,7 +43,7 @@ from gisplanner.export.layers import (
     VERDICT_COLOURS,
     VERDICT_ZH,
     PlanLayers,
-    community_names,
+    feature_names,
     plan_bounds,
     select_district,
     to_crs,
@@ -654,11 +654,11 @@ def _resources(sheet: _Sheet) -> list[str]:
     unique = res.drop_duplicates(["layer", "resource_id"]) if len(res) else res
     counts = unique.groupby("layer").size() if len(unique) else {}
     lines = [f"{RESOURCE_STYLE.get(str(k), OTHER_RESOURCE)[0]}：{v} 处" for k, v in dict(counts).items()]
-    for _, r in unique.iterrows() if len(unique) else []:
+    names = feature_names(unique, "resource_id", unnamed="") if len(unique) else []
+    for name, (_, r) in zip(names, unique.iterrows() if len(unique) else []):
         area = r.get("area_m2")
         size = f"，{area:,.0f} m²" if isinstance(area, int | float) and np.isfinite(area) else ""
-        lines.append(f"  {r.get('name') or r['resource_id']}（{RESOURCE_STYLE.get(str(r['layer']), OTHER_RESOURCE)[0]}"
-                     f"{size}）")
+        lines.append(f"  {name}（{RESOURCE_STYLE.get(str(r['layer']), OTHER_RESOURCE)[0]}{size}）")
     return lines
 
 
@@ -769,7 +769,7 @@ def _district(sheet: _Sheet) -> list[str]:
     _community_labels(sheet, c, priority=3.0)
     sheet.area_labels(layers.outside, "name", 6.5, 1.5, color="#9e9e9e")
     lines = [f"小区 {len(c)} 个："]
-    for name, (_, r) in zip(community_names(c), c.iterrows()):
+    for name, (_, r) in zip(feature_names(c), c.iterrows()):
         households = r.get("households")
         year = r.get("built_year")
         parts = [f"{households:,.0f} 户" if isinstance(households, int | float) and np.isfinite(households) else "",
@@ -779,8 +779,8 @@ def _district(sheet: _Sheet) -> list[str]:
     unique = res.drop_duplicates(["layer", "resource_id"]) if len(res) else res
     if len(unique):
         lines.append("可利用资源：")
-        lines += [f"  {r.get('name') or r['resource_id']}（{RESOURCE_STYLE.get(str(r['layer']), OTHER_RESOURCE)[0]}）"
-                  for _, r in unique.iterrows()]
+        lines += [f"  {name}（{RESOURCE_STYLE.get(str(r['layer']), OTHER_RESOURCE)[0]}）"
+                  for name, (_, r) in zip(feature_names(unique, "resource_id", unnamed=""), unique.iterrows())]
     for _, r in p.iterrows():
         lines.append(f"拟建 {r['facility_id']} {zh.get(r['facility_type'], r['facility_type'])}："
                      f"{OVERALL_ZH.get(r['overall'], r['overall'])}")

@@ -385,3 +385,13 @@ def test_a_district_sheet_names_an_unnamed_community_with_a_gap_by_its_id(plan):
                           gaps=fx.gaps(), facility_zh=fx.FACILITY_ZH, level_zh=fx.LEVEL_ZH)
     lines = "\n".join(texts(sheets.sheet_figure(select_district(unnamed, "D1"), "district", when=DAY)))
     assert "未命名小区（c1）" in lines and "nan" not in lines
+
+
+@pytest.mark.parametrize("theme, district", [("districts", None), ("district", "D2")])
+def test_a_resource_without_a_name_is_listed_by_its_id(plan, theme, district):
+    """OSM resources often have no name: a string column holds NA there, which is not a truth value."""
+    resources = plan.resources.assign(name=pd.array([pd.NA, "废弃锅炉房"], dtype="string"))
+    layers = replace(plan, resources=resources)
+    lines = "\n".join(texts(sheets.sheet_figure(select_district(layers, district) if district else layers, theme,
+                                                when=DAY)))
+    assert "b1（锅炉房" in lines and "<NA>" not in lines
