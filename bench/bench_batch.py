@@ -1,7 +1,8 @@
 """Batch runs on dask.distributed: cost with the number of cities and workers, with city size, and central
 Harbin tiled vs whole. Prints Markdown tables for bench/README.md.
 
-    .venv/bin/python bench/bench_batch.py [--sizes 1,4,16,100] [--cities 1,2,4,8] [--skip-harbin]
+    .venv/bin/python bench/bench_batch.py [--sizes 1,4,16,100] [--cities 1,2,4,8] [--city-towns 1,16,100]
+        [--skip-harbin]
         [--harbin-spacing 6 --harbin-step 5] [--key-project CITY.gpkg]
 
 ``--cities ""`` or ``--sizes ""`` leaves that part out. Every row carries the 1-minute load average of the
@@ -214,7 +215,8 @@ def harbin_tiles(file: Path, spacing_m: float | None, step_min: float | None, ti
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--cities", default="1,2,4", help="numbers of 40-community cities")
+    parser.add_argument("--cities", default="1,2,4,8", help="numbers of cities")
+    parser.add_argument("--city-towns", default="1", help="towns per city (40 communities each) of the cities runs")
     parser.add_argument("--sizes", default="1,4,16,100", help="towns per city (40 communities each), square-ish")
     parser.add_argument("--skip-harbin", action="store_true")
     parser.add_argument("--harbin-file", type=Path, default=HARBIN,
@@ -240,16 +242,18 @@ def main() -> int:
               f"skip key {k['key_full_s']:.2f} s | rerun {k['key_rerun_s']:.2f} s | load {os.getloadavg()[0]:.1f} |")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        print("| cities | workers | wall s | mean s per city | peak RSS per worker MB | load |")
-        print("|---:|---:|---:|---:|---:|---:|")
+        print("| communities per city | cities | workers | wall s | mean s per city | peak memory per worker MB | load |")
+        print("|---:|---:|---:|---:|---:|---:|---:|")
         rows = []
-        for n in (int(v) for v in args.cities.split(",") if v):
-            jobs = make_cities(folder, n, (1, 1))
-            for workers in (1, 2):
-                r = run(jobs, workers, folder / f"out_{n}_{workers}")
-                rows.append({"cities": n, "workers": workers, **r, "load": os.getloadavg()[0]})
-                print(f"| {n} | {workers} | {r['wall_s']:.1f} | {r['city_s']:.1f} | {r['peak_rss_mb']:.0f} | "
-                      f"{os.getloadavg()[0]:.1f} |", flush=True)
+        for towns in (int(v) for v in args.city_towns.split(",") if v):
+            side = int(math.isqrt(towns))
+            for n in (int(v) for v in args.cities.split(",") if v):
+                jobs = make_cities(folder, n, (side, towns // side))
+                for workers in (1, 2):
+                    r = run(jobs, workers, folder / f"out_{towns}_{n}_{workers}")
+                    rows.append({"towns": towns, "cities": n, "workers": workers, **r, "load": os.getloadavg()[0]})
+                    print(f"| {40 * towns} | {n} | {workers} | {r['wall_s']:.1f} | {r['city_s']:.1f} | "
+                          f"{r['peak_rss_mb']:.0f} | {os.getloadavg()[0]:.1f} |", flush=True)
         figures["cities"] = rows
         print()
         print("| communities | buildings | open | districts ×2 | life circle | sunlight | placements | save | "
