@@ -45,12 +45,15 @@ def make_cities(folder: Path, n: int, towns: tuple[int, int]) -> list[batch.City
     return jobs
 
 
-def run(jobs: list[batch.CityJob], workers: int, out: Path) -> dict[str, float]:
+def run(jobs: list[batch.CityJob], workers: int, out: Path,
+        options: batch.BatchOptions = OPTIONS) -> tuple[dict[str, float], batch.BatchReport]:
+    """The batch of ``jobs`` on a LocalCluster of ``workers``: wall time, mean time per city and the largest
+    peak memory of a worker, and the report; SystemExit when a city fails."""
     from distributed import Client
 
     with batch.local_cluster(workers) as cluster, Client(cluster) as client:
         start = time.perf_counter()
-        report = batch.run_batch(jobs, out, options=OPTIONS, client=client, force=True)
+        report = batch.run_batch(jobs, out, options=options, client=client, force=True)
         wall = time.perf_counter() - start
     failed = report.by_state("failed")
     if failed:
@@ -59,7 +62,7 @@ def run(jobs: list[batch.CityJob], workers: int, out: Path) -> dict[str, float]:
     for city in report.cities:
         per_worker[city.worker] = max(per_worker.get(city.worker, 0.0), city.peak_rss_mb or 0.0)
     return {"wall_s": wall, "city_s": sum(c.seconds for c in report.cities) / len(report.cities),
-            "peak_rss_mb": max(per_worker.values()), "workers_used": len(per_worker)}
+            "peak_rss_mb": max(per_worker.values()), "workers_used": len(per_worker)}, report
 
 
 def stage_times(towns: tuple[int, int], folder: Path) -> dict[str, float]:
@@ -118,33 +121,17 @@ def real_city(folder: Path, formats: tuple[str, ...]) -> dict[str, float]:
     """Central Harbin as one batch city (synthetic built years as bench_export's, no placements) on a
     one-worker LocalCluster: the whole run_city (districts, life circle, sunlight at the standard 1 m / 1 min,
     save, plan package in ``formats``), its time and peak memory."""
-    import numpy as np
-    import pandas as pd
-    from distributed import Client
+    from bench_export import harbin_layers
 
-    from gisplanner.io.importer import import_layers
-    from gisplanner.project import Project
-
-    project = Project(city="harbin", name="哈尔滨市（中心城区）")
-    import_layers(project, [HARBIN])
-    communities = project.layer("communities").copy()
-    communities["built_year"] = pd.array(np.random.default_rng(2024).integers(1975, 2015, len(communities)),
-                                         dtype="Int64")
-    project.set_layer("communities", communities)
+    project = harbin_layers(name="哈尔滨市（中心城区）")
     project.save(folder / "harbin_central.gpkg")
     job = batch.CityJob("harbin", project.name, project=str(folder / "harbin_central.gpkg"))
-    with batch.local_cluster(1) as cluster, Client(cluster) as client:
-        start = time.perf_counter()
-        report = batch.run_batch([job], folder / "out_harbin", options=batch.BatchOptions(formats=formats),
-                                 client=client, force=True)
-        wall = time.perf_counter() - start
+    figures, report = run([job], 1, folder / "out_harbin", batch.BatchOptions(formats=formats))
     city = report.cities[0]
-    if city.state != "done":
-        raise SystemExit(f"{city.name}: {city.message}")
     files = [p for p in (folder / "out_harbin" / "harbin").rglob("*") if p.is_file()]
-    return {"communities": len(communities), "buildings": len(project.layer("buildings")), "wall_s": wall,
-            "city_s": city.seconds, "peak_rss_mb": city.peak_rss_mb, "summary": city.summary,
-            "files": len(files), "out_mb": sum(p.stat().st_size for p in files) / 1e6}
+    return {"communities": len(project.layer("communities")), "buildings": len(project.layer("buildings")),
+            **figures, "summary": city.summary, "files": len(files),
+            "out_mb": sum(p.stat().st_size for p in files) / 1e6}
 
 
 def _same(a, b) -> bool:
@@ -250,7 +237,7 @@ def main() -> int:
             for n in (int(v) for v in args.cities.split(",") if v):
                 jobs = make_cities(folder, n, (side, towns // side))
                 for workers in (1, 2):
-                    r = run(jobs, workers, folder / f"out_{towns}_{n}_{workers}")
+                    r, _ = run(jobs, workers, folder / f"out_{towns}_{n}_{workers}")
                     rows.append({"towns": towns, "cities": n, "workers": workers, **r, "load": os.getloadavg()[0]})
                     print(f"| {40 * towns} | {n} | {workers} | {r['wall_s']:.1f} | {r['city_s']:.1f} | "
                           f"{r['peak_rss_mb']:.0f} | {os.getloadavg()[0]:.1f} |", flush=True)

@@ -37,12 +37,19 @@ from gisplanner.project import Project
 DAY = dt.date(2026, 11, 23)
 
 
-def harbin_project() -> Project:
-    project = Project(city="harbin")
+def harbin_layers(name: str = "") -> Project:
+    """Central Harbin imported, with synthetic construction years (OSM has none), no results."""
+    project = Project(city="harbin", name=name)
     import_layers(project, [HARBIN])
     comm = project.layer("communities").copy()
     comm["built_year"] = pd.array(np.random.default_rng(2024).integers(1975, 2015, len(comm)), dtype="Int64")
     project.set_layer("communities", comm)
+    return project
+
+
+def harbin_project() -> Project:
+    """:func:`harbin_layers` with the life circle and the districts run."""
+    project = harbin_layers()
     for name, frame in life_circle_results(project, workflow.params(project, "lifecircle")).items():
         project.store_results({name: frame})
     for name, frame in plan_districts(district_inputs(project, workflow.params(project, "districts")), seed=1).results().items():
