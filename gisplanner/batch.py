@@ -373,7 +373,7 @@ def run_city(job: CityJob, out_dir: str, options: BatchOptions, key: CityKey) ->
                   "seconds": round(time.perf_counter() - start, 3),
                   "worker": f"{socket.gethostname()}:{os.getpid()}", "attempts": attempts,
                   "peak_rss_mb": round(peak_memory_mb(), 1),
-                  "summary": summary, "inputs": [str(p) for p in job.inputs()],
+                  "summary": summary,
                   "options": dataclasses.asdict(options), "version": __version__}
         _write_json(staging / RUN_RECORD, record)
         final = out / job.key
